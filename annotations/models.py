@@ -1,0 +1,1 @@
+# Annotations, replies, tags and links arrive with the annotation work (issue 3).

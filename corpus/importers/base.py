@@ -1,0 +1,59 @@
+"""The importer contract: bytes in, document data out. No Django here.
+
+Every importer returns an `ImportedText` whose `text` is NFC-normalised with
+`\n` newlines and whose `blocks` are code-point ranges into that text, in order,
+non-overlapping, separated by a blank line ("\n\n").
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+
+class ImportRefused(ValueError):
+    """The input cannot be imported; the message says why, for the user."""
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # "heading" | "paragraph" | "list_item"
+    start: int
+    end: int
+    level: int = 0  # heading level 1-6; 0 for other kinds
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "start": self.start, "end": self.end, "level": self.level}
+
+
+@dataclass(frozen=True)
+class LinkSpan:
+    """A hyperlink kept from the source: text[start:end] pointed at url."""
+
+    start: int
+    end: int
+    url: str
+
+    def as_dict(self) -> dict:
+        return {"start": self.start, "end": self.end, "url": self.url}
+
+
+@dataclass
+class ImportedText:
+    text: str
+    blocks: list[Block]
+    format: str
+    encoding: str
+    title: str = ""
+    authors: list[str] = field(default_factory=list)
+    publisher: str = ""
+    source_url: str = ""
+    published_date: datetime.date | None = None
+    keywords: list[str] = field(default_factory=list)
+    language: str = ""
+    word_count: int = 0
+    links: list[LinkSpan] = field(default_factory=list)
+    # Indices into `blocks` that look like trailing page boilerplate
+    # (subscription offers, author bios). Offered for removal, never removed here.
+    boilerplate: list[int] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)

@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from corpus.roles import Action, Role, can
+
+
+class ProjectQuerySet(models.QuerySet):
+    def for_user(self, user) -> ProjectQuerySet:
+        """Projects `user` is a member of (none for an anonymous user)."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user)
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("corpus:project_detail", kwargs={"slug": self.slug})
+
+    def role_of(self, user) -> str | None:
+        """The role `user` holds in this project, or None for a non-member."""
+        if not user.is_authenticated:
+            return None
+        return (
+            self.memberships.filter(user=user).values_list("role", flat=True).first()
+        )
+
+
+class Membership(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="membership_unique"),
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}) in {self.project}"
+
+    def can(self, action: Action) -> bool:
+        return can(self.role, action)
+
+
+class DocumentFormat(models.TextChoices):
+    MARKDOWN = "markdown", "Markdown"
+    PDF_TEXT = "pdf_text", "Text extracted from a PDF"
+    ARTICLE = "article", "Article with a metadata header"
+    PLAIN = "plain", "Plain text"
+    HTML = "html", "HTML page"
+
+
+class DocumentQuerySet(models.QuerySet):
+    def visible_to(self, user) -> DocumentQuerySet:
+        """Documents of the projects `user` is a member of."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(project__memberships__user=user)
+
+    def listing(self) -> DocumentQuerySet:
+        """Leave out the heavy columns a list of documents does not show."""
+        return self.defer("text", "blocks", "links", "original")
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Document(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="documents")
+    title = models.CharField(max_length=500)
+    authors = models.JSONField(default=list, blank=True)
+    publisher = models.CharField("publisher or source", max_length=300, blank=True)
+    source_url = models.URLField("source URL", max_length=2000, blank=True)
+    published_date = models.DateField(null=True, blank=True)
+    keywords = models.JSONField(default=list, blank=True)
+    language = models.CharField(max_length=16, blank=True)
+    word_count = models.PositiveIntegerField(default=0)
+
+    # The normalised text (NFC, "\n" newlines) that annotations point into,
+    # with code-point offsets. Never changed except by a recorded text fix.
+    text = models.TextField()
+    # [{"kind", "start", "end", "level"}, ...] in text order.
+    blocks = models.JSONField(default=list)
+    # Hyperlinks kept from the source: [{"start", "end", "url"}, ...].
+    links = models.JSONField(default=list, blank=True)
+    content_hash = models.CharField(max_length=64, editable=False)
+
+    # Provenance: the upload exactly as it came.
+    original = models.BinaryField()
+    original_filename = models.CharField(max_length=255, blank=True)
+    original_encoding = models.CharField(max_length=40, blank=True)
+    format = models.CharField(max_length=16, choices=DocumentFormat.choices)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="imported_documents",
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DocumentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "content_hash"], name="document_unique_text_per_project"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["project", "published_date"]),
+            models.Index(fields=["project", "title"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "corpus:document_detail", kwargs={"slug": self.project.slug, "pk": self.pk}
+        )
+
+    @property
+    def headings(self) -> list[dict]:
+        return [block for block in self.blocks if block["kind"] == "heading"]
+
+
+class PendingImport(models.Model):
+    """An upload waiting for its importer's review before it becomes a Document."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    filename = models.CharField(max_length=255)
+    data = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -1,0 +1,61 @@
+"""The role matrix: which role may do what in a project, written once.
+
+Views ask `can(role, Action.X)`; the members page renders `MATRIX`; the tests
+walk it for every view. A non-member has no role and may do nothing (404).
+"""
+
+from enum import StrEnum
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    CURATOR = "curator", "Curator"
+    ANNOTATOR = "annotator", "Annotator"
+    VIEWER = "viewer", "Viewer"
+
+
+class Action(StrEnum):
+    READ = "read"
+    ANNOTATE = "annotate"
+    IMPORT = "import"
+    EDIT_METADATA = "edit_metadata"
+    DELETE_DOCUMENT = "delete_document"
+    MANAGE_MEMBERS = "manage_members"
+    EDIT_PROJECT = "edit_project"
+
+
+ACTION_LABELS: dict[Action, str] = {
+    Action.READ: "Read documents and shared annotations",
+    Action.ANNOTATE: "Annotate, reply and tag",
+    Action.IMPORT: "Import texts",
+    Action.EDIT_METADATA: "Edit document metadata",
+    Action.DELETE_DOCUMENT: "Delete documents",
+    Action.MANAGE_MEMBERS: "Add and remove members, change roles",
+    Action.EDIT_PROJECT: "Rename the project and edit its description",
+}
+
+_ALLOWED: dict[Role, frozenset[Action]] = {
+    Role.VIEWER: frozenset({Action.READ}),
+    Role.ANNOTATOR: frozenset({Action.READ, Action.ANNOTATE}),
+    Role.CURATOR: frozenset(
+        {Action.READ, Action.ANNOTATE, Action.IMPORT, Action.EDIT_METADATA}
+    ),
+    Role.OWNER: frozenset(Action),
+}
+
+
+def can(role: str | None, action: Action) -> bool:
+    """Whether `role` (None for a non-member) may perform `action`."""
+    if role is None:
+        return False
+    return action in _ALLOWED[Role(role)]
+
+
+def matrix() -> list[tuple[str, list[bool]]]:
+    """Rows of (action label, [allowed for each role in Role order])."""
+    return [
+        (ACTION_LABELS[action], [action in _ALLOWED[role] for role in Role])
+        for action in Action
+    ]
