@@ -1,0 +1,55 @@
+"""Small helpers that make real rows for tests."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.contrib.auth import get_user_model
+
+from corpus.importers import Block
+from corpus.models import Document, Membership, Project, content_hash
+from corpus.roles import Role
+
+_counter = itertools.count(1)
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_user(username: str | None = None, *, project: Project | None = None,
+              role: str = Role.VIEWER, **overrides):
+    username = username or f"user{next(_counter)}"
+    user = get_user_model().objects.create_user(
+        username=username, password=PASSWORD, email=f"{username}@example.org", **overrides
+    )
+    if project is not None:
+        Membership.objects.create(project=project, user=user, role=role)
+    return user
+
+
+def make_project(**overrides) -> Project:
+    n = next(_counter)
+    fields = {"name": f"Project {n}", "slug": f"project-{n}"} | overrides
+    return Project.objects.create(**fields)
+
+
+def paragraphs_document_fields(paragraphs: list[str]) -> dict:
+    """text and blocks for a document made of the given paragraphs."""
+    blocks, pos = [], 0
+    for paragraph in paragraphs:
+        blocks.append(Block("paragraph", pos, pos + len(paragraph)).as_dict())
+        pos += len(paragraph) + 2
+    return {"text": "\n\n".join(paragraphs), "blocks": blocks}
+
+
+def make_document(*, project: Project, paragraphs: list[str] | None = None,
+                  **overrides) -> Document:
+    n = next(_counter)
+    paragraphs = paragraphs or [f"First paragraph of document {n}.", "A second paragraph."]
+    fields = {
+        "title": f"Document {n}",
+        **paragraphs_document_fields(paragraphs),
+        "format": "plain",
+        "original": "\n".join(paragraphs).encode(),
+        "word_count": sum(len(p.split()) for p in paragraphs),
+    } | overrides
+    fields.setdefault("content_hash", content_hash(fields["text"]))
+    return Document.objects.create(project=project, **fields)
