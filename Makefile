@@ -1,0 +1,32 @@
+# Apparatus: set-up, run, test and serve. Each target installs what it needs.
+#   make run     development server with a demo project (SQLite)
+#   make test    lint, migrations check, the whole suite on SQLite and PostgreSQL
+#   make serve   production mode (gunicorn); configure with environment variables
+
+PYTEST_ARGS ?=
+
+.PHONY: help run test serve demo venv clean
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+run:
+	scripts/run.sh
+
+test:
+	scripts/test.sh $(PYTEST_ARGS)
+
+serve:
+	scripts/serve.sh
+
+# The demo project alone, into the development database.
+demo:
+	scripts/venv.sh requirements.txt
+	DJANGO_DEBUG=1 .venv/bin/python manage.py demo
+
+venv:
+	scripts/venv.sh requirements-test.txt
+
+# Removes the virtualenv and the collected static files; keeps var/'s database.
+clean:
+	rm -rf .venv var/static

@@ -1,0 +1,41 @@
+"""gunicorn settings for production: `make serve`, or
+`gunicorn -c config/gunicorn.py config.wsgi` (docs/deploy.md).
+
+Everything an operator may want to change comes from the environment.
+"""
+
+import os
+
+# Where to listen. Behind a reverse proxy on the same host the default is right;
+# give "0.0.0.0:8000" or "unix:/run/apparatus/gunicorn.sock" otherwise.
+bind = os.environ.get("APPARATUS_BIND", "127.0.0.1:8000").split(",")
+
+# Synchronous workers: the usual 2 x cores + 1, capped so a big host does not
+# open more database connections than PostgreSQL allows by default.
+workers = int(
+    os.environ.get("APPARATUS_WORKERS") or min(2 * (os.cpu_count() or 1) + 1, 12)
+)
+
+# A worker busy longer than this (a large import, say) is killed and restarted.
+timeout = int(os.environ.get("APPARATUS_WORKER_TIMEOUT") or 60)
+graceful_timeout = 30
+# The proxy keeps connections open to us; hold them a little longer than the
+# one-request default.
+keepalive = 5
+# Restart workers now and then so a slow leak never grows large.
+max_requests = 1000
+max_requests_jitter = 100
+
+# Logs to stdout/stderr: systemd's journal or the container runtime keeps them.
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("APPARATUS_GUNICORN_LOG_LEVEL", "info")
+
+# Trust X-Forwarded-* only from the proxy (same host by default; give its
+# address when it runs elsewhere). Django reads X-Forwarded-Proto through
+# SECURE_PROXY_SSL_HEADER, so the proxy must always set it itself.
+forwarded_allow_ips = os.environ.get("APPARATUS_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# No runtime control socket: its default path is shared by every gunicorn of a
+# user, so two instances on one host would fight over it.
+control_socket_disable = True

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Everything `make test` does: install what is missing, lint, check migrations,
+# then run the whole pytest suite twice, on SQLite and on a throw-away
+# PostgreSQL server. Arguments are passed to pytest (both passes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$SECONDS
+
+# Chromium for the browser tests, PostgreSQL for the second pass and the
+# production test; the suite fails (never skips) without them.
+scripts/apt-ensure.sh chromium fonts-liberation postgresql
+scripts/venv.sh requirements-test.txt
+
+echo "==> ruff check"
+.venv/bin/ruff check .
+
+echo "==> makemigrations --check"
+checkdir=$(mktemp -d)
+DJANGO_DEBUG=1 APPARATUS_VAR_DIR=$checkdir DATABASE_URL="" \
+    .venv/bin/python manage.py makemigrations --check --dry-run
+rm -rf -- "$checkdir"
+
+# shellcheck source=scripts/pg-throwaway.sh
+source scripts/pg-throwaway.sh
+trap pg_throwaway_stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+# Both passes use it for the production test; the second also for the suite.
+pg_throwaway_start
+
+# Two workers, each with its own test database.
+pytest_args=(-n 2 "$@")
+
+run_pass() {
+    local name=$1 status=0
+    shift
+    echo "==> pytest on $name"
+    env "$@" .venv/bin/pytest "${pytest_args[@]}" || status=$?
+    case $status in
+        0) ;;
+        5) echo "!! pytest on $name collected no tests: that is a failure." >&2 ;;
+        *) echo "!! pytest on $name failed (exit status $status)." >&2 ;;
+    esac
+    return "$status"
+}
+
+failed=()
+run_pass SQLite DATABASE_URL= || failed+=(SQLite)
+run_pass PostgreSQL DATABASE_URL="$APPARATUS_TEST_POSTGRES_URL" || failed+=(PostgreSQL)
+
+elapsed=$((SECONDS - started))
+if [[ ${#failed[@]} -gt 0 ]]; then
+    echo "!! make test FAILED on: ${failed[*]} (${elapsed}s)" >&2
+    exit 1
+fi
+echo "==> make test passed on SQLite and PostgreSQL (${elapsed}s)"
