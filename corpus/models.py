@@ -71,6 +71,11 @@ class Membership(models.Model):
     def can(self, action: Action) -> bool:
         return can(self.role, action)
 
+    @property
+    def allowed(self) -> dict[str, bool]:
+        """{action: may} for templates: `membership.allowed.import`."""
+        return {action.value: can(self.role, action) for action in Action}
+
 
 class DocumentFormat(models.TextChoices):
     MARKDOWN = "markdown", "Markdown"
@@ -104,6 +109,9 @@ class Document(models.Model):
     source_url = models.URLField("source URL", max_length=2000, blank=True)
     published_date = models.DateField(null=True, blank=True)
     keywords = models.JSONField(default=list, blank=True)
+    # The keywords as one line, for case-insensitive filtering on every database
+    # (JSON text on SQLite escapes non-ASCII letters); kept in step by save().
+    keywords_text = models.TextField(blank=True, editable=False)
     language = models.CharField(max_length=16, blank=True)
     word_count = models.PositiveIntegerField(default=0)
 
@@ -150,9 +158,21 @@ class Document(models.Model):
             "corpus:document_detail", kwargs={"slug": self.project.slug, "pk": self.pk}
         )
 
+    def save(self, *args, **kwargs):
+        self.keywords_text = ", ".join(self.keywords)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "keywords" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "keywords_text"}
+        super().save(*args, **kwargs)
+
     @property
     def headings(self) -> list[dict]:
-        return [block for block in self.blocks if block["kind"] == "heading"]
+        """Heading blocks with their text, for a table of contents."""
+        return [
+            {**block, "title": self.text[block["start"]:block["end"]]}
+            for block in self.blocks
+            if block["kind"] == "heading"
+        ]
 
 
 class PendingImport(models.Model):

@@ -6,4 +6,25 @@ app_name = "corpus"
 
 urlpatterns = [
     path("", views.project_list, name="project_list"),
+    path("projects/new/", views.project_create, name="project_create"),
+    path("p/<slug:slug>/", views.project_detail, name="project_detail"),
+    path("p/<slug:slug>/settings/", views.project_settings, name="project_settings"),
+    path("p/<slug:slug>/members/", views.project_members, name="project_members"),
+    path("p/<slug:slug>/members/add/", views.member_add, name="member_add"),
+    path("p/<slug:slug>/members/<int:pk>/role/", views.member_role, name="member_role"),
+    path(
+        "p/<slug:slug>/members/<int:pk>/remove/", views.member_remove, name="member_remove"
+    ),
+    path("p/<slug:slug>/import/", views.import_upload, name="import_upload"),
+    path("p/<slug:slug>/import/review/", views.import_review, name="import_review"),
+    path("p/<slug:slug>/import/all/", views.import_all, name="import_all"),
+    path("p/<slug:slug>/import/<int:pk>/", views.import_confirm, name="import_confirm"),
+    path(
+        "p/<slug:slug>/import/<int:pk>/discard/",
+        views.import_discard,
+        name="import_discard",
+    ),
+    path("p/<slug:slug>/d/<int:pk>/", views.document_detail, name="document_detail"),
+    path("p/<slug:slug>/d/<int:pk>/edit/", views.document_edit, name="document_edit"),
+    path("p/<slug:slug>/d/<int:pk>/delete/", views.document_delete, name="document_delete"),
 ]

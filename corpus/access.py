@@ -1,0 +1,22 @@
+"""The one place a view turns (user, project slug, action) into access or refusal."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+
+from corpus.models import Membership
+from corpus.roles import Action
+
+
+def membership_for(request: HttpRequest, slug: str, action: Action = Action.READ) -> Membership:
+    """The user's membership of project `slug`: 404 for non-members, 403 without the right."""
+    membership = get_object_or_404(
+        Membership.objects.select_related("project"),
+        project__slug=slug,
+        user=request.user,
+    )
+    if not membership.can(action):
+        raise PermissionDenied(f"Your role ({membership.get_role_display()}) may not do this.")
+    return membership

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from corpus.models import Document, DocumentFormat, Project
+from corpus.roles import Role
+
+
+class ProjectForm(forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = ["name", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class MemberAddForm(forms.Form):
+    username = forms.CharField(max_length=150, help_text="The person's user name.")
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.ANNOTATOR)
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise forms.ValidationError(f"No active user is called “{username}”.")
+        return user
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class DocumentFilterForm(forms.Form):
+    SORTS = {
+        "title": ("title", "pk"),
+        "-title": ("-title", "-pk"),
+        "date": ("published_date", "title", "pk"),
+        "-date": ("-published_date", "title", "pk"),
+    }
+    q = forms.CharField(required=False, max_length=200, label="Filter")
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("title", "Title A–Z"),
+            ("-title", "Title Z–A"),
+            ("-date", "Newest first"),
+            ("date", "Oldest first"),
+        ],
+    )
+
+    def ordering(self) -> tuple[str, ...]:
+        sort = self.cleaned_data.get("sort") if self.is_valid() else None
+        return self.SORTS.get(sort or "title")
+
+
+class CommaListField(forms.CharField):
+    """A list of strings edited as one comma-separated line."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return ", ".join(value)
+        return value
+
+    def to_python(self, value) -> list[str]:
+        value = super().to_python(value)
+        return [item.strip() for item in value.split(",") if item.strip()]
+
+
+class DocumentMetadataForm(forms.ModelForm):
+    authors = CommaListField(required=False, help_text="Separate names with commas.")
+    keywords = CommaListField(required=False, help_text="Separate keywords with commas.")
+
+    class Meta:
+        model = Document
+        fields = [
+            "title", "authors", "publisher", "source_url", "published_date", "keywords",
+            "language",
+        ]
+        widgets = {"published_date": forms.DateInput(attrs={"type": "date"})}
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "widget",
+            MultipleFileInput(attrs={"accept": ".txt,.md,.markdown,.html,.htm,text/*"}),
+        )
+        # An empty file is reported by the importer, per file, with the others.
+        kwargs.setdefault("allow_empty_file", True)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            files = [super(MultipleFileField, self).clean(item, initial) for item in data]
+        else:
+            files = [super().clean(data, initial)]
+        if len(files) > settings.APPARATUS_MAX_FILES_PER_BATCH:
+            raise forms.ValidationError(
+                f"At most {settings.APPARATUS_MAX_FILES_PER_BATCH} files at once."
+            )
+        return files
+
+
+class UploadForm(forms.Form):
+    files = MultipleFileField(label="Text files")
+
+
+FORMAT_CHOICES = [("", "Detect automatically"), *DocumentFormat.choices]
+
+
+class ReviewForm(forms.Form):
+    format = forms.ChoiceField(choices=FORMAT_CHOICES, required=False)
+    drop = forms.TypedMultipleChoiceField(
+        coerce=int, required=False, choices=[], widget=forms.CheckboxSelectMultiple,
+        label="Remove these blocks",
+    )
+
+    def __init__(self, *args, boilerplate: list[tuple[int, str]] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["drop"].choices = list(boilerplate)

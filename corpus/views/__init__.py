@@ -1,0 +1,37 @@
+from corpus.views.documents import document_delete, document_detail, document_edit
+from corpus.views.imports import (
+    import_all,
+    import_confirm,
+    import_discard,
+    import_review,
+    import_upload,
+)
+from corpus.views.projects import (
+    member_add,
+    member_remove,
+    member_role,
+    project_create,
+    project_detail,
+    project_list,
+    project_members,
+    project_settings,
+)
+
+__all__ = [
+    "document_delete",
+    "document_detail",
+    "document_edit",
+    "import_all",
+    "import_confirm",
+    "import_discard",
+    "import_review",
+    "import_upload",
+    "member_add",
+    "member_remove",
+    "member_role",
+    "project_create",
+    "project_detail",
+    "project_list",
+    "project_members",
+    "project_settings",
+]

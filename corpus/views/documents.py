@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET, require_http_methods
+
+from corpus import services
+from corpus.access import membership_for
+from corpus.forms import DocumentMetadataForm
+from corpus.models import Document
+from corpus.render import render_blocks
+from corpus.roles import Action
+
+
+def _document(membership, pk: int, *fields_to_defer: str) -> Document:
+    return get_object_or_404(
+        Document.objects.filter(project=membership.project)
+        .select_related("imported_by")
+        .defer(*fields_to_defer),
+        pk=pk,
+    )
+
+
+@require_GET
+@login_required
+def document_detail(request, slug: str, pk: int) -> HttpResponse:
+    membership = membership_for(request, slug)
+    document = _document(membership, pk, "original")
+    document.project = membership.project
+    # render_blocks escapes every character of the text itself.
+    body = mark_safe(render_blocks(document.text, document.blocks, document.links))  # noqa: S308
+    return render(
+        request,
+        "corpus/document_detail.html",
+        {
+            "project": membership.project,
+            "membership": membership,
+            "document": document,
+            "body": body,
+            "can_edit": membership.can(Action.EDIT_METADATA),
+            "can_delete": membership.can(Action.DELETE_DOCUMENT),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def document_edit(request, slug: str, pk: int) -> HttpResponse:
+    membership = membership_for(request, slug, Action.EDIT_METADATA)
+    document = _document(membership, pk, "original", "text", "blocks", "links")
+    document.project = membership.project
+    form = DocumentMetadataForm(request.POST or None, instance=document)
+    if request.method == "POST" and form.is_valid():
+        services.update_document_metadata(document=document, **form.cleaned_data)
+        messages.success(request, "Metadata saved.")
+        return redirect(document)
+    return render(
+        request,
+        "corpus/document_edit.html",
+        {"project": membership.project, "membership": membership, "document": document,
+         "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def document_delete(request, slug: str, pk: int) -> HttpResponse:
+    membership = membership_for(request, slug, Action.DELETE_DOCUMENT)
+    document = _document(membership, pk, "original", "text", "blocks", "links")
+    document.project = membership.project
+    if request.method == "POST":
+        title = document.title
+        document.delete()
+        messages.success(request, f"“{title}” deleted.")
+        return redirect(membership.project)
+    return render(
+        request,
+        "corpus/document_delete.html",
+        {"project": membership.project, "membership": membership, "document": document},
+    )

@@ -1,0 +1,200 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
+
+from corpus import roles, services
+from corpus.access import membership_for
+from corpus.forms import DocumentFilterForm, MemberAddForm, ProjectForm, RoleForm
+from corpus.models import Document, Membership
+from corpus.roles import Action, Role
+
+DOCUMENTS_PER_PAGE = 25
+
+
+class HtmxHttpRequest:  # typing aid only: request.htmx is set by HtmxMiddleware
+    htmx: HtmxDetails
+
+
+@require_GET
+@login_required
+def project_list(request) -> HttpResponse:
+    memberships = (
+        Membership.objects.filter(user=request.user)
+        .select_related("project")
+        .annotate(document_count=Count("project__documents"))
+        .order_by("project__name")
+    )
+    return render(
+        request, "corpus/project_list.html",
+        {"memberships": memberships, "form": ProjectForm()},
+    )
+
+
+@require_POST
+@login_required
+def project_create(request) -> HttpResponse:
+    form = ProjectForm(request.POST)
+    if not form.is_valid():
+        memberships = Membership.objects.filter(user=request.user).select_related("project")
+        return render(
+            request, "corpus/project_list.html",
+            {"memberships": memberships, "form": form}, status=400,
+        )
+    project = services.create_project(owner=request.user, **form.cleaned_data)
+    messages.success(request, f"Project “{project.name}” created. You are its owner.")
+    return redirect(project)
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def project_detail(request, slug: str) -> HttpResponse:
+    membership = membership_for(request, slug)
+    project = membership.project
+    filter_form = DocumentFilterForm(request.GET)
+    documents = Document.objects.filter(project=project).listing()
+    if filter_form.is_valid() and (q := filter_form.cleaned_data["q"]):
+        documents = documents.filter(
+            Q(title__icontains=q) | Q(keywords_text__icontains=q) | Q(publisher__icontains=q)
+        )
+    ordering = [
+        F(field[1:]).desc(nulls_last=True) if field.startswith("-")
+        else F(field).asc(nulls_last=True)
+        for field in filter_form.ordering()
+    ]
+    page = Paginator(documents.order_by(*ordering), DOCUMENTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "project": project,
+        "membership": membership,
+        "filter_form": filter_form,
+        "page": page,
+        "query": query.urlencode(),
+        "can_import": membership.can(Action.IMPORT),
+    }
+    template = "corpus/_document_list.html" if request.htmx else "corpus/project_detail.html"
+    return render(request, template, context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def project_settings(request, slug: str) -> HttpResponse:
+    membership = membership_for(request, slug, Action.EDIT_PROJECT)
+    project = membership.project
+    form = ProjectForm(request.POST or None, instance=project)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Project settings saved.")
+        return redirect("corpus:project_settings", slug=project.slug)
+    return render(
+        request, "corpus/project_settings.html",
+        {"project": project, "membership": membership, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+def _members_context(membership: Membership, add_form=None) -> dict:
+    project = membership.project
+    return {
+        "project": project,
+        "membership": membership,
+        "members": project.memberships.select_related("user").order_by("user__username"),
+        "roles": Role,
+        "matrix": roles.matrix(),
+        "can_manage": membership.can(Action.MANAGE_MEMBERS),
+        "add_form": add_form or MemberAddForm(),
+        "role_form": RoleForm(),
+    }
+
+
+def _members_response(request, membership: Membership, add_form=None, status=200):
+    template = "corpus/_members.html" if request.htmx else "corpus/project_members.html"
+    return render(request, template, _members_context(membership, add_form), status=status)
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def project_members(request, slug: str) -> HttpResponse:
+    return _members_response(request, membership_for(request, slug))
+
+
+@require_POST
+@login_required
+def member_add(request, slug: str) -> HttpResponse:
+    membership = membership_for(request, slug, Action.MANAGE_MEMBERS)
+    form = MemberAddForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_member(
+                project=membership.project, user=form.cleaned_data["username"],
+                role=form.cleaned_data["role"],
+            )
+        except ValidationError as error:
+            form.add_error("username", error)
+    if form.errors:
+        return _members_response(request, membership, add_form=form, status=400)
+    messages.success(request, f"{form.cleaned_data['username']} added.")
+    if request.htmx:
+        return _members_response(request, membership)
+    return redirect("corpus:project_members", slug=slug)
+
+
+@require_POST
+@login_required
+def member_role(request, slug: str, pk: int) -> HttpResponse:
+    membership = membership_for(request, slug, Action.MANAGE_MEMBERS)
+    target = get_object_or_404(membership.project.memberships, pk=pk)
+    form = RoleForm(request.POST)
+    status = 200
+    if not form.is_valid():
+        messages.error(request, "Choose one of the roles.")
+        status = 400
+    else:
+        try:
+            services.change_role(membership=target, role=form.cleaned_data["role"])
+            messages.success(request, f"{target.user} is now {Role(form.cleaned_data['role']).label}.")
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            status = 400
+    return _after_member_change(request, membership, slug, status)
+
+
+@require_POST
+@login_required
+def member_remove(request, slug: str, pk: int) -> HttpResponse:
+    membership = membership_for(request, slug, Action.MANAGE_MEMBERS)
+    target = get_object_or_404(membership.project.memberships.select_related("user"), pk=pk)
+    status = 200
+    try:
+        services.remove_member(membership=target)
+        messages.success(request, f"{target.user} removed from the project.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        status = 400
+    if target.pk == membership.pk and status == 200:
+        # The owner removed themself: they can no longer see the project.
+        if request.htmx:
+            return HttpResponseClientRedirect("/")
+        return redirect("corpus:project_list")
+    return _after_member_change(request, membership, slug, status)
+
+
+def _after_member_change(request, membership, slug, status) -> HttpResponse:
+    if request.htmx:
+        membership.refresh_from_db()
+        return _members_response(request, membership, status=status)
+    return redirect("corpus:project_members", slug=slug)
