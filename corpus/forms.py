@@ -68,6 +68,9 @@ class CommaListField(forms.CharField):
 
 
 class DocumentMetadataForm(forms.ModelForm):
+    source_url = forms.URLField(
+        label="Source URL", required=False, max_length=2000, assume_scheme="https"
+    )
     authors = CommaListField(required=False, help_text="Separate names with commas.")
     keywords = CommaListField(required=False, help_text="Separate keywords with commas.")
 
