@@ -23,7 +23,12 @@ class Block:
     level: int = 0  # heading level 1-6; 0 for other kinds
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "start": self.start, "end": self.end, "level": self.level}
+        return {
+            "kind": self.kind,
+            "start": self.start,
+            "end": self.end,
+            "level": self.level,
+        }
 
 
 @dataclass(frozen=True)

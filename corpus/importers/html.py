@@ -1,0 +1,132 @@
+"""HTML pages: main text and metadata by trafilatura, with a plain lxml fallback."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+import lxml.etree
+import lxml.html
+import trafilatura
+
+from corpus.importers.assemble import RawBlock, join_segments
+from corpus.importers.textutil import title_from_text
+
+_BLOCK_TAGS = {"p", "head", "item", "quote", "cell", "code"}
+_FALLBACK_BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre"}
+_SKIP_TAGS = {"script", "style", "nav", "header", "footer", "aside", "form", "noscript"}
+_REAL_URL_PREFIXES = ("http://", "https://", "mailto:")
+
+
+def parse_html(text: str) -> tuple[list[RawBlock], dict]:
+    """Blocks of the page's main text and its metadata."""
+    # trafilatura logs every page it finds little in; the caller reports instead.
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
+    extracted = trafilatura.extract(
+        text,
+        output_format="xml",
+        include_formatting=True,
+        include_links=True,
+        include_tables=True,
+        with_metadata=False,
+        favor_recall=True,
+    )
+    blocks = _blocks_from_xml(extracted) if extracted else []
+    if not blocks:
+        blocks = _fallback_blocks(text)
+    return blocks, _metadata(text, blocks)
+
+
+def _blocks_from_xml(xml: str) -> list[RawBlock]:
+    try:
+        root = lxml.etree.fromstring(xml.encode("utf-8"))
+    except lxml.etree.XMLSyntaxError:
+        return []
+    main = root.find("main")
+    if main is None:
+        main = root
+    blocks = []
+    for element in main.iter(*_BLOCK_TAGS):
+        # A paragraph inside a list item or quote is read once, as itself.
+        if any(parent.tag in _BLOCK_TAGS for parent in element.iterancestors()):
+            continue
+        block = join_segments(_segments(element, "ref", "target"))
+        if element.tag == "head":
+            block.kind = "heading"
+            rend = element.get("rend", "h2")
+            block.level = int(rend[1]) if rend[1:2].isdigit() else 2
+        elif element.tag == "item":
+            block.kind = "list_item"
+        if block.text:
+            blocks.append(block)
+    return blocks
+
+
+def _segments(element, link_tag: str, url_attribute: str):
+    """(text, url) pieces of an element, in document order."""
+    yield element.text or "", None
+    for child in element:
+        if child.tag in _SKIP_TAGS or not isinstance(child.tag, str):
+            yield child.tail or "", None
+            continue
+        if child.tag == link_tag:
+            url = (child.get(url_attribute) or "").strip()
+            real = url.lower().startswith(_REAL_URL_PREFIXES)
+            yield "".join(child.itertext()), url if real else None
+        elif child.tag in ("lb", "br"):
+            yield " ", None
+        else:
+            yield from _segments(child, link_tag, url_attribute)
+        yield child.tail or "", None
+
+
+def _fallback_blocks(text: str) -> list[RawBlock]:
+    """Headings, paragraphs and list items of the page body, minus page chrome."""
+    try:
+        root = lxml.html.document_fromstring(text)
+    except (lxml.etree.ParserError, ValueError):
+        return []
+    for element in root.iter(*_SKIP_TAGS):
+        element.drop_tree()
+    blocks = []
+    for element in root.iter(*_FALLBACK_BLOCKS):
+        if any(parent.tag in _FALLBACK_BLOCKS for parent in element.iterancestors()):
+            continue
+        block = join_segments(_segments(element, "a", "href"))
+        if element.tag[0] == "h":
+            block.kind, block.level = "heading", int(element.tag[1])
+        elif element.tag == "li":
+            block.kind = "list_item"
+        if block.text:
+            blocks.append(block)
+    if not blocks:
+        body = root.find("body")
+        words = " ".join((body if body is not None else root).text_content().split())
+        if words:
+            blocks.append(RawBlock("paragraph", words))
+    return blocks
+
+
+def _metadata(text: str, blocks: list[RawBlock]) -> dict:
+    meta: dict = {}
+    try:
+        found = trafilatura.extract_metadata(text)
+    except (ValueError, lxml.etree.LxmlError):
+        found = None
+    if found is not None:
+        meta["title"] = found.title or ""
+        meta["authors"] = [a.strip() for a in (found.author or "").split(";") if a]
+        meta["publisher"] = found.sitename or ""
+        meta["source_url"] = found.url or ""
+        meta["published_date"] = _date(found.date)
+    if not meta.get("title"):
+        heading = next((b.text for b in blocks if b.kind == "heading"), "")
+        meta["title"] = heading or (title_from_text(blocks[0].text) if blocks else "")
+    return meta
+
+
+def _date(value: str | None) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None
