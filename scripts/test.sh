@@ -28,8 +28,9 @@ trap 'exit 143' TERM
 # Both passes use it for the production test; the second also for the suite.
 pg_throwaway_start
 
-# Two workers, each with its own test database.
-pytest_args=(-n 2 "$@")
+# Two workers, each with its own test database; a module marked
+# xdist_group (the production servers) stays on one worker.
+pytest_args=(-n 2 --dist loadgroup "$@")
 
 run_pass() {
     local name=$1 status=0

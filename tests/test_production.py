@@ -1,0 +1,348 @@
+"""Production mode for real: gunicorn, PostgreSQL, WhiteNoise, DEBUG off.
+
+The servers run as subprocesses with only the documented production variables
+(docs/deploy.md), against a database this module creates on the throw-away
+PostgreSQL server that `make test` starts (APPARATUS_TEST_POSTGRES_URL).
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+# One worker runs the whole module (make test uses --dist loadgroup): the
+# servers and the database are made once.
+pytestmark = [pytest.mark.production, pytest.mark.xdist_group("production")]
+
+BASE_DIR = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+STARTUP_SECONDS = 30
+COMMAND_SECONDS = 180
+HTTP_TIMEOUT_SECONDS = 15
+PROXY = {"X-Forwarded-Proto": "https"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def production_env(**variables: str) -> dict[str, str]:
+    """A clean environment with the production variables, nothing from the tests."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        **variables,
+    }
+
+
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_SECONDS,
+    )
+
+
+def manage_ok(env: dict[str, str], *args: str) -> str:
+    result = manage(env, *args)
+    assert result.returncode == 0, (
+        f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    )
+    return result.stdout
+
+
+@dataclass
+class Response:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+
+@dataclass
+class Server:
+    port: int
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+    ) -> Response:
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=HTTP_TIMEOUT_SECONDS
+        )
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return Response(response.status, response.headers, response.read())
+        finally:
+            connection.close()
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> Response:
+        return self.request("GET", path, headers)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop gunicorn and its workers (its own process group), politely first."""
+    for sig, grace in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(timeout=grace)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def wait_until_listening(process: subprocess.Popen, port: int, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(
+                f"gunicorn exited with status {process.returncode}:\n{log.read_text()}"
+            )
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail(
+        f"gunicorn did not listen on port {port} within {STARTUP_SECONDS}s:\n"
+        f"{log.read_text()}"
+    )
+
+
+@contextmanager
+def running_gunicorn(env: dict[str, str], log: Path) -> Iterator[Server]:
+    port = free_port()
+    env = env | {"APPARATUS_BIND": f"127.0.0.1:{port}", "APPARATUS_WORKERS": "2"}
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            [str(VENV_BIN / "gunicorn"), "-c", "config/gunicorn.py", "config.wsgi"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            wait_until_listening(process, port, log)
+            yield Server(port)
+        finally:
+            stop(process)
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> str:
+    url = os.environ.get("APPARATUS_TEST_POSTGRES_URL", "")
+    if not url:
+        pytest.fail(
+            "APPARATUS_TEST_POSTGRES_URL is not set. Run the suite with `make test`, "
+            "which starts a throw-away PostgreSQL server and sets it (or run "
+            "scripts/pg-throwaway.sh .venv/bin/pytest ...)."
+        )
+    return url
+
+
+@pytest.fixture(scope="module")
+def database_url(postgres_url: str) -> Iterator[str]:
+    """A fresh database for this module, dropped afterwards."""
+    name = f"apparatus_production_{secrets.token_hex(6)}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield with_database(postgres_url, name)
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def env(database_url: str, tmp_path_factory) -> dict[str, str]:
+    var_dir = tmp_path_factory.mktemp("production-var")
+    return production_env(
+        DATABASE_URL=database_url,
+        APPARATUS_VAR_DIR=str(var_dir),
+        APPARATUS_STATIC_ROOT=str(var_dir / "static"),
+    )
+
+
+@pytest.fixture(scope="module")
+def server(env: dict[str, str], tmp_path_factory) -> Iterator[Server]:
+    """gunicorn as `make serve` runs it: migrated, static files collected."""
+    manage_ok(env, "migrate", "--noinput")
+    manage_ok(env, "collectstatic", "--noinput")
+    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    with running_gunicorn(env, log) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def server_without_database(env: dict[str, str], tmp_path_factory) -> Iterator[Server]:
+    """gunicorn whose database does not answer: nothing listens on its port."""
+    closed = with_database(env["DATABASE_URL"], "apparatus")
+    closed = closed.replace(f":{urlsplit(closed).port}/", f":{free_port()}/")
+    log = tmp_path_factory.mktemp("gunicorn-no-db") / "gunicorn.log"
+    with running_gunicorn(env | {"DATABASE_URL": closed}, log) as running:
+        yield running
+
+
+def test_login_page_is_served_behind_the_tls_proxy(server):
+    response = server.get("/accounts/login/", PROXY)
+
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert b"<form" in response.body
+    assert "max-age=" in response.headers["Strict-Transport-Security"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_plain_http_is_redirected_to_https(server):
+    response = server.get("/accounts/login/")
+
+    assert response.status == 301
+    assert response.headers["Location"] == (
+        f"https://127.0.0.1:{server.port}/accounts/login/"
+    )
+
+
+def test_static_files_have_hashed_names_compression_and_a_far_future_cache(server):
+    page = server.get("/accounts/login/", PROXY).body.decode()
+    match = re.search(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"', page)
+    assert match, "the login page does not link the hashed stylesheet"
+    stylesheet = match.group(1)
+
+    plain = server.get(stylesheet, PROXY)
+    compressed = server.get(stylesheet, PROXY | {"Accept-Encoding": "gzip"})
+
+    assert plain.status == 200
+    assert plain.headers["Content-Type"].startswith("text/css")
+    assert compressed.status == 200
+    assert compressed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in compressed.headers["Vary"]
+    assert gzip.decompress(compressed.body) == plain.body
+    cache_control = compressed.headers["Cache-Control"]
+    max_age = int(re.search(r"max-age=(\d+)", cache_control).group(1))
+    assert max_age >= 365 * 24 * 3600
+    assert "immutable" in cache_control
+
+
+def test_a_user_signs_in_through_the_proxy(server, env):
+    password = secrets.token_urlsafe(16)
+    manage_ok(
+        env | {"DJANGO_SUPERUSER_PASSWORD": password},
+        "createsuperuser",
+        "--noinput",
+        "--username",
+        "operator",
+        "--email",
+        "operator@example.org",
+    )
+    form = server.get("/accounts/login/", PROXY)
+    csrf_cookie = SimpleCookie(form.headers["Set-Cookie"])["csrftoken"]
+    token = (
+        re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', form.body)
+        .group(1)
+        .decode()
+    )
+    origin = f"https://127.0.0.1:{server.port}"
+
+    response = server.request(
+        "POST",
+        "/accounts/login/",
+        PROXY
+        | {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={csrf_cookie.value}",
+            "Origin": origin,
+            "Referer": f"{origin}/accounts/login/",
+        },
+        urlencode(
+            {"csrfmiddlewaretoken": token, "username": "operator", "password": password}
+        ).encode(),
+    )
+
+    assert response.status == 302, response.body[:2000]
+    cookies = SimpleCookie()
+    for header in response.headers.get_all("Set-Cookie"):
+        cookies.load(header)
+    session = cookies["sessionid"]
+    assert session["secure"]
+    assert session["httponly"]
+
+
+def test_healthz_answers_ok_with_the_database_up(server):
+    for headers in (PROXY, {}):  # plain HTTP too: the proxy's own health check
+        response = server.get("/healthz/", headers)
+
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "application/json"
+        assert b'"database": "up"' in response.body
+
+
+def test_healthz_answers_503_when_the_database_does_not_answer(
+    server_without_database,
+):
+    response = server_without_database.get("/healthz/", PROXY)
+
+    assert response.status == 503
+    assert response.headers["Content-Type"] == "application/json"
+    assert b'"database": "down"' in response.body
+
+
+def test_check_deploy_finds_nothing_to_warn_about_with_the_documented_variables():
+    env = production_env(
+        DJANGO_ALLOWED_HOSTS="apparatus.example.org",
+        DJANGO_CSRF_TRUSTED_ORIGINS="https://apparatus.example.org",
+        DATABASE_URL="postgres://apparatus@127.0.0.1:5432/apparatus",
+    )
+
+    result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert "WARNING" not in result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = production_env()
+    del env["DJANGO_SECRET_KEY"]
+
+    result = manage(env, "check")
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is required" in result.stderr
