@@ -2,6 +2,9 @@
 # Everything `make test` does: install what is missing, lint, check migrations,
 # then run the whole pytest suite twice, on SQLite and on a throw-away
 # PostgreSQL server. Arguments are passed to pytest (both passes).
+#
+# Every check runs even when an earlier one failed, so one CI run reports all
+# of them; the exit status is non-zero if any failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
@@ -11,13 +14,16 @@ started=$SECONDS
 scripts/apt-ensure.sh chromium fonts-liberation postgresql
 scripts/venv.sh requirements-test.txt
 
+failed=()
+
 echo "==> ruff check"
-.venv/bin/ruff check .
+.venv/bin/ruff check . || failed+=("ruff check")
 
 echo "==> makemigrations --check"
 checkdir=$(mktemp -d)
 DJANGO_DEBUG=1 APPARATUS_VAR_DIR=$checkdir DATABASE_URL="" \
-    .venv/bin/python manage.py makemigrations --check --dry-run
+    .venv/bin/python manage.py makemigrations --check --dry-run \
+    || failed+=("makemigrations --check (a model change has no migration)")
 rm -rf -- "$checkdir"
 
 # shellcheck source=scripts/pg-throwaway.sh
@@ -38,20 +44,21 @@ run_pass() {
     echo "==> pytest on $name"
     env "$@" .venv/bin/pytest "${pytest_args[@]}" || status=$?
     case $status in
-        0) ;;
+        0) return 0 ;;
         5) echo "!! pytest on $name collected no tests: that is a failure." >&2 ;;
         *) echo "!! pytest on $name failed (exit status $status)." >&2 ;;
     esac
-    return "$status"
+    return 1
 }
 
-failed=()
-run_pass SQLite DATABASE_URL= || failed+=(SQLite)
-run_pass PostgreSQL DATABASE_URL="$APPARATUS_TEST_POSTGRES_URL" || failed+=(PostgreSQL)
+run_pass SQLite DATABASE_URL= || failed+=("pytest on SQLite")
+run_pass PostgreSQL DATABASE_URL="$APPARATUS_TEST_POSTGRES_URL" \
+    || failed+=("pytest on PostgreSQL")
 
 elapsed=$((SECONDS - started))
 if [[ ${#failed[@]} -gt 0 ]]; then
-    echo "!! make test FAILED on: ${failed[*]} (${elapsed}s)" >&2
+    echo "!! make test FAILED after ${elapsed}s:" >&2
+    printf '!!   %s\n' "${failed[@]}" >&2
     exit 1
 fi
-echo "==> make test passed on SQLite and PostgreSQL (${elapsed}s)"
+echo "==> make test passed: ruff, migrations, pytest on SQLite and PostgreSQL (${elapsed}s)"
