@@ -10,13 +10,17 @@ from corpus.models import Membership
 from corpus.roles import Action
 
 
-def membership_for(request: HttpRequest, slug: str, action: Action = Action.READ) -> Membership:
-    """The user's membership of project `slug`: 404 for non-members, 403 without the right."""
+def membership_for(
+    request: HttpRequest, slug: str, action: Action = Action.READ
+) -> Membership:
+    """The user's membership of `slug`: 404 for a non-member, 403 without the right."""
     membership = get_object_or_404(
         Membership.objects.select_related("project"),
         project__slug=slug,
         user=request.user,
     )
     if not membership.can(action):
-        raise PermissionDenied(f"Your role ({membership.get_role_display()}) may not do this.")
+        raise PermissionDenied(
+            f"Your role ({membership.get_role_display()}) may not do this."
+        )
     return membership

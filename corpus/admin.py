@@ -19,9 +19,13 @@ class ProjectAdmin(admin.ModelAdmin):
     inlines = [MembershipInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            _members=Count("memberships", distinct=True),
-            _documents=Count("documents", distinct=True),
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _members=Count("memberships", distinct=True),
+                _documents=Count("documents", distinct=True),
+            )
         )
 
     @admin.display(ordering="_members", description="members")
@@ -45,7 +49,12 @@ class MembershipAdmin(admin.ModelAdmin):
 @admin.register(Document)
 class DocumentAdmin(admin.ModelAdmin):
     list_display = [
-        "title", "project", "publisher", "published_date", "word_count", "format",
+        "title",
+        "project",
+        "publisher",
+        "published_date",
+        "word_count",
+        "format",
         "imported_at",
     ]
     list_filter = ["project", "format", "language", "imported_at"]
@@ -53,27 +62,55 @@ class DocumentAdmin(admin.ModelAdmin):
     list_select_related = ["project"]
     date_hierarchy = "imported_at"
     fields = [
-        "project", "title", "authors", "publisher", "source_url", "published_date",
-        "keywords", "language", "word_count", "format", "original_filename",
-        "original_encoding", "content_hash", "imported_by", "imported_at", "updated_at",
-        "text", "blocks", "original_preview",
+        "project",
+        "title",
+        "authors",
+        "publisher",
+        "source_url",
+        "published_date",
+        "keywords",
+        "language",
+        "word_count",
+        "format",
+        "original_filename",
+        "original_encoding",
+        "content_hash",
+        "imported_by",
+        "imported_at",
+        "updated_at",
+        "text",
+        "blocks",
+        "original_preview",
     ]
     readonly_fields = [
-        "project", "word_count", "format", "original_filename", "original_encoding",
-        "content_hash", "imported_by", "imported_at", "updated_at", "text", "blocks",
+        "project",
+        "word_count",
+        "format",
+        "original_filename",
+        "original_encoding",
+        "content_hash",
+        "imported_by",
+        "imported_at",
+        "updated_at",
+        "text",
+        "blocks",
         "original_preview",
     ]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
+        if request.resolver_match and request.resolver_match.url_name.endswith(
+            "changelist"
+        ):
             return queryset.defer("text", "blocks", "links", "original")
         return queryset
 
     @admin.display(description="original upload")
     def original_preview(self, document) -> str:
         data = bytes(document.original)
-        shown = data[:4000].decode(document.original_encoding or "utf-8", errors="replace")
+        shown = data[:4000].decode(
+            document.original_encoding or "utf-8", errors="replace"
+        )
         more = f"\n… ({len(data)} bytes in all)" if len(data) > 4000 else ""
         return shown + more
 

@@ -21,7 +21,9 @@ class MemberAddForm(forms.Form):
 
     def clean_username(self):
         username = self.cleaned_data["username"].strip()
-        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        user = (
+            get_user_model().objects.filter(username=username, is_active=True).first()
+        )
         if user is None:
             raise forms.ValidationError(f"No active user is called “{username}”.")
         return user
@@ -72,12 +74,19 @@ class DocumentMetadataForm(forms.ModelForm):
         label="Source URL", required=False, max_length=2000, assume_scheme="https"
     )
     authors = CommaListField(required=False, help_text="Separate names with commas.")
-    keywords = CommaListField(required=False, help_text="Separate keywords with commas.")
+    keywords = CommaListField(
+        required=False, help_text="Separate keywords with commas."
+    )
 
     class Meta:
         model = Document
         fields = [
-            "title", "authors", "publisher", "source_url", "published_date", "keywords",
+            "title",
+            "authors",
+            "publisher",
+            "source_url",
+            "published_date",
+            "keywords",
             "language",
         ]
         widgets = {"published_date": forms.DateInput(attrs={"type": "date"})}
@@ -98,8 +107,14 @@ class MultipleFileField(forms.FileField):
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
+        if not data and self.required:
+            raise forms.ValidationError(
+                self.error_messages["required"], code="required"
+            )
         if isinstance(data, list | tuple):
-            files = [super(MultipleFileField, self).clean(item, initial) for item in data]
+            files = [
+                super(MultipleFileField, self).clean(item, initial) for item in data
+            ]
         else:
             files = [super().clean(data, initial)]
         if len(files) > settings.APPARATUS_MAX_FILES_PER_BATCH:
@@ -119,7 +134,10 @@ FORMAT_CHOICES = [("", "Detect automatically"), *DocumentFormat.choices]
 class ReviewForm(forms.Form):
     format = forms.ChoiceField(choices=FORMAT_CHOICES, required=False)
     drop = forms.TypedMultipleChoiceField(
-        coerce=int, required=False, choices=[], widget=forms.CheckboxSelectMultiple,
+        coerce=int,
+        required=False,
+        choices=[],
+        widget=forms.CheckboxSelectMultiple,
         label="Remove these blocks",
     )
 

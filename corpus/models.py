@@ -24,7 +24,10 @@ class Project(models.Model):
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
 
@@ -43,13 +46,13 @@ class Project(models.Model):
         """The role `user` holds in this project, or None for a non-member."""
         if not user.is_authenticated:
             return None
-        return (
-            self.memberships.filter(user=user).values_list("role", flat=True).first()
-        )
+        return self.memberships.filter(user=user).values_list("role", flat=True).first()
 
 
 class Membership(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="memberships"
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
@@ -59,7 +62,9 @@ class Membership(models.Model):
     class Meta:
         ordering = ["project", "user__username"]
         constraints = [
-            models.UniqueConstraint(fields=["project", "user"], name="membership_unique"),
+            models.UniqueConstraint(
+                fields=["project", "user"], name="membership_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(role__in=Role.values), name="membership_role_valid"
             ),
@@ -102,7 +107,9 @@ def content_hash(text: str) -> str:
 
 
 class Document(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="documents")
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="documents"
+    )
     title = models.CharField(max_length=500)
     authors = models.JSONField(default=list, blank=True)
     publisher = models.CharField("publisher or source", max_length=300, blank=True)
@@ -130,7 +137,10 @@ class Document(models.Model):
     original_encoding = models.CharField(max_length=40, blank=True)
     format = models.CharField(max_length=16, choices=DocumentFormat.choices)
     imported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="imported_documents",
     )
     imported_at = models.DateTimeField(auto_now_add=True)
@@ -142,7 +152,8 @@ class Document(models.Model):
         ordering = ["title", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["project", "content_hash"], name="document_unique_text_per_project"
+                fields=["project", "content_hash"],
+                name="document_unique_text_per_project",
             ),
         ]
         indexes = [
@@ -153,11 +164,6 @@ class Document(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def get_absolute_url(self) -> str:
-        return reverse(
-            "corpus:document_detail", kwargs={"slug": self.project.slug, "pk": self.pk}
-        )
-
     def save(self, *args, **kwargs):
         self.keywords_text = ", ".join(self.keywords)
         update_fields = kwargs.get("update_fields")
@@ -165,11 +171,16 @@ class Document(models.Model):
             kwargs["update_fields"] = {*update_fields, "keywords_text"}
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "corpus:document_detail", kwargs={"slug": self.project.slug, "pk": self.pk}
+        )
+
     @property
     def headings(self) -> list[dict]:
         """Heading blocks with their text, for a table of contents."""
         return [
-            {**block, "title": self.text[block["start"]:block["end"]]}
+            {**block, "title": self.text[block["start"] : block["end"]]}
             for block in self.blocks
             if block["kind"] == "heading"
         ]

@@ -27,10 +27,10 @@ def _inline(text: str, start: int, end: int, links: list[dict]) -> str:
         url = _safe_url(link["url"])
         if url is None:
             continue
-        parts.append(escape(text[pos:link["start"]], quote=False))
+        parts.append(escape(text[pos : link["start"]], quote=False))
         parts.append(
             f'<a href="{escape(url)}" rel="noopener noreferrer nofollow">'
-            f"{escape(text[link['start']:link['end']], quote=False)}</a>"
+            f"{escape(text[link['start'] : link['end']], quote=False)}</a>"
         )
         pos = link["end"]
     parts.append(escape(text[pos:end], quote=False))
@@ -54,7 +54,7 @@ def _links_by_block(blocks: list[dict], links: list[dict]) -> list[list[dict]]:
 
 
 def render_blocks(text: str, blocks: Iterable[dict], links: list[dict] = ()) -> str:
-    """HTML for the blocks: headings, paragraphs, lists; each marked with its offsets."""
+    """HTML for the blocks (headings, paragraphs, lists) marked with their offsets."""
     blocks = list(blocks)
     per_block = _links_by_block(blocks, list(links))
     html: list[str] = []

@@ -33,10 +33,15 @@ def unique_project_slug(name: str) -> str:
 
 
 @transaction.atomic
-def create_project(*, name: str, owner: AbstractBaseUser, description: str = "") -> Project:
+def create_project(
+    *, name: str, owner: AbstractBaseUser, description: str = ""
+) -> Project:
     """Create a project with `owner` as its first owner."""
     project = Project(
-        name=name, slug=unique_project_slug(name), description=description, created_by=owner
+        name=name,
+        slug=unique_project_slug(name),
+        description=description,
+        created_by=owner,
     )
     project.full_clean()
     project.save()
@@ -85,7 +90,11 @@ def remove_member(*, membership: Membership) -> None:
 
 @transaction.atomic
 def save_document(
-    *, project: Project, imported: ImportedText, original: bytes, filename: str,
+    *,
+    project: Project,
+    imported: ImportedText,
+    original: bytes,
+    filename: str,
     imported_by: AbstractBaseUser | None,
 ) -> Document:
     """Store an imported text as a document; refuse a text the project already has."""
@@ -137,7 +146,12 @@ def save_document(
 def update_document_metadata(*, document: Document, **fields) -> Document:
     """Change a document's descriptive fields (never its text)."""
     allowed = {
-        "title", "authors", "publisher", "source_url", "published_date", "keywords",
+        "title",
+        "authors",
+        "publisher",
+        "source_url",
+        "published_date",
+        "keywords",
         "language",
     }
     unknown = set(fields) - allowed
@@ -155,7 +169,9 @@ def stage_upload(
     *, project: Project, user: AbstractBaseUser, filename: str, data: bytes
 ) -> PendingImport:
     """Keep an upload until its importer has reviewed it."""
-    pending = PendingImport(project=project, uploaded_by=user, filename=filename[:255], data=data)
+    pending = PendingImport(
+        project=project, uploaded_by=user, filename=filename[:255], data=data
+    )
     pending.full_clean()
     pending.save()
     return pending

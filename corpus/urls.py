@@ -13,7 +13,9 @@ urlpatterns = [
     path("p/<slug:slug>/members/add/", views.member_add, name="member_add"),
     path("p/<slug:slug>/members/<int:pk>/role/", views.member_role, name="member_role"),
     path(
-        "p/<slug:slug>/members/<int:pk>/remove/", views.member_remove, name="member_remove"
+        "p/<slug:slug>/members/<int:pk>/remove/",
+        views.member_remove,
+        name="member_remove",
     ),
     path("p/<slug:slug>/import/", views.import_upload, name="import_upload"),
     path("p/<slug:slug>/import/review/", views.import_review, name="import_review"),
@@ -26,5 +28,9 @@ urlpatterns = [
     ),
     path("p/<slug:slug>/d/<int:pk>/", views.document_detail, name="document_detail"),
     path("p/<slug:slug>/d/<int:pk>/edit/", views.document_edit, name="document_edit"),
-    path("p/<slug:slug>/d/<int:pk>/delete/", views.document_delete, name="document_delete"),
+    path(
+        "p/<slug:slug>/d/<int:pk>/delete/",
+        views.document_delete,
+        name="document_delete",
+    ),
 ]

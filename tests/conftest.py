@@ -11,7 +11,9 @@ from corpus.roles import Role
 from tests.factories import make_document, make_project, make_user
 
 SEEDS_DIR = Path(
-    os.environ.get("APPARATUS_SEEDS", Path(__file__).resolve().parents[2] / "shared" / "seeds")
+    os.environ.get(
+        "APPARATUS_SEEDS", Path(__file__).resolve().parents[2] / "shared" / "seeds"
+    )
 )
 
 
@@ -20,7 +22,9 @@ def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
     }
 
 
@@ -44,7 +48,10 @@ def document(project):
 @pytest.fixture
 def members(project) -> dict[str, object]:
     """One user per role in `project`, plus a non-member, keyed by role name."""
-    users = {role.value: make_user(f"{role.value}-user", project=project, role=role) for role in Role}
+    users = {
+        role.value: make_user(f"{role.value}-user", project=project, role=role)
+        for role in Role
+    }
     users["outsider"] = make_user("outsider")
     return users
 

@@ -14,11 +14,19 @@ _counter = itertools.count(1)
 PASSWORD = "correct-horse-battery-staple"
 
 
-def make_user(username: str | None = None, *, project: Project | None = None,
-              role: str = Role.VIEWER, **overrides):
+def make_user(
+    username: str | None = None,
+    *,
+    project: Project | None = None,
+    role: str = Role.VIEWER,
+    **overrides,
+):
     username = username or f"user{next(_counter)}"
     user = get_user_model().objects.create_user(
-        username=username, password=PASSWORD, email=f"{username}@example.org", **overrides
+        username=username,
+        password=PASSWORD,
+        email=f"{username}@example.org",
+        **overrides,
     )
     if project is not None:
         Membership.objects.create(project=project, user=user, role=role)
@@ -40,10 +48,14 @@ def paragraphs_document_fields(paragraphs: list[str]) -> dict:
     return {"text": "\n\n".join(paragraphs), "blocks": blocks}
 
 
-def make_document(*, project: Project, paragraphs: list[str] | None = None,
-                  **overrides) -> Document:
+def make_document(
+    *, project: Project, paragraphs: list[str] | None = None, **overrides
+) -> Document:
     n = next(_counter)
-    paragraphs = paragraphs or [f"First paragraph of document {n}.", "A second paragraph."]
+    paragraphs = paragraphs or [
+        f"First paragraph of document {n}.",
+        "A second paragraph.",
+    ]
     fields = {
         "title": f"Document {n}",
         **paragraphs_document_fields(paragraphs),

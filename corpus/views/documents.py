@@ -52,7 +52,9 @@ def document_edit(request, slug: str, pk: int) -> HttpResponse:
     membership = membership_for(request, slug, Action.EDIT_METADATA)
     document = _document(membership, pk, "original", "text", "blocks", "links")
     document.project = membership.project
-    form = DocumentMetadataForm(request.POST or None, instance=document)
+    form = DocumentMetadataForm(
+        request.POST if request.method == "POST" else None, instance=document
+    )
     if request.method == "POST" and form.is_valid():
         services.update_document_metadata(document=document, **form.cleaned_data)
         messages.success(request, "Metadata saved.")
@@ -60,8 +62,12 @@ def document_edit(request, slug: str, pk: int) -> HttpResponse:
     return render(
         request,
         "corpus/document_edit.html",
-        {"project": membership.project, "membership": membership, "document": document,
-         "form": form},
+        {
+            "project": membership.project,
+            "membership": membership,
+            "document": document,
+            "form": form,
+        },
         status=400 if form.errors else 200,
     )
 

@@ -47,7 +47,9 @@ class Review:
     @property
     def preview(self) -> list[str]:
         imported = self.imported
-        return [imported.text[b.start:b.end] for b in imported.blocks[:PREVIEW_BLOCKS]]
+        return [
+            imported.text[b.start : b.end] for b in imported.blocks[:PREVIEW_BLOCKS]
+        ]
 
     @property
     def format_label(self) -> str:
@@ -56,7 +58,9 @@ class Review:
 
 def _parse(pending: PendingImport, format: str | None) -> importers.ImportedText:
     return importers.import_bytes(
-        bytes(pending.data), filename=pending.filename, format=format or None,
+        bytes(pending.data),
+        filename=pending.filename,
+        format=format or None,
         max_bytes=settings.APPARATUS_MAX_UPLOAD_BYTES,
     )
 
@@ -69,20 +73,28 @@ def _review(pending: PendingImport, data=None) -> Review:
     except importers.ImportRefused as error:
         return Review(pending=pending, form=form, error=str(error))
     boilerplate = [
-        (index, imported.text[imported.blocks[index].start:imported.blocks[index].end])
+        (
+            index,
+            imported.text[imported.blocks[index].start : imported.blocks[index].end],
+        )
         for index in imported.boilerplate
     ]
     form = ReviewForm(data, boilerplate=boilerplate, initial={"format": chosen or ""})
-    duplicate = Document.objects.filter(
-        project=pending.project, content_hash=content_hash(imported.text)
-    ).only("pk", "title", "project__slug").select_related("project").first()
+    duplicate = (
+        Document.objects.filter(
+            project=pending.project, content_hash=content_hash(imported.text)
+        )
+        .only("pk", "title", "project__slug")
+        .select_related("project")
+        .first()
+    )
     return Review(pending=pending, form=form, imported=imported, duplicate=duplicate)
 
 
 def _pending(membership, user):
-    return PendingImport.objects.filter(project=membership.project, uploaded_by=user).defer(
-        "data"
-    )
+    return PendingImport.objects.filter(
+        project=membership.project, uploaded_by=user
+    ).defer("data")
 
 
 @require_http_methods(["GET", "POST"])
@@ -90,12 +102,17 @@ def _pending(membership, user):
 def import_upload(request, slug: str) -> HttpResponse:
     membership = membership_for(request, slug, Action.IMPORT)
     project = membership.project
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(
+        *([request.POST, request.FILES] if request.method == "POST" else [])
+    )
     reports: list[FileReport] = []
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            reports = [_stage(request, membership, upload) for upload in form.cleaned_data["files"]]
+            reports = [
+                _stage(request, membership, upload)
+                for upload in form.cleaned_data["files"]
+            ]
             if not any(report.ok for report in reports):
                 status = 400
         else:
@@ -108,7 +125,9 @@ def import_upload(request, slug: str) -> HttpResponse:
         "pending_count": _pending(membership, request.user).count(),
         "max_mb": settings.APPARATUS_MAX_UPLOAD_BYTES / (1024 * 1024),
     }
-    template = "corpus/_import_reports.html" if request.htmx else "corpus/import_upload.html"
+    template = (
+        "corpus/_import_reports.html" if request.htmx else "corpus/import_upload.html"
+    )
     return render(request, template, context, status=status)
 
 
@@ -117,15 +136,19 @@ def _stage(request, membership, upload) -> FileReport:
     limit = settings.APPARATUS_MAX_UPLOAD_BYTES
     if upload.size > limit:
         return FileReport(
-            name, False,
-            f"{name} is {upload.size / 1048576:.1f} MB; the limit is {limit / 1048576:.1f} MB.",
+            name,
+            False,
+            f"{name} is {upload.size / 1048576:.1f} MB; "
+            f"the limit is {limit / 1048576:.1f} MB.",
         )
     data = upload.read()
     try:
         imported = importers.import_bytes(data, filename=name, max_bytes=limit)
     except importers.ImportRefused as error:
         return FileReport(name, False, str(error))
-    services.stage_upload(project=membership.project, user=request.user, filename=name, data=data)
+    services.stage_upload(
+        project=membership.project, user=request.user, filename=name, data=data
+    )
     label = importers.FORMATS.get(imported.format, imported.format)
     return FileReport(name, True, f"Ready for review: {label}, “{imported.title}”.")
 
@@ -151,12 +174,14 @@ def import_review(request, slug: str) -> HttpResponse:
 def _pending_or_404(request, membership, pk: int) -> PendingImport:
     return get_object_or_404(
         PendingImport.objects.select_related("project"),
-        project=membership.project, uploaded_by=request.user, pk=pk,
+        project=membership.project,
+        uploaded_by=request.user,
+        pk=pk,
     )
 
 
 def _save(request, review: Review) -> FileReport:
-    """Save one reviewed upload as a document; the pending row goes either way but on error."""
+    """Save one reviewed upload; its pending row goes unless the save failed."""
     pending = review.pending
     if review.imported is None:
         return FileReport(pending.filename, False, review.error)
@@ -168,17 +193,25 @@ def _save(request, review: Review) -> FileReport:
         imported = importers.drop_blocks(imported, drop)
     try:
         document = services.save_document(
-            project=pending.project, imported=imported, original=bytes(pending.data),
-            filename=pending.filename, imported_by=request.user,
+            project=pending.project,
+            imported=imported,
+            original=bytes(pending.data),
+            filename=pending.filename,
+            imported_by=request.user,
         )
     except services.DuplicateDocument as error:
         pending.delete()
-        return FileReport(pending.filename, False, error.message, error.existing.get_absolute_url())
+        return FileReport(
+            pending.filename, False, error.message, error.existing.get_absolute_url()
+        )
     except ValidationError as error:
         return FileReport(pending.filename, False, " ".join(error.messages))
     pending.delete()
     return FileReport(
-        pending.filename, True, f"Imported as “{document.title}”.", document.get_absolute_url()
+        pending.filename,
+        True,
+        f"Imported as “{document.title}”.",
+        document.get_absolute_url(),
     )
 
 
@@ -190,14 +223,28 @@ def import_confirm(request, slug: str, pk: int) -> HttpResponse:
     review = _review(pending, request.POST)
     if request.POST.get("action") == "preview":
         if request.htmx:
-            return render(request, "corpus/_import_review_item.html", {"review": review,
-                          "project": membership.project})
-        return render(request, "corpus/import_review.html", {
-            "project": membership.project, "membership": membership, "reviews": [review]})
+            return render(
+                request,
+                "corpus/_import_review_item.html",
+                {"review": review, "project": membership.project},
+            )
+        return render(
+            request,
+            "corpus/import_review.html",
+            {
+                "project": membership.project,
+                "membership": membership,
+                "reviews": [review],
+            },
+        )
     report = _save(request, review)
     if request.htmx:
-        return render(request, "corpus/_import_report.html", {"report": report},
-                      status=200 if report.ok else 400)
+        return render(
+            request,
+            "corpus/_import_report.html",
+            {"report": report},
+            status=200 if report.ok else 400,
+        )
     (messages.success if report.ok else messages.error)(request, report.message)
     return redirect("corpus:import_review", slug=slug)
 

@@ -35,7 +35,8 @@ def project_list(request) -> HttpResponse:
         .order_by("project__name")
     )
     return render(
-        request, "corpus/project_list.html",
+        request,
+        "corpus/project_list.html",
         {"memberships": memberships, "form": ProjectForm()},
     )
 
@@ -45,10 +46,14 @@ def project_list(request) -> HttpResponse:
 def project_create(request) -> HttpResponse:
     form = ProjectForm(request.POST)
     if not form.is_valid():
-        memberships = Membership.objects.filter(user=request.user).select_related("project")
+        memberships = Membership.objects.filter(user=request.user).select_related(
+            "project"
+        )
         return render(
-            request, "corpus/project_list.html",
-            {"memberships": memberships, "form": form}, status=400,
+            request,
+            "corpus/project_list.html",
+            {"memberships": memberships, "form": form},
+            status=400,
         )
     project = services.create_project(owner=request.user, **form.cleaned_data)
     messages.success(request, f"Project “{project.name}” created. You are its owner.")
@@ -65,10 +70,13 @@ def project_detail(request, slug: str) -> HttpResponse:
     documents = Document.objects.filter(project=project).listing()
     if filter_form.is_valid() and (q := filter_form.cleaned_data["q"]):
         documents = documents.filter(
-            Q(title__icontains=q) | Q(keywords_text__icontains=q) | Q(publisher__icontains=q)
+            Q(title__icontains=q)
+            | Q(keywords_text__icontains=q)
+            | Q(publisher__icontains=q)
         )
     ordering = [
-        F(field[1:]).desc(nulls_last=True) if field.startswith("-")
+        F(field[1:]).desc(nulls_last=True)
+        if field.startswith("-")
         else F(field).asc(nulls_last=True)
         for field in filter_form.ordering()
     ]
@@ -85,7 +93,9 @@ def project_detail(request, slug: str) -> HttpResponse:
         "query": query.urlencode(),
         "can_import": membership.can(Action.IMPORT),
     }
-    template = "corpus/_document_list.html" if request.htmx else "corpus/project_detail.html"
+    template = (
+        "corpus/_document_list.html" if request.htmx else "corpus/project_detail.html"
+    )
     return render(request, template, context)
 
 
@@ -94,13 +104,16 @@ def project_detail(request, slug: str) -> HttpResponse:
 def project_settings(request, slug: str) -> HttpResponse:
     membership = membership_for(request, slug, Action.EDIT_PROJECT)
     project = membership.project
-    form = ProjectForm(request.POST or None, instance=project)
+    form = ProjectForm(
+        request.POST if request.method == "POST" else None, instance=project
+    )
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Project settings saved.")
         return redirect("corpus:project_settings", slug=project.slug)
     return render(
-        request, "corpus/project_settings.html",
+        request,
+        "corpus/project_settings.html",
         {"project": project, "membership": membership, "form": form},
         status=400 if form.errors else 200,
     )
@@ -111,7 +124,9 @@ def _members_context(membership: Membership, add_form=None) -> dict:
     return {
         "project": project,
         "membership": membership,
-        "members": project.memberships.select_related("user").order_by("user__username"),
+        "members": project.memberships.select_related("user").order_by(
+            "user__username"
+        ),
         "roles": Role,
         "matrix": roles.matrix(),
         "can_manage": membership.can(Action.MANAGE_MEMBERS),
@@ -122,7 +137,9 @@ def _members_context(membership: Membership, add_form=None) -> dict:
 
 def _members_response(request, membership: Membership, add_form=None, status=200):
     template = "corpus/_members.html" if request.htmx else "corpus/project_members.html"
-    return render(request, template, _members_context(membership, add_form), status=status)
+    return render(
+        request, template, _members_context(membership, add_form), status=status
+    )
 
 
 @require_GET
@@ -140,7 +157,8 @@ def member_add(request, slug: str) -> HttpResponse:
     if form.is_valid():
         try:
             services.add_member(
-                project=membership.project, user=form.cleaned_data["username"],
+                project=membership.project,
+                user=form.cleaned_data["username"],
                 role=form.cleaned_data["role"],
             )
         except ValidationError as error:
@@ -166,7 +184,10 @@ def member_role(request, slug: str, pk: int) -> HttpResponse:
     else:
         try:
             services.change_role(membership=target, role=form.cleaned_data["role"])
-            messages.success(request, f"{target.user} is now {Role(form.cleaned_data['role']).label}.")
+            messages.success(
+                request,
+                f"{target.user} is now {Role(form.cleaned_data['role']).label}.",
+            )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             status = 400
@@ -177,7 +198,9 @@ def member_role(request, slug: str, pk: int) -> HttpResponse:
 @login_required
 def member_remove(request, slug: str, pk: int) -> HttpResponse:
     membership = membership_for(request, slug, Action.MANAGE_MEMBERS)
-    target = get_object_or_404(membership.project.memberships.select_related("user"), pk=pk)
+    target = get_object_or_404(
+        membership.project.memberships.select_related("user"), pk=pk
+    )
     status = 200
     try:
         services.remove_member(membership=target)

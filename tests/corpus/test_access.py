@@ -59,7 +59,9 @@ def setting(project, members, document):
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
 @pytest.mark.parametrize("who", [*ROLES, "outsider", "anonymous"])
-@pytest.mark.parametrize(("name", "method", "action"), VIEWS, ids=[f"{v[0]}-{v[1]}" for v in VIEWS])
+@pytest.mark.parametrize(
+    ("name", "method", "action"), VIEWS, ids=[f"{v[0]}-{v[1]}" for v in VIEWS]
+)
 def test_view_enforces_role_matrix(client, setting, name, method, action, who, htmx):
     project, members, document, victim = setting
     user = members.get(who)
@@ -112,7 +114,9 @@ def test_document_of_other_project_is_404_even_with_own_slug(client, project, me
     """A member of project A cannot reach B's document by putting it under A's slug."""
     foreign = make_document(project=_other_project())
     client.force_login(members["owner"])
-    url = reverse("corpus:document_detail", kwargs={"slug": project.slug, "pk": foreign.pk})
+    url = reverse(
+        "corpus:document_detail", kwargs={"slug": project.slug, "pk": foreign.pk}
+    )
     assert client.get(url).status_code == 404
 
 
@@ -121,14 +125,18 @@ def test_pending_import_of_another_member_is_404(client, project, members):
         project=project, uploaded_by=members["curator"], filename="c.txt", data=b"Text."
     )
     client.force_login(members["owner"])
-    url = reverse("corpus:import_confirm", kwargs={"slug": project.slug, "pk": theirs.pk})
+    url = reverse(
+        "corpus:import_confirm", kwargs={"slug": project.slug, "pk": theirs.pk}
+    )
     assert client.post(url, {"action": "import"}).status_code == 404
     assert PendingImport.objects.filter(pk=theirs.pk).exists()
 
 
 def test_members_page_shows_the_role_matrix(client, project, members):
     client.force_login(members["viewer"])
-    html = client.get(reverse("corpus:project_members", args=[project.slug])).content.decode()
+    html = client.get(
+        reverse("corpus:project_members", args=[project.slug])
+    ).content.decode()
     assert "What each role may do" in html
     assert "Import texts" in html
     # One row per action, one cell per role.

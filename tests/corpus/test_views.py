@@ -1,4 +1,4 @@
-"""Projects, members, reading and metadata views: what a user sees and what is stored."""
+"""Projects, members, reading, metadata: what a user sees and what is stored."""
 
 from __future__ import annotations
 
@@ -32,7 +32,9 @@ def test_anonymous_user_is_sent_to_sign_in(client):
 def test_creating_a_project_makes_the_creator_its_owner(client):
     user = make_user("founder")
     client.force_login(user)
-    response = client.post(reverse("corpus:project_create"), {"name": "Cartel reporting"})
+    response = client.post(
+        reverse("corpus:project_create"), {"name": "Cartel reporting"}
+    )
     project = Project.objects.get(name="Cartel reporting")
     assert response.status_code == 302
     assert response["Location"] == project.get_absolute_url()
@@ -66,8 +68,12 @@ def test_project_page_filters_by_title_keyword_and_source(client, project, membe
 
 
 def test_project_page_sorts_by_date_with_undated_last(client, project, members):
-    make_document(project=project, title="Old", published_date=datetime.date(2015, 7, 21))
-    make_document(project=project, title="New", published_date=datetime.date(2017, 1, 19))
+    make_document(
+        project=project, title="Old", published_date=datetime.date(2015, 7, 21)
+    )
+    make_document(
+        project=project, title="New", published_date=datetime.date(2017, 1, 19)
+    )
     make_document(project=project, title="Undated")
     client.force_login(members["viewer"])
     html = _detail(client, project, sort="-date").content.decode()
@@ -84,7 +90,8 @@ def test_project_page_paginates_and_htmx_gets_only_the_list(client, project, mem
     assert "Report 24" in first and "Report 25" not in first
     assert "Page 1 of 2" in first
     response = client.get(
-        reverse("corpus:project_detail", args=[project.slug]), {"page": 2},
+        reverse("corpus:project_detail", args=[project.slug]),
+        {"page": 2},
         headers={"HX-Request": "true"},
     )
     fragment = response.content.decode()
@@ -93,7 +100,9 @@ def test_project_page_paginates_and_htmx_gets_only_the_list(client, project, mem
     assert response["Vary"].count("HX-Request") == 1
 
 
-def test_project_page_query_count_does_not_grow_with_documents(client, project, members):
+def test_project_page_query_count_does_not_grow_with_documents(
+    client, project, members
+):
     client.force_login(members["viewer"])
     make_document(project=project)
     with CaptureQueriesContext(connection) as few:
@@ -125,7 +134,8 @@ def test_adding_an_unknown_user_says_so_and_adds_nobody(client, project, owner):
     client.force_login(owner)
     before = Membership.objects.count()
     response = client.post(
-        reverse("corpus:member_add", args=[project.slug]), {"username": "ghost", "role": "viewer"}
+        reverse("corpus:member_add", args=[project.slug]),
+        {"username": "ghost", "role": "viewer"},
     )
     assert response.status_code == 400
     assert "No active user is called “ghost”" in response.content.decode()
@@ -147,7 +157,8 @@ def test_owner_changes_a_role(client, project, members):
     client.force_login(members["owner"])
     target = Membership.objects.get(user=members["viewer"])
     response = client.post(
-        reverse("corpus:member_role", args=[project.slug, target.pk]), {"role": "annotator"}
+        reverse("corpus:member_role", args=[project.slug, target.pk]),
+        {"role": "annotator"},
     )
     assert response.status_code == 302
     target.refresh_from_db()
@@ -159,7 +170,8 @@ def test_invalid_role_is_refused(client, project, members):
     target = Membership.objects.get(user=members["viewer"])
     response = client.post(
         reverse("corpus:member_role", args=[project.slug, target.pk]),
-        {"role": "emperor"}, headers={"HX-Request": "true"},
+        {"role": "emperor"},
+        headers={"HX-Request": "true"},
     )
     assert response.status_code == 400
     assert "Choose one of the roles" in response.content.decode()
@@ -172,7 +184,8 @@ def test_last_owner_cannot_step_down_or_leave(client, project, members):
     mine = Membership.objects.get(user=members["owner"])
     response = client.post(
         reverse("corpus:member_role", args=[project.slug, mine.pk]),
-        {"role": "viewer"}, headers={"HX-Request": "true"},
+        {"role": "viewer"},
+        headers={"HX-Request": "true"},
     )
     assert response.status_code == 400
     assert "at least one owner" in response.content.decode()
@@ -194,9 +207,13 @@ def test_owner_removes_a_member_who_then_gets_404(client, project, members):
     assert _detail(client, project).status_code == 404
 
 
-def test_membership_of_another_project_cannot_be_changed_through_mine(client, project, owner):
+def test_membership_of_another_project_cannot_be_changed_through_mine(
+    client, project, owner
+):
     elsewhere = make_project(name="Elsewhere")
-    theirs = Membership.objects.create(project=elsewhere, user=make_user("t"), role="viewer")
+    theirs = Membership.objects.create(
+        project=elsewhere, user=make_user("t"), role="viewer"
+    )
     client.force_login(owner)
     response = client.post(
         reverse("corpus:member_role", args=[project.slug, theirs.pk]), {"role": "owner"}
@@ -235,7 +252,10 @@ def test_document_page_renders_blocks_with_their_offsets(client, project, member
     )
     client.force_login(members["viewer"])
     html = _reading(client, document).content.decode()
-    assert '<h2 class="block block-heading" id="b0" data-start="0" data-end="7">Heading</h2>' in html
+    assert (
+        '<h2 class="block block-heading" id="b0" data-start="0" data-end="7">'
+        "Heading</h2>" in html
+    )
     assert 'data-start="9" data-end="25">First paragraph.</p>' in html
     assert '<ul class="doc-list">' in html and ">Item one</li>" in html
     # The table of contents links to the heading.
@@ -244,7 +264,9 @@ def test_document_page_renders_blocks_with_their_offsets(client, project, member
 
 def test_document_text_and_metadata_are_escaped(client, project, members):
     evil = '<script>alert("x")</script> & <b>bold</b>'
-    document = make_document(project=project, title=evil, paragraphs=[evil], keywords=[evil])
+    document = make_document(
+        project=project, title=evil, paragraphs=[evil], keywords=[evil]
+    )
     client.force_login(members["viewer"])
     html = _reading(client, document).content.decode()
     assert "<script>alert" not in html
@@ -258,14 +280,24 @@ def test_kept_links_render_and_unsafe_schemes_do_not(client, project, members):
         text=text,
         blocks=[{"kind": "paragraph", "start": 0, "end": len(text), "level": 0}],
         links=[
-            {"start": text.index("the report"), "end": text.index(" and"),
-             "url": "https://www.crs.gov/report"},
-            {"start": text.index("trap"), "end": text.index("."), "url": "javascript:alert(1)"},
+            {
+                "start": text.index("the report"),
+                "end": text.index(" and"),
+                "url": "https://www.crs.gov/report",
+            },
+            {
+                "start": text.index("trap"),
+                "end": text.index("."),
+                "url": "javascript:alert(1)",
+            },
         ],
     )
     client.force_login(members["viewer"])
     html = _reading(client, document).content.decode()
-    assert '<a href="https://www.crs.gov/report" rel="noopener noreferrer nofollow">the report</a>' in html
+    assert (
+        '<a href="https://www.crs.gov/report" rel="noopener noreferrer nofollow">'
+        "the report</a>" in html
+    )
     assert "javascript:" not in html
     assert "trap." in html
 
@@ -273,7 +305,9 @@ def test_kept_links_render_and_unsafe_schemes_do_not(client, project, members):
 def test_document_page_query_count_does_not_depend_on_size(client, project, members):
     client.force_login(members["viewer"])
     small = make_document(project=project, paragraphs=["One."])
-    large = make_document(project=project, paragraphs=[f"Paragraph {n}." for n in range(2000)])
+    large = make_document(
+        project=project, paragraphs=[f"Paragraph {n}." for n in range(2000)]
+    )
     with CaptureQueriesContext(connection) as small_queries:
         assert _reading(client, small).status_code == 200
     with CaptureQueriesContext(connection) as large_queries:
@@ -304,7 +338,9 @@ def test_curator_edits_metadata(client, project, members, document):
     assert document.published_date == datetime.date(2015, 7, 21)
 
 
-def test_bad_metadata_is_refused_and_nothing_changes(client, project, members, document):
+def test_bad_metadata_is_refused_and_nothing_changes(
+    client, project, members, document
+):
     client.force_login(members["owner"])
     response = client.post(
         reverse("corpus:document_edit", args=[project.slug, document.pk]),
@@ -336,7 +372,9 @@ def test_owner_deletes_a_document_after_confirming(client, project, owner, docum
 @pytest.mark.django_db
 def test_sign_in_sign_out_and_change_password(client):
     make_user("reader")
-    response = client.post(reverse("login"), {"username": "reader", "password": PASSWORD})
+    response = client.post(
+        reverse("login"), {"username": "reader", "password": PASSWORD}
+    )
     assert response.status_code == 302
     assert client.get(reverse("corpus:project_list")).status_code == 200
     response = client.post(
