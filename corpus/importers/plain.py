@@ -28,7 +28,7 @@ _MAX_WRAP_WIDTH = 100
 
 def parse_plain(text: str) -> tuple[list[RawBlock], list[int]]:
     """Blocks of a plain text and the indices of trailing boilerplate blocks."""
-    lines = text.split("\n")
+    lines = text.strip("\n").split("\n")
     width = _wrap_width(lines)
     blocks: list[RawBlock] = []
     current: list[str] = []

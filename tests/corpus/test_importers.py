@@ -141,8 +141,8 @@ def test_bytes_with_nul_characters_are_refused_as_binary():
 
 
 def test_undecodable_bytes_are_refused():
-    data = bytes(range(0x80, 0x100)) * 4 + b"\x00"[:0] + b"\x81\x8d\x8f\x90\x9d" * 50
-    with pytest.raises(ImportRefused, match="“odd.txt”"):
+    data = bytes(range(0x80, 0x100)) * 4 + b"\x81\x8d\x8f\x90\x9d" * 50
+    with pytest.raises(ImportRefused, match="“odd.txt” could not be decoded"):
         import_bytes(data, filename="odd.txt")
 
 
@@ -236,7 +236,7 @@ def test_count_words_counts_hyphenated_words_and_abbreviations_once():
 
 # Characters that stress normalisation: CR, NBSP, tabs, combining marks, astral.
 _ALPHABET = st.sampled_from(
-    list("abcXYZ .,!?-—–#*_[]()\n\n\r\t\u00a0\u202f\u0301é•0123\"“”’")
+    list('abcXYZ .,!?-—–#*_[]()\n\n\r\t\u00a0\u202f\u0301é•0123"“”’')
     + ["\r\n", "😀", "𝔘", "ﬁ", "  • ", "\n# ", "[a](https://x.org)", "U.S."]
 )
 _TEXTS = st.lists(_ALPHABET, min_size=1, max_size=300).map("".join)
