@@ -197,7 +197,7 @@ def env(database_url: str, tmp_path_factory) -> dict[str, str]:
     return production_env(
         DATABASE_URL=database_url,
         APPARATUS_VAR_DIR=str(var_dir),
-        APPARATUS_STATIC_ROOT=str(var_dir / "static"),
+        DJANGO_STATIC_ROOT=str(var_dir / "static"),
     )
 
 
