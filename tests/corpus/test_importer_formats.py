@@ -51,7 +51,7 @@ def test_markdown_links_keep_text_and_only_real_targets():
     assert (
         imported.text == "See the report, nothing, mail, https://auto.example and ref."
     )
-    spans = [(imported.text[l.start : l.end], l.url) for l in imported.links]
+    spans = [(imported.text[s.start : s.end], s.url) for s in imported.links]
     assert spans == [
         ("the report", "https://example.org/r"),
         ("mail", "mailto:a@b.org"),
@@ -154,7 +154,7 @@ def test_article_body_splits_only_at_glued_sentence_ends(glued, expected):
 
 def test_article_without_count_line_still_reads_header():
     imported = import_bytes(
-        b"https://example.org/x\nHeadline | Daily Paper\nA,B\n2016-02-03\nBody one.Two.",
+        b"https://example.org/x\nHeadline | Daily Paper\nA,B\n2016-02-03\nBody one.Two."
     )
     assert imported.format == "article"
     assert (imported.title, imported.publisher) == ("Headline", "Daily Paper")

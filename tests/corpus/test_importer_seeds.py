@@ -97,7 +97,7 @@ def test_markdown_seed_metadata_and_blocks(seeds_dir):
 
 def test_markdown_seed_keeps_only_real_links(seeds_dir):
     _, imported = load(seeds_dir, "markdown")
-    linked = {imported.text[l.start : l.end]: l.url for l in imported.links}
+    linked = {imported.text[s.start : s.end]: s.url for s in imported.links}
     assert linked == {
         "jbeittel@crs.loc.gov": "mailto:jbeittel@crs.loc.gov",
         "cseelke@crs.loc.gov": "mailto:cseelke@crs.loc.gov",

@@ -209,9 +209,9 @@ def test_text_is_nfc_normalised():
 
 def test_drop_blocks_removes_blocks_and_recomputes_offsets_and_links():
     data = (
-        "# Title\n\nDropped paragraph.\n\nKept [link](https://example.org/) here.\n\n"
-        "- an item\n"
-    ).encode()
+        b"# Title\n\nDropped paragraph.\n\nKept [link](https://example.org/) here.\n\n"
+        b"- an item\n"
+    )
     imported = import_bytes(data, format="markdown")
     imported.boilerplate = [1, 3]
     smaller = drop_blocks(imported, [1])

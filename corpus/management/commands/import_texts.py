@@ -41,6 +41,8 @@ class Command(BaseCommand):
         if not files:
             raise CommandError("No .txt, .md or .html files found in the given paths.")
         imported, duplicates, refused = 0, 0, []
+        # Progress is not an error: no red on a terminal.
+        self.stderr.style_func = None
         progress = Progress(len(files), self.stderr)
         for path in files:
             progress.step(path.name)
