@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count
 
 from corpus.models import Document, Membership, PendingImport, Project
@@ -61,6 +62,7 @@ class DocumentAdmin(admin.ModelAdmin):
     search_fields = ["title", "publisher", "keywords_text", "source_url"]
     list_select_related = ["project"]
     date_hierarchy = "imported_at"
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fields = [
         "project",
         "title",
