@@ -5,9 +5,16 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django_htmx.middleware import HtmxDetails
 
 from corpus.models import Membership
 from corpus.roles import Action
+
+
+class HtmxHttpRequest(HttpRequest):
+    """The request type of our views: HtmxMiddleware adds `htmx`."""
+
+    htmx: HtmxDetails
 
 
 def membership_for(

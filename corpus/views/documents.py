@@ -8,7 +8,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods
 
 from corpus import services
-from corpus.access import membership_for
+from corpus.access import HtmxHttpRequest, membership_for
 from corpus.forms import DocumentMetadataForm
 from corpus.models import Document
 from corpus.render import render_blocks
@@ -26,7 +26,7 @@ def _document(membership, pk: int, *fields_to_defer: str) -> Document:
 
 @require_GET
 @login_required
-def document_detail(request, slug: str, pk: int) -> HttpResponse:
+def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     membership = membership_for(request, slug)
     document = _document(membership, pk, "original")
     document.project = membership.project
@@ -48,7 +48,7 @@ def document_detail(request, slug: str, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def document_edit(request, slug: str, pk: int) -> HttpResponse:
+def document_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     membership = membership_for(request, slug, Action.EDIT_METADATA)
     document = _document(membership, pk, "original", "text", "blocks", "links")
     document.project = membership.project
@@ -74,7 +74,7 @@ def document_edit(request, slug: str, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def document_delete(request, slug: str, pk: int) -> HttpResponse:
+def document_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     membership = membership_for(request, slug, Action.DELETE_DOCUMENT)
     document = _document(membership, pk, "original", "text", "blocks", "links")
     document.project = membership.project

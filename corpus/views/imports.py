@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from corpus import importers, services
-from corpus.access import membership_for
+from corpus.access import HtmxHttpRequest, membership_for
 from corpus.forms import ReviewForm, UploadForm
 from corpus.models import Document, PendingImport, content_hash
 from corpus.roles import Action
@@ -99,7 +99,7 @@ def _pending(membership, user):
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def import_upload(request, slug: str) -> HttpResponse:
+def import_upload(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     membership = membership_for(request, slug, Action.IMPORT)
     project = membership.project
     form = UploadForm(
@@ -131,7 +131,7 @@ def import_upload(request, slug: str) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
-def _stage(request, membership, upload) -> FileReport:
+def _stage(request: HtmxHttpRequest, membership, upload) -> FileReport:
     name = upload.name
     limit = settings.APPARATUS_MAX_UPLOAD_BYTES
     if upload.size > limit:
@@ -155,7 +155,7 @@ def _stage(request, membership, upload) -> FileReport:
 
 @require_http_methods(["GET"])
 @login_required
-def import_review(request, slug: str) -> HttpResponse:
+def import_review(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     membership = membership_for(request, slug, Action.IMPORT)
     pendings = PendingImport.objects.filter(
         project=membership.project, uploaded_by=request.user
@@ -171,7 +171,7 @@ def import_review(request, slug: str) -> HttpResponse:
     )
 
 
-def _pending_or_404(request, membership, pk: int) -> PendingImport:
+def _pending_or_404(request: HtmxHttpRequest, membership, pk: int) -> PendingImport:
     return get_object_or_404(
         PendingImport.objects.select_related("project"),
         project=membership.project,
@@ -180,7 +180,7 @@ def _pending_or_404(request, membership, pk: int) -> PendingImport:
     )
 
 
-def _save(request, review: Review) -> FileReport:
+def _save(request: HtmxHttpRequest, review: Review) -> FileReport:
     """Save one reviewed upload; its pending row goes unless the save failed."""
     pending = review.pending
     if review.imported is None:
@@ -217,7 +217,7 @@ def _save(request, review: Review) -> FileReport:
 
 @require_POST
 @login_required
-def import_confirm(request, slug: str, pk: int) -> HttpResponse:
+def import_confirm(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     membership = membership_for(request, slug, Action.IMPORT)
     pending = _pending_or_404(request, membership, pk)
     review = _review(pending, request.POST)
@@ -251,7 +251,7 @@ def import_confirm(request, slug: str, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def import_discard(request, slug: str, pk: int) -> HttpResponse:
+def import_discard(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     membership = membership_for(request, slug, Action.IMPORT)
     pending = _pending_or_404(request, membership, pk)
     pending.delete()
@@ -264,7 +264,7 @@ def import_discard(request, slug: str, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def import_all(request, slug: str) -> HttpResponse:
+def import_all(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Save every pending upload of this user with the detected settings."""
     membership = membership_for(request, slug, Action.IMPORT)
     pendings = PendingImport.objects.filter(

@@ -10,10 +10,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
-from django_htmx.middleware import HtmxDetails
 
 from corpus import roles, services
-from corpus.access import membership_for
+from corpus.access import HtmxHttpRequest, membership_for
 from corpus.forms import DocumentFilterForm, MemberAddForm, ProjectForm, RoleForm
 from corpus.models import Document, Membership
 from corpus.roles import Action, Role
@@ -21,13 +20,9 @@ from corpus.roles import Action, Role
 DOCUMENTS_PER_PAGE = 25
 
 
-class HtmxHttpRequest:  # typing aid only: request.htmx is set by HtmxMiddleware
-    htmx: HtmxDetails
-
-
 @require_GET
 @login_required
-def project_list(request) -> HttpResponse:
+def project_list(request: HtmxHttpRequest) -> HttpResponse:
     memberships = (
         Membership.objects.filter(user=request.user)
         .select_related("project")
@@ -43,7 +38,7 @@ def project_list(request) -> HttpResponse:
 
 @require_POST
 @login_required
-def project_create(request) -> HttpResponse:
+def project_create(request: HtmxHttpRequest) -> HttpResponse:
     form = ProjectForm(request.POST)
     if not form.is_valid():
         memberships = Membership.objects.filter(user=request.user).select_related(
@@ -63,7 +58,7 @@ def project_create(request) -> HttpResponse:
 @require_GET
 @login_required
 @vary_on_headers("HX-Request")
-def project_detail(request, slug: str) -> HttpResponse:
+def project_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     membership = membership_for(request, slug)
     project = membership.project
     filter_form = DocumentFilterForm(request.GET)
@@ -101,7 +96,7 @@ def project_detail(request, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def project_settings(request, slug: str) -> HttpResponse:
+def project_settings(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     membership = membership_for(request, slug, Action.EDIT_PROJECT)
     project = membership.project
     form = ProjectForm(
@@ -135,7 +130,9 @@ def _members_context(membership: Membership, add_form=None) -> dict:
     }
 
 
-def _members_response(request, membership: Membership, add_form=None, status=200):
+def _members_response(
+    request: HtmxHttpRequest, membership: Membership, add_form=None, status=200
+):
     template = "corpus/_members.html" if request.htmx else "corpus/project_members.html"
     return render(
         request, template, _members_context(membership, add_form), status=status
@@ -145,13 +142,13 @@ def _members_response(request, membership: Membership, add_form=None, status=200
 @require_GET
 @login_required
 @vary_on_headers("HX-Request")
-def project_members(request, slug: str) -> HttpResponse:
+def project_members(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return _members_response(request, membership_for(request, slug))
 
 
 @require_POST
 @login_required
-def member_add(request, slug: str) -> HttpResponse:
+def member_add(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     membership = membership_for(request, slug, Action.MANAGE_MEMBERS)
     form = MemberAddForm(request.POST)
     if form.is_valid():
@@ -173,7 +170,7 @@ def member_add(request, slug: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def member_role(request, slug: str, pk: int) -> HttpResponse:
+def member_role(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     membership = membership_for(request, slug, Action.MANAGE_MEMBERS)
     target = get_object_or_404(membership.project.memberships, pk=pk)
     form = RoleForm(request.POST)
@@ -196,7 +193,7 @@ def member_role(request, slug: str, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def member_remove(request, slug: str, pk: int) -> HttpResponse:
+def member_remove(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     membership = membership_for(request, slug, Action.MANAGE_MEMBERS)
     target = get_object_or_404(
         membership.project.memberships.select_related("user"), pk=pk
@@ -216,7 +213,9 @@ def member_remove(request, slug: str, pk: int) -> HttpResponse:
     return _after_member_change(request, membership, slug, status)
 
 
-def _after_member_change(request, membership, slug, status) -> HttpResponse:
+def _after_member_change(
+    request: HtmxHttpRequest, membership, slug, status
+) -> HttpResponse:
     if request.htmx:
         membership.refresh_from_db()
         return _members_response(request, membership, status=status)
