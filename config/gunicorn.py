@@ -29,6 +29,12 @@ max_requests_jitter = 100
 # Logs to stdout/stderr: systemd's journal or the container runtime keeps them.
 accesslog = "-"
 errorlog = "-"
+# The usual combined format, plus the client's address as the proxy saw it and
+# the time taken, in milliseconds.
+access_log_format = (
+    '%(h)s %({x-forwarded-for}i)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" '
+    "%(M)sms"
+)
 loglevel = os.environ.get("APPARATUS_GUNICORN_LOG_LEVEL", "info")
 
 # Trust X-Forwarded-* only from the proxy (same host by default; give its
