@@ -103,6 +103,7 @@ def parse_article(text: str) -> tuple[list[RawBlock], dict]:
 def split_glued(text: str) -> list[str]:
     """Split a paragraph where a sentence end runs into the next without a space."""
     pieces, start = [], 0
+    quotes, counted_to = 0, 0
     for match in _GLUED_RE.finditer(text):
         stop, end = match.start(), match.end()
         if text[end - 1 : end].isspace() or not _sentence_really_ends(text, stop):
@@ -110,7 +111,9 @@ def split_glued(text: str) -> list[str]:
         quote = text.find('"', stop, end + 1)
         if quote != -1:
             # A straight quote after an even number of them opens a quotation.
-            end = quote if text.count('"', 0, quote) % 2 == 0 else quote + 1
+            quotes += text.count('"', counted_to, quote)
+            counted_to = quote
+            end = quote if quotes % 2 == 0 else quote + 1
             if not text[end : end + 1].isupper() and text[end : end + 1] not in '"“‘':
                 continue
         pieces.append(text[start:end])
@@ -123,8 +126,9 @@ def _sentence_really_ends(text: str, stop: int) -> bool:
     """False for the full stops of "U.S.", "Mr.", "a.m." and initials."""
     if text[stop] != ".":
         return True
-    word = _WORD_BEFORE_RE.search(text, 0, stop)
-    if word is None or word.end() != stop:
+    # Look back a little only: searching from the start would be quadratic.
+    word = _WORD_BEFORE_RE.search(text[max(0, stop - 40) : stop])
+    if word is None:
         return True
     token = word.group(1)
     return len(token) > 1 and token.lower() not in _ABBREVIATIONS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -24,7 +25,7 @@ class RawBlock:
 
 def count_words(text: str) -> int:
     """Words as a reader counts them: "well-known" and "U.S." are one word each."""
-    return sum(1 for _ in WORD_RE.finditer(text))
+    return len(WORD_RE.findall(text))
 
 
 def clean_inline(text: str) -> str:
@@ -39,20 +40,16 @@ def join_segments(segments: Iterable[tuple[str, str | None]]) -> RawBlock:
     length = 0
     need_space = False
     for piece, url in segments:
-        words = piece.split()
-        if not words:
+        cleaned = " ".join(piece.split())
+        if not cleaned:
             need_space = need_space or bool(piece)
             continue
-        need_space = need_space or piece[0].isspace()
-        start = None
-        for i, word in enumerate(words):
-            if (i or need_space) and length:
-                out.append(" ")
-                length += 1
-            if start is None:
-                start = length
-            out.append(word)
-            length += len(word)
+        if length and (need_space or piece[0].isspace()):
+            out.append(" ")
+            length += 1
+        start = length
+        out.append(cleaned)
+        length += len(cleaned)
         need_space = piece[-1].isspace()
         if url:
             links.append((start, length, url))
@@ -68,7 +65,7 @@ def assemble(
     links: list[LinkSpan] = []
     pos = 0
     for raw in raw_blocks:
-        text = raw.text
+        text, raw_links = _nfc(raw.text, raw.links)
         if not text:
             continue
         if parts:
@@ -77,7 +74,7 @@ def assemble(
         blocks.append(Block(raw.kind, pos, pos + len(text), raw.level))
         links.extend(
             LinkSpan(pos + start, pos + end, url)
-            for start, end, url in raw.links
+            for start, end, url in raw_links
             if 0 <= start < end <= len(text)
         )
         pos += len(text)
@@ -92,6 +89,23 @@ def assemble(
         links=links,
         **metadata,
     )
+
+
+def _nfc(
+    text: str, links: list[tuple[int, int, str]]
+) -> tuple[str, list[tuple[int, int, str]]]:
+    """NFC again after markup removal, which can leave an accent by its letter."""
+    if unicodedata.is_normalized("NFC", text):
+        return text, links
+    moved = [
+        (
+            len(unicodedata.normalize("NFC", text[:start])),
+            len(unicodedata.normalize("NFC", text[:end])),
+            url,
+        )
+        for start, end, url in links
+    ]
+    return unicodedata.normalize("NFC", text).strip(), moved
 
 
 def drop_blocks(imported: ImportedText, indices: Iterable[int]) -> ImportedText:

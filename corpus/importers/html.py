@@ -8,6 +8,7 @@ import logging
 import lxml.etree
 import lxml.html
 import trafilatura
+from trafilatura.settings import set_date_params
 
 from corpus.importers.assemble import RawBlock, join_segments
 from corpus.importers.textutil import title_from_text
@@ -22,38 +23,37 @@ def parse_html(text: str) -> tuple[list[RawBlock], dict]:
     """Blocks of the page's main text and its metadata."""
     # trafilatura logs every page it finds little in; the caller reports instead.
     logging.getLogger("trafilatura").setLevel(logging.ERROR)
-    extracted = trafilatura.extract(
+    # One pass gives both text and metadata; the page is parsed only once.
+    document = trafilatura.bare_extraction(
         text,
         output_format="xml",
         include_formatting=True,
         include_links=True,
         include_tables=True,
-        with_metadata=False,
+        with_metadata=True,
         favor_recall=True,
+        # The exhaustive date search reads every string of the page (slow).
+        date_extraction_params=set_date_params(extensive=False),
     )
-    blocks = _blocks_from_xml(extracted) if extracted else []
+    blocks = _blocks_from_body(document.body) if document is not None else []
     if not blocks:
         blocks = _fallback_blocks(text)
-    return blocks, _metadata(text, blocks)
+        document = _metadata_only(text)
+    return blocks, _metadata(document, blocks)
 
 
-def _blocks_from_xml(xml: str) -> list[RawBlock]:
-    try:
-        root = lxml.etree.fromstring(xml.encode("utf-8"))
-    except lxml.etree.XMLSyntaxError:
+def _blocks_from_body(body) -> list[RawBlock]:
+    if body is None:
         return []
-    main = root.find("main")
-    if main is None:
-        main = root
     blocks = []
-    for element in main.iter(*_BLOCK_TAGS):
+    for element in body.iter(*_BLOCK_TAGS):
         # A paragraph inside a list item or quote is read once, as itself.
         if any(parent.tag in _BLOCK_TAGS for parent in element.iterancestors()):
             continue
         block = join_segments(_segments(element, "ref", "target"))
         if element.tag == "head":
             block.kind = "heading"
-            rend = element.get("rend", "h2")
+            rend = element.get("rend") or "h2"
             block.level = int(rend[1]) if rend[1:2].isdigit() else 2
         elif element.tag == "item":
             block.kind = "list_item"
@@ -107,12 +107,15 @@ def _fallback_blocks(text: str) -> list[RawBlock]:
     return blocks
 
 
-def _metadata(text: str, blocks: list[RawBlock]) -> dict:
-    meta: dict = {}
+def _metadata_only(text: str):
     try:
-        found = trafilatura.extract_metadata(text)
-    except (ValueError, lxml.etree.LxmlError):
-        found = None
+        return trafilatura.extract_metadata(text, extensive=False)
+    except (ValueError, TypeError, lxml.etree.LxmlError):
+        return None
+
+
+def _metadata(found, blocks: list[RawBlock]) -> dict:
+    meta: dict = {}
     if found is not None:
         meta["title"] = found.title or ""
         meta["authors"] = [a.strip() for a in (found.author or "").split(";") if a]
