@@ -65,13 +65,7 @@ class DocumentAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fields = [
         "project",
-        "title",
-        "authors",
-        "publisher",
-        "source_url",
-        "published_date",
-        "keywords",
-        "language",
+        *Document.METADATA_FIELDS,
         "word_count",
         "format",
         "original_filename",

@@ -80,15 +80,7 @@ class DocumentMetadataForm(forms.ModelForm):
 
     class Meta:
         model = Document
-        fields = [
-            "title",
-            "authors",
-            "publisher",
-            "source_url",
-            "published_date",
-            "keywords",
-            "language",
-        ]
+        fields = Document.METADATA_FIELDS
         widgets = {"published_date": forms.DateInput(attrs={"type": "date"})}
 
 

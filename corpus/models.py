@@ -107,6 +107,17 @@ def content_hash(text: str) -> str:
 
 
 class Document(models.Model):
+    # The descriptive fields members may correct; the text is never among them.
+    METADATA_FIELDS = (
+        "title",
+        "authors",
+        "publisher",
+        "source_url",
+        "published_date",
+        "keywords",
+        "language",
+    )
+
     project = models.ForeignKey(
         Project, on_delete=models.CASCADE, related_name="documents"
     )

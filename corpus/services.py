@@ -145,16 +145,7 @@ def save_document(
 @transaction.atomic
 def update_document_metadata(*, document: Document, **fields) -> Document:
     """Change a document's descriptive fields (never its text)."""
-    allowed = {
-        "title",
-        "authors",
-        "publisher",
-        "source_url",
-        "published_date",
-        "keywords",
-        "language",
-    }
-    unknown = set(fields) - allowed
+    unknown = set(fields) - set(Document.METADATA_FIELDS)
     if unknown:
         raise ValueError(f"Not metadata: {', '.join(sorted(unknown))}")
     for name, value in fields.items():

@@ -91,10 +91,11 @@ def _review(pending: PendingImport, data=None) -> Review:
     return Review(pending=pending, form=form, imported=imported, duplicate=duplicate)
 
 
-def _pending(membership, user):
+def _pendings(membership, user):
+    """The uploads `user` left for review in this project."""
     return PendingImport.objects.filter(
         project=membership.project, uploaded_by=user
-    ).defer("data")
+    ).select_related("project")
 
 
 @require_http_methods(["GET", "POST"])
@@ -122,7 +123,7 @@ def import_upload(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "membership": membership,
         "form": form,
         "reports": reports,
-        "pending_count": _pending(membership, request.user).count(),
+        "pending_count": _pendings(membership, request.user).count(),
         "max_mb": settings.APPARATUS_MAX_UPLOAD_BYTES / (1024 * 1024),
     }
     template = (
@@ -157,9 +158,7 @@ def _stage(request: HtmxHttpRequest, membership, upload) -> FileReport:
 @login_required
 def import_review(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     membership = membership_for(request, slug, Action.IMPORT)
-    pendings = PendingImport.objects.filter(
-        project=membership.project, uploaded_by=request.user
-    ).select_related("project")
+    pendings = _pendings(membership, request.user)
     return render(
         request,
         "corpus/import_review.html",
@@ -267,9 +266,7 @@ def import_discard(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse
 def import_all(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Save every pending upload of this user with the detected settings."""
     membership = membership_for(request, slug, Action.IMPORT)
-    pendings = PendingImport.objects.filter(
-        project=membership.project, uploaded_by=request.user
-    ).select_related("project")
+    pendings = _pendings(membership, request.user)
     reports = [_save(request, _review(pending, {})) for pending in pendings]
     return render(
         request,
