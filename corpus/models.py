@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.functional import cached_property
 
 from corpus.roles import Action, Role, can
 
@@ -187,7 +188,7 @@ class Document(models.Model):
             "corpus:document_detail", kwargs={"slug": self.project.slug, "pk": self.pk}
         )
 
-    @property
+    @cached_property
     def headings(self) -> list[dict]:
         """Heading blocks with their text, for a table of contents."""
         return [

@@ -79,6 +79,9 @@ def test_owner_changes_a_role_with_the_keyboard_only(page: Page, sign_in):
     expect(page.get_by_text("victor is now Curator.")).to_be_visible()
     expect(page.locator(f"#role-{membership.pk}")).to_have_value(Role.CURATOR)
     assert page.evaluate("window.sameDocument") is True, "the page was reloaded"
+    # Focus stays on the button the user pressed, and only one message region exists.
+    assert _focused(page)["id"] == f"role-change-{membership.pk}"
+    assert page.locator("#messages").count() == 1
     membership.refresh_from_db()
     assert membership.role == Role.CURATOR
 
