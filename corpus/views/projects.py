@@ -109,7 +109,7 @@ def project_settings(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "corpus/project_settings.html",
-        {"project": project, "membership": membership, "form": form},
+        {**_members_context(membership), "form": form},
         status=400 if form.errors else 200,
     )
 

@@ -410,3 +410,13 @@ def test_csrf_is_enforced(project, owner):
     assert response.status_code == 403
     project.refresh_from_db()
     assert project.name != "Hijacked"
+
+
+def test_settings_page_manages_members_too(client, project, members):
+    client.force_login(members["owner"])
+    html = client.get(
+        reverse("corpus:project_settings", args=[project.slug])
+    ).content.decode()
+    target = Membership.objects.get(user=members["viewer"])
+    assert reverse("corpus:member_role", args=[project.slug, target.pk]) in html
+    assert reverse("corpus:member_add", args=[project.slug]) in html
