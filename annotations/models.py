@@ -1,1 +1,185 @@
-# Annotations, replies, tags and links arrive with the annotation work (issue 3).
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+from corpus.models import Document, Project
+
+
+class Tag(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=64)
+    colour = models.CharField(
+        max_length=7,
+        default="#f2c94c",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #f2c94c.")],
+    )
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                F("project"), Lower("name"), name="tag_unique_name_per_project"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Visibility(models.TextChoices):
+    PROJECT = "project", "Shared with the project"
+    PRIVATE = "private", "Private (only me)"
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    NEEDS_REVISION = "needs_revision", "Needs revision"
+
+
+def _visible_filter(user, prefix: str = "") -> Q:
+    """Live, shared or one's own, in a project `user` belongs to."""
+    return Q(**{f"{prefix}deleted_at__isnull": True}) & (
+        Q(**{f"{prefix}visibility": Visibility.PROJECT})
+        | Q(**{f"{prefix}author": user})
+    )
+
+
+class AnnotationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> AnnotationQuerySet:
+        """What `user` may see: live annotations of their projects, shared or theirs."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(_visible_filter(user), project__memberships__user=user)
+
+    def for_document(self, document: Document) -> AnnotationQuerySet:
+        return self.filter(document=document)
+
+    def in_text_order(self) -> AnnotationQuerySet:
+        return self.order_by("start", "end", "pk")
+
+
+class Annotation(models.Model):
+    # The project is the document's, kept here so permission filters need no join.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="annotations"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations"
+    )
+    # Code points into document.text; document.text[start:end] == exact.
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    exact = models.TextField()
+    prefix = models.CharField(max_length=32, blank=True)
+    suffix = models.CharField(max_length=32, blank=True)
+    body = models.TextField("note", blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="annotations")
+    visibility = models.CharField(
+        max_length=8, choices=Visibility.choices, default=Visibility.PROJECT
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.SUBMITTED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Optimistic locking: a save names the version it was loaded at.
+    version = models.PositiveIntegerField(default=1)
+    # The document's annotation_revision when this row last changed (polling).
+    revision = models.PositiveBigIntegerField(default=0)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = AnnotationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["document", "start", "end", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__gte=0) & Q(start__lt=F("end")),
+                name="annotation_range_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(visibility__in=Visibility.values),
+                name="annotation_visibility_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="annotation_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["document", "start", "end"]),
+            models.Index(fields=["document", "revision"]),
+            models.Index(fields=["project", "author"]),
+        ]
+
+    def __str__(self) -> str:
+        quote = self.exact if len(self.exact) <= 40 else self.exact[:39] + "…"
+        return f"“{quote}”"
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "annotations:annotation_detail",
+            kwargs={"slug": self.project.slug, "pk": self.pk},
+        )
+
+    @property
+    def is_private(self) -> bool:
+        return self.visibility == Visibility.PRIVATE
+
+
+class ReplyQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ReplyQuerySet:
+        """Live replies on annotations `user` may see."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(
+            _visible_filter(user, "annotation__"),
+            deleted_at__isnull=True,
+            annotation__project__memberships__user=user,
+        )
+
+
+class Reply(models.Model):
+    annotation = models.ForeignKey(
+        Annotation, on_delete=models.CASCADE, related_name="replies"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="replies"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = ReplyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["annotation", "created_at", "pk"]
+        verbose_name_plural = "replies"
+
+    def __str__(self) -> str:
+        return f"Reply by {self.author} on {self.annotation}"

@@ -142,6 +142,9 @@ class Document(models.Model):
     # Hyperlinks kept from the source: [{"start", "end", "url"}, ...].
     links = models.JSONField(default=list, blank=True)
     content_hash = models.CharField(max_length=64, editable=False)
+    # Bumped by every change to the document's annotations or replies; readers
+    # poll it to learn, in one cheap query, whether anything changed.
+    annotation_revision = models.PositiveBigIntegerField(default=0, editable=False)
 
     # Provenance: the upload exactly as it came.
     original = models.BinaryField()

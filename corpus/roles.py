@@ -19,6 +19,7 @@ class Role(models.TextChoices):
 class Action(StrEnum):
     READ = "read"
     ANNOTATE = "annotate"
+    MODERATE = "moderate"
     IMPORT = "import"
     EDIT_METADATA = "edit_metadata"
     DELETE_DOCUMENT = "delete_document"
@@ -28,7 +29,8 @@ class Action(StrEnum):
 
 ACTION_LABELS: dict[Action, str] = {
     Action.READ: "Read documents and shared annotations",
-    Action.ANNOTATE: "Annotate, reply and tag",
+    Action.ANNOTATE: "Annotate, reply and tag; edit and delete one's own",
+    Action.MODERATE: "Edit, hide or delete others' annotations and replies",
     Action.IMPORT: "Import texts",
     Action.EDIT_METADATA: "Edit document metadata",
     Action.DELETE_DOCUMENT: "Delete documents",
@@ -40,7 +42,13 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
     Role.VIEWER: frozenset({Action.READ}),
     Role.ANNOTATOR: frozenset({Action.READ, Action.ANNOTATE}),
     Role.CURATOR: frozenset(
-        {Action.READ, Action.ANNOTATE, Action.IMPORT, Action.EDIT_METADATA}
+        {
+            Action.READ,
+            Action.ANNOTATE,
+            Action.MODERATE,
+            Action.IMPORT,
+            Action.EDIT_METADATA,
+        }
     ),
     Role.OWNER: frozenset(Action),
 }

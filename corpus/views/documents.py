@@ -7,11 +7,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods
 
+from annotations import reading
+from annotations.forms import MarginFilterForm, ReplyForm
+from annotations.models import Annotation
 from corpus import services
 from corpus.access import HtmxHttpRequest, membership_for
 from corpus.forms import DocumentMetadataForm
 from corpus.models import Document
-from corpus.render import render_blocks
 from corpus.roles import Action
 
 
@@ -27,23 +29,50 @@ def _document(membership, pk: int, *fields_to_defer: str) -> Document:
 @require_GET
 @login_required
 def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The reading view: text with highlights, margin list, an open thread."""
     membership = membership_for(request, slug)
     document = _document(membership, pk, "original")
     document.project = membership.project
-    # render_blocks escapes every character of the text itself.
-    body = mark_safe(render_blocks(document.text, document.blocks, document.links))  # noqa: S308
-    return render(
-        request,
-        "corpus/document_detail.html",
-        {
-            "project": membership.project,
-            "membership": membership,
-            "document": document,
-            "body": body,
-            "can_edit": membership.can(Action.EDIT_METADATA),
-            "can_delete": membership.can(Action.DELETE_DOCUMENT),
-        },
-    )
+    highlights = reading.highlights_for(request.user, document)
+    # render_text escapes every character of the text itself.
+    body = mark_safe(reading.render_text(document, highlights))  # noqa: S308
+    filters = MarginFilterForm(request.GET)
+    context = {
+        "project": membership.project,
+        "membership": membership,
+        "document": document,
+        "body": body,
+        "annotation_count": len(highlights.spans),
+        "margin": reading.margin_page(
+            request.user, document, filters, request.GET.get("page")
+        ),
+        "filters": filters,
+        "filter_query": _margin_query(request),
+        "revision": document.annotation_revision,
+        "can_annotate": membership.can(Action.ANNOTATE),
+        "can_edit": membership.can(Action.EDIT_METADATA),
+        "can_delete": membership.can(Action.DELETE_DOCUMENT),
+        **reading.filter_choices(document),
+    }
+    thread_id = request.GET.get("thread", "")
+    if thread_id.isdigit():
+        annotation = (
+            Annotation.objects.visible_to(request.user)
+            .filter(document=document, pk=int(thread_id))
+            .select_related("author")
+            .first()
+        )
+        if annotation is not None:
+            context.update(reading.thread_context(membership, annotation))
+            context["reply_form"] = ReplyForm()
+    return render(request, "corpus/document_detail.html", context)
+
+
+def _margin_query(request: HtmxHttpRequest) -> str:
+    query = request.GET.copy()
+    for key in ("page", "thread"):
+        query.pop(key, None)
+    return query.urlencode()
 
 
 @require_http_methods(["GET", "POST"])

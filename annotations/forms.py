@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from django import forms
+
+from annotations.models import Status, Visibility
+
+MAX_BODY = 20_000
+
+
+class TagListField(forms.CharField):
+    """Tag names typed as one comma-separated line."""
+
+    def to_python(self, value) -> list[str]:
+        value = super().to_python(value)
+        names, seen = [], set()
+        for name in (" ".join(part.split()) for part in value.split(",")):
+            if name and name.lower() not in seen:
+                seen.add(name.lower())
+                names.append(name[:64])
+        return names
+
+
+class NoteFields(forms.Form):
+    body = forms.CharField(
+        label="Note",
+        required=False,
+        max_length=MAX_BODY,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Markdown: **bold**, *italic*, [link](https://…), lists.",
+    )
+    tags = TagListField(
+        required=False,
+        help_text="Separate tags with commas.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    visibility = forms.ChoiceField(
+        choices=Visibility.choices, initial=Visibility.PROJECT, widget=forms.RadioSelect
+    )
+
+
+class AnnotationCreateForm(NoteFields):
+    """A new annotation; the anchor comes from the browser's selection.
+
+    sb/eb are the start offsets (code points) of the blocks where the selection
+    starts and ends, so/eo the offsets within them in UTF-16 units, as the DOM
+    counts; the server turns them into code points.
+    """
+
+    sb = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    so = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    eb = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    eo = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    exact = forms.CharField(strip=False, max_length=200_000, widget=forms.HiddenInput)
+
+
+class AnnotationEditForm(NoteFields):
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label="Reply",
+        max_length=MAX_BODY,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Markdown.",
+    )
+
+
+class ReplyEditForm(ReplyForm):
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class MarginFilterForm(forms.Form):
+    tag = forms.CharField(required=False, max_length=64)
+    author = forms.CharField(required=False, max_length=150)
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any status"), *Status.choices]
+    )
+    mine = forms.BooleanField(required=False, label="Mine only")
+
+
+class PreviewForm(forms.Form):
+    body = forms.CharField(required=False, max_length=MAX_BODY, strip=False)

@@ -1,0 +1,204 @@
+"""What the reading view shows of annotations: highlights, the margin, a thread.
+
+Every function here runs a fixed number of queries, whatever the number of
+annotations on the document (DESIGN invariant 5).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from dataclasses import dataclass
+from html import escape
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, QuerySet
+
+from annotations.forms import MarginFilterForm
+from annotations.models import Annotation, Reply, Tag
+from annotations.segments import segment_blocks
+from corpus.models import Document, Membership
+from corpus.render import render_block, render_blocks
+from corpus.roles import Action
+
+MARGIN_PAGE_SIZE = 50
+LABEL_NAMES = 3
+
+
+@dataclass
+class Highlights:
+    """The visible annotations of a document, as the renderer needs them."""
+
+    spans: list[tuple[int, int, int]]
+    labels: dict[int, str]
+    first_start: dict[int, int]  # segment start -> annotation that begins there
+
+    def mark(self, keys: tuple[int, ...], start: int) -> str:
+        names = [self.labels[key] for key in keys[:LABEL_NAMES]]
+        if len(keys) > LABEL_NAMES:
+            names.append(f"and {len(keys) - LABEL_NAMES} more")
+        label = escape("; ".join(names))
+        attrs = (
+            f' class="hl d{min(len(keys), 4)}" data-ids="{" ".join(map(str, keys))}"'
+            f' title="{label}"'
+        )
+        if start in self.first_start:
+            # Where an annotation begins: a focusable, named target for keyboard
+            # users and for the annotation's own URL.
+            noun = "annotation" if len(keys) == 1 else f"{len(keys)} annotations"
+            attrs += (
+                f' id="s{start}" tabindex="0" role="button"'
+                f' aria-label="Open {noun}: {label}"'
+            )
+        return attrs
+
+
+def highlights_for(user, document: Document) -> Highlights:
+    """Two queries: the visible annotations' ranges and authors, then their tags."""
+    rows = list(
+        Annotation.objects.visible_to(user)
+        .for_document(document)
+        .values_list("pk", "start", "end", "author__username")
+    )
+    tag_names: dict[int, list[str]] = defaultdict(list)
+    if rows:
+        through = Annotation.tags.through.objects.filter(
+            annotation__document=document
+        ).values_list("annotation_id", "tag__name")
+        for annotation_id, name in through.order_by("tag__name"):
+            tag_names[annotation_id].append(name)
+    labels, first_start = {}, {}
+    for pk, start, _end, author in rows:
+        tags = tag_names.get(pk)
+        labels[pk] = f"{author} ({', '.join(tags)})" if tags else author
+        first_start.setdefault(start, pk)
+    return Highlights(
+        spans=[(start, end, pk) for pk, start, end, _author in rows],
+        labels=labels,
+        first_start=first_start,
+    )
+
+
+def _link_cuts(links: list[dict]) -> list[int]:
+    return [edge for link in links for edge in (link["start"], link["end"])]
+
+
+def render_text(document: Document, highlights: Highlights) -> str:
+    """The whole document's blocks with highlights drawn (escaped HTML)."""
+    segments = segment_blocks(
+        [(block["start"], block["end"]) for block in document.blocks],
+        highlights.spans,
+        cuts=_link_cuts(document.links),
+    )
+    return render_blocks(
+        document.text, document.blocks, document.links, segments, highlights.mark
+    )
+
+
+def blocks_touching(document: Document, ranges: list[tuple[int, int]]) -> list[int]:
+    """Indices of the blocks that overlap any of the ranges, in order."""
+    starts = [block["start"] for block in document.blocks]
+    ends = [block["end"] for block in document.blocks]
+    touched: set[int] = set()
+    for start, end in ranges:
+        first = bisect_right(ends, start)
+        last = bisect_left(starts, end)
+        touched.update(range(first, last))
+    return sorted(touched)
+
+
+def render_some_blocks(
+    document: Document, highlights: Highlights, indices: list[int], oob: bool = False
+) -> list[str]:
+    """Fresh HTML of a few blocks, to swap (out of band) for the ones on the page."""
+    blocks = [document.blocks[index] for index in indices]
+    segments = segment_blocks(
+        [(block["start"], block["end"]) for block in blocks],
+        highlights.spans,
+        cuts=_link_cuts(document.links),
+    )
+    return [
+        render_block(
+            document.text,
+            block,
+            [
+                link
+                for link in document.links
+                if block["start"] <= link["start"] and link["end"] <= block["end"]
+            ],
+            block_segments,
+            highlights.mark,
+            ' hx-swap-oob="true"' if oob else "",
+        )
+        for block, block_segments in zip(blocks, segments, strict=True)
+    ]
+
+
+def margin_queryset(user, document: Document, form: MarginFilterForm) -> QuerySet:
+    annotations = (
+        Annotation.objects.visible_to(user)
+        .for_document(document)
+        .select_related("author")
+        .prefetch_related("tags")
+        .annotate(
+            reply_count=Count("replies", filter=Q(replies__deleted_at__isnull=True))
+        )
+        .in_text_order()
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["tag"]:
+            annotations = annotations.filter(tags__name__iexact=data["tag"])
+        if data["author"]:
+            annotations = annotations.filter(author__username=data["author"])
+        if data["status"]:
+            annotations = annotations.filter(status=data["status"])
+        if data["mine"]:
+            annotations = annotations.filter(author=user)
+    return annotations
+
+
+def margin_page(user, document: Document, form: MarginFilterForm, page) -> Page:
+    paginator = Paginator(margin_queryset(user, document, form), MARGIN_PAGE_SIZE)
+    return paginator.get_page(page)
+
+
+def filter_choices(document: Document) -> dict:
+    """Tags and authors offered by the margin filter (two queries)."""
+    return {
+        "tag_choices": list(
+            Tag.objects.filter(project_id=document.project_id).values_list(
+                "name", flat=True
+            )
+        ),
+        "author_choices": list(
+            Membership.objects.filter(project_id=document.project_id)
+            .order_by("user__username")
+            .values_list("user__username", flat=True)
+        ),
+    }
+
+
+def may_change(membership: Membership, item: Annotation | Reply) -> bool:
+    """Authors change their own work; curators and owners anyone's they can see."""
+    if item.author_id == membership.user_id:
+        return membership.can(Action.ANNOTATE)
+    return membership.can(Action.MODERATE)
+
+
+def thread_context(membership: Membership, annotation: Annotation) -> dict:
+    """An annotation's thread: note, tags, replies and what this member may do."""
+    replies = list(
+        Reply.objects.filter(annotation=annotation, deleted_at__isnull=True)
+        .select_related("author")
+        .order_by("created_at", "pk")
+    )
+    for reply in replies:
+        reply.may_change = may_change(membership, reply)
+    return {
+        "annotation": annotation,
+        "tags": list(annotation.tags.all()),
+        "replies": replies,
+        "may_change": may_change(membership, annotation),
+        "may_reply": membership.can(Action.ANNOTATE),
+    }

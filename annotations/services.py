@@ -1,0 +1,199 @@
+"""Writes to annotations, replies and tags. No request, no messages.
+
+Every change bumps the document's annotation_revision and stamps the changed
+row with it, so readers polling the document learn what changed since when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from annotations.models import Annotation, Reply, Tag, Visibility
+from corpus.models import Document, Project
+
+CONTEXT_SIZE = 32
+
+
+class EditConflict(Exception):
+    """Someone changed (or deleted) the row since the editor loaded it."""
+
+    def __init__(self, current: Annotation | Reply):
+        self.current = current
+        super().__init__("This was changed by someone else since you opened it.")
+
+
+def _bump_revision(document_id: int) -> int:
+    Document.objects.filter(pk=document_id).update(
+        annotation_revision=F("annotation_revision") + 1
+    )
+    return (
+        Document.objects.filter(pk=document_id)
+        .values_list("annotation_revision", flat=True)
+        .get()
+    )
+
+
+def _check_tags(project: Project, tags: Iterable[Tag]) -> list[Tag]:
+    tags = list(tags)
+    if any(tag.project_id != project.pk for tag in tags):
+        raise ValidationError("A tag of another project cannot be used here.")
+    return tags
+
+
+def check_anchor(*, text: str, start: int, end: int, exact: str) -> None:
+    """Refuse a range outside the text, empty, or whose quote is not the text there."""
+    if not (0 <= start < end <= len(text)):
+        raise ValidationError(
+            "The selection lies outside the document's text.", code="out_of_range"
+        )
+    if text[start:end] != exact:
+        raise ValidationError(
+            "The quoted text does not match the document at that place. Reload the "
+            "page and select the passage again.",
+            code="quote_mismatch",
+        )
+    if not exact.strip():
+        raise ValidationError("Select some text, not only spaces.", code="blank")
+
+
+@transaction.atomic
+def create_annotation(
+    *,
+    document: Document,
+    author: AbstractBaseUser,
+    start: int,
+    end: int,
+    exact: str,
+    body: str = "",
+    tags: Iterable[Tag] = (),
+    visibility: str = Visibility.PROJECT,
+) -> Annotation:
+    """Anchor a new annotation on document.text[start:end] after checking the quote."""
+    text = document.text
+    check_anchor(text=text, start=start, end=end, exact=exact)
+    tags = _check_tags(document.project, tags)
+    annotation = Annotation(
+        project_id=document.project_id,
+        document=document,
+        author=author,
+        start=start,
+        end=end,
+        exact=exact,
+        prefix=text[max(0, start - CONTEXT_SIZE) : start],
+        suffix=text[end : end + CONTEXT_SIZE],
+        body=body,
+        visibility=visibility,
+    )
+    annotation.full_clean()
+    annotation.revision = _bump_revision(document.pk)
+    annotation.save()
+    annotation.tags.set(tags)
+    return annotation
+
+
+@transaction.atomic
+def update_annotation(
+    *,
+    annotation: Annotation,
+    version: int,
+    body: str,
+    tags: Iterable[Tag],
+    visibility: str,
+) -> Annotation:
+    """Save an edit made to `version`; raise EditConflict if the row moved on since."""
+    tags = _check_tags(annotation.project, tags)
+    Annotation(body=body, visibility=visibility).clean_fields(
+        exclude=["project", "document", "author", "start", "end", "exact"]
+    )
+    revision = _bump_revision(annotation.document_id)
+    changed = Annotation.objects.filter(
+        pk=annotation.pk, version=version, deleted_at__isnull=True
+    ).update(
+        body=body,
+        visibility=visibility,
+        version=F("version") + 1,
+        revision=revision,
+        updated_at=timezone.now(),
+    )
+    if not changed:
+        # Raising out of the atomic block also undoes the revision bump.
+        raise EditConflict(Annotation.objects.get(pk=annotation.pk))
+    fresh = Annotation.objects.select_related("project", "author").get(pk=annotation.pk)
+    fresh.tags.set(tags)
+    return fresh
+
+
+@transaction.atomic
+def delete_annotation(*, annotation: Annotation, by: AbstractBaseUser) -> None:
+    """Soft-delete: hidden everywhere, kept for curators with who and when."""
+    revision = _bump_revision(annotation.document_id)
+    Annotation.objects.filter(pk=annotation.pk, deleted_at__isnull=True).update(
+        deleted_at=timezone.now(), deleted_by=by, revision=revision
+    )
+
+
+def _touch_annotation(annotation_id: int, document_id: int) -> None:
+    """Mark the annotation changed so pollers refresh its thread and reply count."""
+    revision = _bump_revision(document_id)
+    Annotation.objects.filter(pk=annotation_id).update(revision=revision)
+
+
+@transaction.atomic
+def create_reply(
+    *, annotation: Annotation, author: AbstractBaseUser, body: str
+) -> Reply:
+    """Add a reply to an annotation's thread."""
+    reply = Reply(annotation=annotation, author=author, body=body.strip())
+    reply.full_clean()
+    reply.save()
+    _touch_annotation(annotation.pk, annotation.document_id)
+    return reply
+
+
+@transaction.atomic
+def update_reply(*, reply: Reply, version: int, body: str) -> Reply:
+    """Save an edit made to `version` of a reply; raise EditConflict if it moved on."""
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": "A reply cannot be empty."})
+    changed = Reply.objects.filter(
+        pk=reply.pk, version=version, deleted_at__isnull=True
+    ).update(body=body, version=F("version") + 1, updated_at=timezone.now())
+    if not changed:
+        raise EditConflict(Reply.objects.get(pk=reply.pk))
+    _touch_annotation(reply.annotation_id, reply.annotation.document_id)
+    return Reply.objects.select_related("author", "annotation").get(pk=reply.pk)
+
+
+@transaction.atomic
+def delete_reply(*, reply: Reply, by: AbstractBaseUser) -> None:
+    """Soft-delete a reply."""
+    Reply.objects.filter(pk=reply.pk, deleted_at__isnull=True).update(
+        deleted_at=timezone.now(), deleted_by=by
+    )
+    _touch_annotation(reply.annotation_id, reply.annotation.document_id)
+
+
+@transaction.atomic
+def get_or_create_tag(*, project: Project, name: str) -> Tag:
+    """The project's tag of that name (any case), created if it does not exist."""
+    name = " ".join(name.split())
+    existing = (
+        Tag.objects.filter(project=project)
+        .annotate(lower=Lower("name"))
+        .filter(lower=name.lower())
+        .first()
+    )
+    if existing is not None:
+        return existing
+    tag = Tag(project=project, name=name)
+    tag.full_clean(validate_constraints=False)
+    tag.save()
+    return tag

@@ -1,0 +1,50 @@
+from django.urls import path
+
+from annotations import views
+
+app_name = "annotations"
+
+urlpatterns = [
+    path(
+        "p/<slug:slug>/d/<int:pk>/annotate/",
+        views.annotation_new_hx,
+        name="annotation_new_hx",
+    ),
+    path(
+        "p/<slug:slug>/d/<int:pk>/annotations/",
+        views.annotation_list_hx,
+        name="annotation_list_hx",
+    ),
+    path(
+        "p/<slug:slug>/d/<int:pk>/annotations/new/",
+        views.annotation_create,
+        name="annotation_create",
+    ),
+    path(
+        "p/<slug:slug>/d/<int:pk>/annotations/changes/",
+        views.annotation_changes_hx,
+        name="annotation_changes_hx",
+    ),
+    path(
+        "p/<slug:slug>/a/<int:pk>/", views.annotation_detail, name="annotation_detail"
+    ),
+    path(
+        "p/<slug:slug>/a/<int:pk>/edit/", views.annotation_edit, name="annotation_edit"
+    ),
+    path(
+        "p/<slug:slug>/a/<int:pk>/delete/",
+        views.annotation_delete,
+        name="annotation_delete",
+    ),
+    path("p/<slug:slug>/a/<int:pk>/replies/", views.reply_create, name="reply_create"),
+    path("p/<slug:slug>/replies/<int:pk>/edit/", views.reply_edit, name="reply_edit"),
+    path(
+        "p/<slug:slug>/replies/<int:pk>/delete/",
+        views.reply_delete,
+        name="reply_delete",
+    ),
+    path("p/<slug:slug>/tags/", views.tag_search_hx, name="tag_search_hx"),
+    path(
+        "p/<slug:slug>/preview/", views.markdown_preview_hx, name="markdown_preview_hx"
+    ),
+]

@@ -1,0 +1,461 @@
+"""Annotating in the reading view: create, thread, edit, delete, reply, poll."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from annotations import reading, services
+from annotations.forms import (
+    AnnotationCreateForm,
+    AnnotationEditForm,
+    MarginFilterForm,
+    PreviewForm,
+    ReplyEditForm,
+    ReplyForm,
+)
+from annotations.markdown import render_markdown
+from annotations.models import Annotation, Reply, Tag
+from annotations.offsets import resolve_selection
+from corpus.access import HtmxHttpRequest, membership_for
+from corpus.models import Document, Membership
+from corpus.roles import Action
+
+
+def _document(membership: Membership, pk: int) -> Document:
+    document = get_object_or_404(
+        Document.objects.filter(project=membership.project).defer("original"), pk=pk
+    )
+    document.project = membership.project
+    return document
+
+
+def _annotation(
+    request: HtmxHttpRequest, membership: Membership, pk: int
+) -> Annotation:
+    annotation = get_object_or_404(
+        Annotation.objects.visible_to(request.user).select_related(
+            "author", "document"
+        ),
+        project=membership.project,
+        pk=pk,
+    )
+    annotation.project = membership.project
+    return annotation
+
+
+def _tags(membership: Membership, names: list[str]) -> list[Tag]:
+    return [
+        services.get_or_create_tag(project=membership.project, name=name)
+        for name in names
+    ]
+
+
+def _changed_regions(
+    request: HtmxHttpRequest, membership: Membership, document: Document, ranges
+) -> dict:
+    """Out-of-band fragments for the blocks and margin an annotation change touched."""
+    highlights = reading.highlights_for(request.user, document)
+    indices = reading.blocks_touching(document, ranges)
+    form = MarginFilterForm(request.POST or request.GET)
+    return {
+        "oob_blocks": reading.render_some_blocks(
+            document, highlights, indices, oob=True
+        ),
+        "margin": reading.margin_page(request.user, document, form, 1),
+        "document": document,
+        "project": membership.project,
+        "membership": membership,
+    }
+
+
+def _thread_response(
+    request: HtmxHttpRequest,
+    membership: Membership,
+    annotation: Annotation,
+    extra: dict | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "project": membership.project,
+        "membership": membership,
+        "document": annotation.document,
+        "reply_form": ReplyForm(),
+        **reading.thread_context(membership, annotation),
+        **(extra or {}),
+    }
+    return render(request, "annotations/_thread.html", context, status=status)
+
+
+@require_GET
+@login_required
+def annotation_new_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The note form for a selection, shown in the margin."""
+    membership = membership_for(request, slug, Action.ANNOTATE)
+    document = _document(membership, pk)
+    form = AnnotationCreateForm(initial=request.GET.dict())
+    return render(
+        request,
+        "annotations/_annotation_form.html",
+        {
+            "form": form,
+            "document": document,
+            "project": membership.project,
+            "exact": request.GET.get("exact", ""),
+        },
+    )
+
+
+@require_POST
+@login_required
+def annotation_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    membership = membership_for(request, slug, Action.ANNOTATE)
+    document = _document(membership, pk)
+    form = AnnotationCreateForm(request.POST)
+    annotation = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            start, end = resolve_selection(
+                document.text,
+                [(block["start"], block["end"]) for block in document.blocks],
+                data["sb"],
+                data["so"],
+                data["eb"],
+                data["eo"],
+            )
+            annotation = services.create_annotation(
+                document=document,
+                author=request.user,
+                start=start,
+                end=end,
+                exact=data["exact"],
+                body=data["body"],
+                tags=_tags(membership, data["tags"]),
+                visibility=data["visibility"],
+            )
+        except (ValueError, ValidationError) as error:
+            messages = (
+                error.messages if isinstance(error, ValidationError) else [str(error)]
+            )
+            form.add_error(None, " ".join(messages))
+    if annotation is None:
+        return render(
+            request,
+            "annotations/_annotation_form.html",
+            {
+                "form": form,
+                "document": document,
+                "project": membership.project,
+                "exact": request.POST.get("exact", ""),
+            },
+            status=400,
+        )
+    if not request.htmx:
+        return redirect(annotation)
+    annotation.document = document
+    return _thread_response(
+        request,
+        membership,
+        annotation,
+        _changed_regions(request, membership, document, [(start, end)]),
+    )
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def annotation_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """An annotation's own URL: the document scrolled to it with its thread open."""
+    membership = membership_for(request, slug)
+    annotation = _annotation(request, membership, pk)
+    if request.htmx:
+        return _thread_response(request, membership, annotation)
+    url = reverse(
+        "corpus:document_detail", kwargs={"slug": slug, "pk": annotation.document_id}
+    )
+    return redirect(f"{url}?thread={annotation.pk}#s{annotation.start}")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def annotation_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    membership = membership_for(request, slug, Action.ANNOTATE)
+    annotation = _annotation(request, membership, pk)
+    if not reading.may_change(membership, annotation):
+        raise PermissionDenied("Only its author or a curator may edit this annotation.")
+    context = {"annotation": annotation, "project": membership.project}
+    if request.method == "GET":
+        form = AnnotationEditForm(
+            initial={
+                "body": annotation.body,
+                "tags": ", ".join(tag.name for tag in annotation.tags.all()),
+                "visibility": annotation.visibility,
+                "version": annotation.version,
+            }
+        )
+        return render(
+            request, "annotations/_annotation_edit.html", {**context, "form": form}
+        )
+    form = AnnotationEditForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "annotations/_annotation_edit.html",
+            {**context, "form": form},
+            status=400,
+        )
+    data = form.cleaned_data
+    try:
+        annotation = services.update_annotation(
+            annotation=annotation,
+            version=data["version"],
+            body=data["body"],
+            tags=_tags(membership, data["tags"]),
+            visibility=data["visibility"],
+        )
+    except services.EditConflict as conflict:
+        return _conflict(
+            request, "annotations/_annotation_edit.html", context, form, conflict
+        )
+    if not request.htmx:
+        return redirect(annotation)
+    document = _document(membership, annotation.document_id)
+    annotation.document = document
+    return _thread_response(
+        request,
+        membership,
+        annotation,
+        _changed_regions(
+            request, membership, document, [(annotation.start, annotation.end)]
+        ),
+    )
+
+
+def _conflict(request, template, context, form, conflict) -> HttpResponse:
+    """409: show the newer version beside the user's own text, which is kept."""
+    current = conflict.current
+    data = form.data.copy()
+    data["version"] = current.version  # saving again now overwrites knowingly
+    return render(
+        request,
+        template,
+        {
+            **context,
+            "form": type(form)(data),
+            "conflict": current,
+            "conflict_deleted": current.deleted_at is not None,
+        },
+        status=409,
+    )
+
+
+@require_POST
+@login_required
+def annotation_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    membership = membership_for(request, slug, Action.ANNOTATE)
+    annotation = _annotation(request, membership, pk)
+    if not reading.may_change(membership, annotation):
+        raise PermissionDenied(
+            "Only its author or a curator may delete this annotation."
+        )
+    services.delete_annotation(annotation=annotation, by=request.user)
+    document = _document(membership, annotation.document_id)
+    if not request.htmx:
+        return redirect(document)
+    return render(
+        request,
+        "annotations/_deleted.html",
+        {
+            "annotation": annotation,
+            **_changed_regions(
+                request, membership, document, [(annotation.start, annotation.end)]
+            ),
+        },
+    )
+
+
+@require_POST
+@login_required
+def reply_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    membership = membership_for(request, slug, Action.ANNOTATE)
+    annotation = _annotation(request, membership, pk)
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        services.create_reply(
+            annotation=annotation, author=request.user, body=form.cleaned_data["body"]
+        )
+        if not request.htmx:
+            return redirect(annotation)
+        form = ReplyForm()
+    status = 200 if not form.errors else 400
+    return _thread_response(
+        request, membership, annotation, {"reply_form": form}, status=status
+    )
+
+
+def _reply(request: HtmxHttpRequest, membership: Membership, pk: int) -> Reply:
+    reply = get_object_or_404(
+        Reply.objects.visible_to(request.user).select_related("author", "annotation"),
+        annotation__project=membership.project,
+        pk=pk,
+    )
+    if not reading.may_change(membership, reply):
+        raise PermissionDenied("Only its author or a curator may change this reply.")
+    return reply
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def reply_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    membership = membership_for(request, slug, Action.ANNOTATE)
+    reply = _reply(request, membership, pk)
+    context = {"reply": reply, "project": membership.project}
+    if request.method == "GET":
+        form = ReplyEditForm(initial={"body": reply.body, "version": reply.version})
+        return render(
+            request, "annotations/_reply_edit.html", {**context, "form": form}
+        )
+    form = ReplyEditForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "annotations/_reply_edit.html",
+            {**context, "form": form},
+            status=400,
+        )
+    try:
+        reply = services.update_reply(
+            reply=reply,
+            version=form.cleaned_data["version"],
+            body=form.cleaned_data["body"],
+        )
+    except services.EditConflict as conflict:
+        return _conflict(
+            request, "annotations/_reply_edit.html", context, form, conflict
+        )
+    if not request.htmx:
+        return redirect(reply.annotation)
+    reply.may_change = True
+    return render(
+        request,
+        "annotations/_reply.html",
+        {"reply": reply, "project": membership.project},
+    )
+
+
+@require_POST
+@login_required
+def reply_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    membership = membership_for(request, slug, Action.ANNOTATE)
+    reply = _reply(request, membership, pk)
+    services.delete_reply(reply=reply, by=request.user)
+    if not request.htmx:
+        return redirect(reply.annotation)
+    return HttpResponse('<li class="reply deleted" role="status">Reply deleted.</li>')
+
+
+@require_GET
+@login_required
+def annotation_list_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The margin's list of annotations, filtered and paginated."""
+    membership = membership_for(request, slug)
+    document = _document(membership, pk)
+    form = MarginFilterForm(request.GET)
+    return render(
+        request,
+        "annotations/_margin_list.html",
+        {
+            "margin": reading.margin_page(
+                request.user, document, form, request.GET.get("page")
+            ),
+            "document": document,
+            "project": membership.project,
+            "filter_query": _filter_query(request),
+        },
+    )
+
+
+def _filter_query(request: HtmxHttpRequest) -> str:
+    query = request.GET.copy()
+    for key in ("page", "since", "thread"):
+        query.pop(key, None)
+    return query.urlencode()
+
+
+@require_GET
+@login_required
+def annotation_changes_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Polling: 204 when nothing changed since `since`, else the changed regions."""
+    membership = membership_for(request, slug)
+    revision = (
+        Document.objects.filter(project=membership.project, pk=pk)
+        .values_list("annotation_revision", flat=True)
+        .first()
+    )
+    if revision is None:
+        return HttpResponse(status=404)
+    try:
+        since = int(request.GET.get("since", ""))
+    except ValueError:
+        since = -1
+    if since == revision:
+        return HttpResponse(status=204)
+    document = _document(membership, pk)
+    changed = list(
+        Annotation.objects.filter(document=document, revision__gt=since).values_list(
+            "pk", "start", "end"
+        )
+    )
+    context = _changed_regions(
+        request, membership, document, [(start, end) for _pk, start, end in changed]
+    )
+    thread = None
+    thread_id = request.GET.get("thread", "")
+    if thread_id.isdigit() and any(pk == int(thread_id) for pk, _s, _e in changed):
+        thread = (
+            Annotation.objects.visible_to(request.user)
+            .filter(document=document, pk=int(thread_id))
+            .select_related("author")
+            .first()
+        )
+    if thread is not None:
+        context.update(reading.thread_context(membership, thread))
+    context.update(
+        revision=document.annotation_revision,
+        thread_changed=thread is not None,
+        filter_query=_filter_query(request),
+    )
+    return render(request, "annotations/_changes.html", context)
+
+
+@require_GET
+@login_required
+def tag_search_hx(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Tag suggestions for the autocomplete: the project's tags matching ?q=."""
+    membership = membership_for(request, slug)
+    typed = request.GET.get("tags", "").split(",")[-1].strip()
+    tags = Tag.objects.filter(project=membership.project)
+    if typed:
+        tags = tags.filter(name__icontains=typed)
+    return render(
+        request, "annotations/_tag_options.html", {"tags": tags.order_by("name")[:20]}
+    )
+
+
+@require_POST
+@login_required
+def markdown_preview_hx(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    membership_for(request, slug, Action.ANNOTATE)
+    form = PreviewForm(request.POST)
+    body = form.cleaned_data["body"] if form.is_valid() else ""
+    return render(
+        request,
+        "annotations/_preview.html",
+        {"html": render_markdown(body), "empty": not body.strip()},
+    )

@@ -1,0 +1,224 @@
+// The reading view's selection handling: the one thing htmx cannot ask the
+// browser. Turns a text selection into block offsets, shows a small toolbar,
+// and opens threads from highlights. Offsets are sent as the DOM counts them
+// (UTF-16 units within a block); the server converts them to code points.
+(function () {
+  "use strict";
+
+  var text = document.getElementById("doc-text");
+  if (!text || !window.htmx) return;
+  var annotateUrl = text.dataset.annotateUrl;
+  var createUrl = text.dataset.createUrl;
+  var threadUrl = text.dataset.threadUrl; // ends in /0/
+  var toolbar = null;
+  var pending = null; // the selection the toolbar acts on
+
+  function blockOf(node) {
+    var element = node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement;
+    var block = element && element.closest("[data-start]");
+    return block && text.contains(block) ? block : null;
+  }
+
+  // UTF-16 length of the block's text before (node, offset).
+  function offsetIn(block, node, offset) {
+    var range = document.createRange();
+    range.setStart(block, 0);
+    range.setEnd(node, offset);
+    return range.toString().length;
+  }
+
+  function blocksIn(range) {
+    return Array.prototype.filter.call(
+      text.querySelectorAll("[data-start]"),
+      function (block) { return range.intersectsNode(block); }
+    );
+  }
+
+  // The selection as {sb, so, eb, eo, exact}, or null if it holds no text.
+  function describe(selection) {
+    if (!selection || selection.rangeCount === 0 || selection.isCollapsed) return null;
+    var range = selection.getRangeAt(0);
+    if (!text.contains(range.commonAncestorContainer) &&
+        range.commonAncestorContainer !== text) return null;
+    var blocks = blocksIn(range);
+    if (blocks.length === 0) return null;
+    var first = blocks[0];
+    var last = blocks[blocks.length - 1];
+    var so = blockOf(range.startContainer) === first
+      ? offsetIn(first, range.startContainer, range.startOffset) : 0;
+    var eo = blockOf(range.endContainer) === last
+      ? offsetIn(last, range.endContainer, range.endOffset) : last.textContent.length;
+    // The document's text separates blocks with a blank line.
+    var parts = blocks.map(function (block, index) {
+      var content = block.textContent;
+      if (blocks.length === 1) return content.slice(so, eo);
+      if (index === 0) return content.slice(so);
+      if (index === blocks.length - 1) return content.slice(0, eo);
+      return content;
+    });
+    var exact = parts.join("\n\n");
+    if (!exact.trim()) return null;
+    return {
+      sb: first.dataset.start, so: so, eb: last.dataset.start, eo: eo, exact: exact
+    };
+  }
+
+  function hideToolbar() {
+    if (toolbar) toolbar.hidden = true;
+  }
+
+  function showToolbar(selection) {
+    if (!annotateUrl) return;
+    if (!toolbar) {
+      toolbar = document.createElement("div");
+      toolbar.className = "selection-toolbar";
+      toolbar.setAttribute("role", "toolbar");
+      toolbar.setAttribute("aria-label", "Selected text");
+      toolbar.innerHTML =
+        '<button type="button" data-act="note">Annotate <kbd>Enter</kbd></button>' +
+        '<button type="button" data-act="highlight">Highlight <kbd>H</kbd></button>' +
+        '<button type="button" data-act="tag">Tag <kbd>T</kbd></button>';
+      toolbar.addEventListener("mousedown", function (event) { event.preventDefault(); });
+      toolbar.addEventListener("click", function (event) {
+        var button = event.target.closest("button");
+        if (button) act(button.dataset.act);
+      });
+      document.body.appendChild(toolbar);
+    }
+    var rect = selection.getRangeAt(0).getBoundingClientRect();
+    toolbar.style.top = window.scrollY + rect.top - 44 + "px";
+    toolbar.style.left = window.scrollX + rect.left + "px";
+    toolbar.hidden = false;
+  }
+
+  function act(what) {
+    if (!pending) return;
+    var values = {
+      sb: pending.sb, so: pending.so, eb: pending.eb, eo: pending.eo,
+      exact: pending.exact
+    };
+    hideToolbar();
+    if (what === "highlight") {
+      values.visibility = "project";
+      htmx.ajax("POST", createUrl, {
+        target: "#thread", swap: "innerHTML", values: values,
+        source: document.getElementById("margin-filters")
+      });
+      return;
+    }
+    var query = new URLSearchParams(values).toString();
+    htmx.ajax("GET", annotateUrl + "?" + query, { target: "#thread", swap: "innerHTML" })
+      .then(function () {
+        var field = document.querySelector(
+          what === "tag" ? "#thread [name=tags]" : "#thread [name=body]"
+        );
+        if (field) field.focus();
+      });
+  }
+
+  function onSelection() {
+    var selection = window.getSelection();
+    pending = describe(selection);
+    if (pending) showToolbar(selection); else hideToolbar();
+  }
+
+  text.addEventListener("mouseup", function () { setTimeout(onSelection, 0); });
+  text.addEventListener("touchend", function () { setTimeout(onSelection, 0); });
+
+  // Keyboard selection: the text is focusable; arrows move a caret and
+  // Shift+arrows extend the selection, as in an editor.
+  var moves = {
+    ArrowLeft: ["backward", "character"], ArrowRight: ["forward", "character"],
+    ArrowUp: ["backward", "line"], ArrowDown: ["forward", "line"],
+    Home: ["backward", "lineboundary"], End: ["forward", "lineboundary"]
+  };
+  text.addEventListener("focus", function () {
+    var selection = window.getSelection();
+    if (selection.rangeCount && text.contains(selection.anchorNode)) return;
+    var first = text.querySelector("[data-start]");
+    if (first) selection.collapse(first, 0);
+  });
+  text.addEventListener("keydown", function (event) {
+    if (event.target !== text) return;
+    var move = moves[event.key];
+    var selection = window.getSelection();
+    if (move && selection.modify) {
+      var granularity = event.ctrlKey || event.altKey ? "word" : move[1];
+      selection.modify(event.shiftKey ? "extend" : "move", move[0], granularity);
+      event.preventDefault();
+      onSelection();
+      return;
+    }
+    if (!pending) return;
+    if (event.key === "Enter") { act("note"); event.preventDefault(); }
+    else if (event.key === "h" || event.key === "H") { act("highlight"); event.preventDefault(); }
+    else if (event.key === "t" || event.key === "T") { act("tag"); event.preventDefault(); }
+  });
+
+  // Highlights open their threads: click, or Enter/Space on a focused one.
+  function openThread(mark) {
+    var id = mark.dataset.ids.split(" ")[0];
+    htmx.ajax("GET", threadUrl.replace(/\/0\/$/, "/" + id + "/"),
+              { target: "#thread", swap: "innerHTML" });
+  }
+  text.addEventListener("click", function (event) {
+    var mark = event.target.closest("mark[data-ids]");
+    if (mark && window.getSelection().isCollapsed) openThread(mark);
+  });
+  text.addEventListener("keydown", function (event) {
+    var mark = event.target.closest && event.target.closest("mark[data-ids]");
+    if (mark && (event.key === "Enter" || event.key === " ")) {
+      openThread(mark);
+      event.preventDefault();
+    }
+  });
+
+  // Keyboard: J/K next/previous annotation, Esc closes the thread.
+  function closeThread() {
+    var panel = document.getElementById("thread");
+    if (!panel.firstElementChild) return false;
+    panel.innerHTML = "";
+    var state = document.getElementById("thread-state");
+    if (state) state.value = "";
+    window.getSelection().removeAllRanges();
+    hideToolbar();
+    text.focus();
+    return true;
+  }
+  document.addEventListener("keydown", function (event) {
+    var typing = event.target.closest && event.target.closest("input, textarea, select");
+    if (event.key === "Escape") {
+      if (toolbar && !toolbar.hidden) { hideToolbar(); return; }
+      if (closeThread()) event.preventDefault();
+      return;
+    }
+    if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.target === text && pending) return;
+    if (event.key !== "j" && event.key !== "k") return;
+    var targets = Array.prototype.slice.call(text.querySelectorAll("mark[tabindex]"));
+    if (!targets.length) return;
+    var current = targets.indexOf(document.activeElement);
+    var next = event.key === "j"
+      ? Math.min(current + 1, targets.length - 1)
+      : Math.max(current === -1 ? targets.length - 1 : current - 1, 0);
+    targets[next].focus();
+    targets[next].scrollIntoView({ block: "center" });
+    event.preventDefault();
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-close-thread]")) {
+      event.preventDefault();
+      closeThread();
+    } else if (event.target.closest("[data-cancel-annotation]")) {
+      closeThread();
+    }
+  });
+
+  // A newly shown thread or form takes the focus, so keyboard users land in it.
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target.id !== "thread") return;
+    var focus = event.detail.target.querySelector("[data-autofocus]");
+    if (focus && !event.detail.target.querySelector(":focus")) focus.focus();
+  });
+})();

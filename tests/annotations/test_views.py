@@ -1,0 +1,451 @@
+"""Annotation views: every role, a non-member and anonymous; fragments and rows."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from annotations import services
+from annotations.models import Annotation, Reply, Visibility
+from corpus.roles import Role
+from tests.factories import make_document
+
+PARAGRAPHS = ["The tunnel 😀 was a mile long.", "Guzmán escaped twice."]
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def doc(project):
+    return make_document(project=project, paragraphs=PARAGRAPHS)
+
+
+def selection(doc, exact: str) -> dict:
+    """What the browser sends for a selection of `exact` within one block."""
+    start = doc.text.index(exact)
+    block = next(b for b in doc.blocks if b["start"] <= start < b["end"])
+    before = doc.text[block["start"] : start]
+    utf16 = len(before.encode("utf-16-le")) // 2
+    return {
+        "sb": block["start"],
+        "so": utf16,
+        "eb": block["start"],
+        "eo": utf16 + len(exact.encode("utf-16-le")) // 2,
+        "exact": exact,
+        "visibility": "project",
+    }
+
+
+def annotate(doc, user, exact="mile", **kwargs) -> Annotation:
+    start = doc.text.index(exact)
+    return services.create_annotation(
+        document=doc,
+        author=user,
+        start=start,
+        end=start + len(exact),
+        exact=exact,
+        **kwargs,
+    )
+
+
+def _create_url(doc):
+    return reverse("annotations:annotation_create", args=[doc.project.slug, doc.pk])
+
+
+# Who may do what ---------------------------------------------------------------
+
+ROLES = [role.value for role in Role]
+CAN_ANNOTATE = {"owner", "curator", "annotator"}
+CAN_MODERATE = {"owner", "curator"}
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+@pytest.mark.parametrize("who", [*ROLES, "outsider"])
+def test_create_is_for_annotating_roles_only(client, doc, members, who, htmx):
+    client.force_login(members[who])
+    response = client.post(
+        _create_url(doc),
+        {**selection(doc, "mile"), "body": "A note"},
+        headers=HX if htmx else {},
+    )
+    if who == "outsider":
+        assert response.status_code == 404
+    elif who in CAN_ANNOTATE:
+        assert response.status_code == (200 if htmx else 302)
+        assert Annotation.objects.get().author == members[who]
+        return
+    else:
+        assert response.status_code == 403
+    assert not Annotation.objects.exists()
+
+
+@pytest.mark.parametrize("who", [*ROLES, "outsider"])
+def test_editing_someone_elses_annotation_needs_a_curator(client, doc, members, who):
+    annotation = annotate(doc, members["annotator"], body="Original")
+    client.force_login(members[who])
+    url = reverse("annotations:annotation_edit", args=[doc.project.slug, annotation.pk])
+    response = client.post(
+        url,
+        {"body": "Changed", "tags": "", "visibility": "project", "version": 1},
+        headers=HX,
+    )
+    expected = {
+        "outsider": 404,
+        "viewer": 403,
+        "owner": 200,
+        "curator": 200,
+        "annotator": 200,
+    }[who]
+    assert response.status_code == expected
+    annotation.refresh_from_db()
+    assert annotation.body == ("Changed" if expected == 200 else "Original")
+
+
+@pytest.mark.parametrize("who", [*ROLES, "outsider"])
+def test_delete_by_author_or_curator_only(client, doc, members, who):
+    author = members["annotator"] if who != "annotator" else members["curator"]
+    annotation = annotate(doc, author)
+    client.force_login(members[who])
+    url = reverse(
+        "annotations:annotation_delete", args=[doc.project.slug, annotation.pk]
+    )
+    response = client.post(url, headers=HX)
+    allowed = who in CAN_MODERATE
+    assert response.status_code == (
+        200 if allowed else 404 if who == "outsider" else 403
+    )
+    annotation.refresh_from_db()
+    assert (annotation.deleted_at is not None) == allowed
+
+
+@pytest.mark.parametrize("who", [*ROLES, "outsider", "anonymous"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "annotation_detail",
+        "annotation_list_hx",
+        "annotation_changes_hx",
+        "tag_search_hx",
+    ],
+)
+def test_read_views_answer_members_only(client, doc, members, who, name):
+    annotation = annotate(doc, members["owner"])
+    if who != "anonymous":
+        client.force_login(members[who])
+    kwargs = {"slug": doc.project.slug}
+    if name == "annotation_detail":
+        kwargs["pk"] = annotation.pk
+    elif name != "tag_search_hx":
+        kwargs["pk"] = doc.pk
+    response = client.get(reverse(f"annotations:{name}", kwargs=kwargs), headers=HX)
+    if who == "anonymous":
+        assert response.status_code == 302
+    elif who == "outsider":
+        assert response.status_code == 404
+    else:
+        assert response.status_code == 200
+
+
+@pytest.mark.parametrize("who", [*ROLES, "outsider"])
+def test_reply_is_for_annotating_roles(client, doc, members, who):
+    annotation = annotate(doc, members["owner"])
+    client.force_login(members[who])
+    url = reverse("annotations:reply_create", args=[doc.project.slug, annotation.pk])
+    response = client.post(url, {"body": "I agree."}, headers=HX)
+    allowed = who in CAN_ANNOTATE
+    assert response.status_code == (
+        200 if allowed else 404 if who == "outsider" else 403
+    )
+    assert Reply.objects.filter(body="I agree.").exists() == allowed
+
+
+@pytest.mark.parametrize("who", [*ROLES, "outsider"])
+def test_reply_edit_and_delete_by_author_or_curator(client, doc, members, who):
+    annotation = annotate(doc, members["owner"])
+    reply = services.create_reply(
+        annotation=annotation, author=members["annotator"], body="Mine"
+    )
+    client.force_login(members[who])
+    edit = reverse("annotations:reply_edit", args=[doc.project.slug, reply.pk])
+    response = client.post(edit, {"body": "Edited", "version": 1}, headers=HX)
+    allowed = who in {"annotator", "curator", "owner"}
+    assert response.status_code == (
+        200 if allowed else 404 if who == "outsider" else 403
+    )
+    reply.refresh_from_db()
+    assert reply.body == ("Edited" if allowed else "Mine")
+
+
+def test_private_annotation_of_another_user_is_404_even_for_the_owner(
+    client, doc, members
+):
+    private = annotate(doc, members["annotator"], visibility=Visibility.PRIVATE)
+    client.force_login(members["owner"])
+    for name in ("annotation_detail", "annotation_edit"):
+        url = reverse(f"annotations:{name}", args=[doc.project.slug, private.pk])
+        assert client.get(url).status_code == 404
+    page = client.get(doc.get_absolute_url()).content.decode()
+    assert f'data-ids="{private.pk}"' not in page
+    assert 'Annotations <span class="meta">(0)</span>' in page
+
+
+def test_annotation_of_another_project_is_404(client, doc, members, project):
+    other = make_document(
+        project=__import__("tests.factories").factories.make_project()
+    )
+    foreign = annotate(other, members["outsider"], exact="First")
+    client.force_login(members["owner"])
+    url = reverse("annotations:annotation_detail", args=[project.slug, foreign.pk])
+    assert client.get(url).status_code == 404
+
+
+# What users see ------------------------------------------------------------------
+
+
+def test_creating_answers_the_thread_and_redrawn_blocks(client, doc, members):
+    client.force_login(members["annotator"])
+    response = client.post(
+        _create_url(doc),
+        {
+            **selection(doc, "mile"),
+            "body": "**Long** tunnel",
+            "tags": "tunnels, Escape",
+        },
+        headers=HX,
+    )
+    html = response.content.decode()
+    annotation = Annotation.objects.get()
+    assert doc.text[annotation.start : annotation.end] == "mile"
+    assert sorted(annotation.tags.values_list("name", flat=True)) == [
+        "Escape",
+        "tunnels",
+    ]
+    assert "<strong>Long</strong> tunnel" in html  # the note, rendered
+    assert 'id="b0" data-start="0"' in html and 'hx-swap-oob="true"' in html
+    assert f'<mark class="hl d1" data-ids="{annotation.pk}"' in html
+    assert f'id="m-{annotation.pk}"' in html  # the margin list, out of band
+
+
+def test_selection_after_an_emoji_anchors_exactly(client, doc, owner):
+    client.force_login(owner)
+    client.post(_create_url(doc), selection(doc, "was a mile"), headers=HX)
+    annotation = Annotation.objects.get()
+    assert doc.text[annotation.start : annotation.end] == "was a mile"
+    assert annotation.start == PARAGRAPHS[0].index("was")
+
+
+def test_selection_across_two_paragraphs(client, doc, owner):
+    client.force_login(owner)
+    second = doc.blocks[1]["start"]
+    data = {
+        "sb": 0,
+        "so": len("The tunnel 😀 was a ".encode("utf-16-le")) // 2,
+        "eb": second,
+        "eo": len("Guzmán"),
+        "exact": "mile long.\n\nGuzmán",
+        "visibility": "project",
+    }
+    response = client.post(_create_url(doc), data, headers=HX)
+    assert response.status_code == 200
+    annotation = Annotation.objects.get()
+    assert doc.text[annotation.start : annotation.end] == "mile long.\n\nGuzmán"
+    page = client.get(doc.get_absolute_url()).content.decode()
+    # Highlighted in each paragraph it spans.
+    assert page.count(f'data-ids="{annotation.pk}"') == 2
+
+
+def test_mismatched_quote_is_refused_with_a_message(client, doc, owner):
+    client.force_login(owner)
+    data = {**selection(doc, "mile"), "exact": "mole"}
+    response = client.post(_create_url(doc), data, headers=HX)
+    assert response.status_code == 400
+    assert "does not match the document" in response.content.decode()
+    assert not Annotation.objects.exists()
+
+
+def test_offsets_inside_a_surrogate_pair_are_refused(client, doc, owner):
+    client.force_login(owner)
+    emoji_at = len("The tunnel ".encode("utf-16-le")) // 2
+    data = {
+        "sb": 0,
+        "so": emoji_at + 1,
+        "eb": 0,
+        "eo": emoji_at + 4,
+        "exact": "x",
+        "visibility": "project",
+    }
+    response = client.post(_create_url(doc), data, headers=HX)
+    assert response.status_code == 400
+    assert not Annotation.objects.exists()
+
+
+def test_overlapping_annotations_are_drawn_darker(client, doc, owner):
+    first = annotate(doc, owner, exact="tunnel 😀 was")
+    second = annotate(doc, owner, exact="was a mile")
+    client.force_login(owner)
+    html = client.get(doc.get_absolute_url()).content.decode()
+    assert f'<mark class="hl d2" data-ids="{first.pk} {second.pk}"' in html
+    assert ">was</mark>" in html
+
+
+def test_annotation_url_opens_the_document_with_its_thread(client, doc, owner):
+    annotation = annotate(doc, owner, body="See the *report*.")
+    client.force_login(owner)
+    response = client.get(annotation.get_absolute_url())
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"?thread={annotation.pk}#s{annotation.start}")
+    page = client.get(response["Location"]).content.decode()
+    assert f'id="thread-{annotation.pk}"' in page
+    assert "See the <em>report</em>." in page
+    assert f'id="s{annotation.start}" tabindex="0" role="button"' in page
+
+
+def test_notes_are_sanitised(client, doc, owner):
+    annotation = annotate(
+        doc, owner, body="<script>alert(1)</script> [x](javascript:alert(2)) <b>b</b>"
+    )
+    client.force_login(owner)
+    html = client.get(annotation.get_absolute_url(), headers=HX).content.decode()
+    assert "<script>" not in html
+    assert "javascript:" not in html
+    assert "&lt;script&gt;" in html and "&lt;b&gt;b&lt;/b&gt;" in html
+
+
+def test_stale_edit_gets_409_with_the_newer_version_and_keeps_the_users_text(
+    client, doc, members
+):
+    annotation = annotate(doc, members["annotator"], body="Original")
+    services.update_annotation(
+        annotation=annotation,
+        version=1,
+        body="Curator's version",
+        tags=[],
+        visibility=Visibility.PROJECT,
+    )
+    client.force_login(members["annotator"])
+    url = reverse("annotations:annotation_edit", args=[doc.project.slug, annotation.pk])
+    response = client.post(
+        url,
+        {"body": "My careful edit", "tags": "", "visibility": "project", "version": 1},
+        headers=HX,
+    )
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "Someone changed this while you were editing" in html
+    assert "Curator&#x27;s version" in html or "Curator's version" in html
+    assert "My careful edit" in html
+    annotation.refresh_from_db()
+    assert annotation.body == "Curator's version"
+
+
+def test_reply_appears_in_the_thread(client, doc, members):
+    annotation = annotate(doc, members["owner"])
+    client.force_login(members["annotator"])
+    url = reverse("annotations:reply_create", args=[doc.project.slug, annotation.pk])
+    html = client.post(url, {"body": "Source *needed*"}, headers=HX).content.decode()
+    assert "Source <em>needed</em>" in html
+    assert "annotator-user" in html
+
+
+def test_empty_reply_is_refused_with_a_message(client, doc, owner):
+    annotation = annotate(doc, owner)
+    client.force_login(owner)
+    url = reverse("annotations:reply_create", args=[doc.project.slug, annotation.pk])
+    response = client.post(url, {"body": "  "}, headers=HX)
+    assert response.status_code == 400
+    assert "This field is required" in response.content.decode()
+    assert not Reply.objects.exists()
+
+
+def test_margin_filters_by_tag_author_and_mine(client, doc, members):
+    tagged = annotate(doc, members["owner"], exact="tunnel")
+    tagged.tags.add(services.get_or_create_tag(project=doc.project, name="Escape"))
+    theirs = annotate(doc, members["annotator"], exact="escaped")
+    client.force_login(members["owner"])
+    url = reverse("annotations:annotation_list_hx", args=[doc.project.slug, doc.pk])
+    by_tag = client.get(url, {"tag": "escape"}).content.decode()
+    assert f'id="m-{tagged.pk}"' in by_tag and f'id="m-{theirs.pk}"' not in by_tag
+    by_author = client.get(url, {"author": "annotator-user"}).content.decode()
+    assert f'id="m-{theirs.pk}"' in by_author and f'id="m-{tagged.pk}"' not in by_author
+    mine = client.get(url, {"mine": "on"}).content.decode()
+    assert f'id="m-{tagged.pk}"' in mine and f'id="m-{theirs.pk}"' not in mine
+    page = client.get(doc.get_absolute_url(), {"tag": "Escape"}).content.decode()
+    assert f'id="m-{theirs.pk}"' not in page
+
+
+def test_polling_answers_204_when_nothing_changed(client, doc, owner):
+    annotate(doc, owner)
+    doc.refresh_from_db()
+    client.force_login(owner)
+    url = reverse("annotations:annotation_changes_hx", args=[doc.project.slug, doc.pk])
+    response = client.get(url, {"since": doc.annotation_revision}, headers=HX)
+    assert response.status_code == 204
+    assert response.content == b""
+
+
+def test_polling_brings_a_colleagues_new_annotation(client, doc, members):
+    doc.refresh_from_db()
+    since = doc.annotation_revision
+    theirs = annotate(doc, members["annotator"], body="New!")
+    client.force_login(members["viewer"])
+    url = reverse("annotations:annotation_changes_hx", args=[doc.project.slug, doc.pk])
+    html = client.get(url, {"since": since}, headers=HX).content.decode()
+    assert f'data-ids="{theirs.pk}"' in html
+    assert f'id="m-{theirs.pk}"' in html
+    doc.refresh_from_db()
+    assert f"since={doc.annotation_revision}" in html  # the next poll
+
+
+def test_polling_does_not_reveal_private_annotations(client, doc, members):
+    doc.refresh_from_db()
+    since = doc.annotation_revision
+    private = annotate(doc, members["annotator"], visibility=Visibility.PRIVATE)
+    client.force_login(members["owner"])
+    url = reverse("annotations:annotation_changes_hx", args=[doc.project.slug, doc.pk])
+    html = client.get(url, {"since": since}, headers=HX).content.decode()
+    assert f'data-ids="{private.pk}"' not in html
+    assert f'id="m-{private.pk}"' not in html
+
+
+def test_reading_page_queries_do_not_grow_with_annotations(client, doc, members):
+    client.force_login(members["owner"])
+    annotate(doc, members["owner"], exact="tunnel").tags.add(
+        services.get_or_create_tag(project=doc.project, name="t")
+    )
+    with CaptureQueriesContext(connection) as few:
+        client.get(doc.get_absolute_url())
+    words = doc.text.split()
+    for n, word in enumerate(words * 3):
+        start = doc.text.index(word)
+        annotation = services.create_annotation(
+            document=doc,
+            author=members["annotator"],
+            start=start,
+            end=start + len(word),
+            exact=word,
+            body=f"note {n}",
+        )
+        services.create_reply(annotation=annotation, author=members["owner"], body="ok")
+    with CaptureQueriesContext(connection) as many:
+        client.get(doc.get_absolute_url())
+    assert len(many) == len(few)
+
+
+def test_markdown_preview(client, doc, members):
+    client.force_login(members["annotator"])
+    url = reverse("annotations:markdown_preview_hx", args=[doc.project.slug])
+    html = client.post(url, {"body": "*yes*"}, headers=HX).content.decode()
+    assert "<em>yes</em>" in html
+    client.force_login(members["viewer"])
+    assert client.post(url, {"body": "x"}, headers=HX).status_code == 403
+
+
+def test_tag_suggestions_match_what_is_typed(client, doc, members):
+    for name in ("Prison escapes", "Extradition", "Prisons"):
+        services.get_or_create_tag(project=doc.project, name=name)
+    client.force_login(members["viewer"])
+    url = reverse("annotations:tag_search_hx", args=[doc.project.slug])
+    html = client.get(url, {"tags": "Extradition, pris"}).content.decode()
+    assert 'value="Prison escapes"' in html and 'value="Prisons"' in html
+    assert 'value="Extradition"' not in html
