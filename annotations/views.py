@@ -175,7 +175,15 @@ def annotation_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
     membership = membership_for(request, slug)
     annotation = _annotation(request, membership, pk)
     if request.htmx:
-        return _thread_response(request, membership, annotation)
+        here = [int(i) for i in request.GET.get("here", "").split(",") if i.isdigit()]
+        also = list(
+            Annotation.objects.visible_to(request.user)
+            .filter(document_id=annotation.document_id, pk__in=here[:50])
+            .exclude(pk=annotation.pk)
+            .select_related("author")
+            .in_text_order()
+        )
+        return _thread_response(request, membership, annotation, {"also": also})
     url = reverse(
         "corpus:document_detail", kwargs={"slug": slug, "pk": annotation.document_id}
     )

@@ -155,20 +155,35 @@
     else if (event.key === "t" || event.key === "T") { act("tag"); event.preventDefault(); }
   });
 
-  // Highlights open their threads: click, or Enter/Space on a focused one.
-  function openThread(mark) {
-    var id = mark.dataset.ids.split(" ")[0];
-    htmx.ajax("GET", threadUrl.replace(/\/0\/$/, "/" + id + "/"),
-              { target: "#thread", swap: "innerHTML" });
+  // Highlights open their threads: click, Enter/Space, or keyboard focus (which
+  // shows the thread but leaves the focus on the highlight, so J/K go on).
+  var keepFocus = false;
+  var focusTimer = null;
+  function openThread(mark, moveFocus) {
+    var ids = mark.dataset.ids.split(" ");
+    var open = document.querySelector("#thread .thread");
+    if (open && open.id === "thread-" + ids[0] && !moveFocus) return;
+    keepFocus = !moveFocus;
+    var url = threadUrl.replace(/\/0\/$/, "/" + ids[0] + "/");
+    if (ids.length > 1) url += "?here=" + ids.join(",");
+    htmx.ajax("GET", url, { target: "#thread", swap: "innerHTML" });
   }
+  text.addEventListener("focusin", function (event) {
+    var mark = event.target.closest && event.target.closest("mark[tabindex]");
+    if (!mark) return;
+    clearTimeout(focusTimer);
+    focusTimer = setTimeout(function () {
+      if (document.activeElement === mark) openThread(mark, false);
+    }, 250);
+  });
   text.addEventListener("click", function (event) {
     var mark = event.target.closest("mark[data-ids]");
-    if (mark && window.getSelection().isCollapsed) openThread(mark);
+    if (mark && window.getSelection().isCollapsed) openThread(mark, true);
   });
   text.addEventListener("keydown", function (event) {
     var mark = event.target.closest && event.target.closest("mark[data-ids]");
     if (mark && (event.key === "Enter" || event.key === " ")) {
-      openThread(mark);
+      openThread(mark, true);
       event.preventDefault();
     }
   });
@@ -218,6 +233,7 @@
   // A newly shown thread or form takes the focus, so keyboard users land in it.
   document.body.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target.id !== "thread") return;
+    if (keepFocus) { keepFocus = false; return; }
     var focus = event.detail.target.querySelector("[data-autofocus]");
     if (focus && !event.detail.target.querySelector(":focus")) focus.focus();
   });

@@ -449,3 +449,22 @@ def test_tag_suggestions_match_what_is_typed(client, doc, members):
     html = client.get(url, {"tags": "Extradition, pris"}).content.decode()
     assert 'value="Prison escapes"' in html and 'value="Prisons"' in html
     assert 'value="Extradition"' not in html
+
+
+def test_thread_of_a_shared_passage_lists_the_other_annotations(client, doc, members):
+    first = annotate(doc, members["owner"], exact="tunnel 😀 was")
+    second = annotate(doc, members["annotator"], exact="was a mile")
+    hidden = annotate(
+        doc, members["curator"], exact="was", visibility=Visibility.PRIVATE
+    )
+    client.force_login(members["owner"])
+    url = reverse("annotations:annotation_detail", args=[doc.project.slug, first.pk])
+    html = client.get(
+        url, {"here": f"{first.pk},{second.pk},{hidden.pk}"}, headers=HX
+    ).content.decode()
+    assert "Also on this passage" in html
+    assert (
+        reverse("annotations:annotation_detail", args=[doc.project.slug, second.pk])
+        in html
+    )
+    assert f"/a/{hidden.pk}/" not in html
