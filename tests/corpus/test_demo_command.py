@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 
+from annotations.models import Annotation, Reply
 from corpus.models import Document, Membership, Project
 from corpus.roles import Role
 
@@ -41,6 +42,14 @@ def test_demo_creates_an_owner_with_a_random_password_and_three_texts(settings):
     assert Document.objects.filter(project=project).count() == 3
     for document in Document.objects.all():
         assert document.text[document.blocks[0]["start"] : document.blocks[0]["end"]]
+    # The reading view has something to show: anchored annotations and a reply.
+    annotations = Annotation.objects.filter(project=project)
+    assert annotations.count() == 3
+    for annotation in annotations:
+        assert annotation.document.text[annotation.start : annotation.end] == (
+            annotation.exact
+        )
+    assert Reply.objects.filter(annotation__project=project).count() == 1
 
 
 @pytest.mark.django_db
@@ -52,6 +61,7 @@ def test_demo_runs_again_without_adding_or_showing_a_password(settings):
     assert "changepassword demo" in again
     assert Project.objects.count() == 1
     assert Document.objects.count() == 3
+    assert Annotation.objects.count() == 3
 
 
 @pytest.mark.django_db

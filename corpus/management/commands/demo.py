@@ -51,6 +51,7 @@ class Command(BaseCommand):
             user, password = self._demo_user()
             project = self._demo_project(user)
             added = self._import_texts(project, user)
+            self._annotate(project, user)
 
         count = project.documents.count()
         self.stdout.write(
@@ -93,6 +94,61 @@ class Command(BaseCommand):
                 name=PROJECT_NAME, owner=user, description=PROJECT_DESCRIPTION
             )
         return project
+
+    def _annotate(self, project: Project, user) -> None:
+        """A few annotations, tags and a reply, so the reading view shows its work."""
+        from annotations.models import Annotation
+        from annotations.services import (
+            create_annotation,
+            create_reply,
+            get_or_create_tag,
+        )
+
+        if Annotation.objects.filter(project=project).exists():
+            return
+        notes = [
+            (
+                "street-trees-brief.md",
+                "more than twenty degrees warmer than the air",
+                "Source of this figure? The **volunteer survey** measured pavement.",
+                ["measurement", "heat"],
+            ),
+            (
+                "street-trees-brief.md",
+                "eleven degrees cooler",
+                "Compare the *Harwick Weekly* report, which gives the same number.",
+                ["measurement"],
+            ),
+            (
+                "riverside-planting-article.txt",
+                "found the eastern estates consistently "
+                "warmer than the older streets near the river",
+                "Supports the brief's claim about unequal canopy.",
+                ["heat", "equity"],
+            ),
+        ]
+        first = None
+        for filename, quote, body, tag_names in notes:
+            document = project.documents.filter(original_filename=filename).first()
+            if document is None or quote not in document.text:
+                continue
+            start = document.text.index(quote)
+            annotation = create_annotation(
+                document=document,
+                author=user,
+                start=start,
+                end=start + len(quote),
+                exact=quote,
+                body=body,
+                tags=[get_or_create_tag(project=project, name=n) for n in tag_names],
+            )
+            first = first or annotation
+        if first is not None:
+            create_reply(
+                annotation=first,
+                author=user,
+                body="Checked: the brief cites the airport station's air readings.",
+            )
 
     def _import_texts(self, project: Project, user) -> int:
         """Import the demo texts the project does not have yet; return how many."""
