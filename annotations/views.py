@@ -62,12 +62,13 @@ def _changed_regions(
     """Out-of-band fragments for the blocks and margin an annotation change touched."""
     highlights = reading.highlights_for(request.user, document)
     indices = reading.blocks_touching(document, ranges)
-    form = MarginFilterForm(request.POST or request.GET)
+    data = request.POST or request.GET
+    form = MarginFilterForm(data)
     return {
         "oob_blocks": reading.render_some_blocks(
             document, highlights, indices, oob=True
         ),
-        "margin": reading.margin_page(request.user, document, form, 1),
+        "margin": reading.margin_page(request.user, document, form, data.get("page")),
         "document": document,
         "project": membership.project,
         "membership": membership,

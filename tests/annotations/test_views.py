@@ -468,3 +468,18 @@ def test_thread_of_a_shared_passage_lists_the_other_annotations(client, doc, mem
         in html
     )
     assert f"/a/{hidden.pk}/" not in html
+
+
+def test_polling_keeps_the_margin_page_the_reader_is_on(client, doc, members):
+    words = doc.text.replace("\n", " ").split()
+    for n in range(60):
+        word = words[n % len(words)]
+        annotate(doc, members["owner"], exact=word, body=f"n{n}")
+    doc.refresh_from_db()
+    since = doc.annotation_revision
+    annotate(doc, members["annotator"], exact="long")
+    client.force_login(members["viewer"])
+    url = reverse("annotations:annotation_changes_hx", args=[doc.project.slug, doc.pk])
+    html = client.get(url, {"since": since, "page": 2}, headers=HX).content.decode()
+    assert 'id="margin-page" name="page" value="2"' in html
+    assert "51–61 of 61" in html
