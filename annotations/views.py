@@ -69,6 +69,7 @@ def _changed_regions(
             document, highlights, indices, oob=True
         ),
         "margin": reading.margin_page(request.user, document, form, data.get("page")),
+        "annotation_count": len(highlights.spans),
         "document": document,
         "project": membership.project,
         "membership": membership,

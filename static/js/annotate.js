@@ -92,7 +92,7 @@
   }
 
   function act(what) {
-    if (!pending) return;
+    if (!pending || !annotateUrl) return;
     var values = {
       sb: pending.sb, so: pending.so, eb: pending.eb, eo: pending.eo,
       exact: pending.exact
@@ -118,7 +118,7 @@
 
   function onSelection() {
     var selection = window.getSelection();
-    pending = describe(selection);
+    pending = annotateUrl ? describe(selection) : null;
     if (pending) showToolbar(selection); else hideToolbar();
   }
 
@@ -196,6 +196,7 @@
     var state = document.getElementById("thread-state");
     if (state) state.value = "";
     window.getSelection().removeAllRanges();
+    pending = null;
     hideToolbar();
     text.focus();
     return true;

@@ -187,7 +187,7 @@ def test_private_annotation_of_another_user_is_404_even_for_the_owner(
         assert client.get(url).status_code == 404
     page = client.get(doc.get_absolute_url()).content.decode()
     assert f'data-ids="{private.pk}"' not in page
-    assert 'Annotations <span class="meta">(0)</span>' in page
+    assert '<span id="annotation-count" class="meta">(0)</span>' in page
 
 
 def test_annotation_of_another_project_is_404(client, doc, members, project):

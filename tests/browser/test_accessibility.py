@@ -120,11 +120,6 @@ def test_pages_have_no_serious_or_critical_axe_violations(
     assert not report, "axe found serious or critical violations:\n" + report
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: dangling aria-describedby (_body_field.html, _form.html give "
-    "help text the wrong id) and aria-label on #doc-text, a div without a role",
-)
 def test_aria_references_and_names_are_valid(page: Page, sign_in, owned_project):
     owner, project, _document, annotations = owned_project
     sign_in(page, owner)

@@ -302,12 +302,6 @@ def test_keyboard_only_select_annotate_then_move_open_and_close_threads(
     expect(text).to_be_focused()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: the margin heading's count (document_detail.html, "
-    "#margin-heading) is outside every fragment htmx swaps, so it stays stale "
-    "after a create, a delete or a poll",
-)
 def test_margin_heading_counts_the_new_annotation(page: Page, sign_in, annotator):
     user, project = annotator
     document = make_document(project=project, paragraphs=["Le tunnel mesurait."])
@@ -324,12 +318,6 @@ def test_margin_heading_counts_the_new_annotation(page: Page, sign_in, annotator
     expect(heading).to_have_text("Annotations (1)", timeout=1_000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: closeThread() in static/js/annotate.js keeps the stale "
-    "`pending` selection, so H/Enter act on text no longer selected and J is "
-    "swallowed; fix: set `pending = null;` in closeThread()",
-)
 def test_closing_the_form_forgets_the_selection(page: Page, sign_in, annotator):
     user, project = annotator
     document = make_document(
@@ -437,12 +425,6 @@ def test_viewer_reads_highlights_and_threads_but_cannot_annotate_or_reply(
     assert Annotation.objects.count() == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: static/js/annotate.js sets `pending` for viewers too, so "
-    "Enter/H/T on a selection request '<document>/undefined' (no annotate URL); "
-    "fix: in act(), `if (!pending || !annotateUrl) return;`",
-)
 def test_viewer_keys_on_a_selection_send_nothing(page: Page, sign_in, annotator):
     _author, project = annotator
     viewer = make_user("vera", project=project, role=Role.VIEWER)
