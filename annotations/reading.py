@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from annotations.forms import MarginFilterForm
 from annotations.models import Annotation, Reply, Tag
@@ -30,18 +31,29 @@ class Highlights:
     """The visible annotations of a document, as the renderer needs them."""
 
     spans: list[tuple[int, int, int]]
-    labels: dict[int, str]
+    labels: dict[int, str]  # already HTML-escaped
     first_start: dict[int, int]  # segment start -> annotation that begins there
+    _built: dict[tuple[int, ...], tuple[str, str]] = field(
+        default_factory=dict, repr=False
+    )
+
+    def _attrs_and_label(self, keys: tuple[int, ...]) -> tuple[str, str]:
+        # Many segments share a covering set: build its attributes once.
+        built = self._built.get(keys)
+        if built is None:
+            names = [self.labels[key] for key in keys[:LABEL_NAMES]]
+            if len(keys) > LABEL_NAMES:
+                names.append(f"and {len(keys) - LABEL_NAMES} more")
+            label = "; ".join(names)
+            attrs = (
+                f' class="hl d{min(len(keys), 4)}" '
+                f'data-ids="{" ".join(map(str, keys))}" title="{label}"'
+            )
+            built = self._built[keys] = (attrs, label)
+        return built
 
     def mark(self, keys: tuple[int, ...], start: int) -> str:
-        names = [self.labels[key] for key in keys[:LABEL_NAMES]]
-        if len(keys) > LABEL_NAMES:
-            names.append(f"and {len(keys) - LABEL_NAMES} more")
-        label = escape("; ".join(names))
-        attrs = (
-            f' class="hl d{min(len(keys), 4)}" data-ids="{" ".join(map(str, keys))}"'
-            f' title="{label}"'
-        )
+        attrs, label = self._attrs_and_label(keys)
         if start in self.first_start:
             # Where an annotation begins: a focusable, named target for keyboard
             # users and for the annotation's own URL.
@@ -53,24 +65,38 @@ class Highlights:
         return attrs
 
 
-def highlights_for(user, document: Document) -> Highlights:
-    """Two queries: the visible annotations' ranges and authors, then their tags."""
-    rows = list(
-        Annotation.objects.visible_to(user)
-        .for_document(document)
-        .values_list("pk", "start", "end", "author__username")
-    )
+# Past this many ranges a query for "annotations touching these ranges" grows
+# too deep for SQLite; the whole document is read instead.
+MAX_RANGES = 100
+
+
+def highlights_for(
+    user, document: Document, within: list[tuple[int, int]] | None = None
+) -> Highlights:
+    """Two queries: the visible annotations' ranges and authors, then their tags.
+
+    With `within`, only annotations touching those ranges (to redraw a few blocks).
+    """
+    annotations = Annotation.objects.visible_to(user).for_document(document)
+    if within is not None and len(within) <= MAX_RANGES:
+        touching = Q(pk__in=[])
+        for start, end in within:
+            touching |= Q(start__lt=end, end__gt=start)
+        annotations = annotations.filter(touching)
+    rows = list(annotations.values_list("pk", "start", "end", "author__username"))
     tag_names: dict[int, list[str]] = defaultdict(list)
     if rows:
-        through = Annotation.tags.through.objects.filter(
-            annotation__document=document
-        ).values_list("annotation_id", "tag__name")
-        for annotation_id, name in through.order_by("tag__name"):
+        through = Annotation.tags.through.objects.filter(annotation__document=document)
+        if within is not None:
+            through = through.filter(annotation_id__in=[row[0] for row in rows])
+        for annotation_id, name in through.order_by("tag__name").values_list(
+            "annotation_id", "tag__name"
+        ):
             tag_names[annotation_id].append(name)
     labels, first_start = {}, {}
     for pk, start, _end, author in rows:
         tags = tag_names.get(pk)
-        labels[pk] = f"{author} ({', '.join(tags)})" if tags else author
+        labels[pk] = escape(f"{author} ({', '.join(tags)})" if tags else author)
         first_start.setdefault(start, pk)
     return Highlights(
         spans=[(start, end, pk) for pk, start, end, _author in rows],
@@ -107,6 +133,18 @@ def blocks_touching(document: Document, ranges: list[tuple[int, int]]) -> list[i
     return sorted(touched)
 
 
+def block_ranges(document: Document, indices: list[int]) -> list[tuple[int, int]]:
+    """The text ranges of the given blocks, neighbours merged."""
+    ranges: list[tuple[int, int]] = []
+    for index in indices:
+        block = document.blocks[index]
+        if ranges and index - 1 in indices and ranges[-1][1] <= block["start"]:
+            ranges[-1] = (ranges[-1][0], block["end"])
+        else:
+            ranges.append((block["start"], block["end"]))
+    return ranges
+
+
 def render_some_blocks(
     document: Document, highlights: Highlights, indices: list[int], oob: bool = False
 ) -> list[str]:
@@ -140,8 +178,21 @@ def margin_queryset(user, document: Document, form: MarginFilterForm) -> QuerySe
         .for_document(document)
         .select_related("author")
         .prefetch_related("tags")
+        # A subquery rather than a join: the page of 50 is taken from the
+        # (document, start, end) index without grouping every annotation first.
         .annotate(
-            reply_count=Count("replies", filter=Q(replies__deleted_at__isnull=True))
+            reply_count=Coalesce(
+                Subquery(
+                    Reply.objects.filter(
+                        annotation=OuterRef("pk"), deleted_at__isnull=True
+                    )
+                    .order_by()
+                    .values("annotation")
+                    .annotate(count=Count("pk"))
+                    .values("count")
+                ),
+                0,
+            )
         )
         .in_text_order()
     )
@@ -156,6 +207,10 @@ def margin_queryset(user, document: Document, form: MarginFilterForm) -> QuerySe
         if data["mine"]:
             annotations = annotations.filter(author=user)
     return annotations
+
+
+def visible_count(user, document: Document) -> int:
+    return Annotation.objects.visible_to(user).for_document(document).count()
 
 
 def margin_page(user, document: Document, form: MarginFilterForm, page) -> Page:

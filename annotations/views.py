@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
 
 from annotations import reading, services
 from annotations.forms import (
@@ -59,21 +60,36 @@ def _tags(membership: Membership, names: list[str]) -> list[Tag]:
 def _changed_regions(
     request: HtmxHttpRequest, membership: Membership, document: Document, ranges
 ) -> dict:
-    """Out-of-band fragments for the blocks and margin an annotation change touched."""
-    highlights = reading.highlights_for(request.user, document)
+    """Out-of-band fragments for the blocks an annotation change touched."""
     indices = reading.blocks_touching(document, ranges)
-    data = request.POST or request.GET
-    form = MarginFilterForm(data)
+    highlights = reading.highlights_for(
+        request.user, document, within=reading.block_ranges(document, indices)
+    )
     return {
         "oob_blocks": reading.render_some_blocks(
             document, highlights, indices, oob=True
         ),
-        "margin": reading.margin_page(request.user, document, form, data.get("page")),
-        "annotation_count": len(highlights.spans),
         "document": document,
         "project": membership.project,
         "membership": membership,
     }
+
+
+def _margin_context(request: HtmxHttpRequest, document: Document) -> dict:
+    """The margin list as the reader has it (filters, page) and the total count."""
+    data = request.POST or request.GET
+    return {
+        "margin": reading.margin_page(
+            request.user, document, MarginFilterForm(data), data.get("page")
+        ),
+        "annotation_count": reading.visible_count(request.user, document),
+        "filter_query": _filter_query(request),
+    }
+
+
+def _announce_change(response: HttpResponse) -> HttpResponse:
+    """The margin list refreshes itself on this event (its own, cheap request)."""
+    return trigger_client_event(response, "annotations-changed")
 
 
 def _thread_response(
@@ -161,11 +177,13 @@ def annotation_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
     if not request.htmx:
         return redirect(annotation)
     annotation.document = document
-    return _thread_response(
-        request,
-        membership,
-        annotation,
-        _changed_regions(request, membership, document, [(start, end)]),
+    return _announce_change(
+        _thread_response(
+            request,
+            membership,
+            annotation,
+            _changed_regions(request, membership, document, [(start, end)]),
+        )
     )
 
 
@@ -237,13 +255,15 @@ def annotation_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
         return redirect(annotation)
     document = _document(membership, annotation.document_id)
     annotation.document = document
-    return _thread_response(
-        request,
-        membership,
-        annotation,
-        _changed_regions(
-            request, membership, document, [(annotation.start, annotation.end)]
-        ),
+    return _announce_change(
+        _thread_response(
+            request,
+            membership,
+            annotation,
+            _changed_regions(
+                request, membership, document, [(annotation.start, annotation.end)]
+            ),
+        )
     )
 
 
@@ -278,15 +298,17 @@ def annotation_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
     document = _document(membership, annotation.document_id)
     if not request.htmx:
         return redirect(document)
-    return render(
-        request,
-        "annotations/_deleted.html",
-        {
-            "annotation": annotation,
-            **_changed_regions(
-                request, membership, document, [(annotation.start, annotation.end)]
-            ),
-        },
+    return _announce_change(
+        render(
+            request,
+            "annotations/_deleted.html",
+            {
+                "annotation": annotation,
+                **_changed_regions(
+                    request, membership, document, [(annotation.start, annotation.end)]
+                ),
+            },
+        )
     )
 
 
@@ -376,17 +398,14 @@ def annotation_list_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResp
     """The margin's list of annotations, filtered and paginated."""
     membership = membership_for(request, slug)
     document = _document(membership, pk)
-    form = MarginFilterForm(request.GET)
     return render(
         request,
         "annotations/_margin_list.html",
         {
-            "margin": reading.margin_page(
-                request.user, document, form, request.GET.get("page")
-            ),
+            **_margin_context(request, document),
             "document": document,
             "project": membership.project,
-            "filter_query": _filter_query(request),
+            "with_count": True,
         },
     )
 
@@ -437,9 +456,9 @@ def annotation_changes_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpR
     if thread is not None:
         context.update(reading.thread_context(membership, thread))
     context.update(
+        _margin_context(request, document),
         revision=document.annotation_revision,
         thread_changed=thread is not None,
-        filter_query=_filter_query(request),
     )
     return render(request, "annotations/_changes.html", context)
 

@@ -224,7 +224,16 @@ def test_creating_answers_the_thread_and_redrawn_blocks(client, doc, members):
     assert "<strong>Long</strong> tunnel" in html  # the note, rendered
     assert 'id="b0" data-start="0"' in html and 'hx-swap-oob="true"' in html
     assert f'<mark class="hl d1" data-ids="{annotation.pk}"' in html
-    assert f'id="m-{annotation.pk}"' in html  # the margin list, out of band
+    # The margin list refreshes itself on this event, with the new item.
+    assert response["HX-Trigger"] == '{"annotations-changed": {}}'
+    margin = client.get(
+        reverse("annotations:annotation_list_hx", args=[doc.project.slug, doc.pk]),
+        headers=HX,
+    ).content.decode()
+    assert f'id="m-{annotation.pk}"' in margin
+    assert '<span id="annotation-count" class="meta" hx-swap-oob="true">(1)</span>' in (
+        margin
+    )
 
 
 def test_selection_after_an_emoji_anchors_exactly(client, doc, owner):
