@@ -49,7 +49,7 @@ def _visible_filter(user, prefix: str = "") -> Q:
     """Live, shared or one's own, in a project `user` belongs to."""
     return Q(**{f"{prefix}deleted_at__isnull": True}) & (
         Q(**{f"{prefix}visibility": Visibility.PROJECT})
-        | Q(**{f"{prefix}author": user})
+        | Q(**{f"{prefix}author_id": getattr(user, "pk", user)})
     )
 
 
@@ -59,6 +59,16 @@ class AnnotationQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         return self.filter(_visible_filter(user), project__memberships__user=user)
+
+    def shown_to_member(self, membership) -> AnnotationQuerySet:
+        """visible_to() for a caller that has already checked this membership.
+
+        The same rows for the membership's project, without joining the
+        memberships table again (it costs the reading view on PostgreSQL).
+        """
+        return self.filter(
+            _visible_filter(membership.user_id), project_id=membership.project_id
+        )
 
     def for_document(self, document: Document) -> AnnotationQuerySet:
         return self.filter(document=document)

@@ -71,13 +71,15 @@ MAX_RANGES = 100
 
 
 def highlights_for(
-    user, document: Document, within: list[tuple[int, int]] | None = None
+    membership: Membership,
+    document: Document,
+    within: list[tuple[int, int]] | None = None,
 ) -> Highlights:
     """Two queries: the visible annotations' ranges and authors, then their tags.
 
     With `within`, only annotations touching those ranges (to redraw a few blocks).
     """
-    annotations = Annotation.objects.visible_to(user).for_document(document)
+    annotations = Annotation.objects.shown_to_member(membership).for_document(document)
     if within is not None and len(within) <= MAX_RANGES:
         touching = Q(pk__in=[])
         for start, end in within:
@@ -172,9 +174,11 @@ def render_some_blocks(
     ]
 
 
-def margin_queryset(user, document: Document, form: MarginFilterForm) -> QuerySet:
+def margin_queryset(
+    membership: Membership, document: Document, form: MarginFilterForm
+) -> QuerySet:
     annotations = (
-        Annotation.objects.visible_to(user)
+        Annotation.objects.shown_to_member(membership)
         .for_document(document)
         .select_related("author")
         .prefetch_related("tags")
@@ -205,16 +209,18 @@ def margin_queryset(user, document: Document, form: MarginFilterForm) -> QuerySe
         if data["status"]:
             annotations = annotations.filter(status=data["status"])
         if data["mine"]:
-            annotations = annotations.filter(author=user)
+            annotations = annotations.filter(author_id=membership.user_id)
     return annotations
 
 
-def visible_count(user, document: Document) -> int:
-    return Annotation.objects.visible_to(user).for_document(document).count()
+def visible_count(membership: Membership, document: Document) -> int:
+    return Annotation.objects.shown_to_member(membership).for_document(document).count()
 
 
-def margin_page(user, document: Document, form: MarginFilterForm, page) -> Page:
-    paginator = Paginator(margin_queryset(user, document, form), MARGIN_PAGE_SIZE)
+def margin_page(
+    membership: Membership, document: Document, form: MarginFilterForm, page
+) -> Page:
+    paginator = Paginator(margin_queryset(membership, document, form), MARGIN_PAGE_SIZE)
     return paginator.get_page(page)
 
 

@@ -91,10 +91,18 @@ def create_annotation(
         body=body,
         visibility=visibility,
     )
-    annotation.full_clean()
+    # The foreign keys are rows the caller holds and the range was checked
+    # above; the database enforces both again. Skipping their lookups here
+    # saves six queries on the hottest write.
+    annotation.full_clean(
+        exclude=["project", "document", "author"], validate_constraints=False
+    )
     annotation.revision = _bump_revision(document.pk)
     annotation.save()
-    annotation.tags.set(tags)
+    if tags:
+        Annotation.tags.through.objects.bulk_create(
+            [Annotation.tags.through(annotation=annotation, tag=tag) for tag in tags]
+        )
     return annotation
 
 

@@ -63,7 +63,7 @@ def _changed_regions(
     """Out-of-band fragments for the blocks an annotation change touched."""
     indices = reading.blocks_touching(document, ranges)
     highlights = reading.highlights_for(
-        request.user, document, within=reading.block_ranges(document, indices)
+        membership, document, within=reading.block_ranges(document, indices)
     )
     return {
         "oob_blocks": reading.render_some_blocks(
@@ -75,14 +75,16 @@ def _changed_regions(
     }
 
 
-def _margin_context(request: HtmxHttpRequest, document: Document) -> dict:
+def _margin_context(
+    request: HtmxHttpRequest, membership: Membership, document: Document
+) -> dict:
     """The margin list as the reader has it (filters, page) and the total count."""
     data = request.POST or request.GET
     return {
         "margin": reading.margin_page(
-            request.user, document, MarginFilterForm(data), data.get("page")
+            membership, document, MarginFilterForm(data), data.get("page")
         ),
-        "annotation_count": reading.visible_count(request.user, document),
+        "annotation_count": reading.visible_count(membership, document),
         "filter_query": _filter_query(request),
     }
 
@@ -402,7 +404,7 @@ def annotation_list_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResp
         request,
         "annotations/_margin_list.html",
         {
-            **_margin_context(request, document),
+            **_margin_context(request, membership, document),
             "document": document,
             "project": membership.project,
             "with_count": True,
@@ -456,7 +458,7 @@ def annotation_changes_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpR
     if thread is not None:
         context.update(reading.thread_context(membership, thread))
     context.update(
-        _margin_context(request, document),
+        _margin_context(request, membership, document),
         revision=document.annotation_revision,
         thread_changed=thread is not None,
     )

@@ -33,7 +33,7 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
     membership = membership_for(request, slug)
     document = _document(membership, pk, "original")
     document.project = membership.project
-    highlights = reading.highlights_for(request.user, document)
+    highlights = reading.highlights_for(membership, document)
     # render_text escapes every character of the text itself.
     body = mark_safe(reading.render_text(document, highlights))  # noqa: S308
     filters = MarginFilterForm(request.GET)
@@ -44,7 +44,7 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
         "body": body,
         "annotation_count": len(highlights.spans),
         "margin": reading.margin_page(
-            request.user, document, filters, request.GET.get("page")
+            membership, document, filters, request.GET.get("page")
         ),
         "filters": filters,
         "filter_query": _margin_query(request),
