@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,6 +23,7 @@ from annotations.forms import (
 from annotations.markdown import render_markdown
 from annotations.models import Annotation, Reply, Tag
 from annotations.offsets import resolve_selection
+from corpus import bodycache
 from corpus.access import HtmxHttpRequest, membership_for
 from corpus.models import Document, Membership
 from corpus.roles import Action
@@ -30,9 +31,13 @@ from corpus.roles import Action
 
 def _document(membership: Membership, pk: int) -> Document:
     document = get_object_or_404(
-        Document.objects.filter(project=membership.project).defer("original"), pk=pk
+        Document.objects.filter(project=membership.project).defer(
+            "original", *bodycache.HEAVY_FIELDS
+        ),
+        pk=pk,
     )
     document.project = membership.project
+    bodycache.fill_body(document)
     return document
 
 
@@ -423,20 +428,25 @@ def _filter_query(request: HtmxHttpRequest) -> str:
 @login_required
 def annotation_changes_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """Polling: 204 when nothing changed since `since`, else the changed regions."""
-    membership = membership_for(request, slug)
-    revision = (
-        Document.objects.filter(project=membership.project, pk=pk)
-        .values_list("annotation_revision", flat=True)
-        .first()
+    # The common answer costs one query beyond the session: membership and the
+    # document's revision together (no row: not a member, or no such document).
+    found = (
+        Document.objects.filter(
+            pk=pk, project__slug=slug, project__memberships__user=request.user
+        )
+        .order_by()
+        .values_list("annotation_revision", flat=True)[:1]
     )
-    if revision is None:
-        return HttpResponse(status=404)
+    if not found:
+        raise Http404("No such document in your projects.")
+    revision = found[0]
     try:
         since = int(request.GET.get("since", ""))
     except ValueError:
         since = -1
     if since == revision:
         return HttpResponse(status=204)
+    membership = membership_for(request, slug)
     document = _document(membership, pk)
     changed = list(
         Annotation.objects.filter(document=document, revision__gt=since).values_list(

@@ -67,6 +67,16 @@ def _inline_marked(
     The segments tile the block and are cut at every link edge, so each lies
     wholly inside or outside one link; a link wraps its run of segments.
     """
+    if not links:
+        # Most blocks: no link to open or close, one expression per segment.
+        return "".join(
+            [
+                f"<mark{mark(keys, start)}>{escape(text[start:end], False)}</mark>"
+                if keys
+                else escape(text[start:end], False)
+                for start, end, keys in segments
+            ]
+        )
     parts: list[str] = []
     link_index, open_link = 0, None
     for start, end, keys in segments:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from corpus import bodycache
 from corpus.roles import Role
 from tests.factories import make_document, make_project, make_user
 
@@ -15,6 +16,14 @@ SEEDS_DIR = Path(
         "APPARATUS_SEEDS", Path(__file__).resolve().parents[2] / "shared" / "seeds"
     )
 )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Rows are rolled back between tests; the worker's caches must be too."""
+    bodycache.clear()
+    yield
+    bodycache.clear()
 
 
 @pytest.fixture(autouse=True)

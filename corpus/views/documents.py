@@ -9,8 +9,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from annotations import reading
 from annotations.forms import MarginFilterForm, ReplyForm
-from annotations.models import Annotation
-from corpus import services
+from annotations.models import Annotation, Visibility
+from corpus import bodycache, services
 from corpus.access import HtmxHttpRequest, membership_for
 from corpus.forms import DocumentMetadataForm
 from corpus.models import Document
@@ -31,18 +31,17 @@ def _document(membership, pk: int, *fields_to_defer: str) -> Document:
 def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """The reading view: text with highlights, margin list, an open thread."""
     membership = membership_for(request, slug)
-    document = _document(membership, pk, "original")
+    document = _document(membership, pk, "original", *bodycache.HEAVY_FIELDS)
     document.project = membership.project
-    highlights = reading.highlights_for(membership, document)
-    # render_text escapes every character of the text itself.
-    body = mark_safe(reading.render_text(document, highlights))  # noqa: S308
+    bodycache.fill_body(document)
+    body, annotation_count = _rendered_text(membership, document)
     filters = MarginFilterForm(request.GET)
     context = {
         "project": membership.project,
         "membership": membership,
         "document": document,
         "body": body,
-        "annotation_count": len(highlights.spans),
+        "annotation_count": annotation_count,
         "margin": reading.margin_page(
             membership, document, filters, request.GET.get("page")
         ),
@@ -57,7 +56,7 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
     thread_id = request.GET.get("thread", "")
     if thread_id.isdigit():
         annotation = (
-            Annotation.objects.visible_to(request.user)
+            Annotation.objects.shown_to_member(membership)
             .filter(document=document, pk=int(thread_id))
             .select_related("author")
             .first()
@@ -66,6 +65,38 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
             context.update(reading.thread_context(membership, annotation))
             context["reply_form"] = ReplyForm()
     return render(request, "corpus/document_detail.html", context)
+
+
+def _rendered_text(membership, document) -> tuple[str, int]:
+    """The text with highlights, from the worker's cache when nothing changed.
+
+    What a member sees differs from what others see only by their own private
+    annotations, so readers without any share one rendering per revision.
+    """
+    has_private = (
+        Annotation.objects.filter(
+            document=document,
+            author_id=membership.user_id,
+            visibility=Visibility.PRIVATE,
+            deleted_at__isnull=True,
+        )
+        .only("pk")
+        .exists()
+    )
+    key = (
+        document.pk,
+        document.content_hash,
+        document.annotation_revision,
+        membership.user_id if has_private else None,
+    )
+
+    def render_now():
+        highlights = reading.highlights_for(membership, document)
+        # render_text escapes every character of the text itself.
+        body = mark_safe(reading.render_text(document, highlights))  # noqa: S308
+        return body, len(highlights.spans)
+
+    return bodycache.rendered.get_or_make(key, render_now)
 
 
 def _margin_query(request: HtmxHttpRequest) -> str:

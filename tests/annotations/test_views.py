@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from annotations import services
 from annotations.models import Annotation, Reply, Visibility
+from corpus import bodycache
 from corpus.roles import Role
 from tests.factories import make_document
 
@@ -422,6 +423,7 @@ def test_reading_page_queries_do_not_grow_with_annotations(client, doc, members)
     annotate(doc, members["owner"], exact="tunnel").tags.add(
         services.get_or_create_tag(project=doc.project, name="t")
     )
+    bodycache.clear()  # compare cold caches: nothing served from the worker's
     with CaptureQueriesContext(connection) as few:
         client.get(doc.get_absolute_url())
     words = doc.text.split()
@@ -436,6 +438,7 @@ def test_reading_page_queries_do_not_grow_with_annotations(client, doc, members)
             body=f"note {n}",
         )
         services.create_reply(annotation=annotation, author=members["owner"], body="ok")
+    bodycache.clear()
     with CaptureQueriesContext(connection) as many:
         client.get(doc.get_absolute_url())
     assert len(many) == len(few)
@@ -492,3 +495,31 @@ def test_polling_keeps_the_margin_page_the_reader_is_on(client, doc, members):
     html = client.get(url, {"since": since, "page": 2}, headers=HX).content.decode()
     assert 'id="margin-page" name="page" value="2"' in html
     assert "51–61 of 61" in html
+
+
+def test_cached_rendering_never_shows_a_private_annotation_to_others(
+    client, doc, members
+):
+    private = annotate(doc, members["annotator"], visibility=Visibility.PRIVATE)
+    shared = annotate(doc, members["annotator"], exact="Guzmán")
+    client.force_login(members["annotator"])
+    assert (
+        f'data-ids="{private.pk}"'
+        in client.get(doc.get_absolute_url()).content.decode()
+    )
+    for reader in ("owner", "viewer"):
+        client.force_login(members[reader])
+        page = client.get(doc.get_absolute_url()).content.decode()
+        assert f'data-ids="{private.pk}"' not in page
+        assert f'data-ids="{shared.pk}"' in page
+
+
+def test_cached_rendering_follows_every_change(client, doc, members):
+    client.force_login(members["viewer"])
+    assert "<mark" not in client.get(doc.get_absolute_url()).content.decode()
+    note = annotate(doc, members["owner"])
+    assert (
+        f'data-ids="{note.pk}"' in client.get(doc.get_absolute_url()).content.decode()
+    )
+    services.delete_annotation(annotation=note, by=members["owner"])
+    assert "<mark" not in client.get(doc.get_absolute_url()).content.decode()

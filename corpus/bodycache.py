@@ -1,0 +1,66 @@
+"""Per-process caches for a document's heavy, immutable parts.
+
+A document's text, blocks and links change only through a recorded text fix,
+which changes its content_hash; keyed by that hash, a copy kept in the worker
+can never be stale. Each gunicorn worker keeps its own few documents (LRU),
+which spares the reading view and every annotation write the transfer and JSON
+decoding of a 1 MB row. The rendered text with highlights is cached the same
+way under the document's annotation_revision, which every change bumps.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+
+class LRU:
+    """A small thread-safe least-recently-used map."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_make(self, key, make: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make()
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+HEAVY_FIELDS = ("text", "blocks", "links")
+_bodies = LRU(size=16)
+rendered = LRU(size=8)
+
+
+def fill_body(document) -> None:
+    """Give a document loaded without HEAVY_FIELDS its text, blocks and links."""
+    from corpus.models import Document
+
+    def load():
+        return Document.objects.filter(pk=document.pk).values_list(*HEAVY_FIELDS).get()
+
+    # updated_at too: a metadata save is rare and a stale block list never is.
+    text, blocks, links = _bodies.get_or_make(
+        (document.pk, document.content_hash, document.updated_at), load
+    )
+    document.text, document.blocks, document.links = text, blocks, links
+
+
+def clear() -> None:
+    _bodies.clear()
+    rendered.clear()
