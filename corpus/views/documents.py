@@ -34,7 +34,7 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
     document = _document(membership, pk, "original", *bodycache.HEAVY_FIELDS)
     document.project = membership.project
     bodycache.fill_body(document)
-    body, annotation_count = _rendered_text(membership, document)
+    body, annotation_count, labels = _rendered_text(membership, document)
     filters = MarginFilterForm(request.GET)
     context = {
         "project": membership.project,
@@ -42,6 +42,7 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
         "document": document,
         "body": body,
         "annotation_count": annotation_count,
+        "highlight_labels": labels,
         "margin": reading.margin_page(
             membership, document, filters, request.GET.get("page")
         ),
@@ -67,7 +68,7 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
     return render(request, "corpus/document_detail.html", context)
 
 
-def _rendered_text(membership, document) -> tuple[str, int]:
+def _rendered_text(membership, document) -> tuple[str, int, dict[int, str]]:
     """The text with highlights, from the worker's cache when nothing changed.
 
     What a member sees differs from what others see only by their own private
@@ -94,7 +95,7 @@ def _rendered_text(membership, document) -> tuple[str, int]:
         highlights = reading.highlights_for(membership, document)
         # render_text escapes every character of the text itself.
         body = mark_safe(reading.render_text(document, highlights))  # noqa: S308
-        return body, len(highlights.spans)
+        return body, len(highlights.spans), highlights.raw_labels
 
     return bodycache.rendered.get_or_make(key, render_now)
 

@@ -155,6 +155,24 @@
     else if (event.key === "t" || event.key === "T") { act("tag"); event.preventDefault(); }
   });
 
+  // Hover titles: the page carries the labels once (JSON); a highlight gets
+  // its title when the pointer first rests on it. Blocks redrawn after a
+  // change come with their titles already.
+  var labels = null;
+  text.addEventListener("mouseover", function (event) {
+    var mark = event.target.closest && event.target.closest("mark[data-ids]");
+    if (!mark || mark.title) return;
+    if (labels === null) {
+      var store = document.getElementById("highlight-labels");
+      labels = store ? JSON.parse(store.textContent) : {};
+    }
+    var ids = mark.dataset.ids.split(" ");
+    var names = ids.slice(0, 3).map(function (id) { return labels[id]; })
+      .filter(Boolean);
+    if (ids.length > 3) names.push("and " + (ids.length - 3) + " more");
+    mark.title = names.join("; ");
+  });
+
   // Highlights open their threads: click, Enter/Space, or keyboard focus (which
   // shows the thread but leaves the focus on the highlight, so J/K go on).
   var keepFocus = false;

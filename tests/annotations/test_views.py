@@ -523,3 +523,13 @@ def test_cached_rendering_follows_every_change(client, doc, members):
     )
     services.delete_annotation(annotation=note, by=members["owner"])
     assert "<mark" not in client.get(doc.get_absolute_url()).content.decode()
+
+
+def test_page_carries_highlight_labels_once_as_json(client, doc, members):
+    note = annotate(doc, members["annotator"], exact="mile")
+    note.tags.add(services.get_or_create_tag(project=doc.project, name="<Escape>"))
+    client.force_login(members["viewer"])
+    html = client.get(doc.get_absolute_url()).content.decode()
+    assert '<script id="highlight-labels" type="application/json">' in html
+    assert f'"{note.pk}": "annotator-user (\\u003CEscape\\u003E)"' in html
+    assert 'aria-label="Open annotation: annotator-user (&lt;Escape&gt;)"' in html
