@@ -33,6 +33,22 @@ class Tag(models.Model):
         return self.name
 
 
+class SoftDeleted(models.Model):
+    """Deleted rows stay, hidden, with who deleted them and when (for curators)."""
+
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+
 class Visibility(models.TextChoices):
     PROJECT = "project", "Shared with the project"
     PRIVATE = "private", "Private (only me)"
@@ -77,7 +93,7 @@ class AnnotationQuerySet(models.QuerySet):
         return self.order_by("start", "end", "pk")
 
 
-class Annotation(models.Model):
+class Annotation(SoftDeleted):
     # The project is the document's, kept here so permission filters need no join.
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
     document = models.ForeignKey(
@@ -106,14 +122,6 @@ class Annotation(models.Model):
     version = models.PositiveIntegerField(default=1)
     # The document's annotation_revision when this row last changed (polling).
     revision = models.PositiveBigIntegerField(default=0)
-    deleted_at = models.DateTimeField(null=True, blank=True)
-    deleted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
 
     objects = AnnotationQuerySet.as_manager()
 
@@ -165,7 +173,7 @@ class ReplyQuerySet(models.QuerySet):
         )
 
 
-class Reply(models.Model):
+class Reply(SoftDeleted):
     annotation = models.ForeignKey(
         Annotation, on_delete=models.CASCADE, related_name="replies"
     )
@@ -176,14 +184,6 @@ class Reply(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
-    deleted_at = models.DateTimeField(null=True, blank=True)
-    deleted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
 
     objects = ReplyQuerySet.as_manager()
 

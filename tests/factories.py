@@ -65,3 +65,18 @@ def make_document(
     } | overrides
     fields.setdefault("content_hash", content_hash(fields["text"]))
     return Document.objects.create(project=project, **fields)
+
+
+def make_annotation(document: Document, author, exact: str, **overrides):
+    """An annotation on the first occurrence of `exact`, through the service."""
+    from annotations.services import create_annotation
+
+    start = document.text.index(exact)
+    return create_annotation(
+        document=document,
+        author=author,
+        start=start,
+        end=start + len(exact),
+        exact=exact,
+        **overrides,
+    )

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from annotations import services
 from annotations.models import Visibility
-from tests.factories import make_document, make_user
+from tests.factories import make_annotation, make_document, make_user
 
 
 @pytest.fixture
@@ -17,16 +17,8 @@ def doc(project):
     return make_document(project=project, paragraphs=["Alpha beta gamma delta."])
 
 
-def _annotate(doc, user, exact, **kwargs):
-    start = doc.text.index(exact)
-    return services.create_annotation(
-        document=doc,
-        author=user,
-        start=start,
-        end=start + len(exact),
-        exact=exact,
-        **kwargs,
-    )
+def _annotate(doc, author, exact, **kwargs):
+    return make_annotation(doc, author, exact, **kwargs)
 
 
 def test_admin_list_hides_other_users_private_annotations(client, doc, members):

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from annotations import services
 from annotations.models import Annotation, Reply, Tag, Visibility
 from corpus.models import Document
-from tests.factories import make_document, make_project
+from tests.factories import make_annotation, make_document, make_project
 
 TEXT = "El Chapo 😀 escaped.\n\nThe tunnel was a mile long."
 
@@ -20,15 +20,7 @@ def doc(project):
 
 
 def _create(doc, author, exact="tunnel", **kwargs):
-    start = doc.text.index(exact)
-    return services.create_annotation(
-        document=doc,
-        author=author,
-        start=start,
-        end=start + len(exact),
-        exact=exact,
-        **kwargs,
-    )
+    return make_annotation(doc, author, exact, **kwargs)
 
 
 def test_create_stores_the_quote_and_its_context(doc, owner):

@@ -11,7 +11,7 @@ from annotations import services
 from annotations.models import Annotation, Reply, Visibility
 from corpus import bodycache
 from corpus.roles import Role
-from tests.factories import make_document
+from tests.factories import make_annotation, make_document
 
 PARAGRAPHS = ["The tunnel 😀 was a mile long.", "Guzmán escaped twice."]
 HX = {"HX-Request": "true"}
@@ -38,16 +38,8 @@ def selection(doc, exact: str) -> dict:
     }
 
 
-def annotate(doc, user, exact="mile", **kwargs) -> Annotation:
-    start = doc.text.index(exact)
-    return services.create_annotation(
-        document=doc,
-        author=user,
-        start=start,
-        end=start + len(exact),
-        exact=exact,
-        **kwargs,
-    )
+def annotate(doc, author, exact="mile", **kwargs):
+    return make_annotation(doc, author, exact, **kwargs)
 
 
 def _create_url(doc):
