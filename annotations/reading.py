@@ -268,18 +268,29 @@ def may_change(membership: Membership, item: Annotation | Reply) -> bool:
     return membership.can(Action.MODERATE)
 
 
-def thread_context(membership: Membership, annotation: Annotation) -> dict:
-    """An annotation's thread: note, tags, replies and what this member may do."""
-    replies = list(
-        Reply.objects.filter(annotation=annotation, deleted_at__isnull=True)
-        .select_related("author")
-        .order_by("created_at", "pk")
+def thread_context(
+    membership: Membership, annotation: Annotation, tags: list[Tag] | None = None
+) -> dict:
+    """An annotation's thread: note, tags, replies and what this member may do.
+
+    `tags`, when the caller has them (a new annotation), spare a query; so does
+    knowing that a new annotation has no replies yet.
+    """
+    new = annotation.version == 1 and tags is not None
+    replies = (
+        []
+        if new
+        else list(
+            Reply.objects.filter(annotation=annotation, deleted_at__isnull=True)
+            .select_related("author")
+            .order_by("created_at", "pk")
+        )
     )
     for reply in replies:
         reply.may_change = may_change(membership, reply)
     return {
         "annotation": annotation,
-        "tags": list(annotation.tags.all()),
+        "tags": tags if tags is not None else list(annotation.tags.all()),
         "replies": replies,
         "may_change": may_change(membership, annotation),
         "may_reply": membership.can(Action.ANNOTATE),

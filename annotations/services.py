@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -30,14 +30,17 @@ class EditConflict(Exception):
 
 
 def _bump_revision(document_id: int) -> int:
-    Document.objects.filter(pk=document_id).update(
-        annotation_revision=F("annotation_revision") + 1
-    )
-    return (
-        Document.objects.filter(pk=document_id)
-        .values_list("annotation_revision", flat=True)
-        .get()
-    )
+    """Increment the document's annotation revision and return the new value."""
+    # One round trip with RETURNING (PostgreSQL, SQLite >= 3.35) on every write.
+    table = connection.ops.quote_name(Document._meta.db_table)
+    column = connection.ops.quote_name("annotation_revision")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {column} = {column} + 1 "  # noqa: S608
+            f"WHERE id = %s RETURNING {column}",
+            [document_id],
+        )
+        return cursor.fetchone()[0]
 
 
 def _check_tags(project: Project, tags: Iterable[Tag]) -> list[Tag]:

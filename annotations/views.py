@@ -105,13 +105,14 @@ def _thread_response(
     annotation: Annotation,
     extra: dict | None = None,
     status: int = 200,
+    tags: list[Tag] | None = None,
 ) -> HttpResponse:
     context = {
         "project": membership.project,
         "membership": membership,
         "document": annotation.document,
         "reply_form": ReplyForm(),
-        **reading.thread_context(membership, annotation),
+        **reading.thread_context(membership, annotation, tags),
         **(extra or {}),
     }
     return render(request, "annotations/_thread.html", context, status=status)
@@ -154,6 +155,7 @@ def annotation_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
                 data["eb"],
                 data["eo"],
             )
+            tags = _tags(membership, data["tags"])
             annotation = services.create_annotation(
                 document=document,
                 author=request.user,
@@ -161,7 +163,7 @@ def annotation_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
                 end=end,
                 exact=data["exact"],
                 body=data["body"],
-                tags=_tags(membership, data["tags"]),
+                tags=tags,
                 visibility=data["visibility"],
             )
         except (ValueError, ValidationError) as error:
@@ -190,6 +192,7 @@ def annotation_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
             membership,
             annotation,
             _changed_regions(request, membership, document, [(start, end)]),
+            tags=tags,
         )
     )
 
