@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db.models import Count, Q
 
-from annotations.models import Annotation, Reply, Tag, Visibility
+from annotations.models import Annotation, AnnotationEvent, Reply, Tag, Visibility
 
 
 class ReplyInline(admin.TabularInline):
@@ -9,6 +9,22 @@ class ReplyInline(admin.TabularInline):
     extra = 0
     fields = ["author", "body", "created_at", "deleted_at"]
     readonly_fields = ["author", "created_at", "deleted_at"]
+
+
+class EventInline(admin.TabularInline):
+    """The history, read-only: it is never edited, here or anywhere."""
+
+    model = AnnotationEvent
+    extra = 0
+    fields = ["at", "actor", "kind", "before", "after", "reason"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Annotation)
@@ -43,7 +59,7 @@ class AnnotationAdmin(admin.ModelAdmin):
         "deleted_by",
     ]
     filter_horizontal = ["tags"]
-    inlines = [ReplyInline]
+    inlines = [ReplyInline, EventInline]
 
     def get_queryset(self, request):
         # Private annotations are their author's alone, here as everywhere.
@@ -93,3 +109,30 @@ class ReplyAdmin(admin.ModelAdmin):
                 | Q(annotation__author=request.user)
             )
         )
+
+
+@admin.register(AnnotationEvent)
+class AnnotationEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "annotation", "actor", "kind", "reason"]
+    list_filter = ["kind", "at"]
+    search_fields = ["reason", "actor__username"]
+    list_select_related = ["annotation", "actor"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(
+                Q(annotation__visibility=Visibility.PROJECT)
+                | Q(annotation__author=request.user)
+            )
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

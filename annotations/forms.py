@@ -81,3 +81,13 @@ class MarginFilterForm(forms.Form):
 
 class PreviewForm(forms.Form):
     body = forms.CharField(required=False, max_length=MAX_BODY, strip=False)
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Status.choices)
+    reason = forms.CharField(
+        required=False,
+        max_length=5_000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required to reject or ask for a revision; the author sees it.",
+    )

@@ -193,3 +193,47 @@ class Reply(SoftDeleted):
 
     def __str__(self) -> str:
         return f"Reply by {self.author} on {self.annotation}"
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    STATUS = "status", "Status changed"
+    NOTE = "note", "Note edited"
+    TAGS = "tags", "Tags changed"
+    VISIBILITY = "visibility", "Visibility changed"
+    DELETED = "deleted", "Deleted"
+
+
+class AnnotationEvent(models.Model):
+    """One entry of an annotation's history: who, when, before and after.
+
+    Written by the services only, never edited or deleted afterwards.
+    """
+
+    annotation = models.ForeignKey(
+        Annotation, on_delete=models.CASCADE, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["annotation", "at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=EventKind.values), name="event_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("History is never edited.")
+        super().save(*args, **kwargs)

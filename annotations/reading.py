@@ -16,7 +16,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from annotations.forms import MarginFilterForm
-from annotations.models import Annotation, Reply, Tag
+from annotations.models import Annotation, AnnotationEvent, EventKind, Reply, Tag
 from annotations.segments import segment_blocks
 from corpus.models import Document, Membership
 from corpus.render import render_block, render_blocks
@@ -288,7 +288,20 @@ def thread_context(
     )
     for reply in replies:
         reply.may_change = may_change(membership, reply)
+    history = (
+        []
+        if new
+        else list(
+            AnnotationEvent.objects.filter(annotation=annotation)
+            .select_related("actor")
+            .order_by("at", "pk")
+        )
+    )
+    decisions = [event for event in history if event.kind == EventKind.STATUS]
     return {
+        "history": history,
+        "decision": decisions[-1] if decisions else None,
+        "may_decide": membership.can(Action.MODERATE),
         "annotation": annotation,
         "tags": tags if tags is not None else list(annotation.tags.all()),
         "replies": replies,

@@ -15,7 +15,15 @@ from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from annotations.models import Annotation, Reply, Tag, Visibility
+from annotations.models import (
+    Annotation,
+    AnnotationEvent,
+    EventKind,
+    Reply,
+    Status,
+    Tag,
+    Visibility,
+)
 from corpus.models import Document, Project
 
 CONTEXT_SIZE = 32
@@ -106,6 +114,17 @@ def create_annotation(
         Annotation.tags.through.objects.bulk_create(
             [Annotation.tags.through(annotation=annotation, tag=tag) for tag in tags]
         )
+    AnnotationEvent.objects.create(
+        annotation=annotation,
+        actor=author,
+        kind=EventKind.CREATED,
+        after={
+            "note": body,
+            "tags": [tag.name for tag in tags],
+            "visibility": visibility,
+            "range": [start, end],
+        },
+    )
     return annotation
 
 
@@ -113,13 +132,33 @@ def create_annotation(
 def update_annotation(
     *,
     annotation: Annotation,
+    editor: AbstractBaseUser,
     version: int,
     body: str,
     tags: Iterable[Tag],
     visibility: str,
 ) -> Annotation:
-    """Save an edit made to `version`; raise EditConflict if the row moved on since."""
+    """Save an edit made to `version`; raise EditConflict if the row moved on since.
+
+    Each changed field is recorded in the history. The author's edit of an
+    annotation a curator rejected or sent back is a revision: it returns to
+    "submitted", and that is recorded too.
+    """
     tags = _check_tags(annotation.project, tags)
+    before = {
+        EventKind.NOTE: annotation.body,
+        EventKind.TAGS: sorted(tag.name for tag in annotation.tags.all()),
+        EventKind.VISIBILITY: annotation.visibility,
+    }
+    after = {
+        EventKind.NOTE: body,
+        EventKind.TAGS: sorted(tag.name for tag in tags),
+        EventKind.VISIBILITY: visibility,
+    }
+    revising = annotation.author_id == editor.pk and annotation.status in (
+        Status.REJECTED,
+        Status.NEEDS_REVISION,
+    )
     Annotation(body=body, visibility=visibility).clean_fields(
         exclude=["project", "document", "author", "start", "end", "exact"]
     )
@@ -132,12 +171,36 @@ def update_annotation(
         version=F("version") + 1,
         revision=revision,
         updated_at=timezone.now(),
+        **({"status": Status.SUBMITTED} if revising else {}),
     )
     if not changed:
         # Raising out of the atomic block also undoes the revision bump.
         raise EditConflict(Annotation.objects.get(pk=annotation.pk))
     fresh = Annotation.objects.select_related("project", "author").get(pk=annotation.pk)
     fresh.tags.set(tags)
+    events = [
+        AnnotationEvent(
+            annotation=fresh,
+            actor=editor,
+            kind=kind,
+            before=before[kind],
+            after=after[kind],
+        )
+        for kind in before
+        if before[kind] != after[kind]
+    ]
+    if revising:
+        events.append(
+            AnnotationEvent(
+                annotation=fresh,
+                actor=editor,
+                kind=EventKind.STATUS,
+                before=annotation.status,
+                after=Status.SUBMITTED,
+                reason="Revised by its author.",
+            )
+        )
+    AnnotationEvent.objects.bulk_create(events)
     return fresh
 
 
@@ -145,9 +208,47 @@ def update_annotation(
 def delete_annotation(*, annotation: Annotation, by: AbstractBaseUser) -> None:
     """Soft-delete: hidden everywhere, kept for curators with who and when."""
     revision = _bump_revision(annotation.document_id)
-    Annotation.objects.filter(pk=annotation.pk, deleted_at__isnull=True).update(
-        deleted_at=timezone.now(), deleted_by=by, revision=revision
+    deleted = Annotation.objects.filter(
+        pk=annotation.pk, deleted_at__isnull=True
+    ).update(deleted_at=timezone.now(), deleted_by=by, revision=revision)
+    if deleted:
+        AnnotationEvent.objects.create(
+            annotation=annotation, actor=by, kind=EventKind.DELETED
+        )
+
+
+REASON_REQUIRED = (Status.REJECTED, Status.NEEDS_REVISION)
+
+
+@transaction.atomic
+def set_status(
+    *, annotation: Annotation, by: AbstractBaseUser, status: str, reason: str = ""
+) -> Annotation:
+    """A curator's decision, with its reason, recorded in the history."""
+    if status not in Status.values:
+        raise ValidationError({"status": "Choose one of the listed statuses."})
+    reason = reason.strip()
+    if status in REASON_REQUIRED and not reason:
+        raise ValidationError(
+            {"reason": "Say why: the author sees the reason in the thread."}
+        )
+    current = Annotation.objects.select_for_update().get(pk=annotation.pk)
+    if current.deleted_at is not None:
+        raise ValidationError("This annotation was deleted.")
+    revision = _bump_revision(current.document_id)
+    Annotation.objects.filter(pk=current.pk).update(
+        status=status, revision=revision, updated_at=timezone.now()
     )
+    AnnotationEvent.objects.create(
+        annotation=current,
+        actor=by,
+        kind=EventKind.STATUS,
+        before=current.status,
+        after=status,
+        reason=reason,
+    )
+    current.status, current.revision = status, revision
+    return current
 
 
 def _touch_annotation(annotation_id: int, document_id: int) -> None:

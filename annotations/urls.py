@@ -37,6 +37,11 @@ urlpatterns = [
         name="annotation_delete",
     ),
     path("p/<slug:slug>/a/<int:pk>/replies/", views.reply_create, name="reply_create"),
+    path(
+        "p/<slug:slug>/a/<int:pk>/status/",
+        views.annotation_status,
+        name="annotation_status",
+    ),
     path("p/<slug:slug>/replies/<int:pk>/edit/", views.reply_edit, name="reply_edit"),
     path(
         "p/<slug:slug>/replies/<int:pk>/delete/",

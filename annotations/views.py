@@ -19,6 +19,7 @@ from annotations.forms import (
     PreviewForm,
     ReplyEditForm,
     ReplyForm,
+    StatusForm,
 )
 from annotations.markdown import render_markdown
 from annotations.models import Annotation, Reply, Tag
@@ -112,6 +113,7 @@ def _thread_response(
         "membership": membership,
         "document": annotation.document,
         "reply_form": ReplyForm(),
+        "status_form": StatusForm(initial={"status": annotation.status}),
         **reading.thread_context(membership, annotation, tags),
         **(extra or {}),
     }
@@ -252,6 +254,7 @@ def annotation_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
     try:
         annotation = services.update_annotation(
             annotation=annotation,
+            editor=request.user,
             version=data["version"],
             body=data["body"],
             tags=_tags(membership, data["tags"]),
@@ -320,6 +323,36 @@ def annotation_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
             },
         )
     )
+
+
+@require_POST
+@login_required
+def annotation_status(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """A curator approves, rejects or sends back an annotation, with a reason."""
+    membership = membership_for(request, slug, Action.MODERATE)
+    annotation = _annotation(request, membership, pk)
+    form = StatusForm(request.POST)
+    status = 200
+    if form.is_valid():
+        try:
+            annotation = services.set_status(
+                annotation=annotation,
+                by=request.user,
+                status=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages)
+    if form.errors:
+        status = 400
+    elif not request.htmx:
+        return redirect(annotation)
+    annotation = _annotation(request, membership, pk)
+    response = _thread_response(
+        request, membership, annotation, {"status_form": form}, status=status
+    )
+    return _announce_change(response) if status == 200 else response
 
 
 @require_POST

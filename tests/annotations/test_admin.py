@@ -51,3 +51,23 @@ def test_admin_lists_load_with_bounded_queries(client, doc, members):
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(few)
+
+
+def test_history_is_read_only_in_the_admin(client, doc, members):
+    note = _annotate(doc, members["owner"], "beta")
+    admin = make_user("admin", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    assert (
+        client.get(reverse("admin:annotations_annotationevent_changelist")).status_code
+        == 200
+    )
+    event = note.events.get()
+    change = reverse("admin:annotations_annotationevent_change", args=[event.pk])
+    response = client.post(change, {"reason": "rewritten"})
+    assert response.status_code == 403
+    event.refresh_from_db()
+    assert event.reason == ""
+    html = client.get(
+        reverse("admin:annotations_annotation_change", args=[note.pk])
+    ).content.decode()
+    assert "Created" in html

@@ -96,6 +96,7 @@ def test_an_edit_from_an_old_version_is_refused_and_overwrites_nothing(doc, memb
     annotation = _create(doc, members["annotator"], body="First")
     services.update_annotation(
         annotation=annotation,
+        editor=members["curator"],
         version=1,
         body="Curator's fix",
         tags=[],
@@ -104,6 +105,7 @@ def test_an_edit_from_an_old_version_is_refused_and_overwrites_nothing(doc, memb
     with pytest.raises(services.EditConflict) as conflict:
         services.update_annotation(
             annotation=annotation,
+            editor=members["curator"],
             version=1,
             body="Stale edit",
             tags=[],

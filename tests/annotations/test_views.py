@@ -320,6 +320,7 @@ def test_stale_edit_gets_409_with_the_newer_version_and_keeps_the_users_text(
     annotation = annotate(doc, members["annotator"], body="Original")
     services.update_annotation(
         annotation=annotation,
+        editor=members["curator"],
         version=1,
         body="Curator's version",
         tags=[],
