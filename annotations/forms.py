@@ -77,6 +77,9 @@ class MarginFilterForm(forms.Form):
         required=False, choices=[("", "Any status"), *Status.choices]
     )
     mine = forms.BooleanField(required=False, label="Mine only")
+    approved = forms.BooleanField(
+        required=False, label="Approved only (what the group publishes)"
+    )
 
 
 class PreviewForm(forms.Form):

@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 
 from corpus.models import Document, Project
+from corpus.roles import Action, Role, can
 
 
 class Tag(models.Model):
@@ -61,11 +62,23 @@ class Status(models.TextChoices):
     NEEDS_REVISION = "needs_revision", "Needs revision"
 
 
+MODERATING_ROLES = [role.value for role in Role if can(role, Action.MODERATE)]
+
+
 def _visible_filter(user, prefix: str = "") -> Q:
-    """Live, shared or one's own, in a project `user` belongs to."""
-    return Q(**{f"{prefix}deleted_at__isnull": True}) & (
-        Q(**{f"{prefix}visibility": Visibility.PROJECT})
-        | Q(**{f"{prefix}author_id": getattr(user, "pk", user)})
+    """Live, and one's own or shared; under pre-moderation, shared means approved,
+    except for those who moderate. Joins the user's membership (same filter call).
+    """
+    membership = f"{prefix}project__memberships__"
+    shared = Q(**{f"{prefix}visibility": Visibility.PROJECT}) & (
+        Q(**{f"{prefix}project__premoderation": False})
+        | Q(**{f"{prefix}status": Status.APPROVED})
+        | Q(**{f"{membership}role__in": MODERATING_ROLES})
+    )
+    return (
+        Q(**{f"{prefix}deleted_at__isnull": True})
+        & (Q(**{f"{prefix}author_id": user.pk}) | shared)
+        & Q(**{f"{membership}user": user})
     )
 
 
@@ -74,7 +87,7 @@ class AnnotationQuerySet(models.QuerySet):
         """What `user` may see: live annotations of their projects, shared or theirs."""
         if not user.is_authenticated:
             return self.none()
-        return self.filter(_visible_filter(user), project__memberships__user=user)
+        return self.filter(_visible_filter(user))
 
     def shown_to_member(self, membership) -> AnnotationQuerySet:
         """visible_to() for a caller that has already checked this membership.
@@ -82,8 +95,13 @@ class AnnotationQuerySet(models.QuerySet):
         The same rows for the membership's project, without joining the
         memberships table again (it costs the reading view on PostgreSQL).
         """
+        shared = Q(visibility=Visibility.PROJECT)
+        if membership.project.premoderation and not membership.can(Action.MODERATE):
+            shared &= Q(status=Status.APPROVED)
         return self.filter(
-            _visible_filter(membership.user_id), project_id=membership.project_id
+            Q(author_id=membership.user_id) | shared,
+            deleted_at__isnull=True,
+            project_id=membership.project_id,
         )
 
     def for_document(self, document: Document) -> AnnotationQuerySet:
@@ -167,9 +185,7 @@ class ReplyQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         return self.filter(
-            _visible_filter(user, "annotation__"),
-            deleted_at__isnull=True,
-            annotation__project__memberships__user=user,
+            _visible_filter(user, "annotation__"), deleted_at__isnull=True
         )
 
 

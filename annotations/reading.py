@@ -16,7 +16,14 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from annotations.forms import MarginFilterForm
-from annotations.models import Annotation, AnnotationEvent, EventKind, Reply, Tag
+from annotations.models import (
+    Annotation,
+    AnnotationEvent,
+    EventKind,
+    Reply,
+    Status,
+    Tag,
+)
 from annotations.segments import segment_blocks
 from corpus.models import Document, Membership
 from corpus.render import render_block, render_blocks
@@ -94,12 +101,15 @@ def highlights_for(
     membership: Membership,
     document: Document,
     within: list[tuple[int, int]] | None = None,
+    approved_only: bool = False,
 ) -> Highlights:
     """Two queries: the visible annotations' ranges and authors, then their tags.
 
     With `within`, only annotations touching those ranges (to redraw a few blocks).
     """
     annotations = Annotation.objects.shown_to_member(membership).for_document(document)
+    if approved_only:
+        annotations = annotations.filter(status=Status.APPROVED)
     if within is not None and len(within) <= MAX_RANGES:
         touching = Q(pk__in=[])
         for start, end in within:
@@ -231,6 +241,8 @@ def margin_queryset(
             annotations = annotations.filter(status=data["status"])
         if data["mine"]:
             annotations = annotations.filter(author_id=membership.user_id)
+        if data["approved"]:
+            annotations = annotations.filter(status=Status.APPROVED)
     return annotations
 
 

@@ -68,8 +68,12 @@ def _changed_regions(
 ) -> dict:
     """Out-of-band fragments for the blocks an annotation change touched."""
     indices = reading.blocks_touching(document, ranges)
+    filters = MarginFilterForm(request.POST or request.GET)
     highlights = reading.highlights_for(
-        membership, document, within=reading.block_ranges(document, indices)
+        membership,
+        document,
+        within=reading.block_ranges(document, indices),
+        approved_only=filters.is_valid() and filters.cleaned_data["approved"],
     )
     return {
         "oob_blocks": reading.render_some_blocks(

@@ -11,7 +11,7 @@ from corpus.roles import Role
 class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
-        fields = ["name", "description"]
+        fields = ["name", "description", "premoderation"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 

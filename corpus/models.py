@@ -23,6 +23,12 @@ class Project(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
     description = models.TextField(blank=True)
+    premoderation = models.BooleanField(
+        "new annotations need approval",
+        default=False,
+        help_text="Members see each other's new annotations only once a curator "
+        "or owner approves them; authors, curators and owners see them at once.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

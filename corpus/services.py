@@ -34,13 +34,18 @@ def unique_project_slug(name: str) -> str:
 
 @transaction.atomic
 def create_project(
-    *, name: str, owner: AbstractBaseUser, description: str = ""
+    *,
+    name: str,
+    owner: AbstractBaseUser,
+    description: str = "",
+    premoderation: bool = False,
 ) -> Project:
     """Create a project with `owner` as its first owner."""
     project = Project(
         name=name,
         slug=unique_project_slug(name),
         description=description,
+        premoderation=premoderation,
         created_by=owner,
     )
     project.full_clean()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
@@ -9,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from annotations import reading
 from annotations.forms import MarginFilterForm, ReplyForm
-from annotations.models import Annotation, Visibility
+from annotations.models import Annotation, Status, Visibility
 from corpus import bodycache, services
 from corpus.access import HtmxHttpRequest, membership_for
 from corpus.forms import DocumentMetadataForm
@@ -34,8 +35,9 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
     document = _document(membership, pk, "original", *bodycache.HEAVY_FIELDS)
     document.project = membership.project
     bodycache.fill_body(document)
-    body, annotation_count, labels = _rendered_text(membership, document)
     filters = MarginFilterForm(request.GET)
+    approved_only = filters.is_valid() and filters.cleaned_data["approved"]
+    body, annotation_count, labels = _rendered_text(membership, document, approved_only)
     context = {
         "project": membership.project,
         "membership": membership,
@@ -68,17 +70,27 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
     return render(request, "corpus/document_detail.html", context)
 
 
-def _rendered_text(membership, document) -> tuple[str, int, dict[int, str]]:
+def _rendered_text(
+    membership, document, approved_only: bool
+) -> tuple[str, int, dict[int, str]]:
     """The text with highlights, from the worker's cache when nothing changed.
 
-    What a member sees differs from what others see only by their own private
-    annotations, so readers without any share one rendering per revision.
+    Members see the same highlights but for their own annotations that others
+    cannot see (private ones, and unapproved ones under pre-moderation), and
+    but for moderators seeing unapproved ones: readers alike share a rendering.
     """
-    has_private = (
-        Annotation.objects.filter(
+    sees_unapproved = not document.project.premoderation or membership.can(
+        Action.MODERATE
+    )
+    own_hidden = Q(visibility=Visibility.PRIVATE)
+    if not sees_unapproved:
+        own_hidden |= ~Q(status=Status.APPROVED)
+    has_own_hidden = (
+        not approved_only
+        and Annotation.objects.filter(
+            own_hidden,
             document=document,
             author_id=membership.user_id,
-            visibility=Visibility.PRIVATE,
             deleted_at__isnull=True,
         )
         .only("pk")
@@ -88,11 +100,15 @@ def _rendered_text(membership, document) -> tuple[str, int, dict[int, str]]:
         document.pk,
         document.content_hash,
         document.annotation_revision,
-        membership.user_id if has_private else None,
+        membership.user_id if has_own_hidden else None,
+        sees_unapproved,
+        approved_only,
     )
 
     def render_now():
-        highlights = reading.highlights_for(membership, document)
+        highlights = reading.highlights_for(
+            membership, document, approved_only=approved_only
+        )
         # render_text escapes every character of the text itself.
         body = mark_safe(reading.render_text(document, highlights))  # noqa: S308
         return body, len(highlights.spans), highlights.raw_labels
