@@ -49,6 +49,12 @@ urlpatterns = [
         name="reply_delete",
     ),
     path("p/<slug:slug>/tags/", views.tag_search_hx, name="tag_search_hx"),
+    path("p/<slug:slug>/curation/", views.curation_queue, name="curation_queue"),
+    path(
+        "p/<slug:slug>/curation/decide/",
+        views.curation_decide,
+        name="curation_decide",
+    ),
     path(
         "p/<slug:slug>/preview/", views.markdown_preview_hx, name="markdown_preview_hx"
     ),

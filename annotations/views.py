@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from annotations import reading, services
+from annotations import curation, reading, services
 from annotations.forms import (
     AnnotationCreateForm,
     AnnotationEditForm,
@@ -22,7 +24,7 @@ from annotations.forms import (
     StatusForm,
 )
 from annotations.markdown import render_markdown
-from annotations.models import Annotation, Reply, Tag
+from annotations.models import Annotation, Reply, Status, Tag
 from annotations.offsets import resolve_selection
 from corpus import bodycache
 from corpus.access import HtmxHttpRequest, membership_for
@@ -173,10 +175,10 @@ def annotation_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
                 visibility=data["visibility"],
             )
         except (ValueError, ValidationError) as error:
-            messages = (
+            texts = (
                 error.messages if isinstance(error, ValidationError) else [str(error)]
             )
-            form.add_error(None, " ".join(messages))
+            form.add_error(None, " ".join(texts))
     if annotation is None:
         return render(
             request,
@@ -346,8 +348,8 @@ def annotation_status(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
-            for field, messages in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, messages)
+            for field, texts in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, texts)
     if form.errors:
         status = 400
     elif not request.htmx:
@@ -540,3 +542,84 @@ def markdown_preview_hx(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "annotations/_preview.html",
         {"html": render_markdown(body), "empty": not body.strip()},
     )
+
+
+def _queue_context(request, membership, decision_form=None) -> dict:
+    filters = curation.QueueFilterForm(request.GET or None, membership=membership)
+    page = Paginator(curation.queue(membership, filters), curation.QUEUE_PAGE_SIZE)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "project": membership.project,
+        "membership": membership,
+        "filters": filters,
+        "page": page.get_page(request.GET.get("page")),
+        "query": query.urlencode(),
+        "statuses": Status.choices,
+        "decision_form": decision_form,
+        "tag_choices": curation.tag_names(membership),
+    }
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def curation_queue(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Annotations to review, filtered, with decisions inline and in bulk."""
+    membership = membership_for(request, slug, Action.MODERATE)
+    template = (
+        "annotations/_queue_table.html"
+        if request.htmx
+        else "annotations/curation_queue.html"
+    )
+    return render(request, template, _queue_context(request, membership))
+
+
+@require_POST
+@login_required
+def curation_decide(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """One decision, with one reason, for the selected annotations (or one row's)."""
+    membership = membership_for(request, slug, Action.MODERATE)
+    visible = Annotation.objects.shown_to_member(membership).filter(
+        pk__in=[int(pk) for pk in request.POST.getlist("ids") if pk.isdigit()]
+        + [int(request.POST.get("decide", "").partition(" ")[0] or 0)]
+    )
+    form = curation.DecisionForm(
+        request.POST, visible_ids=list(visible.values_list("pk", flat=True))
+    )
+    decided = []
+    if form.is_valid():
+        try:
+            decided = curation.decide_all(
+                membership=membership,
+                by=request.user,
+                ids=form.cleaned_data["ids"],
+                status=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+    if form.errors:
+        if not request.htmx:
+            messages.error(
+                request, " ".join(form.non_field_errors()) or "Nothing decided."
+            )
+            return redirect(_queue_url(slug, request))
+        return render(
+            request,
+            "annotations/_queue_table.html",
+            _queue_context(request, membership, decision_form=form),
+            status=400,
+        )
+    label = Status(form.cleaned_data["status"]).label.lower()
+    messages.success(request, f"{len(decided)} annotation(s) marked “{label}”.")
+    if not request.htmx:
+        return redirect(_queue_url(slug, request))
+    return render(
+        request, "annotations/_queue_table.html", _queue_context(request, membership)
+    )
+
+
+def _queue_url(slug: str, request) -> str:
+    url = reverse("annotations:curation_queue", kwargs={"slug": slug})
+    return f"{url}?{request.GET.urlencode()}" if request.GET else url
