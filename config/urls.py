@@ -20,5 +20,6 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("", include("annotations.urls")),
+    path("", include("annotations.link_urls")),
     path("", include("corpus.urls")),
 ]
