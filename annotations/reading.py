@@ -260,11 +260,12 @@ def margin_page(
 def filter_choices(document: Document) -> dict:
     """Tags and authors offered by the margin filter (two queries)."""
     return {
-        "tag_choices": list(
-            Tag.objects.filter(project_id=document.project_id).values_list(
-                "name", flat=True
-            )
-        ),
+        "tag_choices": [
+            (name, f"{parent} › {name}" if parent else name)
+            for name, parent in Tag.objects.filter(project_id=document.project_id)
+            .order_by("parent__name", "name")
+            .values_list("name", "parent__name")
+        ],
         "author_choices": list(
             Membership.objects.filter(project_id=document.project_id)
             .order_by("user__username")

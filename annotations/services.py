@@ -309,3 +309,117 @@ def get_or_create_tag(*, project: Project, name: str) -> Tag:
     tag.full_clean(validate_constraints=False)
     tag.save()
     return tag
+
+
+def _bump_documents_tagged(tags: Iterable[Tag]) -> None:
+    """Tag names show in highlights: redraw every document that uses these tags."""
+    document_ids = set(
+        Annotation.objects.filter(tags__in=list(tags)).values_list(
+            "document_id", flat=True
+        )
+    )
+    for document_id in sorted(document_ids):
+        revision = _bump_revision(document_id)
+        Annotation.objects.filter(document_id=document_id, tags__in=list(tags)).update(
+            revision=revision
+        )
+
+
+def _name_is_free(project: Project, name: str, exclude: Tag | None = None) -> None:
+    taken = Tag.objects.filter(project=project, name__iexact=name)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude.pk)
+    if taken.exists():
+        raise ValidationError({"name": f"The project already has a tag “{name}”."})
+
+
+@transaction.atomic
+def rename_tag(*, tag: Tag, name: str) -> Tag:
+    """Give a tag a new name everywhere it is used."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": "A tag needs a name."})
+    _name_is_free(tag.project, name, exclude=tag)
+    tag.name = name
+    tag.full_clean(validate_constraints=False)
+    tag.save(update_fields=["name"])
+    _bump_documents_tagged([tag])
+    return tag
+
+
+@transaction.atomic
+def merge_tags(*, sources: Iterable[Tag], into: Tag, by: AbstractBaseUser) -> int:
+    """Re-tag every annotation of `sources` with `into`, then remove `sources`.
+
+    Each re-tagged annotation records the change in its history. Returns how
+    many annotations were re-tagged.
+    """
+    sources = [tag for tag in sources if tag.pk != into.pk]
+    if not sources:
+        raise ValidationError("Choose at least one other tag to merge into it.")
+    if any(tag.project_id != into.project_id for tag in sources):
+        raise ValidationError("Tags of another project cannot be merged here.")
+    _bump_documents_tagged([*sources, into])
+    through = Annotation.tags.through
+    affected = list(
+        Annotation.objects.filter(tags__in=sources).distinct().prefetch_related("tags")
+    )
+    events = []
+    for annotation in affected:
+        before = sorted(tag.name for tag in annotation.tags.all())
+        after = sorted(
+            {tag.name for tag in annotation.tags.all() if tag not in sources}
+            | {into.name}
+        )
+        events.append(
+            AnnotationEvent(
+                annotation=annotation,
+                actor=by,
+                kind=EventKind.TAGS,
+                before=before,
+                after=after,
+                reason=f"Tags merged into “{into.name}”.",
+            )
+        )
+    already = set(
+        through.objects.filter(tag=into, annotation__in=affected).values_list(
+            "annotation_id", flat=True
+        )
+    )
+    through.objects.bulk_create(
+        [
+            through(annotation=annotation, tag=into)
+            for annotation in affected
+            if annotation.pk not in already
+        ]
+    )
+    Tag.objects.filter(parent__in=sources).update(parent=into)
+    Tag.objects.filter(pk__in=[tag.pk for tag in sources]).delete()
+    AnnotationEvent.objects.bulk_create(events)
+    return len(affected)
+
+
+@transaction.atomic
+def set_tag_parent(*, tag: Tag, parent: Tag | None) -> Tag:
+    """Place a tag under another (or at the top); no cycles, same project."""
+    if parent is not None:
+        if parent.project_id != tag.project_id:
+            raise ValidationError("A tag of another project cannot be the parent.")
+        ancestor = parent
+        while ancestor is not None:
+            if ancestor.pk == tag.pk:
+                raise ValidationError(
+                    f"“{parent.name}” is inside “{tag.name}”: that would be a loop."
+                )
+            ancestor = ancestor.parent
+    tag.parent = parent
+    tag.save(update_fields=["parent"])
+    return tag
+
+
+@transaction.atomic
+def retire_tag(*, tag: Tag, retired: bool = True) -> Tag:
+    """A retired tag stays on its annotations but is no longer offered."""
+    tag.retired = retired
+    tag.save(update_fields=["retired"])
+    return tag

@@ -49,6 +49,7 @@ urlpatterns = [
         name="reply_delete",
     ),
     path("p/<slug:slug>/tags/", views.tag_search_hx, name="tag_search_hx"),
+    path("p/<slug:slug>/tags/manage/", views.tag_manage, name="tag_manage"),
     path("p/<slug:slug>/curation/", views.curation_queue, name="curation_queue"),
     path(
         "p/<slug:slug>/curation/decide/",

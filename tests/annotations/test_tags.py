@@ -1,0 +1,135 @@
+"""Tag governance: rename, merge (recorded), parent, retire; curators and owners."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from annotations import services
+from annotations.models import AnnotationEvent, EventKind, Tag
+from corpus.roles import Role
+from tests.factories import make_annotation, make_document
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def doc(project):
+    return make_document(project=project, paragraphs=["The tunnel was a mile long."])
+
+
+def _tag(project, name):
+    return services.get_or_create_tag(project=project, name=name)
+
+
+def _manage(project):
+    return reverse("annotations:tag_manage", args=[project.slug])
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+@pytest.mark.parametrize("who", [*(role.value for role in Role), "outsider"])
+def test_tag_governance_is_for_curators_and_owners(client, project, members, who, htmx):
+    tag = _tag(project, "escape")
+    client.force_login(members[who])
+    headers = HX if htmx else {}
+    allowed = who in {"owner", "curator"}
+    refused = 404 if who == "outsider" else 403
+    assert client.get(_manage(project), headers=headers).status_code == (
+        200 if allowed else refused
+    )
+    response = client.post(
+        _manage(project),
+        {"action": "rename", "tag": tag.pk, "name": "Escapes"},
+        headers=headers,
+    )
+    assert response.status_code == ((200 if htmx else 302) if allowed else refused)
+    tag.refresh_from_db()
+    assert tag.name == ("Escapes" if allowed else "escape")
+
+
+def test_merge_retags_every_annotation_and_records_it(client, doc, members):
+    project = doc.project
+    prison, prisons, jail = (_tag(project, n) for n in ("prison", "prisons", "jail"))
+    first = make_annotation(doc, members["annotator"], "tunnel", tags=[prisons])
+    second = make_annotation(doc, members["annotator"], "mile", tags=[jail, prison])
+    client.force_login(members["curator"])
+    response = client.post(
+        _manage(project),
+        {"action": "merge", "merge": [prisons.pk, jail.pk], "into": prison.pk},
+        headers=HX,
+    )
+    assert response.status_code == 200
+    assert list(first.tags.values_list("name", flat=True)) == ["prison"]
+    assert list(second.tags.values_list("name", flat=True)) == ["prison"]
+    assert list(Tag.objects.values_list("name", flat=True)) == ["prison"]
+    event = AnnotationEvent.objects.get(annotation=second, kind=EventKind.TAGS)
+    assert (event.before, event.after) == (["jail", "prison"], ["prison"])
+    assert "merged into “prison”" in event.reason
+
+
+def test_renaming_changes_the_highlight_labels(client, doc, members):
+    tag = _tag(doc.project, "escape")
+    make_annotation(doc, members["owner"], "tunnel", tags=[tag])
+    client.force_login(members["viewer"])
+    assert "owner-user (escape)" in client.get(doc.get_absolute_url()).content.decode()
+    services.rename_tag(tag=tag, name="Prison escapes")
+    page = client.get(doc.get_absolute_url()).content.decode()
+    assert "owner-user (Prison escapes)" in page
+
+
+def test_rename_to_a_taken_name_is_refused(client, project, members):
+    _tag(project, "escape")
+    other = _tag(project, "tunnel")
+    client.force_login(members["owner"])
+    response = client.post(
+        _manage(project),
+        {"action": "rename", "tag": other.pk, "name": "ESCAPE"},
+        headers=HX,
+    )
+    assert response.status_code == 400
+    assert "already has a tag" in response.content.decode()
+    other.refresh_from_db()
+    assert other.name == "tunnel"
+
+
+def test_parent_makes_a_hierarchy_without_loops(client, doc, members):
+    project = doc.project
+    crime, escape = _tag(project, "crime"), _tag(project, "escape")
+    client.force_login(members["curator"])
+    client.post(
+        _manage(project), {"action": "parent", "tag": escape.pk, "parent": crime.pk}
+    )
+    escape.refresh_from_db()
+    assert escape.parent == crime
+    response = client.post(
+        _manage(project),
+        {"action": "parent", "tag": crime.pk, "parent": escape.pk},
+        headers=HX,
+    )
+    assert response.status_code == 400
+    assert "loop" in response.content.decode()
+    page = client.get(doc.get_absolute_url()).content.decode()
+    assert "crime › escape" in page  # the margin's tag filter shows the hierarchy
+
+
+def test_retired_tag_stays_on_annotations_but_is_not_offered(client, doc, members):
+    tag = _tag(doc.project, "escape")
+    note = make_annotation(doc, members["owner"], "tunnel", tags=[tag])
+    services.retire_tag(tag=tag)
+    client.force_login(members["annotator"])
+    url = reverse("annotations:tag_search_hx", args=[doc.project.slug])
+    assert 'value="escape"' not in client.get(url, {"tags": "esc"}).content.decode()
+    assert list(note.tags.values_list("name", flat=True)) == ["escape"]
+
+
+def test_tags_of_another_project_cannot_be_touched(client, project, members):
+    from tests.factories import make_project
+
+    foreign = _tag(make_project(), "elsewhere")
+    client.force_login(members["owner"])
+    response = client.post(
+        _manage(project), {"action": "retire", "tag": foreign.pk}, headers=HX
+    )
+    assert response.status_code == 400
+    foreign.refresh_from_db()
+    assert not foreign.retired
