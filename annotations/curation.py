@@ -5,11 +5,10 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 
 from annotations import services
-from annotations.models import Annotation, Reply, Status, Tag
+from annotations.models import Annotation, Status, Tag
 from corpus.models import Document, Membership
 
 QUEUE_PAGE_SIZE = 50
@@ -69,20 +68,7 @@ def queue(membership: Membership, form: QueueFilterForm) -> QuerySet:
         Annotation.objects.shown_to_member(membership)
         .select_related("document", "author")
         .prefetch_related("tags")
-        .annotate(
-            reply_count=Coalesce(
-                Subquery(
-                    Reply.objects.filter(
-                        annotation=OuterRef("pk"), deleted_at__isnull=True
-                    )
-                    .order_by()
-                    .values("annotation")
-                    .annotate(count=Count("pk"))
-                    .values("count")
-                ),
-                0,
-            )
-        )
+        .with_reply_count()
         .order_by("-created_at", "-pk")
     )
     data = form.cleaned_data if form.is_valid() else {"status": Status.SUBMITTED}

@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Lower
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 
 from corpus.models import Document, Project
@@ -118,6 +118,21 @@ class AnnotationQuerySet(models.QuerySet):
 
     def in_text_order(self) -> AnnotationQuerySet:
         return self.order_by("start", "end", "pk")
+
+    def with_reply_count(self) -> AnnotationQuerySet:
+        """Annotate `reply_count` (live replies) with a correlated subquery.
+
+        A subquery, not a join: a page of 50 is taken from an index without
+        grouping every annotation of the document or project first.
+        """
+        live_replies = (
+            Reply.objects.filter(annotation=OuterRef("pk"), deleted_at__isnull=True)
+            .order_by()
+            .values("annotation")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        return self.annotate(reply_count=Coalesce(Subquery(live_replies), 0))
 
 
 class Annotation(SoftDeleted):

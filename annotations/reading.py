@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 
 from annotations.forms import MarginFilterForm
 from annotations.models import (
@@ -213,22 +212,7 @@ def margin_queryset(
         .for_document(document)
         .select_related("author")
         .prefetch_related("tags")
-        # A subquery rather than a join: the page of 50 is taken from the
-        # (document, start, end) index without grouping every annotation first.
-        .annotate(
-            reply_count=Coalesce(
-                Subquery(
-                    Reply.objects.filter(
-                        annotation=OuterRef("pk"), deleted_at__isnull=True
-                    )
-                    .order_by()
-                    .values("annotation")
-                    .annotate(count=Count("pk"))
-                    .values("count")
-                ),
-                0,
-            )
-        )
+        .with_reply_count()
         .in_text_order()
     )
     if form.is_valid():
