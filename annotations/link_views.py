@@ -1,0 +1,351 @@
+"""Linking passages: the picker, creating and deleting links, the project's links
+page with its picture, and the relation types curators keep."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from annotations import linking, reading
+from annotations.forms import ReplyForm, StatusForm
+from annotations.models import Annotation, RelationType
+from corpus.access import HtmxHttpRequest, membership_for
+from corpus.models import Document, Membership
+from corpus.roles import Action
+
+
+class LinkForm(forms.Form):
+    relation = forms.ModelChoiceField(
+        queryset=RelationType.objects.none(),
+        error_messages={"invalid_choice": "Choose one of this project's relations."},
+    )
+    target_annotation = forms.IntegerField(required=False, min_value=1)
+    target_document = forms.ModelChoiceField(
+        queryset=Document.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": "Choose a document of this project."},
+    )
+    # Not a URLField: its normalising would hide what was typed; the service
+    # checks the scheme and says why it refuses.
+    target_url = forms.CharField(max_length=2000, required=False)
+    target_title = forms.CharField(max_length=500, required=False)
+    citation = forms.CharField(max_length=1000, required=False)
+    accessed = forms.DateField(required=False)
+    note = forms.CharField(max_length=1000, required=False)
+
+    def __init__(self, *args, membership: Membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["relation"].queryset = linking.relation_types(membership.project)
+        self.fields["target_document"].queryset = _documents(membership)
+
+
+class LinkFilterForm(forms.Form):
+    relation = forms.ModelChoiceField(
+        queryset=RelationType.objects.none(), required=False, empty_label="Any"
+    )
+    document = forms.ModelChoiceField(
+        queryset=Document.objects.none(), required=False, empty_label="Any"
+    )
+    author = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, membership: Membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        project = membership.project
+        self.fields["relation"].queryset = RelationType.objects.filter(
+            project=project
+        ).order_by("name")
+        self.fields["document"].queryset = _documents(membership)
+        self.fields["author"].choices = [("", "Any")] + [
+            (name, name)
+            for name in Membership.objects.filter(project=project)
+            .order_by("user__username")
+            .values_list("user__username", flat=True)
+        ]
+
+
+class RelationTypeForm(forms.Form):
+    name = forms.CharField(max_length=64)
+    description = forms.CharField(required=False, max_length=1000)
+    retired = forms.BooleanField(required=False)
+
+
+def _documents(membership: Membership):
+    return Document.objects.filter(project_id=membership.project_id).only("pk", "title")
+
+
+def _annotation(membership: Membership, pk: int) -> Annotation:
+    """An annotation of the project this member may see, or 404."""
+    annotation = get_object_or_404(
+        Annotation.objects.shown_to_member(membership)
+        .select_related("author", "document")
+        .defer(*(f"document__{name}" for name in linking.HEAVY_DOCUMENT_FIELDS)),
+        pk=pk,
+    )
+    annotation.project = annotation.document.project = membership.project
+    return annotation
+
+
+def _errors(error: ValidationError | forms.Form) -> list[str]:
+    if isinstance(error, forms.Form):
+        return [text for texts in error.errors.values() for text in texts]
+    return error.messages
+
+
+def _thread_response(
+    request: HtmxHttpRequest, membership: Membership, annotation: Annotation
+) -> HttpResponse:
+    """The annotation's thread, as the reading view's panel (#thread) shows it."""
+    context = {
+        "project": membership.project,
+        "membership": membership,
+        "document": annotation.document,
+        "reply_form": ReplyForm(),
+        "status_form": StatusForm(initial={"status": annotation.status}),
+        **reading.thread_context(membership, annotation),
+    }
+    return render(request, "annotations/_thread.html", context)
+
+
+def _picker_context(
+    request: HtmxHttpRequest,
+    membership: Membership,
+    annotation: Annotation,
+    form: LinkForm | None = None,
+    errors: list[str] | None = None,
+) -> dict:
+    query = request.GET.get("q", "")
+    form = form or LinkForm(membership=membership)
+    return {
+        "project": membership.project,
+        "membership": membership,
+        "annotation": annotation,
+        "form": form,
+        "errors": errors or [],
+        "relations": list(form.fields["relation"].queryset),
+        "documents": list(form.fields["target_document"].queryset),
+        "query": query,
+        "results": linking.search_annotations(membership, query, exclude=annotation),
+    }
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def link_picker(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Choose what to link a passage to: another passage, a document or a source."""
+    membership = membership_for(request, slug, Action.ANNOTATE)
+    annotation = _annotation(membership, pk)
+    template = (
+        "annotations/links/_picker.html"
+        if request.htmx
+        else "annotations/links/link_picker.html"
+    )
+    return render(request, template, _picker_context(request, membership, annotation))
+
+
+@require_GET
+@login_required
+def link_search_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The picker's results for what has been typed so far."""
+    membership = membership_for(request, slug, Action.ANNOTATE)
+    annotation = _annotation(membership, pk)
+    return render(
+        request,
+        "annotations/links/_picker_results.html",
+        _picker_context(request, membership, annotation),
+    )
+
+
+@require_POST
+@login_required
+def link_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    membership = membership_for(request, slug, Action.ANNOTATE)
+    annotation = _annotation(membership, pk)
+    form = LinkForm(request.POST, membership=membership)
+    errors = []
+    if form.is_valid():
+        data = form.cleaned_data
+        target = None
+        if data["target_annotation"] is not None:
+            # Only what this member can see may be linked to.
+            target = (
+                Annotation.objects.shown_to_member(membership)
+                .filter(pk=data["target_annotation"])
+                .first()
+            )
+            if target is None:
+                errors.append("There is no such annotation in this project.")
+        if not errors:
+            try:
+                linking.create_link(
+                    source=annotation,
+                    author=request.user,
+                    relation=data["relation"],
+                    target_annotation=target,
+                    target_document=data["target_document"],
+                    target_url=data["target_url"],
+                    target_title=data["target_title"],
+                    citation=data["citation"],
+                    accessed=data["accessed"],
+                    note=data["note"],
+                )
+            except ValidationError as error:
+                errors = _errors(error)
+    else:
+        errors = _errors(form)
+    if errors:
+        template = (
+            "annotations/links/_picker.html"
+            if request.htmx
+            else "annotations/links/link_picker.html"
+        )
+        context = _picker_context(request, membership, annotation, form, errors)
+        return render(request, template, context, status=400)
+    if not request.htmx:
+        return redirect(annotation)
+    return _thread_response(request, membership, annotation)
+
+
+@require_POST
+@login_required
+def link_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Delete a link; answer with the thread it was deleted from."""
+    membership = membership_for(request, slug, Action.ANNOTATE)
+    link = get_object_or_404(linking.live_links_for(membership), pk=pk)
+    if not linking.may_delete(membership, link):
+        raise PermissionDenied("Only its author or a curator may delete this link.")
+    linking.delete_link(link=link, by=request.user)
+    thread = request.POST.get("thread", "")
+    shown = {link.source_id, link.target_annotation_id}
+    thread_pk = int(thread) if thread.isdigit() and int(thread) in shown else None
+    annotation = _annotation(membership, thread_pk or link.source_id)
+    if not request.htmx:
+        return redirect(annotation)
+    return _thread_response(request, membership, annotation)
+
+
+def _list_context(request: HtmxHttpRequest, membership: Membership) -> dict:
+    filters = LinkFilterForm(request.GET or None, membership=membership)
+    links = linking.live_links_for(membership)
+    if filters.is_valid():
+        links = linking.filter_links(
+            links,
+            relation=filters.cleaned_data["relation"],
+            document=filters.cleaned_data["document"],
+            author=filters.cleaned_data["author"],
+        )
+    page = Paginator(linking.links_table(links), linking.LINK_PAGE_SIZE)
+    pairs = linking.document_pairs(links)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "project": membership.project,
+        "membership": membership,
+        "filters": filters,
+        "page": page.get_page(request.GET.get("page")),
+        "query": query.urlencode(),
+        "pairs": pairs,
+        "graph": linking.graph_layout(pairs),
+    }
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def link_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Every link the member can see, filtered, and which documents link to which."""
+    membership = membership_for(request, slug)
+    template = (
+        "annotations/links/_link_list.html"
+        if request.htmx
+        else "annotations/links/link_list.html"
+    )
+    return render(request, template, _list_context(request, membership))
+
+
+def _types_response(
+    request: HtmxHttpRequest,
+    membership: Membership,
+    errors: dict[int | str, list[str]] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    linking.relation_types(membership.project)  # the defaults, the first time
+    template = (
+        "annotations/links/_relation_types.html"
+        if request.htmx
+        else "annotations/links/relation_types.html"
+    )
+    context = {
+        "project": membership.project,
+        "membership": membership,
+        "relations": RelationType.objects.filter(project=membership.project).order_by(
+            "retired", "name"
+        ),
+        "errors": errors or {},
+        "new_name": request.POST.get("name", "") if status != 200 else "",
+    }
+    return render(request, template, context, status=status)
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def relation_types(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """The project's relations: owners and curators add, rename and retire them."""
+    membership = membership_for(request, slug, Action.MODERATE)
+    return _types_response(request, membership)
+
+
+def _types_saved(request: HtmxHttpRequest, membership, text: str) -> HttpResponse:
+    messages.success(request, text)
+    if not request.htmx:
+        return redirect("links:relation_types", slug=membership.project.slug)
+    return _types_response(request, membership)
+
+
+@require_POST
+@login_required
+def relation_type_create(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    membership = membership_for(request, slug, Action.MODERATE)
+    form = RelationTypeForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_errors(form))
+        relation = linking.create_relation_type(
+            project=membership.project,
+            name=form.cleaned_data["name"],
+            description=form.cleaned_data["description"],
+        )
+    except ValidationError as error:
+        return _types_response(request, membership, {"new": error.messages}, 400)
+    return _types_saved(request, membership, f"Relation “{relation.name}” added.")
+
+
+@require_POST
+@login_required
+def relation_type_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    membership = membership_for(request, slug, Action.MODERATE)
+    relation = get_object_or_404(
+        RelationType.objects.filter(project=membership.project), pk=pk
+    )
+    relation.project = membership.project
+    form = RelationTypeForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_errors(form))
+        relation = linking.update_relation_type(
+            relation=relation,
+            name=form.cleaned_data["name"],
+            description=form.cleaned_data["description"],
+            retired=form.cleaned_data["retired"],
+        )
+    except ValidationError as error:
+        return _types_response(request, membership, {pk: error.messages}, 400)
+    return _types_saved(request, membership, f"Relation “{relation.name}” saved.")

@@ -1,0 +1,416 @@
+"""Links between passages, to documents and to outside sources: writes and reads.
+
+A link is shown only while both of its ends are: a member sees it when they
+can see its source annotation and, for a link to an annotation, its target.
+Deleting either annotation therefore hides the link everywhere, without
+touching the link row.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlsplit
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from annotations.models import (
+    DEFAULT_RELATIONS,
+    Annotation,
+    Link,
+    RelationType,
+)
+from corpus.models import Document, Membership, Project
+from corpus.roles import Action
+
+SEARCH_LIMIT = 20
+LINK_PAGE_SIZE = 50
+SAFE_SCHEMES = ("http", "https")
+
+
+# Relation types ----------------------------------------------------------------
+
+
+def relation_types(project: Project) -> QuerySet[RelationType]:
+    """The project's relation types on offer, seeding the defaults the first time."""
+    types = RelationType.objects.filter(project=project)
+    if not types.exists():
+        # get_or_create per name: two first requests at once both end well.
+        for name in DEFAULT_RELATIONS:
+            RelationType.objects.get_or_create(project=project, name=name)
+    return types.filter(retired=False).order_by("name")
+
+
+def _check_relation_name(project: Project, name: str, exclude_pk=None) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": "Give the relation a name."})
+    clash = RelationType.objects.filter(project=project, name__iexact=name)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationError({"name": f"There is already a relation “{name}”."})
+    return name
+
+
+@transaction.atomic
+def create_relation_type(
+    *, project: Project, name: str, description: str = ""
+) -> RelationType:
+    """Add a relation type to the project's vocabulary."""
+    relation_types(project)  # the defaults come first, or they would never come
+    relation = RelationType(
+        project=project,
+        name=_check_relation_name(project, name),
+        description=description,
+    )
+    relation.full_clean(exclude=["project"])
+    relation.save()
+    return relation
+
+
+@transaction.atomic
+def update_relation_type(
+    *, relation: RelationType, name: str, description: str, retired: bool
+) -> RelationType:
+    """Rename, describe, retire or restore a relation type; its links keep it."""
+    relation.name = _check_relation_name(relation.project, name, exclude_pk=relation.pk)
+    relation.description = description
+    relation.retired = retired
+    relation.full_clean(exclude=["project"])
+    relation.save()
+    return relation
+
+
+# Links -------------------------------------------------------------------------
+
+
+def check_source_url(url: str) -> None:
+    """Refuse anything but an absolute http(s) address (no javascript:, data:...)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in SAFE_SCHEMES or not parts.netloc:
+        raise ValidationError(
+            {"target_url": "Only http and https links can be stored."},
+            code="unsafe_url",
+        )
+
+
+@transaction.atomic
+def create_link(
+    *,
+    source: Annotation,
+    author: AbstractBaseUser,
+    relation: RelationType,
+    target_annotation: Annotation | None = None,
+    target_document: Document | None = None,
+    target_url: str = "",
+    target_title: str = "",
+    citation: str = "",
+    accessed: date | None = None,
+    note: str = "",
+) -> Link:
+    """Link `source` to one annotation, document or outside source of its project."""
+    # No LINK kind in EventKind yet, so links leave no entry in the history.
+    target_url = target_url.strip()
+    targets = [target_annotation, target_document, target_url or None]
+    if sum(target is not None for target in targets) != 1:
+        raise ValidationError(
+            "Link to exactly one thing: a passage, a document or a source.",
+            code="one_target",
+        )
+    if relation.project_id != source.project_id or relation.retired:
+        raise ValidationError(
+            {"relation": "Choose one of this project's relations."}, code="relation"
+        )
+    if target_annotation is not None:
+        if target_annotation.project_id != source.project_id:
+            raise ValidationError(
+                "A passage can only be linked to passages of the same project.",
+                code="other_project",
+            )
+        if target_annotation.pk == source.pk:
+            raise ValidationError(
+                "An annotation cannot be linked to itself.", code="self_link"
+            )
+        if target_annotation.deleted_at is not None:
+            raise ValidationError("That annotation was deleted.", code="deleted")
+    if target_document is not None and target_document.project_id != (
+        source.project_id
+    ):
+        raise ValidationError(
+            "A passage can only be linked to documents of the same project.",
+            code="other_project",
+        )
+    if target_url:
+        check_source_url(target_url)
+    link = Link(
+        project_id=source.project_id,
+        source=source,
+        relation=relation,
+        target_annotation=target_annotation,
+        target_document=target_document,
+        target_url=target_url,
+        target_title=target_title.strip(),
+        citation=citation.strip(),
+        accessed=accessed,
+        note=note.strip(),
+        author=author,
+    )
+    # The related rows are ones the caller holds and were checked above.
+    link.full_clean(
+        exclude=[
+            "project",
+            "source",
+            "relation",
+            "target_annotation",
+            "target_document",
+            "author",
+        ]
+    )
+    link.save()
+    return link
+
+
+@transaction.atomic
+def delete_link(*, link: Link, by: AbstractBaseUser) -> Link:
+    """Hide a link, keeping the row with who deleted it and when."""
+    link.deleted_at = timezone.now()
+    link.deleted_by = by
+    link.save(update_fields=["deleted_at", "deleted_by"])
+    return link
+
+
+# Reads -------------------------------------------------------------------------
+
+
+def live_links_for(membership: Membership) -> QuerySet[Link]:
+    """The project's links this member may see: live, with both ends shown to them.
+
+    shown_to_member() keeps only live annotations, so a link whose source or
+    target annotation was deleted drops out here too.
+    """
+    shown = Annotation.objects.shown_to_member(membership).values("pk")
+    return Link.objects.filter(
+        Q(target_annotation__isnull=True) | Q(target_annotation_id__in=shown),
+        project_id=membership.project_id,
+        deleted_at__isnull=True,
+        source_id__in=shown,
+    )
+
+
+HEAVY_DOCUMENT_FIELDS = ("text", "blocks", "links", "original")
+
+
+def _with_ends(links: QuerySet[Link]) -> QuerySet[Link]:
+    documents = ("source__document", "target_annotation__document", "target_document")
+    return links.select_related(
+        "relation",
+        "author",
+        "source__author",
+        "target_annotation__author",
+        *documents,
+    ).defer(
+        *(
+            f"{document}__{name}"
+            for document in documents
+            for name in HEAVY_DOCUMENT_FIELDS
+        )
+    )
+
+
+def may_delete(membership: Membership, link: Link) -> bool:
+    """Its author, while they may annotate, or a curator or owner."""
+    if link.author_id == membership.user_id and membership.can(Action.ANNOTATE):
+        return True
+    return membership.can(Action.MODERATE)
+
+
+def thread_links(membership: Membership, annotation: Annotation) -> dict:
+    """An annotation's links out and back, in one query."""
+    links = _with_ends(
+        live_links_for(membership).filter(
+            Q(source_id=annotation.pk) | Q(target_annotation_id=annotation.pk)
+        )
+    ).order_by("created_at", "pk")
+    outgoing, incoming = [], []
+    for link in links:
+        link.may_delete = may_delete(membership, link)
+        (outgoing if link.source_id == annotation.pk else incoming).append(link)
+    return {"outgoing": outgoing, "incoming": incoming}
+
+
+def search_annotations(
+    membership: Membership, query: str, *, exclude: Annotation | None = None
+) -> list[Annotation]:
+    """Up to SEARCH_LIMIT visible annotations matching quote, note, tag, author
+    or document title (newest first; the newest of all for an empty query)."""
+    found = Annotation.objects.shown_to_member(membership)
+    query = query.strip()
+    if query:
+        tagged = Annotation.tags.through.objects.filter(
+            tag__name__icontains=query
+        ).values("annotation_id")
+        found = found.filter(
+            Q(exact__icontains=query)
+            | Q(body__icontains=query)
+            | Q(author__username__icontains=query)
+            | Q(document__title__icontains=query)
+            | Q(pk__in=tagged)
+        )
+    if exclude is not None:
+        found = found.exclude(pk=exclude.pk)
+    return list(
+        found.select_related("author", "document")
+        .only(
+            "pk",
+            "exact",
+            "body",
+            "created_at",
+            "author__username",
+            "document__title",
+        )
+        .order_by("-created_at", "-pk")[:SEARCH_LIMIT]
+    )
+
+
+def filter_links(
+    links: QuerySet[Link],
+    *,
+    relation: RelationType | None = None,
+    document: Document | None = None,
+    author: str = "",
+) -> QuerySet[Link]:
+    """Links of a relation, touching a document (at either end), by an author."""
+    if relation is not None:
+        links = links.filter(relation=relation)
+    if document is not None:
+        links = links.filter(
+            Q(source__document_id=document.pk)
+            | Q(target_annotation__document_id=document.pk)
+            | Q(target_document_id=document.pk)
+        )
+    if author:
+        links = links.filter(author__username=author)
+    return links
+
+
+def links_table(links: QuerySet[Link]) -> QuerySet[Link]:
+    """The links page's rows, with both ends, newest first."""
+    return _with_ends(links).order_by("-created_at", "-pk")
+
+
+# The picture of documents linked to documents -------------------------------
+
+
+@dataclass
+class Node:
+    pk: int
+    title: str
+    x: float
+    y: float
+    label_x: float
+    label_y: float
+    anchor: str
+    within: int = 0
+
+
+@dataclass
+class Edge:
+    source: Node
+    target: Node
+    count: int
+    path: str
+    width: float
+
+
+GRAPH_SIZE = 640
+GRAPH_MARGIN = 170  # room for the titles around the circle
+
+
+def document_pairs(links: QuerySet[Link]) -> list[tuple[Document, Document, int]]:
+    """(from document, to document, number of links), most linked first.
+
+    Links to outside sources are not between documents and are left out.
+    """
+    rows = (
+        links.exclude(target_annotation__isnull=True, target_document__isnull=True)
+        .order_by()
+        .values("source__document_id", "target_annotation__document_id")
+        .annotate(n=Count("pk"))
+    )
+    to_documents = (
+        links.filter(target_document__isnull=False)
+        .order_by()
+        .values("source__document_id", "target_document_id")
+        .annotate(n=Count("pk"))
+    )
+    counts: dict[tuple[int, int], int] = {}
+    for row in rows:
+        target = row["target_annotation__document_id"]
+        if target is not None:
+            key = (row["source__document_id"], target)
+            counts[key] = counts.get(key, 0) + row["n"]
+    for row in to_documents:
+        key = (row["source__document_id"], row["target_document_id"])
+        counts[key] = counts.get(key, 0) + row["n"]
+    ids = {pk for pair in counts for pk in pair}
+    documents = {
+        document.pk: document
+        for document in Document.objects.filter(pk__in=ids).only("pk", "title")
+    }
+    pairs = [
+        (documents[a], documents[b], n)
+        for (a, b), n in counts.items()
+        if a in documents and b in documents
+    ]
+    pairs.sort(key=lambda pair: (-pair[2], pair[0].title, pair[1].title))
+    return pairs
+
+
+def graph_layout(pairs: list[tuple[Document, Document, int]]) -> dict:
+    """Documents on a circle, an edge per linked pair with its width by count."""
+    documents = sorted(
+        {document.pk: document for a, b, _n in pairs for document in (a, b)}.values(),
+        key=lambda document: (document.title, document.pk),
+    )
+    size = GRAPH_SIZE + 2 * GRAPH_MARGIN
+    centre, radius = size / 2, GRAPH_SIZE / 2 - 20
+    nodes: dict[int, Node] = {}
+    for i, document in enumerate(documents):
+        angle = 2 * math.pi * i / len(documents) - math.pi / 2
+        cos, sin = math.cos(angle), math.sin(angle)
+        nodes[document.pk] = Node(
+            pk=document.pk,
+            title=document.title,
+            x=round(centre + radius * cos, 1),
+            y=round(centre + radius * sin, 1),
+            label_x=round(centre + (radius + 14) * cos, 1),
+            label_y=round(centre + (radius + 14) * sin + 4, 1),
+            anchor="start" if cos > 0.01 else "end" if cos < -0.01 else "middle",
+        )
+    most = max((n for _a, _b, n in pairs), default=1)
+    edges = []
+    for a, b, n in pairs:
+        if a.pk == b.pk:
+            nodes[a.pk].within += n
+            continue
+        start, end = nodes[a.pk], nodes[b.pk]
+        # Bend each edge to its right, so A → B and B → A do not overlap.
+        mid_x, mid_y = (start.x + end.x) / 2, (start.y + end.y) / 2
+        bend_x = round(mid_x + (end.y - start.y) * 0.15, 1)
+        bend_y = round(mid_y - (end.x - start.x) * 0.15, 1)
+        edges.append(
+            Edge(
+                source=start,
+                target=end,
+                count=n,
+                path=f"M{start.x} {start.y} Q{bend_x} {bend_y} {end.x} {end.y}",
+                width=round(1 + 7 * n / most, 1),
+            )
+        )
+    return {"size": size, "nodes": list(nodes.values()), "edges": edges}

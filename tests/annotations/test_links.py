@@ -1,0 +1,646 @@
+"""Links between passages, to documents and to sources: services, views, pages."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from annotations import linking, services
+from annotations.models import DEFAULT_RELATIONS, Link, RelationType, Visibility
+from corpus.roles import Role
+from tests.factories import make_annotation, make_document, make_project, make_user
+
+HX = {"HX-Request": "true"}
+ROLES = [role.value for role in Role]
+CAN_ANNOTATE = {"owner", "curator", "annotator"}
+CAN_MODERATE = {"owner", "curator"}
+
+
+@pytest.fixture
+def docs(project):
+    return (
+        make_document(
+            project=project, title="Letters", paragraphs=["The tunnel was long."]
+        ),
+        make_document(
+            project=project, title="Diary", paragraphs=["He escaped at night."]
+        ),
+    )
+
+
+@pytest.fixture
+def source(docs, members):
+    return make_annotation(docs[0], members["annotator"], "tunnel", body="Source")
+
+
+@pytest.fixture
+def target(docs, members):
+    return make_annotation(docs[1], members["curator"], "escaped", body="Target")
+
+
+def relation(project, name="supports"):
+    return linking.relation_types(project).get(name=name)
+
+
+def link(source, target, author=None, **kwargs):
+    return linking.create_link(
+        source=source,
+        author=author or source.author,
+        relation=relation(source.project),
+        target_annotation=target,
+        **kwargs,
+    )
+
+
+def thread_html(client, user, annotation) -> str:
+    client.force_login(user)
+    url = reverse(
+        "annotations:annotation_detail", args=[annotation.project.slug, annotation.pk]
+    )
+    response = client.get(url, headers=HX)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def outcome(who: str, allowed: set[str], ok: int) -> int:
+    if who == "outsider":
+        return 404
+    return ok if who in allowed else 403
+
+
+# Services ----------------------------------------------------------------------
+
+
+def test_relation_types_seeds_the_defaults_once(project):
+    assert sorted(linking.relation_types(project).values_list("name", flat=True)) == (
+        sorted(DEFAULT_RELATIONS)
+    )
+    linking.relation_types(project)
+    assert RelationType.objects.filter(project=project).count() == len(
+        DEFAULT_RELATIONS
+    )
+
+
+def test_relation_types_leaves_out_retired_ones(project):
+    supports = relation(project)
+    linking.update_relation_type(
+        relation=supports, name="supports", description="", retired=True
+    )
+    assert "supports" not in linking.relation_types(project).values_list(
+        "name", flat=True
+    )
+
+
+def test_create_link_to_annotation_in_another_document(source, target):
+    made = link(source, target, note="Same tunnel")
+    assert made.target_annotation == target
+    assert made.project_id == source.project_id
+    assert source.document_id != target.document_id
+
+
+def test_create_link_to_a_document_and_to_a_source(source, docs):
+    to_document = linking.create_link(
+        source=source,
+        author=source.author,
+        relation=relation(source.project, "cites"),
+        target_document=docs[1],
+    )
+    to_source = linking.create_link(
+        source=source,
+        author=source.author,
+        relation=relation(source.project, "cites"),
+        target_url="https://example.org/article",
+        target_title="An article",
+        citation="p. 4",
+        accessed=datetime.date(2024, 5, 1),
+    )
+    assert to_document.target_document == docs[1]
+    assert to_source.target_url == "https://example.org/article"
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "data:text/html,hi", "ftp://example.org/x", "//x"]
+)
+def test_create_link_refuses_urls_other_than_http(source, url):
+    with pytest.raises(ValidationError, match="Only http and https"):
+        linking.create_link(
+            source=source,
+            author=source.author,
+            relation=relation(source.project),
+            target_url=url,
+        )
+    assert not Link.objects.exists()
+
+
+def test_create_link_refuses_a_self_link(source):
+    with pytest.raises(ValidationError, match="itself"):
+        link(source, source)
+
+
+def test_create_link_refuses_another_projects_annotation_and_document(source):
+    other = make_project()
+    other_doc = make_document(project=other, paragraphs=["Elsewhere entirely."])
+    elsewhere = make_annotation(other_doc, make_user(), "Elsewhere")
+    with pytest.raises(ValidationError, match="same project"):
+        link(source, elsewhere)
+    with pytest.raises(ValidationError, match="same project"):
+        linking.create_link(
+            source=source,
+            author=source.author,
+            relation=relation(source.project),
+            target_document=other_doc,
+        )
+    assert not Link.objects.exists()
+
+
+def test_create_link_needs_exactly_one_target(source, target, docs):
+    with pytest.raises(ValidationError, match="exactly one"):
+        linking.create_link(
+            source=source,
+            author=source.author,
+            relation=relation(source.project),
+            target_annotation=target,
+            target_document=docs[1],
+        )
+    with pytest.raises(ValidationError, match="exactly one"):
+        linking.create_link(
+            source=source, author=source.author, relation=relation(source.project)
+        )
+
+
+def test_create_link_refuses_another_projects_relation(source, target):
+    other = relation(make_project())
+    with pytest.raises(ValidationError, match="relations"):
+        linking.create_link(
+            source=source,
+            author=source.author,
+            relation=other,
+            target_annotation=target,
+        )
+
+
+# Who may do what ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+@pytest.mark.parametrize("who", [*ROLES, "outsider"])
+def test_picker_is_for_annotating_roles(client, members, source, target, who, htmx):
+    client.force_login(members[who])
+    url = reverse("links:link_picker", args=[source.project.slug, source.pk])
+    response = client.get(url, headers=HX if htmx else {})
+    assert response.status_code == outcome(who, CAN_ANNOTATE, 200)
+    if response.status_code == 200:
+        html = response.content.decode()
+        assert "Link this passage" in html
+        assert ("<html" in html) != htmx
+        assert "escaped" in html  # the other passage is offered
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+@pytest.mark.parametrize("who", [*ROLES, "outsider"])
+def test_search_is_for_annotating_roles(client, members, source, target, who, htmx):
+    client.force_login(members[who])
+    url = reverse("links:link_search_hx", args=[source.project.slug, source.pk])
+    response = client.get(url, {"q": "escaped"}, headers=HX if htmx else {})
+    assert response.status_code == outcome(who, CAN_ANNOTATE, 200)
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+@pytest.mark.parametrize("who", [*ROLES, "outsider"])
+def test_create_is_for_annotating_roles(client, members, source, target, who, htmx):
+    client.force_login(members[who])
+    url = reverse("links:link_create", args=[source.project.slug, source.pk])
+    response = client.post(
+        url,
+        {"relation": relation(source.project).pk, "target_annotation": target.pk},
+        headers=HX if htmx else {},
+    )
+    expected = outcome(who, CAN_ANNOTATE, 200 if htmx else 302)
+    assert response.status_code == expected
+    assert Link.objects.exists() == (who in CAN_ANNOTATE)
+    if expected == 302:
+        assert response.url == source.get_absolute_url()
+    if expected == 200:
+        assert 'id="thread-' in response.content.decode()
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+@pytest.mark.parametrize("who", [*ROLES, "outsider"])
+def test_delete_is_for_the_author_or_a_curator(
+    client, members, source, target, who, htmx
+):
+    made = link(source, target)  # by the annotator
+    client.force_login(members[who])
+    url = reverse("links:link_delete", args=[source.project.slug, made.pk])
+    response = client.post(url, {"thread": target.pk}, headers=HX if htmx else {})
+    allowed = CAN_MODERATE | {"annotator"}
+    assert response.status_code == outcome(who, allowed, 200 if htmx else 302)
+    made.refresh_from_db()
+    assert (made.deleted_at is not None) == (who in allowed)
+    if who in allowed:
+        assert made.deleted_by == members[who]
+        if htmx:
+            assert f'id="thread-{target.pk}"' in response.content.decode()
+        else:
+            assert response.url == target.get_absolute_url()
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+@pytest.mark.parametrize("who", [*ROLES, "outsider"])
+def test_links_page_is_for_members(client, members, source, target, who, htmx):
+    link(source, target)
+    client.force_login(members[who])
+    url = reverse("links:link_list", args=[source.project.slug])
+    response = client.get(url, headers=HX if htmx else {})
+    assert response.status_code == outcome(who, set(ROLES), 200)
+    if response.status_code == 200:
+        html = response.content.decode()
+        assert "tunnel" in html and "escaped" in html
+        assert ("<html" in html) != htmx
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+@pytest.mark.parametrize("who", [*ROLES, "outsider"])
+def test_relation_types_page_is_for_curators(client, members, project, who, htmx):
+    client.force_login(members[who])
+    url = reverse("links:relation_types", args=[project.slug])
+    response = client.get(url, headers=HX if htmx else {})
+    assert response.status_code == outcome(who, CAN_MODERATE, 200)
+    if response.status_code == 200:
+        assert "contradicts" in response.content.decode()
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+@pytest.mark.parametrize("who", [*ROLES, "outsider"])
+def test_adding_a_relation_is_for_curators(client, members, project, who, htmx):
+    client.force_login(members[who])
+    url = reverse("links:relation_type_create", args=[project.slug])
+    response = client.post(url, {"name": "refutes"}, headers=HX if htmx else {})
+    assert response.status_code == outcome(who, CAN_MODERATE, 200 if htmx else 302)
+    added = RelationType.objects.filter(project=project, name="refutes").exists()
+    assert added == (who in CAN_MODERATE)
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+@pytest.mark.parametrize("who", [*ROLES, "outsider"])
+def test_renaming_and_retiring_is_for_curators(client, members, project, who, htmx):
+    supports = relation(project)
+    client.force_login(members[who])
+    url = reverse("links:relation_type_edit", args=[project.slug, supports.pk])
+    response = client.post(
+        url, {"name": "backs up", "retired": "on"}, headers=HX if htmx else {}
+    )
+    assert response.status_code == outcome(who, CAN_MODERATE, 200 if htmx else 302)
+    supports.refresh_from_db()
+    changed = who in CAN_MODERATE
+    assert (supports.name, supports.retired) == (
+        ("backs up", True) if changed else ("supports", False)
+    )
+
+
+def test_relation_names_are_unique_whatever_the_case(client, owner, project):
+    relation(project)
+    client.force_login(owner)
+    url = reverse("links:relation_type_create", args=[project.slug])
+    response = client.post(url, {"name": "Supports"}, headers=HX)
+    assert response.status_code == 400
+    assert "already a relation" in response.content.decode()
+    assert RelationType.objects.filter(name__iexact="supports").count() == 1
+
+
+def test_relation_of_another_project_cannot_be_edited(client, owner, project):
+    other = relation(make_project())
+    client.force_login(owner)
+    url = reverse("links:relation_type_edit", args=[project.slug, other.pk])
+    assert client.post(url, {"name": "x"}).status_code == 404
+
+
+def test_retired_relation_is_not_offered_in_the_picker(client, members, source):
+    supports = relation(source.project)
+    linking.update_relation_type(
+        relation=supports, name="supports", description="", retired=True
+    )
+    client.force_login(members["annotator"])
+    url = reverse("links:link_picker", args=[source.project.slug, source.pk])
+    html = client.get(url).content.decode()
+    assert ">supports</option>" not in html
+    assert ">contradicts</option>" in html
+    response = client.post(
+        reverse("links:link_create", args=[source.project.slug, source.pk]),
+        {"relation": supports.pk, "target_url": "https://example.org/"},
+        headers=HX,
+    )
+    assert response.status_code == 400
+    assert not Link.objects.exists()
+
+
+# Creating through the view -----------------------------------------------------
+
+
+def _create(client, user, source, data, htmx=True):
+    client.force_login(user)
+    url = reverse("links:link_create", args=[source.project.slug, source.pk])
+    return client.post(
+        url,
+        {"relation": relation(source.project).pk, **data},
+        headers=HX if htmx else {},
+    )
+
+
+def test_create_view_links_to_a_document(client, members, source, docs):
+    response = _create(
+        client, members["annotator"], source, {"target_document": docs[1].pk}
+    )
+    assert response.status_code == 200
+    assert Link.objects.get().target_document == docs[1]
+    assert "Diary" in response.content.decode()
+
+
+def test_create_view_links_to_a_source(client, members, source):
+    response = _create(
+        client,
+        members["annotator"],
+        source,
+        {
+            "target_url": "https://example.org/a?b=1",
+            "target_title": "Report <b>",
+            "citation": "ch. 2",
+            "accessed": "2024-05-01",
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'href="https://example.org/a?b=1" rel="noopener noreferrer nofollow"' in html
+    assert "Report &lt;b&gt;" in html
+    assert "ch. 2" in html
+    assert Link.objects.get().accessed == datetime.date(2024, 5, 1)
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_create_view_refuses_a_javascript_url(client, members, source, htmx):
+    response = _create(
+        client,
+        members["annotator"],
+        source,
+        {"target_url": "javascript:alert(1)"},
+        htmx=htmx,
+    )
+    assert response.status_code == 400
+    assert "Only http and https links" in response.content.decode()
+    assert not Link.objects.exists()
+
+
+def test_create_view_refuses_a_self_link(client, members, source):
+    response = _create(
+        client, members["annotator"], source, {"target_annotation": source.pk}
+    )
+    assert response.status_code == 400
+    assert "cannot be linked to itself" in response.content.decode()
+    assert not Link.objects.exists()
+
+
+def test_create_view_refuses_another_projects_annotation(client, members, source):
+    other_doc = make_document(project=make_project(), paragraphs=["Far away."])
+    elsewhere = make_annotation(other_doc, members["annotator"], "Far")
+    response = _create(
+        client, members["annotator"], source, {"target_annotation": elsewhere.pk}
+    )
+    assert response.status_code == 400
+    assert "no such annotation" in response.content.decode()
+    assert not Link.objects.exists()
+
+
+def test_create_view_refuses_another_projects_document(client, members, source):
+    other_doc = make_document(project=make_project())
+    response = _create(
+        client, members["annotator"], source, {"target_document": other_doc.pk}
+    )
+    assert response.status_code == 400
+    assert not Link.objects.exists()
+
+
+def test_create_view_refuses_someone_elses_private_annotation(
+    client, members, source, docs
+):
+    private = make_annotation(
+        docs[1], members["curator"], "night", visibility=Visibility.PRIVATE
+    )
+    response = _create(
+        client, members["annotator"], source, {"target_annotation": private.pk}
+    )
+    assert response.status_code == 400
+    assert not Link.objects.exists()
+
+
+def test_create_view_needs_a_visible_source(client, members, docs):
+    private = make_annotation(
+        docs[0], members["curator"], "tunnel", visibility=Visibility.PRIVATE
+    )
+    response = _create(
+        client, members["annotator"], private, {"target_document": docs[1].pk}
+    )
+    assert response.status_code == 404
+    assert not Link.objects.exists()
+
+
+# Both ends, deletion and privacy ----------------------------------------------
+
+
+def test_both_ends_show_the_link(client, members, source, target):
+    link(source, target, note="The same escape")
+    source_html = thread_html(client, members["viewer"], source)
+    target_html = thread_html(client, members["viewer"], target)
+    links_part = source_html.split("<h3", 1)[1]
+    assert "Links" in source_html and "escaped" in links_part
+    assert "The same escape" in source_html
+    assert "Linked from" not in source_html
+    assert "Linked from" in target_html
+    backlinks = target_html.split("Linked from", 1)[1]
+    assert "tunnel" in backlinks and "Letters" in backlinks
+
+
+def test_thread_offers_link_button_and_delete_by_role(client, members, source, target):
+    link(source, target)
+    picker = reverse("links:link_picker", args=[source.project.slug, source.pk])
+    viewer_html = thread_html(client, members["viewer"], source)
+    assert picker not in viewer_html
+    assert 'Delete <span class="visually-hidden">link' not in viewer_html
+    author_html = thread_html(client, members["annotator"], source)
+    assert picker in author_html
+    assert 'Delete <span class="visually-hidden">link' in author_html
+
+
+@pytest.mark.parametrize("end", ["source", "target"])
+def test_deleting_either_annotation_hides_the_link(
+    client, members, source, target, end
+):
+    link(source, target)
+    services.delete_annotation(
+        annotation=source if end == "source" else target, by=members["owner"]
+    )
+    live = target if end == "source" else source
+    html = thread_html(client, members["owner"], live)
+    assert 'class="link"' not in html
+    assert "No links from this passage" in html
+    assert "Linked from" not in html
+    listing = client.get(reverse("links:link_list", args=[source.project.slug]))
+    assert "0 links" in listing.content.decode()
+
+
+def test_a_private_annotations_links_are_not_shown_to_others(
+    client, members, docs, target
+):
+    private = make_annotation(
+        docs[0], members["annotator"], "tunnel", visibility=Visibility.PRIVATE
+    )
+    link(private, target)
+    assert "Linked from" in thread_html(client, members["annotator"], target)
+    assert "Linked from" not in thread_html(client, members["curator"], target)
+    client.force_login(members["owner"])
+    listing = client.get(reverse("links:link_list", args=[docs[0].project.slug]))
+    assert "0 links" in listing.content.decode()
+
+
+def test_deleted_link_is_hidden(client, members, source, target):
+    made = link(source, target)
+    linking.delete_link(link=made, by=members["annotator"])
+    assert "Linked from" not in thread_html(client, members["owner"], target)
+
+
+# Picker search -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query", ["ESCAPED", "night-tag", "curator-user", "diary", "Target"]
+)
+def test_search_finds_by_quote_tag_author_document_and_note(
+    client, members, project, source, target, query
+):
+    tag = services.get_or_create_tag(project=project, name="night-tag")
+    target.tags.add(tag)
+    unrelated = make_document(project=project, title="Ledger", paragraphs=["Wheat."])
+    make_annotation(unrelated, members["owner"], "Wheat")
+    client.force_login(members["annotator"])
+    url = reverse("links:link_search_hx", args=[project.slug, source.pk])
+    html = client.get(url, {"q": query}, headers=HX).content.decode()
+    assert f'id="candidate-{target.pk}"' in html
+    assert "Wheat" not in html
+    assert f'id="candidate-{source.pk}"' not in html  # never itself
+
+
+def test_search_leaves_out_what_the_member_cannot_see(client, members, project, docs):
+    source = make_annotation(docs[0], members["annotator"], "tunnel")
+    hidden = make_annotation(
+        docs[1], members["owner"], "escaped", visibility=Visibility.PRIVATE
+    )
+    client.force_login(members["annotator"])
+    url = reverse("links:link_search_hx", args=[project.slug, source.pk])
+    html = client.get(url, {"q": "escaped"}).content.decode()
+    assert f'id="candidate-{hidden.pk}"' not in html
+
+
+# The links page ----------------------------------------------------------------
+
+
+def test_links_page_lists_links_and_draws_documents_escaped(client, members, project):
+    evil = make_document(
+        project=project, title="<script>alert(1)</script>", paragraphs=["Bad title."]
+    )
+    plain = make_document(project=project, title="Plain", paragraphs=["Good text."])
+    a = make_annotation(evil, members["annotator"], "Bad")
+    b = make_annotation(plain, members["annotator"], "Good")
+    link(a, b)
+    link(a, b)
+    linking.create_link(
+        source=b,
+        author=members["annotator"],
+        relation=relation(project),
+        target_document=evil,
+    )
+    client.force_login(members["viewer"])
+    html = client.get(reverse("links:link_list", args=[project.slug])).content.decode()
+    assert "<script>alert" not in html
+    svg = html.split("<svg", 1)[1].split("</svg>", 1)[0]
+    assert ">&lt;script&gt;alert(1)&lt;/script&gt;</text>" in svg
+    assert ">Plain</text>" in svg
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; → Plain: 2 links" in svg
+    assert "Plain → &lt;script&gt;alert(1)&lt;/script&gt;: 1 link<" in svg
+    assert "3 links" in html
+    counts = html.split('class="link-counts"', 1)[1]
+    assert '<td class="num">2</td>' in counts
+
+
+def test_links_page_filters_by_relation_document_and_author(
+    client, members, project, source, target, docs
+):
+    link(source, target)
+    linking.create_link(
+        source=target,
+        author=members["curator"],
+        relation=relation(project, "contradicts"),
+        target_url="https://example.org/",
+        target_title="Outside",
+    )
+    client.force_login(members["owner"])
+    url = reverse("links:link_list", args=[project.slug])
+    by_relation = client.get(url, {"relation": relation(project, "contradicts").pk})
+    assert "Outside" in by_relation.content.decode()
+    assert "1 link<" in by_relation.content.decode()
+    by_author = client.get(url, {"author": "annotator-user"}, headers=HX)
+    assert "Outside" not in by_author.content.decode()
+    assert "1 link<" in by_author.content.decode()
+    by_document = client.get(url, {"document": docs[0].pk})
+    assert "1 link<" in by_document.content.decode()
+
+
+# Constant queries --------------------------------------------------------------
+
+
+def _many_links(source, target, docs, n):
+    for i in range(n):
+        other = make_annotation(docs[1], source.author, "night", body=f"n{i}")
+        link(source, other)
+        link(other, source)
+        linking.create_link(
+            source=source,
+            author=source.author,
+            relation=relation(source.project),
+            target_url=f"https://example.org/{i}",
+        )
+        linking.create_link(
+            source=source,
+            author=source.author,
+            relation=relation(source.project),
+            target_document=docs[1],
+        )
+
+
+def _queries(client, url, headers=None) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, headers=headers or {})
+    assert response.status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize(
+    "page", ["thread", "link_list", "link_picker", "link_search_hx"]
+)
+def test_queries_do_not_grow_with_links(client, members, source, target, docs, page):
+    client.force_login(members["curator"])
+    slug = source.project.slug
+    url = {
+        "thread": reverse("annotations:annotation_detail", args=[slug, source.pk]),
+        "link_list": reverse("links:link_list", args=[slug]),
+        "link_picker": reverse("links:link_picker", args=[slug, source.pk]),
+        "link_search_hx": reverse("links:link_search_hx", args=[slug, source.pk])
+        + "?q=night",
+    }[page]
+    _many_links(source, target, docs, 2)
+    few = _queries(client, url, HX)
+    _many_links(source, target, docs, 8)
+    assert _queries(client, url, HX) == few
