@@ -22,6 +22,8 @@ from django.utils import timezone
 from annotations.models import (
     DEFAULT_RELATIONS,
     Annotation,
+    AnnotationEvent,
+    EventKind,
     Link,
     RelationType,
 )
@@ -173,7 +175,21 @@ def create_link(
         ]
     )
     link.save()
+    AnnotationEvent.objects.create(
+        annotation=source, actor=author, kind=EventKind.LINK, after=_link_record(link)
+    )
     return link
+
+
+def _link_record(link: Link) -> dict:
+    """What the history keeps of a link: its relation and where it points."""
+    return {
+        "link": link.pk,
+        "relation": link.relation.name,
+        "annotation": link.target_annotation_id,
+        "document": link.target_document_id,
+        "url": link.target_url,
+    }
 
 
 @transaction.atomic
@@ -182,6 +198,12 @@ def delete_link(*, link: Link, by: AbstractBaseUser) -> Link:
     link.deleted_at = timezone.now()
     link.deleted_by = by
     link.save(update_fields=["deleted_at", "deleted_by"])
+    AnnotationEvent.objects.create(
+        annotation_id=link.source_id,
+        actor=by,
+        kind=EventKind.UNLINK,
+        before=_link_record(link),
+    )
     return link
 
 

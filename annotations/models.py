@@ -242,6 +242,8 @@ class EventKind(models.TextChoices):
     TAGS = "tags", "Tags changed"
     VISIBILITY = "visibility", "Visibility changed"
     DELETED = "deleted", "Deleted"
+    LINK = "link", "Linked"
+    UNLINK = "unlink", "Link deleted"
 
 
 class AnnotationEvent(models.Model):

@@ -644,3 +644,31 @@ def test_queries_do_not_grow_with_links(client, members, source, target, docs, p
     few = _queries(client, url, HX)
     _many_links(source, target, docs, 8)
     assert _queries(client, url, HX) == few
+
+
+def test_creating_and_deleting_a_link_is_recorded_in_the_history(project, members):
+    from annotations import linking
+    from annotations.models import AnnotationEvent, EventKind
+    from tests.factories import make_annotation, make_document
+
+    first = make_document(project=project, paragraphs=["The tunnel was long."])
+    second = make_document(project=project, paragraphs=["A mile of tunnel."])
+    source = make_annotation(first, members["annotator"], "tunnel")
+    target = make_annotation(second, members["annotator"], "mile")
+    supports = linking.relation_types(project).get(name="supports")
+    link = linking.create_link(
+        source=source,
+        author=members["annotator"],
+        relation=supports,
+        target_annotation=target,
+    )
+    linking.delete_link(link=link, by=members["curator"])
+    events = AnnotationEvent.objects.filter(annotation=source).exclude(
+        kind=EventKind.CREATED
+    )
+    assert [(e.kind, e.actor) for e in events] == [
+        (EventKind.LINK, members["annotator"]),
+        (EventKind.UNLINK, members["curator"]),
+    ]
+    assert events[0].after["relation"] == "supports"
+    assert events[0].after["annotation"] == target.pk
