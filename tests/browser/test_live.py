@@ -32,12 +32,11 @@ def _open(new_context, sign_in, user, document) -> Page:
 
 
 def _open_thread_from_margin(page: Page, annotation_id: int) -> None:
-    # Click the middle of the quote: Playwright would aim at the first of the
-    # link's boxes, the opening quotation mark, which Chromium hit-tests as
-    # the list item.
-    link = page.locator(f"#m-{annotation_id}").get_by_role("link")
-    box = link.bounding_box()
-    link.click(position={"x": box["width"] / 2, "y": box["height"] / 2})
+    # The margin may be swapped by a poll meanwhile: the locator finds the
+    # item again, and click() waits for it to be visible and stable.
+    link = page.locator(f"#m-{annotation_id} a.margin-quote")
+    expect(link).to_be_visible()
+    link.click()
     expect(page.locator(f"#thread-{annotation_id}")).to_be_visible()
 
 
