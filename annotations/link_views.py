@@ -13,9 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from annotations import linking, reading
-from annotations.forms import ReplyForm, StatusForm
+from annotations import linking
 from annotations.models import Annotation, RelationType
+from annotations.views import thread_response
 from corpus.access import HtmxHttpRequest, membership_for
 from corpus.models import Document, Membership
 from corpus.roles import Action
@@ -96,21 +96,6 @@ def _errors(error: ValidationError | forms.Form) -> list[str]:
     if isinstance(error, forms.Form):
         return [text for texts in error.errors.values() for text in texts]
     return error.messages
-
-
-def _thread_response(
-    request: HtmxHttpRequest, membership: Membership, annotation: Annotation
-) -> HttpResponse:
-    """The annotation's thread, as the reading view's panel (#thread) shows it."""
-    context = {
-        "project": membership.project,
-        "membership": membership,
-        "document": annotation.document,
-        "reply_form": ReplyForm(),
-        "status_form": StatusForm(initial={"status": annotation.status}),
-        **reading.thread_context(membership, annotation),
-    }
-    return render(request, "annotations/_thread.html", context)
 
 
 def _picker_context(
@@ -210,7 +195,7 @@ def link_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
         return render(request, template, context, status=400)
     if not request.htmx:
         return redirect(annotation)
-    return _thread_response(request, membership, annotation)
+    return thread_response(request, membership, annotation)
 
 
 @require_POST
@@ -228,7 +213,7 @@ def link_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     annotation = _annotation(membership, thread_pk or link.source_id)
     if not request.htmx:
         return redirect(annotation)
-    return _thread_response(request, membership, annotation)
+    return thread_response(request, membership, annotation)
 
 
 def _list_context(request: HtmxHttpRequest, membership: Membership) -> dict:

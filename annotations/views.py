@@ -107,7 +107,7 @@ def _announce_change(response: HttpResponse) -> HttpResponse:
     return trigger_client_event(response, "annotations-changed")
 
 
-def _thread_response(
+def thread_response(
     request: HtmxHttpRequest,
     membership: Membership,
     annotation: Annotation,
@@ -115,6 +115,7 @@ def _thread_response(
     status: int = 200,
     tags: list[Tag] | None = None,
 ) -> HttpResponse:
+    """The annotation's thread, as the reading view's panel (#thread) shows it."""
     context = {
         "project": membership.project,
         "membership": membership,
@@ -196,7 +197,7 @@ def annotation_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
         return redirect(annotation)
     annotation.document = document
     return _announce_change(
-        _thread_response(
+        thread_response(
             request,
             membership,
             annotation,
@@ -222,7 +223,7 @@ def annotation_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
             .select_related("author")
             .in_text_order()
         )
-        return _thread_response(request, membership, annotation, {"also": also})
+        return thread_response(request, membership, annotation, {"also": also})
     url = reverse(
         "corpus:document_detail", kwargs={"slug": slug, "pk": annotation.document_id}
     )
@@ -276,7 +277,7 @@ def annotation_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
     document = _document(membership, annotation.document_id)
     annotation.document = document
     return _announce_change(
-        _thread_response(
+        thread_response(
             request,
             membership,
             annotation,
@@ -356,7 +357,7 @@ def annotation_status(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
     elif not request.htmx:
         return redirect(annotation)
     annotation = _annotation(request, membership, pk)
-    response = _thread_response(
+    response = thread_response(
         request, membership, annotation, {"status_form": form}, status=status
     )
     return _announce_change(response) if status == 200 else response
@@ -376,7 +377,7 @@ def reply_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
             return redirect(annotation)
         form = ReplyForm()
     status = 200 if not form.errors else 400
-    return _thread_response(
+    return thread_response(
         request, membership, annotation, {"reply_form": form}, status=status
     )
 
