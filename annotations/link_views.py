@@ -106,6 +106,13 @@ def _picker_context(
     errors: list[str] | None = None,
 ) -> dict:
     query = request.GET.get("q", "")
+    try:
+        page = max(int(request.GET.get("page", 1)), 1)
+    except ValueError:
+        page = 1
+    results, more = linking.search_annotations(
+        membership, query, exclude=annotation, page=page
+    )
     form = form or LinkForm(membership=membership)
     return {
         "project": membership.project,
@@ -116,7 +123,10 @@ def _picker_context(
         "relations": list(form.fields["relation"].queryset),
         "documents": list(form.fields["target_document"].queryset),
         "query": query,
-        "results": linking.search_annotations(membership, query, exclude=annotation),
+        "results": results,
+        "page": page,
+        "first_number": (page - 1) * linking.SEARCH_LIMIT + 1,
+        "next_page": page + 1 if more else None,
     }
 
 
@@ -141,11 +151,11 @@ def link_search_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse
     """The picker's results for what has been typed so far."""
     membership = membership_for(request, slug, Action.ANNOTATE)
     annotation = _annotation(membership, pk)
-    return render(
-        request,
-        "annotations/links/_picker_results.html",
-        _picker_context(request, membership, annotation),
-    )
+    context = _picker_context(request, membership, annotation)
+    # "More results" asks for the next page's items, to append to the list.
+    more = request.htmx and context["page"] > 1
+    template = "_picker_items.html" if more else "_picker_results.html"
+    return render(request, f"annotations/links/{template}", context)
 
 
 @require_POST

@@ -267,10 +267,15 @@ def thread_links(membership: Membership, annotation: Annotation) -> dict:
 
 
 def search_annotations(
-    membership: Membership, query: str, *, exclude: Annotation | None = None
-) -> list[Annotation]:
-    """Up to SEARCH_LIMIT visible annotations matching quote, note, tag, author
-    or document title (newest first; the newest of all for an empty query)."""
+    membership: Membership,
+    query: str,
+    *,
+    exclude: Annotation | None = None,
+    page: int = 1,
+) -> tuple[list[Annotation], bool]:
+    """One page (SEARCH_LIMIT) of visible annotations matching quote, note, tag,
+    author or document title, newest first (the newest of all for an empty
+    query), and whether another page follows."""
     found = Annotation.objects.shown_to_member(membership)
     query = query.strip()
     if query:
@@ -286,7 +291,8 @@ def search_annotations(
         )
     if exclude is not None:
         found = found.exclude(pk=exclude.pk)
-    return list(
+    first = (max(page, 1) - 1) * SEARCH_LIMIT
+    rows = list(
         found.select_related("author", "document")
         .only(
             "pk",
@@ -296,8 +302,9 @@ def search_annotations(
             "author__username",
             "document__title",
         )
-        .order_by("-created_at", "-pk")[:SEARCH_LIMIT]
+        .order_by("-created_at", "-pk")[first : first + SEARCH_LIMIT + 1]
     )
+    return rows[:SEARCH_LIMIT], len(rows) > SEARCH_LIMIT
 
 
 def filter_links(

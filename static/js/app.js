@@ -18,4 +18,14 @@
     bar.value = 0;
     if (event.detail.successful || event.detail.xhr.status === 400) form.reset();
   });
+
+  // "More results" replaces itself with the next page: keep the keyboard there,
+  // on the first of the new results.
+  document.addEventListener("htmx:afterSettle", function () {
+    var first = document.querySelector("[data-first-new]");
+    if (!first) return;
+    first.removeAttribute("data-first-new");
+    var link = first.querySelector("a");
+    if (link) link.focus();
+  });
 })();

@@ -544,6 +544,46 @@ def test_search_leaves_out_what_the_member_cannot_see(client, members, project, 
     assert f'id="candidate-{hidden.pk}"' not in html
 
 
+def test_search_pages_past_the_first_twenty(client, members, project, docs):
+    source = make_annotation(docs[0], members["annotator"], "tunnel")
+    words = ("The", "tunnel", "was", "long.")
+    made = [
+        make_annotation(docs[0], members["owner"], words[n % 4], body=f"n{n:02d}")
+        for n in range(linking.SEARCH_LIMIT + 5)
+    ]
+    client.force_login(members["annotator"])
+    url = reverse("links:link_search_hx", args=[project.slug, source.pk])
+    first = client.get(url, headers=HX).content.decode()
+    assert first.count('id="candidate-') == linking.SEARCH_LIMIT
+    assert f'id="candidate-{made[-1].pk}"' in first  # newest first
+    assert f'{url}?q=&amp;page=2"' in first
+    second = client.get(url, {"page": 2}, headers=HX).content.decode()
+    # The next page comes as items to append, with no "more" after the last.
+    assert "<ol" not in second
+    assert second.count('id="candidate-') == 5
+    assert f'id="candidate-{made[0].pk}"' in second
+    assert "page=3" not in second
+    assert "data-first-new" in second
+    # Without htmx, the picker page shows the later page in full.
+    picker = reverse("links:link_picker", args=[project.slug, source.pk])
+    page = client.get(picker, {"page": 2}).content.decode()
+    assert page.count('id="candidate-') == 5
+    assert 'start="21"' in page
+    assert client.get(url, {"page": "x"}, headers=HX).status_code == 200
+
+
+def test_search_pages_keep_the_query(client, members, project, docs):
+    source = make_annotation(docs[0], members["annotator"], "tunnel")
+    for n in range(linking.SEARCH_LIMIT + 1):
+        make_annotation(docs[1], members["owner"], "escaped", body=f"night & day {n}")
+    client.force_login(members["annotator"])
+    url = reverse("links:link_search_hx", args=[project.slug, source.pk])
+    first = client.get(url, {"q": "night & day"}, headers=HX).content.decode()
+    assert "?q=night%20%26%20day&amp;page=2" in first
+    second = client.get(url, {"q": "night & day", "page": 2}, headers=HX)
+    assert second.content.decode().count('id="candidate-') == 1
+
+
 # The links page ----------------------------------------------------------------
 
 
