@@ -15,6 +15,16 @@ urlpatterns = [
     ),
     path("p/<slug:slug>/a/<int:pk>/links/", link_views.link_create, name="link_create"),
     path(
+        "p/<slug:slug>/a/<int:pk>/link/compare/",
+        link_views.link_compare,
+        name="link_compare",
+    ),
+    path(
+        "p/<slug:slug>/a/<int:pk>/link/passage/",
+        link_views.link_passage,
+        name="link_passage",
+    ),
+    path(
         "p/<slug:slug>/links/<int:pk>/delete/",
         link_views.link_delete,
         name="link_delete",

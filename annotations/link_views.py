@@ -8,17 +8,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from annotations import linking
-from annotations.models import Annotation, RelationType
-from annotations.views import thread_response
+from annotations import linking, services
+from annotations.forms import AnnotationCreateForm
+from annotations.models import Annotation, RelationType, Visibility
+from annotations.views import member_document, selection_range, thread_response
+from corpus import bodycache
 from corpus.access import HtmxHttpRequest, membership_for
 from corpus.models import Document, Membership
 from corpus.roles import Action
+from corpus.views.documents import rendered_text
 
 
 class LinkForm(forms.Form):
@@ -44,6 +48,20 @@ class LinkForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["relation"].queryset = linking.relation_types(membership.project)
         self.fields["target_document"].queryset = _documents(membership)
+
+
+class PassageLinkForm(AnnotationCreateForm):
+    """A passage selected side by side (becoming an annotation) and the link to it."""
+
+    relation = LinkForm.base_fields["relation"]
+    note = LinkForm.base_fields["note"]
+
+    def __init__(self, *args, membership: Membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["relation"].queryset = linking.relation_types(membership.project)
+        # The new annotation is the link's target: a bare highlight, shared.
+        for name in ("body", "tags", "visibility"):
+            del self.fields[name]
 
 
 class LinkFilterForm(forms.Form):
@@ -114,6 +132,7 @@ def _picker_context(
         membership, query, exclude=annotation, page=page
     )
     form = form or LinkForm(membership=membership)
+    documents = list(form.fields["target_document"].queryset)
     return {
         "project": membership.project,
         "membership": membership,
@@ -121,7 +140,10 @@ def _picker_context(
         "form": form,
         "errors": errors or [],
         "relations": list(form.fields["relation"].queryset),
-        "documents": list(form.fields["target_document"].queryset),
+        "documents": documents,
+        "compare_default": next(
+            (doc.pk for doc in documents if doc.pk != annotation.document_id), None
+        ),
         "query": query,
         "results": results,
         "page": page,
@@ -206,6 +228,111 @@ def link_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     if not request.htmx:
         return redirect(annotation)
     return thread_response(request, membership, annotation)
+
+
+CONTEXT_CHARS = 400
+
+
+def _compare_context(
+    request: HtmxHttpRequest,
+    membership: Membership,
+    annotation: Annotation,
+    document: Document,
+    form: PassageLinkForm,
+    errors: list[str] | None = None,
+) -> dict:
+    source = annotation.document
+    bodycache.fill_body(source)
+    start, end = annotation.start, annotation.end
+    body, _, labels = rendered_text(membership, document, approved_only=False)
+    return {
+        "project": membership.project,
+        "membership": membership,
+        "annotation": annotation,
+        "before": source.text[max(0, start - CONTEXT_CHARS) : start],
+        "after": source.text[end : end + CONTEXT_CHARS],
+        "document": document,
+        "documents": list(_documents(membership).order_by("title")),
+        "body": body,
+        "highlight_labels": labels,
+        "form": form,
+        "relations": list(form.fields["relation"].queryset),
+        "errors": errors or [],
+    }
+
+
+def _compared_document(membership: Membership, annotation: Annotation, raw) -> int:
+    """The document asked for, or by default the first other one."""
+    if str(raw).isdigit():
+        return int(raw)
+    others = _documents(membership).exclude(pk=annotation.document_id)
+    first = others.order_by("title").values_list("pk", flat=True).first()
+    return first or annotation.document_id
+
+
+@require_GET
+@login_required
+def link_compare(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The passage beside another document, where a selection becomes the link's
+    other end."""
+    membership = membership_for(request, slug, Action.ANNOTATE)
+    annotation = _annotation(membership, pk)
+    chosen = _compared_document(membership, annotation, request.GET.get("document"))
+    document = member_document(membership, chosen)
+    form = PassageLinkForm(membership=membership)
+    return render(
+        request,
+        "annotations/links/link_compare.html",
+        _compare_context(request, membership, annotation, document, form),
+    )
+
+
+@require_POST
+@login_required
+def link_passage(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Annotate the passage selected in the other document and link to it, in one
+    step: both or neither."""
+    membership = membership_for(request, slug, Action.ANNOTATE)
+    annotation = _annotation(membership, pk)
+    chosen = _compared_document(membership, annotation, request.POST.get("document"))
+    document = member_document(membership, chosen)
+    form = PassageLinkForm(request.POST, membership=membership)
+    errors = []
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            start, end = selection_range(document, data)
+            with transaction.atomic():
+                target = services.create_annotation(
+                    document=document,
+                    author=request.user,
+                    start=start,
+                    end=end,
+                    exact=data["exact"],
+                    visibility=Visibility.PROJECT,
+                )
+                linking.create_link(
+                    source=annotation,
+                    author=request.user,
+                    relation=data["relation"],
+                    target_annotation=target,
+                    note=data["note"],
+                )
+        except ValueError as error:
+            errors = [f"The selection does not fall on the text: {error}."]
+        except ValidationError as error:
+            errors = _errors(error)
+    else:
+        errors = _errors(form)
+    if errors:
+        context = _compare_context(
+            request, membership, annotation, document, form, errors
+        )
+        return render(
+            request, "annotations/links/link_compare.html", context, status=400
+        )
+    messages.success(request, f"Linked to “{target.exact[:60]}” in {document.title}.")
+    return redirect(annotation)
 
 
 @require_POST

@@ -14,7 +14,7 @@ from html import escape
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 
-from annotations.forms import MarginFilterForm
+from annotations.forms import MarginFilterForm, StatusForm
 from annotations.models import (
     Annotation,
     AnnotationEvent,
@@ -295,10 +295,14 @@ def thread_context(
         )
     )
     decisions = [event for event in history if event.kind == EventKind.STATUS]
+    may_decide = membership.can(Action.MODERATE)
     return {
         "history": history,
         "decision": decisions[-1] if decisions else None,
-        "may_decide": membership.can(Action.MODERATE),
+        "may_decide": may_decide,
+        "status_form": StatusForm(initial={"status": annotation.status})
+        if may_decide
+        else None,
         "annotation": annotation,
         "tags": tags if tags is not None else list(annotation.tags.all()),
         "replies": replies,

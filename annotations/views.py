@@ -33,7 +33,7 @@ from corpus.models import Document, Membership
 from corpus.roles import Action
 
 
-def _document(membership: Membership, pk: int) -> Document:
+def member_document(membership: Membership, pk: int) -> Document:
     document = get_object_or_404(
         Document.objects.filter(project=membership.project).defer(
             "original", *bodycache.HEAVY_FIELDS
@@ -121,7 +121,6 @@ def thread_response(
         "membership": membership,
         "document": annotation.document,
         "reply_form": ReplyForm(),
-        "status_form": StatusForm(initial={"status": annotation.status}),
         **reading.thread_context(membership, annotation, tags),
         **(extra or {}),
     }
@@ -133,7 +132,7 @@ def thread_response(
 def annotation_new_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """The note form for a selection, shown in the margin."""
     membership = membership_for(request, slug, Action.ANNOTATE)
-    document = _document(membership, pk)
+    document = member_document(membership, pk)
     form = AnnotationCreateForm(initial=request.GET.dict())
     return render(
         request,
@@ -147,24 +146,30 @@ def annotation_new_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
     )
 
 
+def selection_range(document: Document, data: dict) -> tuple[int, int]:
+    """The code-point range of a browser selection (sb, so, eb, eo) in the
+    document; ValueError if it does not fall on the document's text."""
+    return resolve_selection(
+        document.text,
+        [(block["start"], block["end"]) for block in document.blocks],
+        data["sb"],
+        data["so"],
+        data["eb"],
+        data["eo"],
+    )
+
+
 @require_POST
 @login_required
 def annotation_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     membership = membership_for(request, slug, Action.ANNOTATE)
-    document = _document(membership, pk)
+    document = member_document(membership, pk)
     form = AnnotationCreateForm(request.POST)
     annotation = None
     if form.is_valid():
         data = form.cleaned_data
         try:
-            start, end = resolve_selection(
-                document.text,
-                [(block["start"], block["end"]) for block in document.blocks],
-                data["sb"],
-                data["so"],
-                data["eb"],
-                data["eo"],
-            )
+            start, end = selection_range(document, data)
             tags = _tags(membership, data["tags"])
             annotation = services.create_annotation(
                 document=document,
@@ -274,7 +279,7 @@ def annotation_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
         )
     if not request.htmx:
         return redirect(annotation)
-    document = _document(membership, annotation.document_id)
+    document = member_document(membership, annotation.document_id)
     annotation.document = document
     return _announce_change(
         thread_response(
@@ -316,7 +321,7 @@ def annotation_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
             "Only its author or a curator may delete this annotation."
         )
     services.delete_annotation(annotation=annotation, by=request.user)
-    document = _document(membership, annotation.document_id)
+    document = member_document(membership, annotation.document_id)
     if not request.htmx:
         return redirect(document)
     return _announce_change(
@@ -448,7 +453,7 @@ def reply_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
 def annotation_list_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """The margin's list of annotations, filtered and paginated."""
     membership = membership_for(request, slug)
-    document = _document(membership, pk)
+    document = member_document(membership, pk)
     return render(
         request,
         "annotations/_margin_list.html",
@@ -491,7 +496,7 @@ def annotation_changes_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpR
     if since == revision:
         return HttpResponse(status=204)
     membership = membership_for(request, slug)
-    document = _document(membership, pk)
+    document = member_document(membership, pk)
     changed = list(
         Annotation.objects.filter(document=document, revision__gt=since).values_list(
             "pk", "start", "end"

@@ -37,7 +37,7 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
     bodycache.fill_body(document)
     filters = MarginFilterForm(request.GET)
     approved_only = filters.is_valid() and filters.cleaned_data["approved"]
-    body, annotation_count, labels = _rendered_text(membership, document, approved_only)
+    body, annotation_count, labels = rendered_text(membership, document, approved_only)
     context = {
         "project": membership.project,
         "membership": membership,
@@ -70,7 +70,7 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
     return render(request, "corpus/document_detail.html", context)
 
 
-def _rendered_text(
+def rendered_text(
     membership, document, approved_only: bool
 ) -> tuple[str, int, dict[int, str]]:
     """The text with highlights, from the worker's cache when nothing changed.

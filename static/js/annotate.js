@@ -6,62 +6,12 @@
   "use strict";
 
   var text = document.getElementById("doc-text");
-  if (!text || !window.htmx) return;
+  if (!text || !window.htmx || !window.ApparatusSelection) return;
   var annotateUrl = text.dataset.annotateUrl;
   var createUrl = text.dataset.createUrl;
   var threadUrl = text.dataset.threadUrl; // ends in /0/
   var toolbar = null;
   var pending = null; // the selection the toolbar acts on
-
-  function blockOf(node) {
-    var element = node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement;
-    var block = element && element.closest("[data-start]");
-    return block && text.contains(block) ? block : null;
-  }
-
-  // UTF-16 length of the block's text before (node, offset).
-  function offsetIn(block, node, offset) {
-    var range = document.createRange();
-    range.setStart(block, 0);
-    range.setEnd(node, offset);
-    return range.toString().length;
-  }
-
-  function blocksIn(range) {
-    return Array.prototype.filter.call(
-      text.querySelectorAll("[data-start]"),
-      function (block) { return range.intersectsNode(block); }
-    );
-  }
-
-  // The selection as {sb, so, eb, eo, exact}, or null if it holds no text.
-  function describe(selection) {
-    if (!selection || selection.rangeCount === 0 || selection.isCollapsed) return null;
-    var range = selection.getRangeAt(0);
-    if (!text.contains(range.commonAncestorContainer) &&
-        range.commonAncestorContainer !== text) return null;
-    var blocks = blocksIn(range);
-    if (blocks.length === 0) return null;
-    var first = blocks[0];
-    var last = blocks[blocks.length - 1];
-    var so = blockOf(range.startContainer) === first
-      ? offsetIn(first, range.startContainer, range.startOffset) : 0;
-    var eo = blockOf(range.endContainer) === last
-      ? offsetIn(last, range.endContainer, range.endOffset) : last.textContent.length;
-    // The document's text separates blocks with a blank line.
-    var parts = blocks.map(function (block, index) {
-      var content = block.textContent;
-      if (blocks.length === 1) return content.slice(so, eo);
-      if (index === 0) return content.slice(so);
-      if (index === blocks.length - 1) return content.slice(0, eo);
-      return content;
-    });
-    var exact = parts.join("\n\n");
-    if (!exact.trim()) return null;
-    return {
-      sb: first.dataset.start, so: so, eb: last.dataset.start, eo: eo, exact: exact
-    };
-  }
 
   function hideToolbar() {
     if (toolbar) toolbar.hidden = true;
@@ -118,37 +68,13 @@
 
   function onSelection() {
     var selection = window.getSelection();
-    pending = annotateUrl ? describe(selection) : null;
+    pending = annotateUrl ? window.ApparatusSelection.describe(text, selection) : null;
     if (pending) showToolbar(selection); else hideToolbar();
   }
 
-  text.addEventListener("mouseup", function () { setTimeout(onSelection, 0); });
-  text.addEventListener("touchend", function () { setTimeout(onSelection, 0); });
-
-  // Keyboard selection: the text is focusable; arrows move a caret and
-  // Shift+arrows extend the selection, as in an editor.
-  var moves = {
-    ArrowLeft: ["backward", "character"], ArrowRight: ["forward", "character"],
-    ArrowUp: ["backward", "line"], ArrowDown: ["forward", "line"],
-    Home: ["backward", "lineboundary"], End: ["forward", "lineboundary"]
-  };
-  text.addEventListener("focus", function () {
-    var selection = window.getSelection();
-    if (selection.rangeCount && text.contains(selection.anchorNode)) return;
-    var first = text.querySelector("[data-start]");
-    if (first) selection.collapse(first, 0);
-  });
+  window.ApparatusSelection.caret(text, onSelection);
   text.addEventListener("keydown", function (event) {
     if (event.target !== text) return;
-    var move = moves[event.key];
-    var selection = window.getSelection();
-    if (move && selection.modify) {
-      var granularity = event.ctrlKey || event.altKey ? "word" : move[1];
-      selection.modify(event.shiftKey ? "extend" : "move", move[0], granularity);
-      event.preventDefault();
-      onSelection();
-      return;
-    }
     if (!pending) return;
     if (event.key === "Enter") { act("note"); event.preventDefault(); }
     else if (event.key === "h" || event.key === "H") { act("highlight"); event.preventDefault(); }

@@ -157,3 +157,23 @@ def test_an_unknown_status_is_refused(client, note, members):
     assert response.status_code == 400
     note.refresh_from_db()
     assert note.status == Status.SUBMITTED
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+@pytest.mark.parametrize("who", [role.value for role in Role])
+def test_the_decision_box_offers_every_status_wherever_the_thread_opens(
+    client, note, members, who, htmx
+):
+    """The annotation's own URL opens the whole page with the thread in it; the
+    curator's decision box there must be as complete as in the htmx panel."""
+    client.force_login(members[who])
+    url = reverse("annotations:annotation_detail", args=[note.project.slug, note.pk])
+    response = client.get(url, headers=HX if htmx else {}, follow=True)
+    html = response.content.decode()
+    assert f'id="thread-{note.pk}"' in html
+    if who in ("owner", "curator"):
+        for label in ("Submitted", "Approved", "Rejected", "Needs revision"):
+            assert f">{label}</option>" in html
+        assert '<option value="submitted" selected>' in html
+    else:
+        assert 'class="status-form"' not in html

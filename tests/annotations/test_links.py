@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from annotations import linking, services
 from annotations.models import DEFAULT_RELATIONS, Link, RelationType, Visibility
+from corpus.models import Membership
 from corpus.roles import Role
 from tests.factories import make_annotation, make_document, make_project, make_user
 
@@ -582,6 +583,153 @@ def test_search_pages_keep_the_query(client, members, project, docs):
     assert "?q=night%20%26%20day&amp;page=2" in first
     second = client.get(url, {"q": "night & day", "page": 2}, headers=HX)
     assert second.content.decode().count('id="candidate-') == 1
+
+
+# Linking side by side ------------------------------------------------------------
+
+
+def _compare_url(source):
+    return reverse("links:link_compare", args=[source.project.slug, source.pk])
+
+
+def _passage_post(client, source, document, passage="escaped", **extra):
+    """POST a selection of `passage` in the one-paragraph `document`, as the
+    browser sends it: block start and UTF-16 offsets within the block."""
+    at = document.text.index(passage)
+    data = {
+        "document": document.pk,
+        "sb": 0,
+        "so": len(document.text[:at].encode("utf-16-le")) // 2,
+        "eb": 0,
+        "eo": len(document.text[: at + len(passage)].encode("utf-16-le")) // 2,
+        "exact": passage,
+        "relation": relation(source.project, "contradicts").pk,
+        "note": "Not the same night",
+        **extra,
+    }
+    url = reverse("links:link_passage", args=[source.project.slug, source.pk])
+    return client.post(url, data)
+
+
+@pytest.mark.parametrize("who", [*ROLES, "outsider"])
+def test_side_by_side_page_is_for_annotating_roles(client, members, source, docs, who):
+    client.force_login(members[who])
+    response = client.get(_compare_url(source))
+    assert response.status_code == outcome(who, CAN_ANNOTATE, 200)
+    if response.status_code == 200:
+        html = response.content.decode()
+        # The passage in context on one side, the other document on the other,
+        # its blocks carrying the offsets a selection is read from.
+        assert "The <mark>tunnel</mark> was long." in html
+        assert '<h2 id="compare-to-title">Diary</h2>' in html
+        assert 'data-start="0"' in html and "He escaped at night." in html
+        chosen = client.get(_compare_url(source), {"document": docs[0].pk})
+        assert '<h2 id="compare-to-title">Letters</h2>' in chosen.content.decode()
+
+
+def test_side_by_side_is_offered_in_the_picker(client, members, source, docs):
+    client.force_login(members["annotator"])
+    url = reverse("links:link_picker", args=[source.project.slug, source.pk])
+    html = client.get(url, headers=HX).content.decode()
+    assert f'action="{_compare_url(source)}"' in html
+    assert f'<option value="{docs[1].pk}" selected>Diary</option>' in html
+
+
+@pytest.mark.parametrize("who", [*ROLES, "outsider"])
+def test_linking_a_selected_passage_makes_both_in_one_step(
+    client, members, source, docs, who
+):
+    client.force_login(members[who])
+    response = _passage_post(client, source, docs[1])
+    assert response.status_code == outcome(who, CAN_ANNOTATE, 302)
+    made = Link.objects.filter(source=source).select_related("target_annotation")
+    if who not in CAN_ANNOTATE:
+        assert not made.exists()
+        assert not docs[1].annotations.exists()
+        return
+    assert response.url == source.get_absolute_url()
+    link = made.get()
+    target = link.target_annotation
+    assert (target.document, target.author) == (docs[1], members[who])
+    assert (target.start, target.end, target.exact) == (3, 10, "escaped")
+    assert target.visibility == Visibility.PROJECT
+    assert (link.relation.name, link.note) == ("contradicts", "Not the same night")
+    # Both ends show it.
+    target_url = reverse(
+        "annotations:annotation_detail", args=[target.project.slug, target.pk]
+    )
+    assert target_url in thread_html(client, members[who], source)
+    backlinks = thread_html(client, members["owner"], target)
+    assert "Linked from" in backlinks and "Not the same night" in backlinks
+
+
+def test_linking_a_passage_after_an_emoji_anchors_exactly(client, members, project):
+    letters = make_document(project=project, title="Letters", paragraphs=["Tunnel."])
+    astral = make_document(
+        project=project, title="Chat", paragraphs=["We met 🙂 at the gate at dawn."]
+    )
+    source = make_annotation(letters, members["annotator"], "Tunnel")
+    client.force_login(members["annotator"])
+    response = _passage_post(client, source, astral, "the gate")
+    assert response.status_code == 302
+    target = Link.objects.get(source=source).target_annotation
+    assert astral.text[target.start : target.end] == "the gate"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"exact": "escapes"}, "does not match"),
+        ({"eo": 400}, "outside the text"),
+        ({"sb": 7}, "block"),
+        ({"relation": 999_999}, "Choose one of this project"),
+        ({"exact": ""}, "required"),
+    ],
+    ids=["quote", "offset", "block", "relation", "nothing-selected"],
+)
+def test_a_bad_selection_links_nothing_and_keeps_the_form(
+    client, members, source, docs, change, message
+):
+    client.force_login(members["annotator"])
+    response = _passage_post(client, source, docs[1], **change)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert message in html
+    assert 'value="Not the same night"' in html  # the note is not lost
+    assert not docs[1].annotations.exists()
+    assert not Link.objects.exists()
+
+
+def test_side_by_side_stays_inside_the_project(client, members, source, project):
+    elsewhere = make_project(name="Elsewhere")
+    Membership.objects.create(project=elsewhere, user=members["owner"], role="owner")
+    foreign = make_document(project=elsewhere, paragraphs=["He escaped at night."])
+    client.force_login(members["owner"])
+    assert client.get(_compare_url(source), {"document": foreign.pk}).status_code == 404
+    assert _passage_post(client, source, foreign).status_code == 404
+    assert not foreign.annotations.exists()
+
+
+def test_side_by_side_needs_a_visible_source(client, members, docs):
+    private = make_annotation(
+        docs[0], members["owner"], "tunnel", visibility=Visibility.PRIVATE
+    )
+    client.force_login(members["curator"])
+    assert client.get(_compare_url(private)).status_code == 404
+    assert _passage_post(client, private, docs[1]).status_code == 404
+
+
+def test_side_by_side_escapes_titles_and_text(client, members, project, source):
+    evil = make_document(
+        project=project,
+        title="<script>alert(1)</script>",
+        paragraphs=["<img src=x onerror=alert(1)> escaped"],
+    )
+    client.force_login(members["annotator"])
+    html = client.get(_compare_url(source), {"document": evil.pk}).content.decode()
+    assert "<script>alert(1)" not in html
+    assert "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
 # The links page ----------------------------------------------------------------

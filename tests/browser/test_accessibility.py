@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from annotations import services as annotation_services
@@ -115,6 +116,26 @@ def test_pages_have_no_serious_or_critical_axe_violations(
     page.goto(f"/p/{project.slug}/import/")
     expect(page.get_by_label("Text files")).to_be_visible()
     found["import"] = _blocking_violations(page)
+
+    page.goto(f"/p/{project.slug}/curation/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Curation")
+    found["curation queue"] = _blocking_violations(page)
+
+    page.goto(f"/p/{project.slug}/tags/manage/")
+    expect(page.get_by_role("button", name="Merge")).to_be_visible()
+    found["tag governance"] = _blocking_violations(page)
+
+    page.goto(f"/p/{project.slug}/links/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Links")
+    found["links"] = _blocking_violations(page)
+
+    page.goto(reverse("links:link_picker", args=[project.slug, annotations[0].pk]))
+    expect(page.get_by_role("heading", name="Link this passage")).to_be_visible()
+    found["link picker"] = _blocking_violations(page)
+
+    page.goto(reverse("links:link_compare", args=[project.slug, annotations[0].pk]))
+    expect(page.locator("#compare-text [data-start]").first).to_be_visible()
+    found["link side by side"] = _blocking_violations(page)
 
     report = _report(found)
     assert not report, "axe found serious or critical violations:\n" + report

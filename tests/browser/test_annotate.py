@@ -24,11 +24,12 @@ SEED = "000_f680e8277ca77def.txt"
 # Python: everything after them is where a wrong conversion would show.
 ASTRAL = "Le tunnel 😀 mesurait 𝔸 un mille."
 
-# Finds the nth occurrence of a phrase inside one block of #doc-text, however
-# many text nodes (marks, links) it spans, and returns it as a DOM Range.
+# Finds the nth occurrence of a phrase inside one block of a text (#doc-text
+# unless named), however many text nodes (marks, links) it spans, and returns it
+# as a DOM Range.
 _FIND_RANGE = """
-function findRange(phrase, nth) {
-  const text = document.getElementById("doc-text");
+function findRange(phrase, nth, container) {
+  const text = document.getElementById(container || "doc-text");
   let seen = 0;
   for (const block of text.querySelectorAll("[data-start]")) {
     const content = block.textContent;
@@ -51,17 +52,19 @@ function findRange(phrase, nth) {
       offset += length;
     }
   }
-  throw new Error("phrase not found in #doc-text: " + phrase);
+  throw new Error("phrase not found in the text: " + phrase);
 }
 """
 
 
-def drag_select(page: Page, phrase: str, nth: int = 0) -> None:
+def drag_select(
+    page: Page, phrase: str, nth: int = 0, container: str = "doc-text"
+) -> None:
     """Select `phrase` with a real mouse drag, first character to last."""
     box = page.evaluate(
-        f"""([phrase, nth]) => {{
+        f"""([phrase, nth, container]) => {{
             {_FIND_RANGE}
-            const range = findRange(phrase, nth);
+            const range = findRange(phrase, nth, container);
             range.startContainer.parentElement.scrollIntoView({{block: "center"}});
             // The first and last characters (a surrogate pair is one character).
             const first = document.createRange();
@@ -78,7 +81,7 @@ def drag_select(page: Page, phrase: str, nth: int = 0) -> None:
                 x2: b.right - 1, y2: (b.top + b.bottom) / 2,
             }};
         }}""",
-        [phrase, nth],
+        [phrase, nth, container],
     )
     page.mouse.move(box["x1"], box["y1"])
     page.mouse.down()

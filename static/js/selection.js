@@ -1,0 +1,84 @@
+// Reading a text selection as block offsets, shared by the reading view and the
+// side-by-side linking page. A container holds blocks marked data-start (their
+// code-point offset in the document); offsets within a block are sent as the DOM
+// counts them (UTF-16 units) and the server turns them into code points.
+(function () {
+  "use strict";
+
+  function blockOf(container, node) {
+    var element = node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement;
+    var block = element && element.closest("[data-start]");
+    return block && container.contains(block) ? block : null;
+  }
+
+  // UTF-16 length of the block's text before (node, offset).
+  function offsetIn(block, node, offset) {
+    var range = document.createRange();
+    range.setStart(block, 0);
+    range.setEnd(node, offset);
+    return range.toString().length;
+  }
+
+  // The selection within `container` as {sb, so, eb, eo, exact}, or null if it
+  // holds no text there.
+  function describe(container, selection) {
+    if (!selection || selection.rangeCount === 0 || selection.isCollapsed) return null;
+    var range = selection.getRangeAt(0);
+    if (!container.contains(range.commonAncestorContainer)) return null;
+    var blocks = Array.prototype.filter.call(
+      container.querySelectorAll("[data-start]"),
+      function (block) { return range.intersectsNode(block); }
+    );
+    if (blocks.length === 0) return null;
+    var first = blocks[0];
+    var last = blocks[blocks.length - 1];
+    var so = blockOf(container, range.startContainer) === first
+      ? offsetIn(first, range.startContainer, range.startOffset) : 0;
+    var eo = blockOf(container, range.endContainer) === last
+      ? offsetIn(last, range.endContainer, range.endOffset) : last.textContent.length;
+    // The document's text separates blocks with a blank line.
+    var parts = blocks.map(function (block, index) {
+      var content = block.textContent;
+      if (blocks.length === 1) return content.slice(so, eo);
+      if (index === 0) return content.slice(so);
+      if (index === blocks.length - 1) return content.slice(0, eo);
+      return content;
+    });
+    var exact = parts.join("\n\n");
+    if (!exact.trim()) return null;
+    return {
+      sb: first.dataset.start, so: so, eb: last.dataset.start, eo: eo, exact: exact
+    };
+  }
+
+  // Keyboard selection: the focusable container gets a caret that the arrows
+  // move and Shift+arrows extend, as in an editor. `changed()` runs after each
+  // move; keys it does not handle are left to the page.
+  var moves = {
+    ArrowLeft: ["backward", "character"], ArrowRight: ["forward", "character"],
+    ArrowUp: ["backward", "line"], ArrowDown: ["forward", "line"],
+    Home: ["backward", "lineboundary"], End: ["forward", "lineboundary"]
+  };
+  function caret(container, changed) {
+    container.addEventListener("focus", function () {
+      var selection = window.getSelection();
+      if (selection.rangeCount && container.contains(selection.anchorNode)) return;
+      var first = container.querySelector("[data-start]");
+      if (first) selection.collapse(first, 0);
+    });
+    container.addEventListener("keydown", function (event) {
+      if (event.target !== container) return;
+      var move = moves[event.key];
+      var selection = window.getSelection();
+      if (!move || !selection.modify) return;
+      var granularity = event.ctrlKey || event.altKey ? "word" : move[1];
+      selection.modify(event.shiftKey ? "extend" : "move", move[0], granularity);
+      event.preventDefault();
+      changed();
+    });
+    container.addEventListener("mouseup", function () { setTimeout(changed, 0); });
+    container.addEventListener("touchend", function () { setTimeout(changed, 0); });
+  }
+
+  window.ApparatusSelection = { describe: describe, caret: caret };
+})();
