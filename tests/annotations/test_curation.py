@@ -177,3 +177,37 @@ def test_the_decision_box_offers_every_status_wherever_the_thread_opens(
         assert '<option value="submitted" selected>' in html
     else:
         assert 'class="status-form"' not in html
+
+
+def test_an_open_thread_receives_the_decision_while_it_is_read(client, note, members):
+    """The author has the thread open; a curator decides; the next poll brings
+    the status, the decision with its reason and the history into the thread,
+    leaving the reply form alone."""
+    note.document.refresh_from_db()
+    since = note.document.annotation_revision
+    services.set_status(
+        annotation=note,
+        by=members["curator"],
+        status=Status.NEEDS_REVISION,
+        reason="Cite the <b>page</b>.",
+    )
+    client.force_login(members["annotator"])
+    url = reverse(
+        "annotations:annotation_changes_hx", args=[note.project.slug, note.document_id]
+    )
+    html = client.get(url, {"since": since, "thread": note.pk}, headers=HX)
+    html = html.content.decode()
+    assert (
+        f'<span id="status-of-{note.pk}" hx-swap-oob="true">Needs revision</span>'
+        in html
+    )
+    decision = html[html.index(f'id="decision-{note.pk}" hx-swap-oob="true"') :]
+    assert "Cite the &lt;b&gt;page&lt;/b&gt;." in decision
+    assert "Edit the note to revise it" in decision  # said to the author
+    assert f'id="record-{note.pk}" hx-swap-oob="true"' in html
+    assert "History (2)" in html
+    assert "reply-form" not in html
+
+    # A poll with another thread open (or none) leaves threads alone.
+    other = client.get(url, {"since": since, "thread": note.pk + 1}, headers=HX)
+    assert f"decision-{note.pk}" not in other.content.decode()
