@@ -234,7 +234,6 @@ CONTEXT_CHARS = 400
 
 
 def _compare_context(
-    request: HtmxHttpRequest,
     membership: Membership,
     annotation: Annotation,
     document: Document,
@@ -283,7 +282,7 @@ def link_compare(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     return render(
         request,
         "annotations/links/link_compare.html",
-        _compare_context(request, membership, annotation, document, form),
+        _compare_context(membership, annotation, document, form),
     )
 
 
@@ -325,9 +324,7 @@ def link_passage(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     else:
         errors = _errors(form)
     if errors:
-        context = _compare_context(
-            request, membership, annotation, document, form, errors
-        )
+        context = _compare_context(membership, annotation, document, form, errors)
         return render(
             request, "annotations/links/link_compare.html", context, status=400
         )
