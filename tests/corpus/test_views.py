@@ -366,6 +366,38 @@ def test_owner_deletes_a_document_after_confirming(client, project, owner, docum
     assert not Document.objects.filter(pk=document.pk).exists()
 
 
+def test_deleting_an_annotated_document_takes_its_work_and_links_with_it(
+    client, project, owner
+):
+    from annotations import linking
+    from annotations import services as annotation_services
+    from annotations.models import Annotation, AnnotationEvent, Link, Reply
+    from tests.factories import make_annotation
+
+    doomed = make_document(project=project, paragraphs=["The tunnel was long."])
+    kept = make_document(project=project, paragraphs=["He escaped at night."])
+    there = make_annotation(doomed, owner, "tunnel", body="Dug by hand")
+    here = make_annotation(kept, owner, "escaped")
+    annotation_services.create_reply(annotation=there, author=owner, body="Yes.")
+    supports = linking.relation_types(project).get(name="supports")
+    linking.create_link(
+        source=here, author=owner, relation=supports, target_annotation=there
+    )
+    linking.create_link(
+        source=here, author=owner, relation=supports, target_document=doomed
+    )
+    client.force_login(owner)
+    url = reverse("corpus:document_delete", args=[project.slug, doomed.pk])
+    assert client.post(url).status_code == 302
+    assert not Document.objects.filter(pk=doomed.pk).exists()
+    assert list(Annotation.objects.values_list("pk", flat=True)) == [here.pk]
+    assert not Reply.objects.exists()
+    assert not Link.objects.exists()  # no link is left pointing nowhere
+    assert AnnotationEvent.objects.filter(annotation=here).exists()
+    thread = reverse("annotations:annotation_detail", args=[project.slug, here.pk])
+    assert client.get(thread, headers={"HX-Request": "true"}).status_code == 200
+
+
 # Accounts --------------------------------------------------------------------
 
 

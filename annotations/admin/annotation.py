@@ -1,0 +1,374 @@
+"""The annotation admin: its thread, links and history inline, and the
+curators' decisions, which go through the services as in the app.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, Subquery
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
+
+from annotations import services
+from annotations.admin.common import (
+    SoftDeleteAdmin,
+    all_found,
+    count_per_row,
+    count_refused,
+    link_target,
+    shown,
+)
+from annotations.models import (
+    Annotation,
+    AnnotationEvent,
+    Link,
+    Reply,
+    Status,
+    Tag,
+)
+
+
+class ReplyInline(admin.TabularInline):
+    """The thread, read-only: replies are written and edited in the thread, where
+    update_reply bumps their version.
+    """
+
+    model = Reply
+    extra = 0
+    fields = ["author", "body", "created_at", "deleted_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class LinkInline(admin.TabularInline):
+    """Links out of the annotation, read-only: they are made in the reader."""
+
+    model = Link
+    fk_name = "source"
+    extra = 0
+    verbose_name_plural = "links out"
+    fields = ["relation", "target", "note", "author", "created_at", "deleted_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(
+                Q(target_annotation__isnull=True)
+                | shown(request.user, "target_annotation__")
+            )
+            .select_related(
+                "relation", "target_annotation", "target_document", "author"
+            )
+        )
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="target")
+    def target(self, link) -> str:
+        return link_target(link)
+
+
+class EventInline(admin.TabularInline):
+    """The history, read-only: it is never edited, here or anywhere."""
+
+    model = AnnotationEvent
+    extra = 0
+    fields = ["at", "actor", "kind", "before", "after", "reason"]
+    readonly_fields = fields
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        required=False,
+        max_length=5_000,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+    )
+
+
+@admin.register(Annotation)
+class AnnotationAdmin(SoftDeleteAdmin):
+    list_display = [
+        "document",
+        "quote",
+        "author",
+        "status",
+        "tag_names",
+        "reply_count",
+        "link_count",
+        "visibility",
+        "created_at",
+        "deleted_at",
+    ]
+    list_display_links = ["quote"]
+    list_filter = [
+        "project",
+        "status",
+        "tags",
+        ("author", admin.RelatedOnlyFieldListFilter),
+        "created_at",
+        "visibility",
+    ]
+    search_fields = ["exact", "body", "author__username", "document__title"]
+    list_select_related = ["document", "author"]
+    actions = ["approve", "reject", "ask_for_revision", "soft_delete"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "project",
+                    "document",
+                    "author",
+                    "status",
+                    "visibility",
+                    "body",
+                    "tags",
+                ]
+            },
+        ),
+        (
+            "Anchor",
+            {
+                "fields": [
+                    "quote_in_context",
+                    "start",
+                    "end",
+                    "exact",
+                    "prefix",
+                    "suffix",
+                ]
+            },
+        ),
+        (
+            "Record",
+            {
+                "fields": [
+                    "version",
+                    "revision",
+                    "created_at",
+                    "updated_at",
+                    "deleted_at",
+                    "deleted_by",
+                ]
+            },
+        ),
+    ]
+    # Status changes only through the actions, which record them with a reason.
+    readonly_fields = [
+        "project",
+        "document",
+        "author",
+        "status",
+        "quote_in_context",
+        "start",
+        "end",
+        "exact",
+        "prefix",
+        "suffix",
+        "version",
+        "revision",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "deleted_by",
+    ]
+    filter_horizontal = ["tags"]
+    inlines = [ReplyInline, LinkInline, EventInline]
+
+    def get_queryset(self, request):
+        user = request.user
+        live = Link.objects.filter(deleted_at__isnull=True)
+        links_out = live.filter(
+            Q(target_annotation__isnull=True)
+            | (
+                Q(target_annotation__deleted_at__isnull=True)
+                & shown(user, "target_annotation__")
+            )
+        )
+        links_in = live.filter(shown(user, "source__"), source__deleted_at__isnull=True)
+        return (
+            super()
+            .get_queryset(request)
+            .filter(shown(user))
+            .with_reply_count()
+            .annotate(
+                link_count=count_per_row(links_out, "source")
+                + count_per_row(links_in, "target_annotation")
+            )
+            .prefetch_related("tags")
+        )
+
+    def has_add_permission(self, request) -> bool:
+        # Annotations are anchored in the reader, which checks the quote.
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.deleted_at is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def soft_delete_row(self, annotation, by) -> None:
+        # Its links stay live rows but drop out of every read with it.
+        services.delete_annotation(annotation=annotation, by=by)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        object_id = request.resolver_match.kwargs.get("object_id")
+        if db_field.name == "tags" and object_id is not None:
+            project = Annotation.objects.filter(pk=object_id).values("project_id")
+            kwargs["queryset"] = Tag.objects.filter(project_id=Subquery(project))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change) -> None:
+        # Through the service, so the history records the edit as in the app.
+        current = Annotation.objects.get(pk=obj.pk)
+        services.update_annotation(
+            annotation=current,
+            editor=request.user,
+            version=current.version,
+            body=form.cleaned_data["body"],
+            tags=form.cleaned_data["tags"],
+            visibility=form.cleaned_data["visibility"],
+        )
+
+    def save_related(self, request, form, formsets, change) -> None:
+        # The tags were saved by update_annotation; only the inlines are left.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    @admin.display(description="quote")
+    def quote(self, annotation) -> str:
+        return str(annotation)
+
+    @admin.display(description="tags")
+    def tag_names(self, annotation) -> str:
+        return ", ".join(tag.name for tag in annotation.tags.all())
+
+    @admin.display(ordering="reply_count", description="replies")
+    def reply_count(self, annotation) -> int:
+        return annotation.reply_count
+
+    @admin.display(ordering="link_count", description="links")
+    def link_count(self, annotation) -> int:
+        return annotation.link_count
+
+    @admin.display(description="quote in context")
+    def quote_in_context(self, annotation) -> str:
+        return format_html(
+            "{}<mark>{}</mark>{}",
+            annotation.prefix,
+            annotation.exact,
+            annotation.suffix,
+        )
+
+    @admin.action(description="Approve selected annotations…", permissions=["change"])
+    def approve(self, request, queryset):
+        return self._decide(request, queryset, Status.APPROVED, "approve")
+
+    @admin.action(description="Reject selected annotations…", permissions=["change"])
+    def reject(self, request, queryset):
+        return self._decide(request, queryset, Status.REJECTED, "reject")
+
+    @admin.action(
+        description="Send selected annotations back for revision…",
+        permissions=["change"],
+    )
+    def ask_for_revision(self, request, queryset):
+        return self._decide(
+            request, queryset, Status.NEEDS_REVISION, "ask_for_revision"
+        )
+
+    def _decide(self, request, queryset, status: str, action: str):
+        """Ask for the reason, then set the status of every row, or of none."""
+        annotations = list(queryset)
+        refused = count_refused(request.user, [a.project_id for a in annotations])
+        if refused:
+            self.message_user(
+                request,
+                f"Nothing was changed: you may not decide on {refused} of the "
+                f"{len(annotations)} selected annotations. Only the project's "
+                "curators and owners may.",
+                messages.ERROR,
+            )
+            return None
+        if not all_found(request, annotations):
+            self.message_user(
+                request,
+                "Nothing was changed: some of the selected annotations are gone.",
+                messages.ERROR,
+            )
+            return None
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    for annotation in annotations:
+                        services.set_status(
+                            annotation=annotation,
+                            by=request.user,
+                            status=status,
+                            reason=form.cleaned_data["reason"],
+                        )
+            except ValidationError as error:
+                if set(getattr(error, "error_dict", {})) == {"reason"}:
+                    form.add_error(None, error)
+                else:
+                    self.message_user(
+                        request,
+                        "Nothing was changed: " + " ".join(error.messages),
+                        messages.ERROR,
+                    )
+                    return None
+            else:
+                self.message_user(
+                    request,
+                    f"{len(annotations)} annotation(s) marked "
+                    f"“{Status(status).label}”.",
+                    messages.SUCCESS,
+                )
+                return None
+        return TemplateResponse(
+            request,
+            "admin/annotations/annotation/decide.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Mark as “{Status(status).label}”",
+                "opts": self.opts,
+                "media": self.media,
+                "annotations": annotations,
+                "form": form,
+                "action": action,
+                "status_label": Status(status).label,
+                "reason_required": status in services.REASON_REQUIRED,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            },
+        )

@@ -1,0 +1,28 @@
+"""The annotations' history, read-only: it is never edited, here or anywhere."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from annotations.admin.common import shown
+from annotations.models import AnnotationEvent
+
+
+@admin.register(AnnotationEvent)
+class AnnotationEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "annotation", "actor", "kind", "reason"]
+    list_filter = ["kind", "at"]
+    search_fields = ["reason", "actor__username"]
+    list_select_related = ["annotation", "actor"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(shown(request.user, "annotation__"))
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,135 @@
+"""The tag admin, with merging, which only the project's curators may do."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.template.defaultfilters import pluralize
+from django.template.response import TemplateResponse
+
+from annotations import services
+from annotations.admin.common import all_found, count_refused
+from annotations.models import Tag
+
+
+class TagAdminForm(forms.ModelForm):
+    class Meta:
+        model = Tag
+        fields = ["project", "name", "colour", "description", "parent", "retired"]
+
+    def clean(self):
+        data = super().clean()
+        project = data.get("project") or getattr(self.instance, "project", None)
+        parent = data.get("parent")
+        if parent is None or project is None:
+            return data
+        if parent.project_id != project.pk:
+            self.add_error("parent", "Choose a tag of the same project.")
+            return data
+        # The rule of services.set_tag_parent, checked here so the form shows it.
+        ancestor = parent
+        while ancestor is not None:
+            if ancestor.pk == self.instance.pk:
+                self.add_error("parent", "That tag is inside this one: a loop.")
+                break
+            ancestor = ancestor.parent
+        return data
+
+
+class MergeForm(forms.Form):
+    into = forms.TypedChoiceField(
+        label="Merge into", coerce=int, widget=forms.RadioSelect
+    )
+
+    def __init__(self, *args, tags: list[Tag], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["into"].choices = [
+            (tag.pk, f"{tag.name} ({tag.usage} annotation{pluralize(tag.usage)})")
+            for tag in tags
+        ]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    form = TagAdminForm
+    list_display = ["name", "project", "parent", "colour", "retired", "usage"]
+    list_filter = ["project", "retired"]
+    list_select_related = ["project", "parent"]
+    search_fields = ["name", "description"]
+    actions = ["merge"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                usage=Count(
+                    "annotations", filter=Q(annotations__deleted_at__isnull=True)
+                )
+            )
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        # Its annotations belong to its project: a tag does not move.
+        return ["project"] if obj is not None else []
+
+    @admin.display(ordering="usage", description="annotations")
+    def usage(self, tag) -> int:
+        return tag.usage
+
+    @admin.action(
+        description="Merge selected tags into…", permissions=["change", "delete"]
+    )
+    def merge(self, request, queryset):
+        """Choose one of the selected tags; the others are merged into it."""
+        tags = list(queryset)
+        problem = None
+        if len(tags) < 2:
+            problem = "Select two tags or more, including the one to keep."
+        elif len({tag.project_id for tag in tags}) > 1:
+            problem = "Select tags of one project: tags of several cannot be merged."
+        elif count_refused(request.user, [tags[0].project_id]):
+            problem = "Only the project's curators and owners may merge its tags."
+        elif not all_found(request, tags):
+            problem = "Some of the selected tags are gone."
+        if problem:
+            self.message_user(
+                request, f"Nothing was changed: {problem}", messages.ERROR
+            )
+            return None
+        form = MergeForm(request.POST if "apply" in request.POST else None, tags=tags)
+        if form.is_valid():
+            into = next(tag for tag in tags if tag.pk == form.cleaned_data["into"])
+            try:
+                count = services.merge_tags(sources=tags, into=into, by=request.user)
+            except ValidationError as error:
+                self.message_user(
+                    request,
+                    "Nothing was changed: " + " ".join(error.messages),
+                    messages.ERROR,
+                )
+                return None
+            self.message_user(
+                request,
+                f"Merged {len(tags) - 1} tag(s) into “{into}”; "
+                f"{count} annotation(s) re-tagged.",
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/annotations/tag/merge.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Merge tags",
+                "opts": self.opts,
+                "media": self.media,
+                "tags": tags,
+                "project": tags[0].project,
+                "form": form,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            },
+        )
