@@ -324,6 +324,7 @@ def thread_context(
         "history": history,
         "decision": decisions[-1] if decisions else None,
         "may_decide": may_decide,
+        "new_annotation": new,
         "status_form": StatusForm(initial={"status": annotation.status})
         if may_decide
         else None,

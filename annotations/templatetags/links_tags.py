@@ -12,10 +12,18 @@ register = template.Library()
 
 @register.inclusion_tag("annotations/links/_links_panel.html", takes_context=True)
 def thread_links(context) -> dict:
-    """An annotation's links and backlinks (one query), with what the member may do."""
+    """An annotation's links and backlinks (one query, none for a new one), with
+    what the member may do."""
     annotation, membership = context["annotation"], context["membership"]
+    # Nothing links to or from an annotation saved a moment ago.
+    new = context.get("new_annotation", False)
+    links = (
+        {"outgoing": [], "incoming": []}
+        if new
+        else linking.thread_links(membership, annotation)
+    )
     return {
-        **linking.thread_links(membership, annotation),
+        **links,
         "annotation": annotation,
         "project": context["project"],
         "membership": membership,
