@@ -64,9 +64,18 @@ class DecisionForm(forms.Form):
 
 
 def queue(membership: Membership, form: QueueFilterForm) -> QuerySet:
+    # A row shows its document's title only. The rest stays in the database:
+    # the text and blocks are megabytes, and on SQLite even a small column
+    # stored after them means walking their overflow pages, for each row read.
+    not_shown = [
+        f"document__{field.name}"
+        for field in Document._meta.concrete_fields
+        if field.name not in {"id", "project", "title"}
+    ]
     annotations = (
         Annotation.objects.shown_to_member(membership)
         .select_related("document", "author")
+        .defer(*not_shown)
         .prefetch_related("tags")
         .with_reply_count()
         .order_by("-created_at", "-pk")

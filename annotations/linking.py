@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Value
 from django.utils import timezone
 
 from annotations.models import (
@@ -26,6 +27,7 @@ from annotations.models import (
     EventKind,
     Link,
     RelationType,
+    Tag,
 )
 from corpus.models import Document, Membership, Project
 from corpus.roles import Action
@@ -279,16 +281,39 @@ def search_annotations(
     found = Annotation.objects.shown_to_member(membership)
     query = query.strip()
     if query:
-        tagged = Annotation.tags.through.objects.filter(
-            tag__name__icontains=query
-        ).values("annotation_id")
-        found = found.filter(
-            Q(exact__icontains=query)
-            | Q(body__icontains=query)
-            | Q(author__username__icontains=query)
-            | Q(document__title__icontains=query)
-            | Q(pk__in=tagged)
+        # Authors, documents and tags by name first, in one small query, so the
+        # annotations are filtered on their own columns: no joins for each row
+        # looked at, and on PostgreSQL, when few rows match, an index for every
+        # condition (trigram indexes on quote and note, migration 0005). Tags and
+        # documents are the project's own, as the services keep them.
+        project = membership.project_id
+        names = (
+            get_user_model()
+            .objects.filter(username__icontains=query)
+            .order_by()
+            .values_list(Value("author"), "pk")
+            .union(
+                Document.objects.filter(project_id=project, title__icontains=query)
+                .order_by()
+                .values_list(Value("document"), "pk"),
+                Tag.objects.filter(project_id=project, name__icontains=query)
+                .order_by()
+                .values_list(Value("tag"), "pk"),
+                all=True,
+            )
         )
+        named = {"author": [], "document": [], "tag": []}
+        for kind, pk in names:
+            named[kind].append(pk)
+        matches = Q(exact__icontains=query) | Q(body__icontains=query)
+        if named["author"]:
+            matches |= Q(author_id__in=named["author"])
+        if named["document"]:
+            matches |= Q(document_id__in=named["document"])
+        if named["tag"]:
+            tagged = Annotation.tags.through.objects.filter(tag_id__in=named["tag"])
+            matches |= Q(pk__in=tagged.values("annotation_id"))
+        found = found.filter(matches)
     if exclude is not None:
         found = found.exclude(pk=exclude.pk)
     first = (max(page, 1) - 1) * SEARCH_LIMIT

@@ -186,6 +186,12 @@ class Annotation(SoftDeleted):
             models.Index(fields=["document", "start", "end"]),
             models.Index(fields=["document", "revision"]),
             models.Index(fields=["project", "author"]),
+            # Newest first, a page at a time, without sorting the project: the
+            # curation queue filtered by status, and the link picker's search
+            # and the queue's "any status". (On PostgreSQL, migration 0005 also
+            # adds trigram indexes on quote and note for the picker's search.)
+            models.Index(fields=["project", "status", "created_at"]),
+            models.Index(fields=["project", "created_at"]),
         ]
 
     def __str__(self) -> str:

@@ -23,48 +23,24 @@ named by DATABASE_URL, where it removes the rows it made when it finishes.
 from __future__ import annotations
 
 import argparse
-import cProfile
-import os
-import pstats
 import random
-import shutil
 import statistics
-import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Callable
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-SCRATCH = tempfile.mkdtemp(prefix="apparatus-bench-")
-os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-os.environ["DJANGO_DEBUG"] = "0"
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
-os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
-os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "0"
-os.environ["APPARATUS_VAR_DIR"] = SCRATCH  # the SQLite file, unless DATABASE_URL
-os.environ["DJANGO_STATIC_ROOT"] = os.path.join(SCRATCH, "static")
-os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+import _harness
+from _harness import expect, queries_of, summary, timed, verdict
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.urls import reverse  # noqa: E402
-
-from annotations.models import Annotation, Reply, Status, Tag, Visibility  # noqa: E402
-from annotations.segments import segment_blocks  # noqa: E402
-from annotations.services import CONTEXT_SIZE  # noqa: E402
-from corpus import bodycache, importers, services  # noqa: E402
-from corpus.models import Document  # noqa: E402
-from corpus.roles import Role  # noqa: E402
+from annotations.models import Annotation, Reply, Status, Tag, Visibility
+from annotations.segments import segment_blocks
+from annotations.services import CONTEXT_SIZE
+from corpus import bodycache, importers, services
+from corpus.models import Document
+from corpus.roles import Role
 
 SEED = 20261121
 TARGET_BYTES = 1_000_000
@@ -74,51 +50,17 @@ TAGS = 30
 PAGE_TARGET_MS = 300
 CREATE_TARGET_MS = 30
 POLL_TARGET_MS = 5
-# Mostly plain words, with accents, curly quotes and two characters outside the
-# Basic Multilingual Plane, so the browser's UTF-16 offsets differ from code
-# points as they do in real sources.
-VOCABULARY = """
-the river council planted plane trees along embankment shade survey residents
-reported summer heat canopy cover street limes roots budget officials maintenance
-drought water café naïve façade Zürich São Paulo — “quoted” words 2019 42%
-municipal tender contractor 🌳 𝔸
-"""
-WORDS = VOCABULARY.split()
+# Two characters outside the Basic Multilingual Plane, so the browser's UTF-16
+# offsets differ from code points as they do in real sources.
+WORDS = [*_harness.WORDS, "🌳", "𝔸"]
 # What hx-include="#margin-filters" adds to the browser's requests.
 MARGIN_FILTERS = {"tag": "", "author": "", "status": ""}
 # Frames every request passes through, left out of the profiles' listings.
-PLUMBING = (
-    r"^(?!.*(?:test/client\.py|core/handlers/|utils/deprecation\.py|middleware\.py"
-    r"|views/decorators/|auth/decorators\.py|bench_annotations\.py))"
-)
-
-
-# -- The text ----------------------------------------------------------------
+PLUMBING = _harness.plumbing("bench_annotations.py")
 
 
 def sentence(rng: random.Random) -> str:
-    words = rng.choices(WORDS, k=rng.randint(8, 22))
-    return " ".join(words).capitalize() + "."
-
-
-def make_markdown(size: int, rng: random.Random) -> str:
-    """About `size` bytes of Markdown: headings, paragraphs, lists, some links."""
-    parts = ["# A generated report on street trees", ""]
-    produced, n = 0, 0
-    while produced < size:
-        n += 1
-        chunk = []
-        if n % 25 == 1:
-            chunk += [f"## Section {n // 25 + 1}: the {rng.choice(WORDS)} question", ""]
-        if n % 9 == 0:
-            chunk += [f"- {sentence(rng)}" for _ in range(rng.randint(2, 5))] + [""]
-        paragraph = " ".join(sentence(rng) for _ in range(rng.randint(3, 8)))
-        if n % 5 == 0:
-            paragraph += f" See [the source {n}](https://example.org/source/{n})."
-        chunk += [paragraph, ""]
-        parts += chunk
-        produced += sum(len(line.encode()) + 1 for line in chunk)
-    return "\n".join(parts)
+    return _harness.sentence(rng, WORDS)
 
 
 # -- Annotations, bulk-created -------------------------------------------------
@@ -301,66 +243,6 @@ def browser_selection(document: Document, rng: random.Random) -> dict[str, str]:
     }
 
 
-# -- Measuring -----------------------------------------------------------------
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-def timed(request: Callable[[], object], runs: int, warmup: int) -> list[float]:
-    """Milliseconds for each of `runs` calls of `request`, after `warmup` calls."""
-    for _ in range(warmup):
-        request()
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        request()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
-
-
-def queries_of(request: Callable[[], object]) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        request()
-    return len(queries)
-
-
-def expect(status: int, response) -> object:
-    assert response.status_code == status, (
-        response.status_code,
-        response.content[:500],
-    )
-    return response
-
-
-def profile(title: str, request: Callable[[], object], times: int) -> None:
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(times):
-        request()
-    profiler.disable()
-    print(
-        f"\ncProfile, {title} x {times}, top 25 by cumulative time "
-        "(leaving out the test client, handler and middleware frames):"
-    )
-    stats = pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative")
-    stats.print_stats(PLUMBING, 25)
-
-
-def summary(times: list[float]) -> str:
-    return (
-        f"median {statistics.median(times):.1f} ms, "
-        f"p95 {percentile(times, 0.95):.1f} ms, min {min(times):.1f} ms"
-    )
-
-
-def verdict(name: str, ok: bool, detail: str) -> bool:
-    print(f"RESULT {name}: {'OK' if ok else 'MISSED'} ({detail})")
-    return ok
-
-
 # -- The run -------------------------------------------------------------------
 
 
@@ -374,9 +256,7 @@ def main() -> int:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    # Production serves hashed static names from a manifest: build it once.
-    call_command("collectstatic", interactive=False, verbosity=0)
+    _harness.prepare_database()
     tag = uuid.uuid4().hex[:8]
     User = get_user_model()
     owner = User.objects.create_user(f"bench-owner-{tag}")
@@ -396,15 +276,12 @@ def main() -> int:
         print(f"set-up (migrate, static files, members): {elapsed:.1f} s")
         return run(args, projects, [owner, annotator, curator], annotator)
     finally:
-        if os.environ.get("DATABASE_URL"):
-            for project in projects:
-                project.delete()
-            User.objects.filter(pk__in=[owner.pk, annotator.pk, curator.pk]).delete()
+        _harness.clean_up(projects=projects, users=[owner, annotator, curator])
 
 
 def run(args, projects, members, annotator) -> int:
     rng = random.Random(SEED)
-    data = make_markdown(TARGET_BYTES, rng).encode()
+    data = _harness.make_markdown(TARGET_BYTES, rng, WORDS).encode()
     started = time.perf_counter()
     imported = importers.import_bytes(data, filename="bench.md")
     documents = [
@@ -438,10 +315,7 @@ def run(args, projects, members, annotator) -> int:
     visible = Annotation.objects.visible_to(annotator).for_document(many).count()
     private = many.annotations.filter(visibility=Visibility.PRIVATE).count()
     replies = Reply.objects.filter(annotation__document=many).count()
-    print(
-        f"database: {connection.vendor}; Django DEBUG off; "
-        f"{len(os.sched_getaffinity(0))} CPUs"
-    )
+    print(_harness.machine())
     print(
         f"document: {len(data):,} bytes, {len(many.text):,} characters, "
         f"{len(many.blocks):,} blocks, {len(many.links)} links"
@@ -556,13 +430,14 @@ def run(args, projects, members, annotator) -> int:
     )
 
     if args.profile:
-        profile(
+        _harness.profile(
             "document page with 10,000 annotations (first view after a change)",
             lambda: (bodycache.rendered.clear(), client.get(many_url)),
             5,
+            PLUMBING,
         )
-        profile("poll, nothing changed", poll, 200)
-        profile("create (htmx POST)", create, 10)
+        _harness.profile("poll, nothing changed", poll, 200, PLUMBING)
+        _harness.profile("create (htmx POST)", create, 10, PLUMBING)
 
     few_queries, many_queries = pages["10"][1], pages["10,000"][1]
     ok &= verdict(
@@ -593,7 +468,4 @@ def run(args, projects, members, annotator) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    finally:
-        shutil.rmtree(SCRATCH, ignore_errors=True)
+    _harness.run(main)

@@ -13,100 +13,32 @@ named by DATABASE_URL, where it removes the rows it made when it finishes.
 from __future__ import annotations
 
 import argparse
-import cProfile
-import os
-import pstats
 import random
-import shutil
 import statistics
-import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-SCRATCH = tempfile.mkdtemp(prefix="apparatus-bench-")
-os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-os.environ["DJANGO_DEBUG"] = "0"
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
-os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
-os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "0"
-os.environ["APPARATUS_VAR_DIR"] = SCRATCH  # the SQLite file, unless DATABASE_URL
-os.environ["DJANGO_STATIC_ROOT"] = os.path.join(SCRATCH, "static")
-os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+import _harness
+from _harness import expect, percentile, queries_of, timed
+from django.contrib.auth import get_user_model
+from django.test import Client
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-
-from corpus import importers, services  # noqa: E402
-from corpus.roles import Role  # noqa: E402
+from corpus import importers, services
+from corpus.roles import Role
 
 TARGET_MS = 150
 TARGET_BYTES = 1_000_000
-VOCABULARY = """
-the river council planted plane trees along embankment shade survey residents
-reported summer heat canopy cover street limes roots budget officials maintenance
-drought water café naïve façade Zürich São Paulo — “quoted” words 2019 42%
-municipal tender contractor
-"""
-WORDS = VOCABULARY.split()
-
-
-def sentence(rng: random.Random) -> str:
-    words = rng.choices(WORDS, k=rng.randint(8, 22))
-    return " ".join(words).capitalize() + "."
-
-
-def make_markdown(size: int, seed: int = 1) -> str:
-    """About `size` bytes of Markdown: headings, paragraphs, lists, some links."""
-    rng = random.Random(seed)
-    parts = ["# A generated report on street trees", ""]
-    produced, n = 0, 0
-    while produced < size:
-        n += 1
-        if n % 25 == 1:
-            parts += [f"## Section {n // 25 + 1}: the {rng.choice(WORDS)} question", ""]
-        if n % 9 == 0:
-            parts += [f"- {sentence(rng)}" for _ in range(rng.randint(2, 5))] + [""]
-        paragraph = " ".join(sentence(rng) for _ in range(rng.randint(3, 8)))
-        if n % 5 == 0:
-            paragraph += f" See [the source {n}](https://example.org/source/{n})."
-        parts += [paragraph, ""]
-        produced = sum(len(part.encode()) + 1 for part in parts)
-    return "\n".join(parts)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-def time_page(client: Client, url: str, runs: int, warmup: int) -> list[float]:
-    for _ in range(warmup):
-        assert client.get(url).status_code == 200
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-    return times
 
 
 def count_queries(client: Client, url: str) -> tuple[int, int]:
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries), len(response.content)
+    """The page's SQL queries and its size in bytes."""
+    size = 0
+
+    def get():
+        nonlocal size
+        size = len(expect(200, client.get(url)).content)
+
+    return queries_of(get), size
 
 
 def time_import(
@@ -140,9 +72,7 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile 10 page GETs")
     args = parser.parse_args()
 
-    call_command("migrate", verbosity=0)
-    # Production serves hashed static names from a manifest: build it once.
-    call_command("collectstatic", interactive=False, verbosity=0)
+    _harness.prepare_database()
     tag = uuid.uuid4().hex[:8]
     user = get_user_model().objects.create_user(f"bench-{tag}")
     project = services.create_project(name=f"Bench {tag}", owner=user)
@@ -151,12 +81,11 @@ def main() -> int:
     try:
         return run(args, project, user, reader)
     finally:
-        project.delete()
-        get_user_model().objects.filter(pk__in=[user.pk, reader.pk]).delete()
+        _harness.clean_up(projects=[project], users=[user, reader])
 
 
 def run(args, project, user, reader) -> int:
-    text = make_markdown(TARGET_BYTES)
+    text = _harness.make_markdown(TARGET_BYTES, random.Random(1))
     data = text.encode()
     parse_ms, save_ms = time_import(data, project, user, args.import_runs)
     imported = importers.import_bytes(data, filename="bench.md")
@@ -178,16 +107,17 @@ def run(args, project, user, reader) -> int:
 
     client = Client()
     client.force_login(reader)
-    times = time_page(client, big.get_absolute_url(), args.runs, args.warmup)
-    big_queries, big_size = count_queries(client, big.get_absolute_url())
+    big_url = big.get_absolute_url()
+    times = timed(lambda: expect(200, client.get(big_url)), args.runs, args.warmup)
+    big_queries, big_size = count_queries(client, big_url)
+    # Compared in the same state: the big page's text is in the worker's cache
+    # after the timed GETs, so the tiny one's must be too.
+    expect(200, client.get(tiny.get_absolute_url()))
     tiny_queries, tiny_size = count_queries(client, tiny.get_absolute_url())
     median, p95 = statistics.median(times), percentile(times, 0.95)
     headings = sum(block["kind"] == "heading" for block in big.blocks)
 
-    print(
-        f"database: {connection.vendor}; Django DEBUG off; "
-        f"{len(os.sched_getaffinity(0))} CPUs"
-    )
+    print(_harness.machine())
     print(
         f"document: {len(data):,} bytes, {len(big.text):,} characters, "
         f"{len(big.blocks):,} blocks ({headings} headings), {len(big.links)} links"
@@ -208,15 +138,7 @@ def run(args, project, user, reader) -> int:
     print(f"SQL queries: 1 MB document {big_queries}, tiny document {tiny_queries}")
 
     if args.profile:
-        profiler = cProfile.Profile()
-        profiler.enable()
-        for _ in range(10):
-            client.get(big.get_absolute_url())
-        profiler.disable()
-        print("\ncProfile, 10 GETs of the 1 MB document, by cumulative time:")
-        pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(
-            25
-        )
+        _harness.profile("GETs of the 1 MB document", lambda: client.get(big_url), 10)
 
     ok = median < TARGET_MS and big_queries == tiny_queries
     print("RESULT:", "OK" if ok else "FAILED", f"(median {median:.1f} ms)")
@@ -224,7 +146,4 @@ def run(args, project, user, reader) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    finally:
-        shutil.rmtree(SCRATCH, ignore_errors=True)
+    _harness.run(main)
