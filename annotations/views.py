@@ -554,10 +554,12 @@ def markdown_preview_hx(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 def _queue_context(request, membership, decision_form=None) -> dict:
-    filters = curation.QueueFilterForm(request.GET or None, membership=membership)
-    page = Paginator(curation.queue(membership, filters), curation.QUEUE_PAGE_SIZE)
+    # The page number is not a filter: "?page=2" of the default queue is still
+    # the default queue (submitted annotations).
     query = request.GET.copy()
     query.pop("page", None)
+    filters = curation.QueueFilterForm(query or None, membership=membership)
+    page = Paginator(curation.queue(membership, filters), curation.QUEUE_PAGE_SIZE)
     return {
         "project": membership.project,
         "membership": membership,

@@ -125,3 +125,24 @@ def test_queue_query_count_does_not_grow(client, project, members, notes):
     with CaptureQueriesContext(connection) as many:
         client.get(_queue(project))
     assert len(many) == len(few)
+
+
+def test_later_pages_keep_the_default_and_chosen_filters(
+    client, project, members, notes, monkeypatch
+):
+    from annotations import curation
+
+    monkeypatch.setattr(curation, "QUEUE_PAGE_SIZE", 2)
+    for note in notes[:2]:
+        services.set_status(annotation=note, by=members["owner"], status="approved")
+    client.force_login(members["curator"])
+    # Four submitted: two pages of the default queue, approved ones on neither.
+    first = client.get(_queue(project)).content.decode()
+    assert "Page 1 of 2" in first and 'page=2"' in first
+    second = client.get(_queue(project), {"page": 2}, headers=HX).content.decode()
+    assert "Page 2 of 2" in second
+    assert f'id="q-{notes[0].pk}"' not in second
+    assert second.count('id="q-') == 2
+    # A chosen filter travels with the page links.
+    any_status = client.get(_queue(project), {"status": ""}).content.decode()
+    assert "Page 1 of 3" in any_status and "?status=&amp;page=2" in any_status
