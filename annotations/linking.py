@@ -28,6 +28,7 @@ from annotations.models import (
     Link,
     RelationType,
     Tag,
+    shown_to_member_filter,
 )
 from corpus.models import Document, Membership, Project
 from corpus.roles import Action
@@ -218,12 +219,14 @@ def live_links_for(membership: Membership) -> QuerySet[Link]:
     shown_to_member() keeps only live annotations, so a link whose source or
     target annotation was deleted drops out here too.
     """
-    shown = Annotation.objects.shown_to_member(membership).values("pk")
+    # Conditions on the joined ends, not "IN (every annotation shown)": a
+    # thread's few links are found by their own index, however large the project.
     return Link.objects.filter(
-        Q(target_annotation__isnull=True) | Q(target_annotation_id__in=shown),
+        Q(target_annotation__isnull=True)
+        | shown_to_member_filter(membership, "target_annotation__"),
+        shown_to_member_filter(membership, "source__"),
         project_id=membership.project_id,
         deleted_at__isnull=True,
-        source_id__in=shown,
     )
 
 

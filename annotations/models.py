@@ -91,6 +91,20 @@ def _visible_filter(user, prefix: str = "") -> Q:
     )
 
 
+def shown_to_member_filter(membership, prefix: str = "") -> Q:
+    """The annotations (through `prefix`, for a related one) a member sees: live,
+    of the member's project, and their own or shared (approved, under
+    pre-moderation, for those who do not moderate)."""
+    shared = Q(**{f"{prefix}visibility": Visibility.PROJECT})
+    if membership.project.premoderation and not membership.can(Action.MODERATE):
+        shared &= Q(**{f"{prefix}status": Status.APPROVED})
+    return (
+        (Q(**{f"{prefix}author_id": membership.user_id}) | shared)
+        & Q(**{f"{prefix}deleted_at__isnull": True})
+        & Q(**{f"{prefix}project_id": membership.project_id})
+    )
+
+
 class AnnotationQuerySet(models.QuerySet):
     def visible_to(self, user) -> AnnotationQuerySet:
         """What `user` may see: live annotations of their projects, shared or theirs."""
@@ -104,14 +118,7 @@ class AnnotationQuerySet(models.QuerySet):
         The same rows for the membership's project, without joining the
         memberships table again (it costs the reading view on PostgreSQL).
         """
-        shared = Q(visibility=Visibility.PROJECT)
-        if membership.project.premoderation and not membership.can(Action.MODERATE):
-            shared &= Q(status=Status.APPROVED)
-        return self.filter(
-            Q(author_id=membership.user_id) | shared,
-            deleted_at__isnull=True,
-            project_id=membership.project_id,
-        )
+        return self.filter(shown_to_member_filter(membership))
 
     def for_document(self, document: Document) -> AnnotationQuerySet:
         return self.filter(document=document)
