@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -22,7 +23,7 @@ from corpus import bodycache
 from corpus.access import HtmxHttpRequest, membership_for
 from corpus.models import Document, Membership
 from corpus.roles import Action
-from corpus.views.documents import rendered_text
+from corpus.views.documents import BODY_SLOT, rendered_text, with_body
 
 
 class LinkForm(forms.Form):
@@ -243,7 +244,7 @@ def _compare_context(
     source = annotation.document
     bodycache.fill_body(source)
     start, end = annotation.start, annotation.end
-    body, _, labels = rendered_text(membership, document, approved_only=False)
+    text = rendered_text(membership, document, approved_only=False)
     return {
         "project": membership.project,
         "membership": membership,
@@ -252,8 +253,8 @@ def _compare_context(
         "after": source.text[end : end + CONTEXT_CHARS],
         "document": document,
         "documents": list(_documents(membership).order_by("title")),
-        "body": body,
-        "highlight_labels": labels,
+        "body": mark_safe(BODY_SLOT),  # noqa: S308 (a constant)
+        "text": text,
         "form": form,
         "relations": list(form.fields["relation"].queryset),
         "errors": errors or [],
@@ -279,11 +280,9 @@ def link_compare(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     chosen = _compared_document(membership, annotation, request.GET.get("document"))
     document = member_document(membership, chosen)
     form = PassageLinkForm(membership=membership)
-    return render(
-        request,
-        "annotations/links/link_compare.html",
-        _compare_context(membership, annotation, document, form),
-    )
+    context = _compare_context(membership, annotation, document, form)
+    response = render(request, "annotations/links/link_compare.html", context)
+    return with_body(response, context["text"].body)
 
 
 @require_POST
@@ -325,9 +324,10 @@ def link_passage(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
         errors = _errors(form)
     if errors:
         context = _compare_context(membership, annotation, document, form, errors)
-        return render(
+        response = render(
             request, "annotations/links/link_compare.html", context, status=400
         )
+        return with_body(response, context["text"].body)
     messages.success(request, f"Linked to “{target.exact[:60]}” in {document.title}.")
     return redirect(annotation)
 
