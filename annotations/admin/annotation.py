@@ -15,6 +15,7 @@ from django.utils.html import format_html
 
 from annotations import services
 from annotations.admin.common import (
+    ReadOnlyInline,
     SoftDeleteAdmin,
     all_found,
     count_per_row,
@@ -32,37 +33,25 @@ from annotations.models import (
 )
 
 
-class ReplyInline(admin.TabularInline):
+class ReplyInline(ReadOnlyInline):
     """The thread, read-only: replies are written and edited in the thread, where
     update_reply bumps their version.
     """
 
     model = Reply
-    extra = 0
     fields = ["author", "body", "created_at", "deleted_at"]
-    readonly_fields = fields
-    can_delete = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("author")
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class LinkInline(admin.TabularInline):
+class LinkInline(ReadOnlyInline):
     """Links out of the annotation, read-only: they are made in the reader."""
 
     model = Link
     fk_name = "source"
-    extra = 0
     verbose_name_plural = "links out"
     fields = ["relation", "target", "note", "author", "created_at", "deleted_at"]
-    readonly_fields = fields
-    can_delete = False
 
     def get_queryset(self, request):
         return (
@@ -77,34 +66,19 @@ class LinkInline(admin.TabularInline):
             )
         )
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
     @admin.display(description="target")
     def target(self, link) -> str:
         return link_target(link)
 
 
-class EventInline(admin.TabularInline):
+class EventInline(ReadOnlyInline):
     """The history, read-only: it is never edited, here or anywhere."""
 
     model = AnnotationEvent
-    extra = 0
     fields = ["at", "actor", "kind", "before", "after", "reason"]
-    readonly_fields = fields
-    can_delete = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ReasonForm(forms.Form):

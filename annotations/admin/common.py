@@ -129,3 +129,20 @@ class SoftDeleteAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
         return None
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown on their annotation's page and changed elsewhere (in the
+    reader, through the services), or never."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
