@@ -117,13 +117,13 @@ def _errors(error: ValidationError | forms.Form) -> list[str]:
     return error.messages
 
 
-def _picker_context(
+def _results_context(
     request: HtmxHttpRequest,
     membership: Membership,
     annotation: Annotation,
-    form: LinkForm | None = None,
-    errors: list[str] | None = None,
+    relations: list[RelationType],
 ) -> dict:
+    """A page of the picker's search results, each with its own link form."""
     query = request.GET.get("q", "")
     try:
         page = max(int(request.GET.get("page", 1)), 1)
@@ -132,19 +132,11 @@ def _picker_context(
     results, more = linking.search_annotations(
         membership, query, exclude=annotation, page=page
     )
-    form = form or LinkForm(membership=membership)
-    documents = list(form.fields["target_document"].queryset)
     return {
         "project": membership.project,
         "membership": membership,
         "annotation": annotation,
-        "form": form,
-        "errors": errors or [],
-        "relations": list(form.fields["relation"].queryset),
-        "documents": documents,
-        "compare_default": next(
-            (doc.pk for doc in documents if doc.pk != annotation.document_id), None
-        ),
+        "relations": relations,
         "query": query,
         "results": results,
         "page": page,
@@ -153,19 +145,44 @@ def _picker_context(
     }
 
 
+def _first_other(documents, annotation: Annotation) -> int | None:
+    """The pk of the first of `documents` that is not the annotation's own."""
+    return next((doc.pk for doc in documents if doc.pk != annotation.document_id), None)
+
+
+def _picker_response(
+    request: HtmxHttpRequest,
+    membership: Membership,
+    annotation: Annotation,
+    form: LinkForm | None = None,
+    errors: list[str] | None = None,
+) -> HttpResponse:
+    """The whole picker: search, side by side, document and source forms."""
+    form = form or LinkForm(membership=membership)
+    documents = list(form.fields["target_document"].queryset)
+    relations = list(form.fields["relation"].queryset)
+    context = {
+        **_results_context(request, membership, annotation, relations),
+        "form": form,
+        "errors": errors or [],
+        "documents": documents,
+        "compare_default": _first_other(documents, annotation),
+    }
+    template = (
+        "annotations/links/_picker.html"
+        if request.htmx
+        else "annotations/links/link_picker.html"
+    )
+    return render(request, template, context, status=400 if errors else 200)
+
+
 @require_GET
 @login_required
 @vary_on_headers("HX-Request")
 def link_picker(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """Choose what to link a passage to: another passage, a document or a source."""
     membership = membership_for(request, slug, Action.ANNOTATE)
-    annotation = _annotation(membership, pk)
-    template = (
-        "annotations/links/_picker.html"
-        if request.htmx
-        else "annotations/links/link_picker.html"
-    )
-    return render(request, template, _picker_context(request, membership, annotation))
+    return _picker_response(request, membership, _annotation(membership, pk))
 
 
 @require_GET
@@ -174,7 +191,8 @@ def link_search_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse
     """The picker's results for what has been typed so far."""
     membership = membership_for(request, slug, Action.ANNOTATE)
     annotation = _annotation(membership, pk)
-    context = _picker_context(request, membership, annotation)
+    relations = list(linking.relation_types(membership.project))
+    context = _results_context(request, membership, annotation, relations)
     # "More results" asks for the next page's items, to append to the list.
     more = request.htmx and context["page"] > 1
     template = "_picker_items.html" if more else "_picker_results.html"
@@ -219,13 +237,7 @@ def link_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     else:
         errors = _errors(form)
     if errors:
-        template = (
-            "annotations/links/_picker.html"
-            if request.htmx
-            else "annotations/links/link_picker.html"
-        )
-        context = _picker_context(request, membership, annotation, form, errors)
-        return render(request, template, context, status=400)
+        return _picker_response(request, membership, annotation, form, errors)
     if not request.htmx:
         return redirect(annotation)
     return thread_response(request, membership, annotation)
@@ -252,7 +264,7 @@ def _compare_context(
         "before": source.text[max(0, start - CONTEXT_CHARS) : start],
         "after": source.text[end : end + CONTEXT_CHARS],
         "document": document,
-        "documents": list(_documents(membership).order_by("title")),
+        "documents": list(_documents(membership)),
         "body": mark_safe(BODY_SLOT),  # noqa: S308 (a constant)
         "text": text,
         "form": form,
@@ -266,8 +278,7 @@ def _compared_document(membership: Membership, annotation: Annotation, raw) -> i
     if str(raw).isdigit():
         return int(raw)
     others = _documents(membership).exclude(pk=annotation.document_id)
-    first = others.order_by("title").values_list("pk", flat=True).first()
-    return first or annotation.document_id
+    return others.values_list("pk", flat=True).first() or annotation.document_id
 
 
 @require_GET
