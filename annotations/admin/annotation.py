@@ -157,24 +157,13 @@ class AnnotationAdmin(SoftDeleteAdmin):
             },
         ),
     ]
-    # Status changes only through the actions, which record them with a reason.
+    # Only the note, tags and visibility are edited here (through the service,
+    # which records them); status changes only through the actions, with a reason.
     readonly_fields = [
-        "project",
-        "document",
-        "author",
-        "status",
-        "quote_in_context",
-        "start",
-        "end",
-        "exact",
-        "prefix",
-        "suffix",
-        "version",
-        "revision",
-        "created_at",
-        "updated_at",
-        "deleted_at",
-        "deleted_by",
+        name
+        for _title, options in fieldsets
+        for name in options["fields"]
+        if name not in ("body", "tags", "visibility")
     ]
     filter_horizontal = ["tags"]
     inlines = [ReplyInline, LinkInline, EventInline]
