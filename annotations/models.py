@@ -30,6 +30,17 @@ class Tag(models.Model):
     # A retired tag stays on the annotations that have it but is no longer offered.
     retired = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Optimistic locking: an edit names the version it was loaded at; who made
+    # the last edit is named when a stale one is refused.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
 
     class Meta:
         ordering = ["name"]
@@ -85,22 +96,23 @@ def _visible_filter(user, prefix: str = "") -> Q:
         | Q(**{f"{membership}role__in": MODERATING_ROLES})
     )
     return (
-        Q(**{f"{prefix}deleted_at__isnull": True})
+        Q(**{f"{prefix}deleted_at__isnull": True, f"{prefix}in_trash": False})
         & (Q(**{f"{prefix}author_id": user.pk}) | shared)
         & Q(**{f"{membership}user": user})
     )
 
 
 def shown_to_member_filter(membership, prefix: str = "") -> Q:
-    """The annotations (through `prefix`, for a related one) a member sees: live,
-    of the member's project, and their own or shared (approved, under
-    pre-moderation, for those who do not moderate)."""
+    """The annotations (through `prefix`, for a related one) a member sees: live
+    (not deleted, not on a document in the trash), of the member's project, and
+    their own or shared (approved, under pre-moderation, for those who do not
+    moderate)."""
     shared = Q(**{f"{prefix}visibility": Visibility.PROJECT})
     if membership.project.premoderation and not membership.can(Action.MODERATE):
         shared &= Q(**{f"{prefix}status": Status.APPROVED})
     return (
         (Q(**{f"{prefix}author_id": membership.user_id}) | shared)
-        & Q(**{f"{prefix}deleted_at__isnull": True})
+        & Q(**{f"{prefix}deleted_at__isnull": True, f"{prefix}in_trash": False})
         & Q(**{f"{prefix}project_id": membership.project_id})
     )
 
@@ -167,10 +179,26 @@ class Annotation(SoftDeleted):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Optimistic locking: a save names the version it was loaded at.
+    # Optimistic locking: a save names the version it was loaded at; who made
+    # the last edit is named when a stale one is refused.
     version = models.PositiveIntegerField(default=1)
-    # The document's annotation_revision when this row last changed (polling).
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    # The document's annotation_revision when this row last changed (polling),
+    # and its shared_revision and public_revision when it last changed in a way
+    # curators, or every member, could see.
     revision = models.PositiveBigIntegerField(default=0)
+    shared_revision = models.PositiveBigIntegerField(default=0)
+    public_revision = models.PositiveBigIntegerField(default=0)
+    # The document is in the trash: hidden with it, restored with it (a copy of
+    # document.trashed_at, so that project-wide lists need no join).
+    in_trash = models.BooleanField(default=False, editable=False)
 
     objects = AnnotationQuerySet.as_manager()
 
@@ -192,6 +220,8 @@ class Annotation(SoftDeleted):
         indexes = [
             models.Index(fields=["document", "start", "end"]),
             models.Index(fields=["document", "revision"]),
+            # A reader's own latest change, for polling.
+            models.Index(fields=["document", "author", "revision"]),
             models.Index(fields=["project", "author"]),
             # Newest first, a page at a time, without sorting the project: the
             # curation queue filtered by status, and the link picker's search
@@ -237,6 +267,14 @@ class Reply(SoftDeleted):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
 
     objects = ReplyQuerySet.as_manager()
 
@@ -306,6 +344,17 @@ class RelationType(models.Model):
     name = models.CharField(max_length=64)
     description = models.TextField(blank=True)
     retired = models.BooleanField(default=False)
+    # Optimistic locking: an edit names the version it was loaded at; who made
+    # the last edit is named when a stale one is refused.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
 
     class Meta:
         ordering = ["name"]

@@ -18,6 +18,10 @@ class ProjectQuerySet(models.QuerySet):
             return self.none()
         return self.filter(memberships__user=user)
 
+    def live(self) -> ProjectQuerySet:
+        """Leave out projects in the trash."""
+        return self.filter(trashed_at__isnull=True)
+
 
 class Project(models.Model):
     name = models.CharField(max_length=200)
@@ -37,6 +41,30 @@ class Project(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Archived: read-only for everyone and left out of the project list.
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # In the trash: hidden from everyone but its owners, who may restore it or
+    # purge it for good (both recorded as ProjectEvents).
+    trashed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    trashed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    # Optimistic locking: an edit names the version it was loaded at; who made
+    # the last edit is named when a stale one is refused.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
 
     objects = ProjectQuerySet.as_manager()
 
@@ -48,6 +76,14 @@ class Project(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("corpus:project_detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def in_trash(self) -> bool:
+        return self.trashed_at is not None
 
     def role_of(self, user) -> str | None:
         """The role `user` holds in this project, or None for a non-member."""
@@ -81,12 +117,15 @@ class Membership(models.Model):
         return f"{self.user} ({self.get_role_display()}) in {self.project}"
 
     def can(self, action: Action) -> bool:
+        """What the role allows; in an archived project, reading only."""
+        if action != Action.READ and self.project.is_archived:
+            return False
         return can(self.role, action)
 
     @property
     def allowed(self) -> dict[str, bool]:
         """{action: may} for templates: `membership.allowed.import`."""
-        return {action.value: can(self.role, action) for action in Action}
+        return {action.value: self.can(action) for action in Action}
 
 
 class DocumentFormat(models.TextChoices):
@@ -104,9 +143,19 @@ class DocumentQuerySet(models.QuerySet):
             return self.none()
         return self.filter(project__memberships__user=user)
 
+    def in_trash(self) -> DocumentQuerySet:
+        return self.filter(trashed_at__isnull=False)
+
     def listing(self) -> DocumentQuerySet:
         """Leave out the heavy columns a list of documents does not show."""
         return self.defer("text", "blocks", "links", "original")
+
+
+class LiveDocumentManager(models.Manager.from_queryset(DocumentQuerySet)):
+    """Documents that are not in the trash: what every reader and list sees."""
+
+    def get_queryset(self) -> DocumentQuerySet:
+        return super().get_queryset().filter(trashed_at__isnull=True)
 
 
 def content_hash(text: str) -> str:
@@ -149,8 +198,15 @@ class Document(models.Model):
     links = models.JSONField(default=list, blank=True)
     content_hash = models.CharField(max_length=64, editable=False)
     # Bumped by every change to the document's annotations or replies; readers
-    # poll it to learn, in one cheap query, whether anything changed.
+    # poll to learn, in one cheap query, whether anything changed that they may
+    # see. The two below take the same value, but only for changes others may
+    # see: shared_revision for changes to annotations shared with the project
+    # (what curators and owners see), public_revision for those every member
+    # sees (approved ones, under pre-moderation). A private annotation's
+    # change moves annotation_revision alone, so it shows nowhere else.
     annotation_revision = models.PositiveBigIntegerField(default=0, editable=False)
+    shared_revision = models.PositiveBigIntegerField(default=0, editable=False)
+    public_revision = models.PositiveBigIntegerField(default=0, editable=False)
 
     # Provenance: the upload exactly as it came.
     original = models.BinaryField()
@@ -166,11 +222,37 @@ class Document(models.Model):
     )
     imported_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Optimistic locking of the metadata: an edit names the version it was
+    # loaded at; who made the last edit is named when a stale one is refused.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    # In the trash: hidden from reading, search and counts with its annotations
+    # (Annotation.in_trash), restorable as it was until an owner purges it.
+    trashed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    trashed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
 
-    objects = DocumentQuerySet.as_manager()
+    # The default manager leaves the trash out; all_objects is for the trash
+    # page, restoring and purging.
+    objects = LiveDocumentManager()
+    all_objects = DocumentQuerySet.as_manager()
 
     class Meta:
         ordering = ["title", "pk"]
+        base_manager_name = "all_objects"
         constraints = [
             models.UniqueConstraint(
                 fields=["project", "content_hash"],
@@ -196,6 +278,10 @@ class Document(models.Model):
         return reverse(
             "corpus:document_detail", kwargs={"slug": self.project.slug, "pk": self.pk}
         )
+
+    @property
+    def in_trash(self) -> bool:
+        return self.trashed_at is not None
 
     @cached_property
     def headings(self) -> list[dict]:
@@ -223,3 +309,50 @@ class PendingImport(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class ProjectEventKind(models.TextChoices):
+    DOCUMENT_TRASHED = "document_trashed", "Document moved to the trash"
+    DOCUMENT_RESTORED = "document_restored", "Document restored from the trash"
+    DOCUMENT_PURGED = "document_purged", "Document purged for good"
+    PROJECT_ARCHIVED = "project_archived", "Project archived"
+    PROJECT_UNARCHIVED = "project_unarchived", "Project taken out of the archive"
+    PROJECT_TRASHED = "project_trashed", "Project moved to the trash"
+    PROJECT_RESTORED = "project_restored", "Project restored from the trash"
+    PROJECT_PURGED = "project_purged", "Project purged for good"
+
+
+class ProjectEvent(models.Model):
+    """A recorded act on a project or its documents: who, when, what.
+
+    Kept when what it records is purged (the project's name and the
+    document's title are copied into `detail`); never edited.
+    """
+
+    project = models.ForeignKey(
+        Project, null=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=32, choices=ProjectEventKind.choices)
+    # {"project": name, "document": title, "document_id": pk, "annotations": n, ...}
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=ProjectEventKind.values),
+                name="project_event_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("The record is never edited.")
+        super().save(*args, **kwargs)
