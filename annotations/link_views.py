@@ -12,7 +12,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from annotations import linking, services
@@ -176,7 +176,7 @@ def _picker_response(
     return render(request, template, context, status=400 if errors else 200)
 
 
-@require_GET
+@require_safe
 @login_required
 @vary_on_headers("HX-Request")
 def link_picker(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
@@ -185,7 +185,7 @@ def link_picker(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     return _picker_response(request, membership, _annotation(membership, pk))
 
 
-@require_GET
+@require_safe
 @login_required
 def link_search_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """The picker's results for what has been typed so far."""
@@ -281,7 +281,7 @@ def _compared_document(membership: Membership, annotation: Annotation, raw) -> i
     return others.values_list("pk", flat=True).first() or annotation.document_id
 
 
-@require_GET
+@require_safe
 @login_required
 def link_compare(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """The passage beside another document, where a selection becomes the link's
@@ -386,7 +386,7 @@ def _list_context(request: HtmxHttpRequest, membership: Membership) -> dict:
     }
 
 
-@require_GET
+@require_safe
 @login_required
 @vary_on_headers("HX-Request")
 def link_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
@@ -424,7 +424,7 @@ def _types_response(
     return render(request, template, context, status=status)
 
 
-@require_GET
+@require_safe
 @login_required
 @vary_on_headers("HX-Request")
 def relation_types(request: HtmxHttpRequest, slug: str) -> HttpResponse:

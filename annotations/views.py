@@ -10,7 +10,11 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
@@ -127,7 +131,7 @@ def thread_response(
     return render(request, "annotations/_thread.html", context, status=status)
 
 
-@require_GET
+@require_safe
 @login_required
 def annotation_new_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """The note form for a selection, shown in the margin."""
@@ -212,7 +216,7 @@ def annotation_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
     )
 
 
-@require_GET
+@require_safe
 @login_required
 @vary_on_headers("HX-Request")
 def annotation_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
@@ -235,7 +239,7 @@ def annotation_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
     return redirect(f"{url}?thread={annotation.pk}#s{annotation.start}")
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def annotation_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     membership = membership_for(request, slug, Action.ANNOTATE)
@@ -398,7 +402,7 @@ def _reply(request: HtmxHttpRequest, membership: Membership, pk: int) -> Reply:
     return reply
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def reply_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     membership = membership_for(request, slug, Action.ANNOTATE)
@@ -448,7 +452,7 @@ def reply_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     return HttpResponse('<li class="reply deleted" role="status">Reply deleted.</li>')
 
 
-@require_GET
+@require_safe
 @login_required
 def annotation_list_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """The margin's list of annotations, filtered and paginated."""
@@ -473,7 +477,7 @@ def _filter_query(request: HtmxHttpRequest) -> str:
     return query.urlencode()
 
 
-@require_GET
+@require_safe
 @login_required
 def annotation_changes_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """Polling: 204 when nothing changed since `since`, else the changed regions."""
@@ -524,7 +528,7 @@ def annotation_changes_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpR
     return render(request, "annotations/_changes.html", context)
 
 
-@require_GET
+@require_safe
 @login_required
 def tag_search_hx(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Tag suggestions for the autocomplete: the project's tags matching ?q=."""
@@ -572,7 +576,7 @@ def _queue_context(request, membership, decision_form=None) -> dict:
     }
 
 
-@require_GET
+@require_safe
 @login_required
 @vary_on_headers("HX-Request")
 def curation_queue(request: HtmxHttpRequest, slug: str) -> HttpResponse:
@@ -653,7 +657,7 @@ def _tags_context(membership, errors=None) -> dict:
     }
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 @vary_on_headers("HX-Request")
 def tag_manage(request: HtmxHttpRequest, slug: str) -> HttpResponse:

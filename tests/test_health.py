@@ -41,8 +41,8 @@ def test_healthz_answers_plain_http_when_other_pages_redirect_to_https(
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("method", ["post", "put", "delete"])
-def test_healthz_answers_get_only(client, method):
+def test_healthz_answers_get_and_head_only(client, method):
     response = getattr(client, method)(reverse("healthz"))
 
     assert response.status_code == 405
-    assert response["Allow"] == "GET"
+    assert response["Allow"] == "GET, HEAD"

@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import json_script
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from annotations import reading
 from annotations.forms import MarginFilterForm, ReplyForm
@@ -30,7 +30,7 @@ def _document(membership, pk: int, *fields_to_defer: str) -> Document:
     )
 
 
-@require_GET
+@require_safe
 @login_required
 def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """The reading view: text with highlights, margin list, an open thread."""
@@ -155,7 +155,7 @@ def _margin_query(request: HtmxHttpRequest) -> str:
     return query.urlencode()
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def document_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     membership = membership_for(request, slug, Action.EDIT_METADATA)
@@ -181,7 +181,7 @@ def document_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def document_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     membership = membership_for(request, slug, Action.DELETE_DOCUMENT)

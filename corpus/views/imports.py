@@ -15,7 +15,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from corpus import importers, services
 from corpus.access import HtmxHttpRequest, membership_for
@@ -98,7 +102,7 @@ def _pendings(membership, user):
     ).select_related("project")
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def import_upload(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     membership = membership_for(request, slug, Action.IMPORT)
@@ -154,7 +158,7 @@ def _stage(request: HtmxHttpRequest, membership, upload) -> FileReport:
     return FileReport(name, True, f"Ready for review: {label}, “{imported.title}”.")
 
 
-@require_http_methods(["GET"])
+@require_safe
 @login_required
 def import_review(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     membership = membership_for(request, slug, Action.IMPORT)

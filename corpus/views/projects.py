@@ -7,7 +7,11 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -20,7 +24,7 @@ from corpus.roles import Action, Role
 DOCUMENTS_PER_PAGE = 25
 
 
-@require_GET
+@require_safe
 @login_required
 def project_list(request: HtmxHttpRequest) -> HttpResponse:
     memberships = (
@@ -55,7 +59,7 @@ def project_create(request: HtmxHttpRequest) -> HttpResponse:
     return redirect(project)
 
 
-@require_GET
+@require_safe
 @login_required
 @vary_on_headers("HX-Request")
 def project_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
@@ -94,7 +98,7 @@ def project_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return render(request, template, context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def project_settings(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     membership = membership_for(request, slug, Action.EDIT_PROJECT)
@@ -139,7 +143,7 @@ def _members_response(
     )
 
 
-@require_GET
+@require_safe
 @login_required
 @vary_on_headers("HX-Request")
 def project_members(request: HtmxHttpRequest, slug: str) -> HttpResponse:
