@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from annotations import services
 from annotations.models import Annotation, Status, Tag
 from corpus.models import Document, Membership
+from corpus.params import parse_id
 
 QUEUE_PAGE_SIZE = 50
 
@@ -52,10 +53,11 @@ class DecisionForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("decide"):
-            pk, _, status = data["decide"].partition(" ")
-            if not pk.isdigit() or status not in Status.values:
+            raw, _, status = data["decide"].partition(" ")
+            pk = parse_id(raw)
+            if pk is None or status not in Status.values:
                 raise ValidationError("Choose a listed decision.")
-            data["ids"], data["status"] = [int(pk)], status
+            data["ids"], data["status"] = [pk], status
         if not data.get("ids"):
             raise ValidationError("Select at least one annotation.")
         if not data.get("status"):

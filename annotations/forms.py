@@ -3,12 +3,19 @@ from __future__ import annotations
 from django import forms
 
 from annotations.models import Status, Visibility
+from annotations.services.tags import MAX_TAGS
+from corpus.conflicts import VersionedForm
 
 MAX_BODY = 20_000
 
 
 class TagListField(forms.CharField):
-    """Tag names typed as one comma-separated line."""
+    """Tag names typed as one comma-separated line; at most MAX_TAGS of them."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return ", ".join(value)
+        return value
 
     def to_python(self, value) -> list[str]:
         value = super().to_python(value)
@@ -18,6 +25,15 @@ class TagListField(forms.CharField):
                 seen.add(name.lower())
                 names.append(name[:64])
         return names
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        if len(value) > MAX_TAGS:
+            raise forms.ValidationError(
+                f"A note can have at most {MAX_TAGS} tags; this one has "
+                f"{len(value)}.",
+                code="too_many_tags",
+            )
 
 
 class NoteFields(forms.Form):
@@ -46,15 +62,15 @@ class AnnotationCreateForm(NoteFields):
     counts; the server turns them into code points.
     """
 
-    sb = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
-    so = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
-    eb = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
-    eo = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    sb = forms.IntegerField(min_value=0, max_value=2**31, widget=forms.HiddenInput)
+    so = forms.IntegerField(min_value=0, max_value=2**31, widget=forms.HiddenInput)
+    eb = forms.IntegerField(min_value=0, max_value=2**31, widget=forms.HiddenInput)
+    eo = forms.IntegerField(min_value=0, max_value=2**31, widget=forms.HiddenInput)
     exact = forms.CharField(strip=False, max_length=200_000, widget=forms.HiddenInput)
 
 
-class AnnotationEditForm(NoteFields):
-    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+class AnnotationEditForm(VersionedForm, NoteFields):
+    versioned_fields = ("body", "tags", "visibility")
 
 
 class ReplyForm(forms.Form):
@@ -66,8 +82,8 @@ class ReplyForm(forms.Form):
     )
 
 
-class ReplyEditForm(ReplyForm):
-    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+class ReplyEditForm(VersionedForm, ReplyForm):
+    versioned_fields = ("body",)
 
 
 class MarginFilterForm(forms.Form):

@@ -7,25 +7,25 @@ from annotations import link_views
 app_name = "links"
 
 urlpatterns = [
-    path("p/<slug:slug>/a/<int:pk>/link/", link_views.link_picker, name="link_picker"),
+    path("p/<slug:slug>/a/<id:pk>/link/", link_views.link_picker, name="link_picker"),
     path(
-        "p/<slug:slug>/a/<int:pk>/link/search/",
+        "p/<slug:slug>/a/<id:pk>/link/search/",
         link_views.link_search_hx,
         name="link_search_hx",
     ),
-    path("p/<slug:slug>/a/<int:pk>/links/", link_views.link_create, name="link_create"),
+    path("p/<slug:slug>/a/<id:pk>/links/", link_views.link_create, name="link_create"),
     path(
-        "p/<slug:slug>/a/<int:pk>/link/compare/",
+        "p/<slug:slug>/a/<id:pk>/link/compare/",
         link_views.link_compare,
         name="link_compare",
     ),
     path(
-        "p/<slug:slug>/a/<int:pk>/link/passage/",
+        "p/<slug:slug>/a/<id:pk>/link/passage/",
         link_views.link_passage,
         name="link_passage",
     ),
     path(
-        "p/<slug:slug>/links/<int:pk>/delete/",
+        "p/<slug:slug>/links/<id:pk>/delete/",
         link_views.link_delete,
         name="link_delete",
     ),
@@ -41,7 +41,7 @@ urlpatterns = [
         name="relation_type_create",
     ),
     path(
-        "p/<slug:slug>/links/types/<int:pk>/",
+        "p/<slug:slug>/links/types/<id:pk>/",
         link_views.relation_type_edit,
         name="relation_type_edit",
     ),

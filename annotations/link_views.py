@@ -22,6 +22,7 @@ from annotations.views import member_document, selection_range, thread_response
 from corpus import bodycache
 from corpus.access import HtmxHttpRequest, membership_for
 from corpus.models import Document, Membership
+from corpus.params import parse_id, parse_page
 from corpus.roles import Action
 from corpus.views.documents import BODY_SLOT, rendered_text, with_body
 
@@ -124,11 +125,8 @@ def _results_context(
     relations: list[RelationType],
 ) -> dict:
     """A page of the picker's search results, each with its own link form."""
-    query = request.GET.get("q", "")
-    try:
-        page = max(int(request.GET.get("page", 1)), 1)
-    except ValueError:
-        page = 1
+    query = request.GET.get("q", "")[:200]
+    page = parse_page(request.GET.get("page"))
     results, more = linking.search_annotations(
         membership, query, exclude=annotation, page=page
     )
@@ -275,8 +273,9 @@ def _compare_context(
 
 def _compared_document(membership: Membership, annotation: Annotation, raw) -> int:
     """The document asked for, or by default the first other one."""
-    if str(raw).isdigit():
-        return int(raw)
+    chosen = parse_id(raw)
+    if chosen is not None:
+        return chosen
     others = _documents(membership).exclude(pk=annotation.document_id)
     return others.values_list("pk", flat=True).first() or annotation.document_id
 
@@ -351,11 +350,11 @@ def link_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     link = get_object_or_404(linking.live_links_for(membership), pk=pk)
     if not linking.may_delete(membership, link):
         raise PermissionDenied("Only its author or a curator may delete this link.")
-    linking.delete_link(link=link, by=request.user)
-    thread = request.POST.get("thread", "")
+    # Everything the answer needs is read before the write.
+    thread = parse_id(request.POST.get("thread", ""))
     shown = {link.source_id, link.target_annotation_id}
-    thread_pk = int(thread) if thread.isdigit() and int(thread) in shown else None
-    annotation = _annotation(membership, thread_pk or link.source_id)
+    annotation = _annotation(membership, thread if thread in shown else link.source_id)
+    linking.delete_link(link=link, by=request.user)
     if not request.htmx:
         return redirect(annotation)
     return thread_response(request, membership, annotation)

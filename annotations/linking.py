@@ -30,6 +30,7 @@ from annotations.models import (
     Tag,
     shown_to_member_filter,
 )
+from corpus.conflicts import EditConflict
 from corpus.models import Document, Membership, Project
 from corpus.roles import Action
 
@@ -81,13 +82,33 @@ def create_relation_type(
 
 @transaction.atomic
 def update_relation_type(
-    *, relation: RelationType, name: str, description: str, retired: bool
+    *,
+    relation: RelationType,
+    name: str,
+    description: str,
+    retired: bool,
+    version: int | None = None,
+    editor: AbstractBaseUser | None = None,
 ) -> RelationType:
-    """Rename, describe, retire or restore a relation type; its links keep it."""
+    """Rename, describe, retire or restore a relation type; its links keep it.
+
+    The edit names the `version` it was made to and is refused (EditConflict)
+    if the relation changed since; None skips the check.
+    """
+    current = RelationType.objects.select_for_update().filter(pk=relation.pk).first()
+    if current is None or (version is not None and current.version != version):
+        raise EditConflict(
+            RelationType.objects.select_related("updated_by")
+            .filter(pk=relation.pk)
+            .first()
+            or relation
+        )
     relation.name = _check_relation_name(relation.project, name, exclude_pk=relation.pk)
     relation.description = description
     relation.retired = retired
-    relation.full_clean(exclude=["project"])
+    relation.full_clean(exclude=["project", "version"])
+    relation.version = current.version + 1
+    relation.updated_by = editor
     relation.save()
     return relation
 

@@ -108,7 +108,7 @@ def shown_to_member_filter(membership, prefix: str = "") -> Q:
     their own or shared (approved, under pre-moderation, for those who do not
     moderate)."""
     shared = Q(**{f"{prefix}visibility": Visibility.PROJECT})
-    if membership.project.premoderation and not membership.can(Action.MODERATE):
+    if membership.project.premoderation and not membership.moderates:
         shared &= Q(**{f"{prefix}status": Status.APPROVED})
     return (
         (Q(**{f"{prefix}author_id": membership.user_id}) | shared)

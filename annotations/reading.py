@@ -282,6 +282,46 @@ def filter_choices(document: Document) -> dict:
     }
 
 
+def sees_unapproved(membership: Membership) -> bool:
+    """Whether the member sees shared annotations before they are approved:
+    curators and owners do, and everyone in a project without pre-moderation."""
+    return not membership.project.premoderation or membership.moderates
+
+
+def class_revision(membership: Membership, document: Document) -> int:
+    """The document's revision counting only changes the member's class may see
+    (services.revisions)."""
+    if sees_unapproved(membership):
+        return document.shared_revision
+    return document.public_revision
+
+
+def reader_revision(membership: Membership, document: Document) -> int:
+    """The revision a member's page reflects: changes their class may see, and
+    changes to their own annotations. Polling compares it, so that a change
+    the member may not see never changes the answer they get."""
+    own = (
+        Annotation.objects.filter(document=document, author_id=membership.user_id)
+        .order_by("-revision")
+        .values_list("revision", flat=True)
+        .first()
+    )
+    return max(class_revision(membership, document), own or 0)
+
+
+def changed_since(membership: Membership, document: Document, since: int) -> list:
+    """(pk, start, end) of the annotations changed since `since` in a way the
+    member may see: their class's changes, and their own annotations'."""
+    column = (
+        "shared_revision__gt" if sees_unapproved(membership) else "public_revision__gt"
+    )
+    return list(
+        Annotation.objects.filter(document=document, revision__gt=since)
+        .filter(Q(**{column: since}) | Q(author_id=membership.user_id))
+        .values_list("pk", "start", "end")
+    )
+
+
 def may_change(membership: Membership, item: Annotation | Reply) -> bool:
     """Authors change their own work; curators and owners anyone's they can see."""
     if item.author_id == membership.user_id:

@@ -6,45 +6,45 @@ app_name = "annotations"
 
 urlpatterns = [
     path(
-        "p/<slug:slug>/d/<int:pk>/annotate/",
+        "p/<slug:slug>/d/<id:pk>/annotate/",
         views.annotation_new_hx,
         name="annotation_new_hx",
     ),
     path(
-        "p/<slug:slug>/d/<int:pk>/annotations/",
+        "p/<slug:slug>/d/<id:pk>/annotations/",
         views.annotation_list_hx,
         name="annotation_list_hx",
     ),
     path(
-        "p/<slug:slug>/d/<int:pk>/annotations/new/",
+        "p/<slug:slug>/d/<id:pk>/annotations/new/",
         views.annotation_create,
         name="annotation_create",
     ),
     path(
-        "p/<slug:slug>/d/<int:pk>/annotations/changes/",
+        "p/<slug:slug>/d/<id:pk>/annotations/changes/",
         views.annotation_changes_hx,
         name="annotation_changes_hx",
     ),
     path(
-        "p/<slug:slug>/a/<int:pk>/", views.annotation_detail, name="annotation_detail"
+        "p/<slug:slug>/a/<id:pk>/", views.annotation_detail, name="annotation_detail"
     ),
     path(
-        "p/<slug:slug>/a/<int:pk>/edit/", views.annotation_edit, name="annotation_edit"
+        "p/<slug:slug>/a/<id:pk>/edit/", views.annotation_edit, name="annotation_edit"
     ),
     path(
-        "p/<slug:slug>/a/<int:pk>/delete/",
+        "p/<slug:slug>/a/<id:pk>/delete/",
         views.annotation_delete,
         name="annotation_delete",
     ),
-    path("p/<slug:slug>/a/<int:pk>/replies/", views.reply_create, name="reply_create"),
+    path("p/<slug:slug>/a/<id:pk>/replies/", views.reply_create, name="reply_create"),
     path(
-        "p/<slug:slug>/a/<int:pk>/status/",
+        "p/<slug:slug>/a/<id:pk>/status/",
         views.annotation_status,
         name="annotation_status",
     ),
-    path("p/<slug:slug>/replies/<int:pk>/edit/", views.reply_edit, name="reply_edit"),
+    path("p/<slug:slug>/replies/<id:pk>/edit/", views.reply_edit, name="reply_edit"),
     path(
-        "p/<slug:slug>/replies/<int:pk>/delete/",
+        "p/<slug:slug>/replies/<id:pk>/delete/",
         views.reply_delete,
         name="reply_delete",
     ),

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -33,8 +33,10 @@ from annotations.models import Annotation, Reply, Status, Tag
 from annotations.offsets import resolve_selection
 from corpus import bodycache
 from corpus.access import HtmxHttpRequest, membership_for
+from corpus.conflicts import conflict_response
 from corpus.models import Document, Membership
-from corpus.roles import Action
+from corpus.params import parse_id, parse_ids
+from corpus.roles import Action, can
 
 
 def member_document(membership: Membership, pk: int) -> Document:
@@ -61,13 +63,6 @@ def _annotation(
     )
     annotation.project = membership.project
     return annotation
-
-
-def _tags(membership: Membership, names: list[str]) -> list[Tag]:
-    return [
-        services.get_or_create_tag(project=membership.project, name=name)
-        for name in names
-    ]
 
 
 def _changed_regions(
@@ -174,7 +169,6 @@ def annotation_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
         data = form.cleaned_data
         try:
             start, end = selection_range(document, data)
-            tags = _tags(membership, data["tags"])
             annotation = services.create_annotation(
                 document=document,
                 author=request.user,
@@ -182,7 +176,7 @@ def annotation_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
                 end=end,
                 exact=data["exact"],
                 body=data["body"],
-                tags=tags,
+                tags=data["tags"],
                 visibility=data["visibility"],
             )
         except (ValueError, ValidationError) as error:
@@ -211,7 +205,7 @@ def annotation_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
             membership,
             annotation,
             _changed_regions(request, membership, document, [(start, end)]),
-            tags=tags,
+            tags=annotation.tag_list,
         )
     )
 
@@ -224,10 +218,10 @@ def annotation_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
     membership = membership_for(request, slug)
     annotation = _annotation(request, membership, pk)
     if request.htmx:
-        here = [int(i) for i in request.GET.get("here", "").split(",") if i.isdigit()]
+        here = parse_ids(request.GET.get("here", "").split(","), limit=50)
         also = list(
             Annotation.objects.visible_to(request.user)
-            .filter(document_id=annotation.document_id, pk__in=here[:50])
+            .filter(document_id=annotation.document_id, pk__in=here)
             .exclude(pk=annotation.pk)
             .select_related("author")
             .in_text_order()
@@ -247,26 +241,15 @@ def annotation_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
     if not reading.may_change(membership, annotation):
         raise PermissionDenied("Only its author or a curator may edit this annotation.")
     context = {"annotation": annotation, "project": membership.project}
-    if request.method == "GET":
+    template = "annotations/_annotation_edit.html"
+    if request.method != "POST":
         form = AnnotationEditForm(
-            initial={
-                "body": annotation.body,
-                "tags": ", ".join(tag.name for tag in annotation.tags.all()),
-                "visibility": annotation.visibility,
-                "version": annotation.version,
-            }
+            initial={**_note_values(annotation), "version": annotation.version}
         )
-        return render(
-            request, "annotations/_annotation_edit.html", {**context, "form": form}
-        )
+        return render(request, template, {**context, "form": form})
     form = AnnotationEditForm(request.POST)
     if not form.is_valid():
-        return render(
-            request,
-            "annotations/_annotation_edit.html",
-            {**context, "form": form},
-            status=400,
-        )
+        return render(request, template, {**context, "form": form}, status=400)
     data = form.cleaned_data
     try:
         annotation = services.update_annotation(
@@ -274,13 +257,21 @@ def annotation_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
             editor=request.user,
             version=data["version"],
             body=data["body"],
-            tags=_tags(membership, data["tags"]),
+            tags=data["tags"],
             visibility=data["visibility"],
         )
     except services.EditConflict as conflict:
-        return _conflict(
-            request, "annotations/_annotation_edit.html", context, form, conflict
+        return conflict_response(
+            request,
+            template,
+            context,
+            form,
+            conflict,
+            _note_values(conflict.current),
         )
+    except ValidationError as error:
+        form.add_error(None, error.messages)
+        return render(request, template, {**context, "form": form}, status=400)
     if not request.htmx:
         return redirect(annotation)
     document = member_document(membership, annotation.document_id)
@@ -293,26 +284,18 @@ def annotation_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
             _changed_regions(
                 request, membership, document, [(annotation.start, annotation.end)]
             ),
+            tags=annotation.tag_list,
         )
     )
 
 
-def _conflict(request, template, context, form, conflict) -> HttpResponse:
-    """409: show the newer version beside the user's own text, which is kept."""
-    current = conflict.current
-    data = form.data.copy()
-    data["version"] = current.version  # saving again now overwrites knowingly
-    return render(
-        request,
-        template,
-        {
-            **context,
-            "form": type(form)(data),
-            "conflict": current,
-            "conflict_deleted": current.deleted_at is not None,
-        },
-        status=409,
-    )
+def _note_values(annotation: Annotation) -> dict:
+    """The fields of an annotation its edit form changes, in the form's terms."""
+    return {
+        "body": annotation.body,
+        "tags": [tag.name for tag in annotation.tags.all()],
+        "visibility": annotation.visibility,
+    }
 
 
 @require_POST
@@ -408,29 +391,27 @@ def reply_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     membership = membership_for(request, slug, Action.ANNOTATE)
     reply = _reply(request, membership, pk)
     context = {"reply": reply, "project": membership.project}
-    if request.method == "GET":
+    template = "annotations/_reply_edit.html"
+    if request.method != "POST":
         form = ReplyEditForm(initial={"body": reply.body, "version": reply.version})
-        return render(
-            request, "annotations/_reply_edit.html", {**context, "form": form}
-        )
+        return render(request, template, {**context, "form": form})
     form = ReplyEditForm(request.POST)
     if not form.is_valid():
-        return render(
-            request,
-            "annotations/_reply_edit.html",
-            {**context, "form": form},
-            status=400,
-        )
+        return render(request, template, {**context, "form": form}, status=400)
     try:
         reply = services.update_reply(
             reply=reply,
             version=form.cleaned_data["version"],
             body=form.cleaned_data["body"],
+            editor=request.user,
         )
     except services.EditConflict as conflict:
-        return _conflict(
-            request, "annotations/_reply_edit.html", context, form, conflict
+        return conflict_response(
+            request, template, context, form, conflict, {"body": conflict.current.body}
         )
+    except ValidationError as error:
+        form.add_error(None, error.messages)
+        return render(request, template, {**context, "form": form}, status=400)
     if not request.htmx:
         return redirect(reply.annotation)
     reply.may_change = True
@@ -480,41 +461,58 @@ def _filter_query(request: HtmxHttpRequest) -> str:
 @require_safe
 @login_required
 def annotation_changes_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
-    """Polling: 204 when nothing changed since `since`, else the changed regions."""
-    # The common answer costs one query beyond the session: membership and the
-    # document's revision together (no row: not a member, or no such document).
+    """Polling: 204 when nothing this member may see changed since `since`, else
+    the changed regions.
+
+    `since` is the reader's revision (reading.reader_revision): changes hidden
+    from the member (others' private annotations, unapproved ones under
+    pre-moderation) do not move it, so they never turn a 204 into a 200.
+    """
+    # The common answer costs one query beyond the session: membership, role,
+    # the document's revisions and the reader's own latest change together (no
+    # row: not a member, or no such document).
+    own_latest = (
+        Annotation.objects.filter(document_id=OuterRef("pk"), author_id=request.user.pk)
+        .order_by("-revision")
+        .values("revision")[:1]
+    )
     found = (
         Document.objects.filter(
-            pk=pk, project__slug=slug, project__memberships__user=request.user
+            pk=pk,
+            project__slug=slug,
+            project__trashed_at__isnull=True,
+            project__memberships__user=request.user,
         )
+        .annotate(own_latest=Subquery(own_latest))
         .order_by()
-        .values_list("annotation_revision", flat=True)[:1]
+        .values_list(
+            "shared_revision",
+            "public_revision",
+            "project__premoderation",
+            "project__memberships__role",
+            "own_latest",
+        )[:1]
     )
     if not found:
         raise Http404("No such document in your projects.")
-    revision = found[0]
-    try:
-        since = int(request.GET.get("since", ""))
-    except ValueError:
-        since = -1
+    shared, public, premoderation, role, own_latest = found[0]
+    seen = shared if not premoderation or can(role, Action.MODERATE) else public
+    revision = max(seen, own_latest or 0)
+    since = parse_id(request.GET.get("since", "")) or 0
     if since == revision:
         return HttpResponse(status=204)
     membership = membership_for(request, slug)
     document = member_document(membership, pk)
-    changed = list(
-        Annotation.objects.filter(document=document, revision__gt=since).values_list(
-            "pk", "start", "end"
-        )
-    )
+    changed = reading.changed_since(membership, document, since)
     context = _changed_regions(
         request, membership, document, [(start, end) for _pk, start, end in changed]
     )
     thread = None
-    thread_id = request.GET.get("thread", "")
-    if thread_id.isdigit() and any(pk == int(thread_id) for pk, _s, _e in changed):
+    thread_id = parse_id(request.GET.get("thread", ""))
+    if thread_id is not None and any(pk == thread_id for pk, _s, _e in changed):
         thread = (
-            Annotation.objects.visible_to(request.user)
-            .filter(document=document, pk=int(thread_id))
+            Annotation.objects.shown_to_member(membership)
+            .filter(document=document, pk=thread_id)
             .select_related("author")
             .first()
         )
@@ -522,7 +520,7 @@ def annotation_changes_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpR
         context.update(reading.thread_context(membership, thread))
     context.update(
         _margin_context(request, membership, document),
-        revision=document.annotation_revision,
+        revision=revision,
         thread_changed=thread is not None,
     )
     return render(request, "annotations/_changes.html", context)
@@ -595,9 +593,10 @@ def curation_queue(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 def curation_decide(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """One decision, with one reason, for the selected annotations (or one row's)."""
     membership = membership_for(request, slug, Action.MODERATE)
+    asked = parse_ids(request.POST.getlist("ids"))
+    decided_one = parse_id(request.POST.get("decide", "").partition(" ")[0])
     visible = Annotation.objects.shown_to_member(membership).filter(
-        pk__in=[int(pk) for pk in request.POST.getlist("ids") if pk.isdigit()]
-        + [int(request.POST.get("decide", "").partition(" ")[0] or 0)]
+        pk__in=asked + ([decided_one] if decided_one else [])
     )
     form = curation.DecisionForm(
         request.POST, visible_ids=list(visible.values_list("pk", flat=True))

@@ -123,6 +123,12 @@ class Membership(models.Model):
         return can(self.role, action)
 
     @property
+    def moderates(self) -> bool:
+        """Whether the role moderates: it sees every shared annotation, approved
+        or not (archived or not: archiving changes what one may do, not see)."""
+        return can(self.role, Action.MODERATE)
+
+    @property
     def allowed(self) -> dict[str, bool]:
         """{action: may} for templates: `membership.allowed.import`."""
         return {action.value: self.can(action) for action in Action}

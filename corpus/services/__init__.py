@@ -10,7 +10,9 @@ from corpus.services.projects import (
     change_role,
     create_project,
     remove_member,
+    set_archived,
     unique_project_slug,
+    update_project,
 )
 
 __all__ = [
@@ -19,8 +21,10 @@ __all__ = [
     "change_role",
     "create_project",
     "remove_member",
+    "set_archived",
     "save_document",
     "stage_upload",
     "unique_project_slug",
     "update_document_metadata",
+    "update_project",
 ]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.text import slugify
 
-from corpus.models import Membership, Project
+from corpus.conflicts import EditConflict
+from corpus.models import Membership, Project, ProjectEvent, ProjectEventKind
 from corpus.roles import Role
 
 
@@ -50,13 +53,75 @@ def _check_owner_remains(project: Project, leaving: Membership) -> None:
 
 
 @transaction.atomic
+def update_project(
+    *,
+    project: Project,
+    version: int | None,
+    editor: AbstractBaseUser | None = None,
+    **fields,
+) -> Project:
+    """Rename, describe or change the moderation of a project.
+
+    The edit names the `version` it was made to and is refused (EditConflict)
+    if the project changed since; None skips the check.
+    """
+    unknown = set(fields) - {"name", "description", "premoderation"}
+    if unknown:
+        raise ValueError(f"Not a project setting: {', '.join(sorted(unknown))}")
+    current = Project.objects.select_for_update().filter(pk=project.pk).first()
+    if current is None or (version is not None and current.version != version):
+        raise EditConflict(
+            Project.objects.select_related("updated_by").filter(pk=project.pk).first()
+            or project
+        )
+    for name, value in fields.items():
+        setattr(project, name, value)
+    project.full_clean(exclude=["slug"])
+    Project.objects.filter(pk=project.pk).update(
+        **fields, version=F("version") + 1, updated_by=editor
+    )
+    project.refresh_from_db()
+    return project
+
+
+@transaction.atomic
+def set_archived(*, project: Project, archived: bool, by: AbstractBaseUser) -> Project:
+    """Archive a project (read-only, off the project list) or take it out again."""
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    if archived == project.is_archived:
+        return project
+    project.archived_at = timezone.now() if archived else None
+    project.save(update_fields=["archived_at"])
+    ProjectEvent.objects.create(
+        project=project,
+        actor=by,
+        kind=(
+            ProjectEventKind.PROJECT_ARCHIVED
+            if archived
+            else ProjectEventKind.PROJECT_UNARCHIVED
+        ),
+        detail={"project": project.name},
+    )
+    return project
+
+
+@transaction.atomic
 def add_member(*, project: Project, user: AbstractBaseUser, role: str) -> Membership:
-    """Make `user` a member of `project` with `role`."""
+    """Make `user` a member of `project` with `role`.
+
+    The same person added twice at once is added once: the second insert
+    fails on the unique membership and is refused like any other repeat.
+    """
+    already = ValidationError(f"{user} is already a member.", code="already_member")
     if project.memberships.filter(user=user).exists():
-        raise ValidationError(f"{user} is already a member.", code="already_member")
+        raise already
     membership = Membership(project=project, user=user, role=role)
-    membership.full_clean()
-    membership.save()
+    membership.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            membership.save()
+    except IntegrityError:
+        raise already from None
     return membership
 
 

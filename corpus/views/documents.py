@@ -18,6 +18,7 @@ from corpus import bodycache, services
 from corpus.access import HtmxHttpRequest, membership_for
 from corpus.forms import DocumentMetadataForm
 from corpus.models import Document
+from corpus.params import parse_id
 from corpus.roles import Action
 
 
@@ -53,17 +54,17 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
         ),
         "filters": filters,
         "filter_query": _margin_query(request),
-        "revision": document.annotation_revision,
+        "revision": reading.reader_revision(membership, document),
         "can_annotate": membership.can(Action.ANNOTATE),
         "can_edit": membership.can(Action.EDIT_METADATA),
         "can_delete": membership.can(Action.DELETE_DOCUMENT),
         **reading.filter_choices(document),
     }
-    thread_id = request.GET.get("thread", "")
-    if thread_id.isdigit():
+    thread_id = parse_id(request.GET.get("thread", ""))
+    if thread_id is not None:
         annotation = (
             Annotation.objects.shown_to_member(membership)
-            .filter(document=document, pk=int(thread_id))
+            .filter(document=document, pk=thread_id)
             .select_related("author")
             .first()
         )
@@ -104,19 +105,20 @@ def with_body(response: HttpResponse, body: bytes) -> HttpResponse:
 def rendered_text(membership, document, approved_only: bool) -> RenderedText:
     """The text with highlights, from the worker's cache when nothing changed.
 
-    Members see the same highlights but for their own annotations that others
-    cannot see (private ones, and unapproved ones under pre-moderation), and
-    but for moderators seeing unapproved ones: readers alike share a rendering.
+    Members who see the same annotations share a rendering: those who see every
+    shared annotation (curators and owners, or everyone without pre-moderation),
+    and the others, each in either reading mode. A member who has annotations
+    of their own that the rest of their class cannot see (private ones, or
+    unapproved ones under pre-moderation) gets a rendering of their own.
     """
-    sees_unapproved = not document.project.premoderation or membership.can(
-        Action.MODERATE
-    )
+    sees_unapproved = reading.sees_unapproved(membership)
     own_hidden = Q(visibility=Visibility.PRIVATE)
-    if not sees_unapproved:
+    if approved_only:
+        own_hidden &= Q(status=Status.APPROVED)
+    elif not sees_unapproved:
         own_hidden |= ~Q(status=Status.APPROVED)
     has_own_hidden = (
-        not approved_only
-        and Annotation.objects.filter(
+        Annotation.objects.filter(
             own_hidden,
             document=document,
             author_id=membership.user_id,
@@ -125,11 +127,17 @@ def rendered_text(membership, document, approved_only: bool) -> RenderedText:
         .only("pk")
         .exists()
     )
+    if has_own_hidden:
+        # Every change may matter to this member's own rendering.
+        revision, reader = document.annotation_revision, membership.user_id
+    else:
+        # Only changes the member's class may see matter.
+        revision, reader = reading.class_revision(membership, document), None
     key = (
         document.pk,
         document.content_hash,
-        document.annotation_revision,
-        membership.user_id if has_own_hidden else None,
+        revision,
+        reader,
         sees_unapproved,
         approved_only,
     )

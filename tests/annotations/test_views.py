@@ -335,7 +335,7 @@ def test_stale_edit_gets_409_with_the_newer_version_and_keeps_the_users_text(
     )
     html = response.content.decode()
     assert response.status_code == 409
-    assert "Someone changed this while you were editing" in html
+    assert "curator-user changed this while you were editing" in html
     assert "Curator&#x27;s version" in html or "Curator's version" in html
     assert "My careful edit" in html
     annotation.refresh_from_db()
