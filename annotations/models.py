@@ -85,21 +85,36 @@ class Status(models.TextChoices):
 MODERATING_ROLES = [role.value for role in Role if can(role, Action.MODERATE)]
 
 
-def _visible_filter(user, prefix: str = "") -> Q:
-    """Live, and one's own or shared; under pre-moderation, shared means approved,
-    except for those who moderate. Joins the user's membership (same filter call).
+def visible_filter(user, prefix: str = "", *, include_deleted: bool = False) -> Q:
+    """The one rule of who sees an annotation (through `prefix`, for a related one),
+    for a user across all their projects.
+
+    Not on a document or in a project in the trash, not deleted (unless
+    `include_deleted`, for curators' screens), and one's own or shared; under
+    pre-moderation, shared means approved, except for those who moderate. A
+    member sees only their projects' annotations (this joins the user's
+    membership: use it in one filter() call); a superuser sees every project's,
+    but others' private annotations stay their author's alone here too.
+    shown_to_member_filter() is the same rule for one membership already checked.
     """
+    live = Q(
+        **{
+            f"{prefix}in_trash": False,
+            f"{prefix}project__trashed_at__isnull": True,
+        }
+    )
+    if not include_deleted:
+        live &= Q(**{f"{prefix}deleted_at__isnull": True})
+    own = Q(**{f"{prefix}author_id": user.pk})
+    if user.is_superuser:
+        return live & (own | Q(**{f"{prefix}visibility": Visibility.PROJECT}))
     membership = f"{prefix}project__memberships__"
     shared = Q(**{f"{prefix}visibility": Visibility.PROJECT}) & (
         Q(**{f"{prefix}project__premoderation": False})
         | Q(**{f"{prefix}status": Status.APPROVED})
         | Q(**{f"{membership}role__in": MODERATING_ROLES})
     )
-    return (
-        Q(**{f"{prefix}deleted_at__isnull": True, f"{prefix}in_trash": False})
-        & (Q(**{f"{prefix}author_id": user.pk}) | shared)
-        & Q(**{f"{membership}user": user})
-    )
+    return live & (own | shared) & Q(**{f"{membership}user": user})
 
 
 def shown_to_member_filter(membership, prefix: str = "") -> Q:
@@ -122,7 +137,7 @@ class AnnotationQuerySet(models.QuerySet):
         """What `user` may see: live annotations of their projects, shared or theirs."""
         if not user.is_authenticated:
             return self.none()
-        return self.filter(_visible_filter(user))
+        return self.filter(visible_filter(user))
 
     def shown_to_member(self, membership) -> AnnotationQuerySet:
         """visible_to() for a caller that has already checked this membership.
@@ -252,7 +267,7 @@ class ReplyQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         return self.filter(
-            _visible_filter(user, "annotation__"), deleted_at__isnull=True
+            visible_filter(user, "annotation__"), deleted_at__isnull=True
         )
 
 
