@@ -177,6 +177,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = APPARATUS_MAX_UPLOAD_BYTES
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = APPARATUS_MAX_FILES_PER_BATCH
 
+# Background work (django-tasks with its database backend, so no other service):
+# large uploads are read and imported by `manage.py db_worker`, which
+# `make run` starts beside the development server (docs/deploy.md: its unit).
+INSTALLED_APPS += ["django_tasks_db"]
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
 # Security: secure by default when not debugging; a proxy terminates TLS.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
