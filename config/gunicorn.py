@@ -6,6 +6,8 @@ Everything an operator may want to change comes from the environment.
 
 import os
 
+import gunicorn
+
 # Where to listen. Behind a reverse proxy on the same host the default is right;
 # give "0.0.0.0:8000" or "unix:/run/apparatus/gunicorn.sock" otherwise.
 bind = os.environ.get("APPARATUS_BIND", "127.0.0.1:8000").split(",")
@@ -45,3 +47,10 @@ forwarded_allow_ips = os.environ.get("APPARATUS_FORWARDED_ALLOW_IPS", "127.0.0.1
 # No runtime control socket: its default path is shared by every gunicorn of a
 # user, so two instances on one host would fight over it.
 control_socket_disable = True
+
+# No "Server: gunicorn" banner: it tells a scanner what to try. gunicorn has no
+# setting for it; every response's Server header is this module-level name,
+# read by the workers, which import gunicorn.http after this file has run. The
+# header stays, empty. (Behind nginx it never reaches clients anyway: nginx
+# drops the upstream's Server header and sends its own.)
+gunicorn.SERVER = ""

@@ -5,9 +5,11 @@ them). Values production cannot do without fail loudly when they are missing.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -69,6 +71,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
+    "axes",
     "corpus",
     "annotations",
 ]
@@ -76,6 +80,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the session and CSRF middleware, so it sees the cookies they set.
+    "config.middleware.PrivateCacheMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -83,6 +90,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -98,6 +107,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # {% load tag_colours %}: the link to a project's tag stylesheet.
+            "libraries": {"tag_colours": "annotations.styles"},
         },
     },
 ]
@@ -150,6 +161,34 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "corpus:project_list"
 LOGOUT_REDIRECT_URL = "login"
 
+# Sign-in throttling (django-axes; config/throttling.py, docs/deploy.md): after
+# a few wrong passwords for one username (whether or not it exists), or more
+# from one address, sign-in is refused for a while, before any password is
+# checked; a successful sign-in forgets that account's failures.
+AUTHENTICATION_BACKENDS = [
+    "config.throttling.SignInThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "config.throttling.SignInThrottleHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env_int("APPARATUS_SIGNIN_FAILURES_PER_ACCOUNT", 5)
+APPARATUS_SIGNIN_FAILURES_PER_ADDRESS = env_int(
+    "APPARATUS_SIGNIN_FAILURES_PER_ADDRESS", 20
+)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("APPARATUS_SIGNIN_LOCKOUT_MINUTES", 15))
+# Attempts during a lockout are neither counted nor extend it: it ends one
+# cool-off after the failure that started it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.throttling.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "config.throttling.client_address"
+# Only the failures are needed; a record of every sign-in is not.
+AXES_DISABLE_ACCESS_LOG = True
+# No banner on every manage.py command; failures and lockouts are still logged.
+AXES_VERBOSE = False
+# The proxies whose X-Forwarded-For is believed: the same list gunicorn trusts.
+APPARATUS_TRUSTED_PROXIES = env_list("APPARATUS_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
 LANGUAGE_CODE = "en"
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
@@ -186,7 +225,7 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Security: secure by default when not debugging; a proxy terminates TLS.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
@@ -195,6 +234,24 @@ SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts, styles and everything else from
+# this origin only; no inline script, style or handler anywhere, so injected
+# markup can neither run nor restyle the page. Tag colours come from a
+# stylesheet (annotations/styles.py). Images may also be data: URLs, which
+# cannot run anything.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF],
+        "img-src": [csp.SELF, "data:"],
+        "connect-src": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "object-src": [csp.NONE],
+    }
+}
 SILENCED_SYSTEM_CHECKS = [
     # HSTS preload is an irreversible, domain-wide decision left to the operator
     # (DJANGO_SECURE_HSTS_PRELOAD); docs/deploy.md explains it.
@@ -209,4 +266,6 @@ LOGGING = {
         "handlers": ["console"],
         "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO"),
     },
+    # axes logs every sign-in at INFO; its failures and lockouts are WARNINGs.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

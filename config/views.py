@@ -1,7 +1,23 @@
+from django.contrib.auth.forms import AuthenticationForm
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from corpus.views import project_list
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    """A member's projects; to anyone else, a front page with the sign-in form.
+
+    `/` answers 200 directly either way, as uptime monitors and load balancers
+    expect of a site's root, instead of redirecting to the sign-in page.
+    """
+    if request.user.is_authenticated:
+        return project_list(request)
+    return render(request, "home.html", {"form": AuthenticationForm(request)})
 
 
 @require_safe
