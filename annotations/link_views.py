@@ -347,7 +347,9 @@ def link_passage(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
 def link_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """Delete a link; answer with the thread it was deleted from."""
     membership = membership_for(request, slug, Action.ANNOTATE)
-    link = get_object_or_404(linking.live_links_for(membership), pk=pk)
+    link = get_object_or_404(
+        linking.live_links_for(membership, with_trashed_ends=True), pk=pk
+    )
     if not linking.may_delete(membership, link):
         raise PermissionDenied("Only its author or a curator may delete this link.")
     # Everything the answer needs is read before the write.

@@ -234,21 +234,30 @@ def delete_link(*, link: Link, by: AbstractBaseUser) -> Link:
 # Reads -------------------------------------------------------------------------
 
 
-def live_links_for(membership: Membership) -> QuerySet[Link]:
+def live_links_for(
+    membership: Membership, *, with_trashed_ends: bool = False
+) -> QuerySet[Link]:
     """The project's links this member may see: live, with both ends shown to them.
 
     shown_to_member() keeps only live annotations, so a link whose source or
-    target annotation was deleted drops out here too.
+    target annotation was deleted drops out here too. A link with an end on a
+    document in the trash drops out as well, unless `with_trashed_ends` (a
+    thread shows such a link, its other end marked "in the trash").
     """
     # Conditions on the joined ends, not "IN (every annotation shown)": a
     # thread's few links are found by their own index, however large the project.
-    return Link.objects.filter(
+    links = Link.objects.filter(
         Q(target_annotation__isnull=True)
-        | shown_to_member_filter(membership, "target_annotation__"),
-        shown_to_member_filter(membership, "source__"),
+        | shown_to_member_filter(
+            membership, "target_annotation__", include_trash=with_trashed_ends
+        ),
+        shown_to_member_filter(membership, "source__", include_trash=with_trashed_ends),
         project_id=membership.project_id,
         deleted_at__isnull=True,
     )
+    if not with_trashed_ends:
+        links = links.exclude(target_document__trashed_at__isnull=False)
+    return links
 
 
 HEAVY_DOCUMENT_FIELDS = ("text", "blocks", "links", "original")
@@ -281,7 +290,7 @@ def may_delete(membership: Membership, link: Link) -> bool:
 def thread_links(membership: Membership, annotation: Annotation) -> dict:
     """An annotation's links out and back, in one query."""
     links = _with_ends(
-        live_links_for(membership).filter(
+        live_links_for(membership, with_trashed_ends=True).filter(
             Q(source_id=annotation.pk) | Q(target_annotation_id=annotation.pk)
         )
     ).order_by("created_at", "pk")

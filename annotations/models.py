@@ -117,17 +117,23 @@ def visible_filter(user, prefix: str = "", *, include_deleted: bool = False) -> 
     return live & (own | shared) & Q(**{f"{membership}user": user})
 
 
-def shown_to_member_filter(membership, prefix: str = "") -> Q:
+def shown_to_member_filter(
+    membership, prefix: str = "", *, include_trash: bool = False
+) -> Q:
     """The annotations (through `prefix`, for a related one) a member sees: live
-    (not deleted, not on a document in the trash), of the member's project, and
+    (not deleted, not on a document in the trash unless `include_trash`, for
+    showing a link's other end as "in the trash"), of the member's project, and
     their own or shared (approved, under pre-moderation, for those who do not
     moderate)."""
     shared = Q(**{f"{prefix}visibility": Visibility.PROJECT})
     if membership.project.premoderation and not membership.moderates:
         shared &= Q(**{f"{prefix}status": Status.APPROVED})
+    live = Q(**{f"{prefix}deleted_at__isnull": True})
+    if not include_trash:
+        live &= Q(**{f"{prefix}in_trash": False})
     return (
         (Q(**{f"{prefix}author_id": membership.user_id}) | shared)
-        & Q(**{f"{prefix}deleted_at__isnull": True, f"{prefix}in_trash": False})
+        & live
         & Q(**{f"{prefix}project_id": membership.project_id})
     )
 

@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
+from corpus.conflicts import VersionedForm
 from corpus.models import Document, DocumentFormat, Project
 from corpus.roles import Role
 
@@ -13,6 +14,12 @@ class ProjectForm(forms.ModelForm):
         model = Project
         fields = ["name", "description", "premoderation"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class ProjectSettingsForm(VersionedForm, ProjectForm):
+    """The project's settings, edited by its owners; a stale save is refused."""
+
+    versioned_fields = ("name", "description", "premoderation")
 
 
 class MemberAddForm(forms.Form):
@@ -69,7 +76,9 @@ class CommaListField(forms.CharField):
         return [item.strip() for item in value.split(",") if item.strip()]
 
 
-class DocumentMetadataForm(forms.ModelForm):
+class DocumentMetadataForm(VersionedForm, forms.ModelForm):
+    versioned_fields = Document.METADATA_FIELDS
+
     source_url = forms.URLField(
         label="Source URL", required=False, max_length=2000, assume_scheme="https"
     )
@@ -124,7 +133,24 @@ FORMAT_CHOICES = [("", "Detect automatically"), *DocumentFormat.choices]
 
 
 class ReviewForm(forms.Form):
+    """The importer's choices for one upload, saved with it until it is imported.
+
+    A file that could not be read (`readable=False`) offers the format alone.
+    """
+
     format = forms.ChoiceField(choices=FORMAT_CHOICES, required=False)
+    title = forms.CharField(max_length=500)
+    authors = CommaListField(
+        required=False,
+        max_length=2000,
+        help_text="Separate names with commas.",
+    )
+    published_date = forms.DateField(
+        label="Published",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="As YYYY-MM-DD.",
+    )
     drop = forms.TypedMultipleChoiceField(
         coerce=int,
         required=False,
@@ -133,6 +159,35 @@ class ReviewForm(forms.Form):
         label="Remove these blocks",
     )
 
-    def __init__(self, *args, boilerplate: list[tuple[int, str]] = (), **kwargs):
+    def __init__(
+        self,
+        *args,
+        boilerplate: list[tuple[int, str]] = (),
+        readable: bool = True,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.fields["drop"].choices = list(boilerplate)
+        if not readable:
+            for name in ("title", "authors", "published_date", "drop"):
+                del self.fields[name]
+
+    def clean_authors(self) -> list[str]:
+        authors = self.cleaned_data["authors"]
+        # The list hides a NUL from the field's own check (it looks at str(list)).
+        if any("\x00" in name for name in authors):
+            raise forms.ValidationError("Null characters are not allowed.")
+        if any(len(name) > 200 for name in authors):
+            raise forms.ValidationError("A name may have at most 200 characters.")
+        return authors
+
+    def choices(self) -> dict:
+        """The cleaned choices, as save_review_choices() takes them."""
+        data = self.cleaned_data
+        return {
+            "format": data["format"],
+            "drop": data.get("drop", []),
+            "title": data.get("title"),
+            "authors": data.get("authors"),
+            "published_date": data.get("published_date"),
+        }

@@ -9,6 +9,7 @@ urlpatterns = [
     path("projects/new/", views.project_create, name="project_create"),
     path("p/<slug:slug>/", views.project_detail, name="project_detail"),
     path("p/<slug:slug>/settings/", views.project_settings, name="project_settings"),
+    path("p/<slug:slug>/archive/", views.project_archive, name="project_archive"),
     path("p/<slug:slug>/members/", views.project_members, name="project_members"),
     path("p/<slug:slug>/members/add/", views.member_add, name="member_add"),
     path("p/<slug:slug>/members/<id:pk>/role/", views.member_role, name="member_role"),
@@ -28,9 +29,4 @@ urlpatterns = [
     ),
     path("p/<slug:slug>/d/<id:pk>/", views.document_detail, name="document_detail"),
     path("p/<slug:slug>/d/<id:pk>/edit/", views.document_edit, name="document_edit"),
-    path(
-        "p/<slug:slug>/d/<id:pk>/delete/",
-        views.document_delete,
-        name="document_delete",
-    ),
 ]

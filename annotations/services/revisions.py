@@ -75,3 +75,17 @@ def stamps(revision: int, audience: Audience) -> dict[str, int]:
 def record_change(document_id: int, audience: Audience) -> dict[str, int]:
     """Bump the document for `audience` and return the stamps for changed rows."""
     return stamps(bump_revision(document_id, audience), audience)
+
+
+def redraw_project(*, project, **_signal) -> None:
+    """Who sees which shared annotation changed (pre-moderation turned on or
+    off): mark every shared annotation of the project changed for everyone."""
+    from annotations.models import Annotation
+
+    document_ids = Document.all_objects.filter(project=project).values_list(
+        "pk", flat=True
+    )
+    for document_id in document_ids:
+        Annotation.objects.filter(
+            document_id=document_id, visibility=Visibility.PROJECT
+        ).update(**record_change(document_id, Audience.EVERYONE))

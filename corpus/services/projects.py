@@ -12,6 +12,7 @@ from django.utils.text import slugify
 from corpus.conflicts import EditConflict
 from corpus.models import Membership, Project, ProjectEvent, ProjectEventKind
 from corpus.roles import Role
+from corpus.signals import premoderation_changed
 
 
 def unique_project_slug(name: str) -> str:
@@ -81,6 +82,8 @@ def update_project(
         **fields, version=F("version") + 1, updated_by=editor
     )
     project.refresh_from_db()
+    if project.premoderation != current.premoderation:
+        premoderation_changed.send(sender=Project, project=project)
     return project
 
 

@@ -1,4 +1,4 @@
-from corpus.views.documents import document_delete, document_detail, document_edit
+from corpus.views.documents import document_detail, document_edit
 from corpus.views.imports import (
     import_all,
     import_confirm,
@@ -10,6 +10,7 @@ from corpus.views.projects import (
     member_add,
     member_remove,
     member_role,
+    project_archive,
     project_create,
     project_detail,
     project_list,
@@ -18,7 +19,6 @@ from corpus.views.projects import (
 )
 
 __all__ = [
-    "document_delete",
     "document_detail",
     "document_edit",
     "import_all",
@@ -29,6 +29,7 @@ __all__ = [
     "member_add",
     "member_remove",
     "member_role",
+    "project_archive",
     "project_create",
     "project_detail",
     "project_list",

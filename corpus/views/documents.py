@@ -16,6 +16,7 @@ from annotations.forms import MarginFilterForm, ReplyForm
 from annotations.models import Annotation, Status, Visibility
 from corpus import bodycache, services
 from corpus.access import HtmxHttpRequest, membership_for
+from corpus.conflicts import EditConflict, conflict_response
 from corpus.forms import DocumentMetadataForm
 from corpus.models import Document
 from corpus.params import parse_id
@@ -166,42 +167,45 @@ def _margin_query(request: HtmxHttpRequest) -> str:
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def document_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Correct a document's metadata; a save made to an older version is refused
+    with what changed since and who changed it (409)."""
     membership = membership_for(request, slug, Action.EDIT_METADATA)
     document = _document(membership, pk, "original", "text", "blocks", "links")
     document.project = membership.project
+    context = {
+        "project": membership.project,
+        "membership": membership,
+        "document": document,
+    }
+    template = "corpus/document_edit.html"
     form = DocumentMetadataForm(
-        request.POST if request.method == "POST" else None, instance=document
+        request.POST if request.method == "POST" else None,
+        instance=document,
+        initial={"version": document.version},
     )
-    if request.method == "POST" and form.is_valid():
-        services.update_document_metadata(document=document, **form.cleaned_data)
-        messages.success(request, "Metadata saved.")
-        return redirect(document)
-    return render(
-        request,
-        "corpus/document_edit.html",
-        {
-            "project": membership.project,
-            "membership": membership,
-            "document": document,
-            "form": form,
-        },
-        status=400 if form.errors else 200,
-    )
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-@login_required
-def document_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
-    membership = membership_for(request, slug, Action.DELETE_DOCUMENT)
-    document = _document(membership, pk, "original", "text", "blocks", "links")
-    document.project = membership.project
-    if request.method == "POST":
-        title = document.title
-        document.delete()
-        messages.success(request, f"“{title}” deleted.")
-        return redirect(membership.project)
-    return render(
-        request,
-        "corpus/document_delete.html",
-        {"project": membership.project, "membership": membership, "document": document},
-    )
+    if request.method != "POST" or not form.is_valid():
+        return render(
+            request,
+            template,
+            {**context, "form": form},
+            status=400 if form.errors else 200,
+        )
+    data = dict(form.cleaned_data)
+    version = data.pop("version")
+    try:
+        services.update_document_metadata(
+            document=document, version=version, editor=request.user, **data
+        )
+    except EditConflict as conflict:
+        current = conflict.current
+        return conflict_response(
+            request,
+            template,
+            context,
+            form,
+            conflict,
+            {name: getattr(current, name) for name in Document.METADATA_FIELDS},
+            instance=current,
+        )
+    messages.success(request, "Metadata saved.")
+    return redirect(document)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
 from django.http import HttpResponse
@@ -17,7 +17,14 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from corpus import roles, services
 from corpus.access import HtmxHttpRequest, membership_for
-from corpus.forms import DocumentFilterForm, MemberAddForm, ProjectForm, RoleForm
+from corpus.conflicts import EditConflict, conflict_response
+from corpus.forms import (
+    DocumentFilterForm,
+    MemberAddForm,
+    ProjectForm,
+    ProjectSettingsForm,
+    RoleForm,
+)
 from corpus.models import Document, Membership
 from corpus.roles import Action, Role
 
@@ -27,17 +34,41 @@ DOCUMENTS_PER_PAGE = 25
 @require_safe
 @login_required
 def project_list(request: HtmxHttpRequest) -> HttpResponse:
-    memberships = (
-        Membership.objects.filter(user=request.user)
-        .select_related("project")
-        .annotate(document_count=Count("project__documents"))
-        .order_by("project__name")
-    )
+    """The user's projects; archived ones apart, below; none in the trash."""
+    show_archived = request.GET.get("archived") == "1"
     return render(
         request,
         "corpus/project_list.html",
-        {"memberships": memberships, "form": ProjectForm()},
+        {**_projects_context(request, show_archived), "form": ProjectForm()},
     )
+
+
+def _projects_context(request: HtmxHttpRequest, show_archived: bool) -> dict:
+    mine = Membership.objects.filter(
+        user=request.user, project__trashed_at__isnull=True
+    ).select_related("project")
+    memberships = (
+        mine.filter(project__archived_at__isnull=not show_archived)
+        .annotate(
+            document_count=Count(
+                "project__documents",
+                filter=Q(project__documents__trashed_at__isnull=True),
+            )
+        )
+        .order_by("project__name")
+    )
+    return {
+        "memberships": memberships,
+        "show_archived": show_archived,
+        "archived_count": (
+            0
+            if show_archived
+            else mine.filter(project__archived_at__isnull=False).count()
+        ),
+        "trashed_count": Membership.objects.filter(
+            user=request.user, role=Role.OWNER, project__trashed_at__isnull=False
+        ).count(),
+    }
 
 
 @require_POST
@@ -45,13 +76,10 @@ def project_list(request: HtmxHttpRequest) -> HttpResponse:
 def project_create(request: HtmxHttpRequest) -> HttpResponse:
     form = ProjectForm(request.POST)
     if not form.is_valid():
-        memberships = Membership.objects.filter(user=request.user).select_related(
-            "project"
-        )
         return render(
             request,
             "corpus/project_list.html",
-            {"memberships": memberships, "form": form},
+            {**_projects_context(request, show_archived=False), "form": form},
             status=400,
         )
     project = services.create_project(owner=request.user, **form.cleaned_data)
@@ -101,21 +129,64 @@ def project_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def project_settings(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    membership = membership_for(request, slug, Action.EDIT_PROJECT)
+    """Owners rename the project, describe it, set pre-moderation; archive it or
+    move it to the trash. A save made to an older version is refused (409)."""
+    membership = membership_for(request, slug, Action.EDIT_PROJECT, archived_ok=True)
     project = membership.project
-    form = ProjectForm(
-        request.POST if request.method == "POST" else None, instance=project
+    template = "corpus/project_settings.html"
+    form = ProjectSettingsForm(
+        request.POST if request.method == "POST" else None,
+        instance=project,
+        initial={"version": project.version},
     )
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, "Project settings saved.")
-        return redirect("corpus:project_settings", slug=project.slug)
-    return render(
-        request,
-        "corpus/project_settings.html",
-        {**_members_context(membership), "form": form},
-        status=400 if form.errors else 200,
+    if request.method != "POST" or not form.is_valid():
+        status = 400 if form.errors else 200
+        return render(
+            request,
+            template,
+            {**_members_context(membership), "form": form},
+            status=status,
+        )
+    if project.is_archived:
+        raise PermissionDenied("Take the project out of the archive to change it.")
+    data = dict(form.cleaned_data)
+    version = data.pop("version")
+    try:
+        services.update_project(
+            project=project, version=version, editor=request.user, **data
+        )
+    except EditConflict as conflict:
+        current = conflict.current
+        return conflict_response(
+            request,
+            template,
+            _members_context(membership),
+            form,
+            conflict,
+            {name: getattr(current, name) for name in form.versioned_fields},
+            instance=current,
+        )
+    messages.success(request, "Project settings saved.")
+    return redirect("corpus:project_settings", slug=project.slug)
+
+
+@require_POST
+@login_required
+def project_archive(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Archive the project (read-only, off the list) or take it out of the archive."""
+    membership = membership_for(request, slug, Action.EDIT_PROJECT, archived_ok=True)
+    archive = request.POST.get("archive") == "1"
+    project = services.set_archived(
+        project=membership.project, archived=archive, by=request.user
     )
+    if archive:
+        messages.success(
+            request,
+            f"“{project.name}” is archived: members can read it but not change it.",
+        )
+    else:
+        messages.success(request, f"“{project.name}” is open for changes again.")
+    return redirect("corpus:project_settings", slug=slug)
 
 
 def _members_context(membership: Membership, add_form=None) -> dict:

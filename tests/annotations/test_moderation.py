@@ -61,7 +61,7 @@ def test_owner_turns_premoderation_on_in_the_settings(client, project, members):
     client.force_login(members["owner"])
     client.post(
         reverse("corpus:project_settings", args=[project.slug]),
-        {"name": project.name, "description": "", "premoderation": "on"},
+        {"name": project.name, "description": "", "premoderation": "on", "version": 1},
     )
     project.refresh_from_db()
     assert project.premoderation

@@ -33,8 +33,6 @@ VIEWS = [
     ("document_detail", "get", Action.READ),
     ("document_edit", "get", Action.EDIT_METADATA),
     ("document_edit", "post", Action.EDIT_METADATA),
-    ("document_delete", "get", Action.DELETE_DOCUMENT),
-    ("document_delete", "post", Action.DELETE_DOCUMENT),
 ]
 
 
