@@ -37,6 +37,7 @@ STARTUP_SECONDS = 30
 COMMAND_SECONDS = 180
 HTTP_TIMEOUT_SECONDS = 15
 PROXY = {"X-Forwarded-Proto": "https"}
+FAILURES_PER_ADDRESS = 6
 
 
 def free_port() -> int:
@@ -198,6 +199,8 @@ def env(database_url: str, tmp_path_factory) -> dict[str, str]:
         DATABASE_URL=database_url,
         APPARATUS_VAR_DIR=str(var_dir),
         DJANGO_STATIC_ROOT=str(var_dir / "static"),
+        # Fewer wrong passwords (each hashed for real) to lock an address.
+        APPARATUS_SIGNIN_FAILURES_PER_ADDRESS=str(FAILURES_PER_ADDRESS),
     )
 
 
@@ -261,18 +264,25 @@ def test_static_files_have_hashed_names_compression_and_a_far_future_cache(serve
     assert "immutable" in cache_control
 
 
-def test_a_user_signs_in_through_the_proxy(server, env):
+def create_superuser(env: dict[str, str], username: str) -> str:
     password = secrets.token_urlsafe(16)
     manage_ok(
         env | {"DJANGO_SUPERUSER_PASSWORD": password},
         "createsuperuser",
         "--noinput",
         "--username",
-        "operator",
+        username,
         "--email",
-        "operator@example.org",
+        f"{username}@example.org",
     )
-    form = server.get("/accounts/login/", PROXY)
+    return password
+
+
+def sign_in(
+    server: Server, username: str, password: str, headers: dict[str, str] = PROXY
+) -> Response:
+    """The sign-in form, filled in and sent as a browser does (CSRF included)."""
+    form = server.get("/accounts/login/", headers)
     csrf_cookie = SimpleCookie(form.headers["Set-Cookie"])["csrftoken"]
     token = (
         re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', form.body)
@@ -280,11 +290,10 @@ def test_a_user_signs_in_through_the_proxy(server, env):
         .decode()
     )
     origin = f"https://127.0.0.1:{server.port}"
-
-    response = server.request(
+    return server.request(
         "POST",
         "/accounts/login/",
-        PROXY
+        headers
         | {
             "Content-Type": "application/x-www-form-urlencoded",
             "Cookie": f"csrftoken={csrf_cookie.value}",
@@ -292,17 +301,116 @@ def test_a_user_signs_in_through_the_proxy(server, env):
             "Referer": f"{origin}/accounts/login/",
         },
         urlencode(
-            {"csrfmiddlewaretoken": token, "username": "operator", "password": password}
+            {"csrfmiddlewaretoken": token, "username": username, "password": password}
         ).encode(),
     )
 
-    assert response.status == 302, response.body[:2000]
+
+def session_cookie(response: Response):
     cookies = SimpleCookie()
     for header in response.headers.get_all("Set-Cookie"):
         cookies.load(header)
-    session = cookies["sessionid"]
+    return cookies["sessionid"]
+
+
+def test_a_user_signs_in_through_the_proxy(server, env):
+    password = create_superuser(env, "operator")
+
+    response = sign_in(server, "operator", password)
+
+    assert response.status == 302, response.body[:2000]
+    session = session_cookie(response)
     assert session["secure"]
     assert session["httponly"]
+
+
+def test_a_member_page_is_private_and_static_files_keep_their_cache(server, env):
+    password = create_superuser(env, "curator")
+    session = session_cookie(sign_in(server, "curator", password)).value
+    signed_in = PROXY | {"Cookie": f"sessionid={session}"}
+
+    page = server.get("/", signed_in)
+    stylesheet = re.search(
+        r'href="(/static/css/app\.[0-9a-f]{12}\.css)"', page.body.decode()
+    ).group(1)
+    static = server.get(stylesheet, signed_in)
+
+    assert page.status == 200
+    assert b"Your projects" in page.body
+    assert page.headers["Cache-Control"] == "private, no-store"
+    assert "immutable" in static.headers["Cache-Control"]
+    assert "no-store" not in static.headers["Cache-Control"]
+
+
+def test_sign_in_is_throttled_by_account_behind_the_proxy(server, env):
+    password = create_superuser(env, "target")
+    attacker = PROXY | {"X-Forwarded-For": "203.0.113.50"}
+    elsewhere = PROXY | {"X-Forwarded-For": "198.51.100.20"}
+
+    started = time.monotonic()
+    failures = [sign_in(server, "target", "wrong", attacker) for _ in range(5)]
+    failed_seconds = (time.monotonic() - started) / 5
+    started = time.monotonic()
+    locked = sign_in(server, "target", password, elsewhere)
+    locked_seconds = time.monotonic() - started
+
+    assert [r.status for r in failures] == [200, 200, 200, 200, 429]
+    assert locked.status == 429
+    assert b"Signing in is paused for up to 15 minutes" in locked.body
+    assert int(locked.headers["Retry-After"]) == 15 * 60
+    assert "sessionid" not in locked.headers.get("Set-Cookie", "")
+    print(
+        f"form and wrong password: {failed_seconds * 1000:.0f} ms; "
+        f"form and locked-out refusal: {locked_seconds * 1000:.0f} ms"
+    )
+
+
+def test_sign_in_is_throttled_by_address_and_clients_behind_the_proxy_differ(
+    server,
+):
+    client = PROXY | {"X-Forwarded-For": "192.0.2.66"}
+    other = PROXY | {"X-Forwarded-For": "192.0.2.67"}
+
+    statuses = [
+        sign_in(server, f"guess{n}", "wrong", client).status
+        for n in range(FAILURES_PER_ADDRESS)
+    ]
+
+    assert statuses == [200] * (FAILURES_PER_ADDRESS - 1) + [429]
+    assert sign_in(server, "guess-again", "wrong", client).status == 429
+    assert sign_in(server, "guess-again", "wrong", other).status == 200
+
+
+def test_pages_carry_the_policy_and_no_server_banner(server):
+    responses = {
+        "front page": server.get("/", PROXY),
+        "sign-in": server.get("/accounts/login/", PROXY),
+        "not found": server.get("/p/nothing/", PROXY),
+        "health": server.get("/healthz/"),
+    }
+
+    for name, response in responses.items():
+        assert "gunicorn" not in response.headers.get("Server", "").lower(), name
+        if response.headers["Content-Type"].startswith("text/html"):
+            policy = response.headers["Content-Security-Policy"]
+            assert "script-src 'self'" in policy, name
+            assert "style-src 'self'" in policy, name
+            assert "unsafe" not in policy, name
+    assert responses["front page"].headers["Cache-Control"] == "private, no-store"
+
+
+def test_the_root_and_the_health_check_answer_directly(server):
+    head = server.request("HEAD", "/", PROXY)
+    front = server.get("/", PROXY)
+    bare = [server.get("/healthz", headers) for headers in (PROXY, {})]
+
+    assert head.status == 200
+    assert head.body == b""
+    assert front.status == 200
+    assert b'name="password"' in front.body
+    for response in bare:
+        assert response.status == 200
+        assert b'"database": "up"' in response.body
 
 
 def test_healthz_answers_ok_with_the_database_up(server):
