@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from annotations import services
-from annotations.models import Annotation, Status, Tag
+from annotations.models import Annotation, Status
 from corpus.models import Document, Membership
 from corpus.params import parse_id
 
@@ -110,11 +110,3 @@ def decide_all(
     for annotation in found:
         services.set_status(annotation=annotation, by=by, status=status, reason=reason)
     return found
-
-
-def tag_names(membership: Membership) -> list[str]:
-    return list(
-        Tag.objects.filter(project_id=membership.project_id).values_list(
-            "name", flat=True
-        )
-    )

@@ -30,8 +30,7 @@ class TagListField(forms.CharField):
         super().validate(value)
         if len(value) > MAX_TAGS:
             raise forms.ValidationError(
-                f"A note can have at most {MAX_TAGS} tags; this one has "
-                f"{len(value)}.",
+                f"A note can have at most {MAX_TAGS} tags; this one has {len(value)}.",
                 code="too_many_tags",
             )
 
@@ -110,3 +109,56 @@ class StatusForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Required to reject or ask for a revision; the author sees it.",
     )
+
+
+class TagFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=64, label="Find a tag")
+    page = forms.CharField(required=False)
+
+
+class TagEditForm(VersionedForm, forms.Form):
+    """One tag's name, colour, description, parent and retirement."""
+
+    versioned_fields = ("name", "colour", "description", "parent", "retired")
+
+    name = forms.CharField(max_length=64)
+    colour = forms.RegexField(
+        regex=r"^#[0-9a-fA-F]{6}$",
+        max_length=7,
+        error_messages={"invalid": "Use a colour like #f2c94c."},
+        widget=forms.TextInput(attrs={"type": "color"}),
+    )
+    description = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    parent = forms.CharField(
+        required=False,
+        max_length=64,
+        label="Inside",
+        help_text="The name of the tag it belongs under; empty for the top level.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    retired = forms.BooleanField(
+        required=False,
+        label="Retired",
+        help_text="Stays on its annotations but is no longer offered.",
+    )
+
+    def clean_name(self) -> str:
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean_parent(self) -> str:
+        return " ".join(self.cleaned_data["parent"].split())
+
+
+class TagMergeForm(forms.Form):
+    merge = forms.TypedMultipleChoiceField(coerce=int, required=True)
+    into = forms.CharField(max_length=64, label="into the tag")
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["merge"].choices = choices
+        self.fields["merge"].error_messages = {
+            "required": "Tick the tags to merge.",
+            "invalid_choice": "Tick tags of this project.",
+        }

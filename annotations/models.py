@@ -3,12 +3,40 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 
 from corpus.models import Document, Project
 from corpus.roles import Action, Role, can
+
+
+class TagQuerySet(models.QuerySet):
+    def offered_to(self, membership) -> TagQuerySet:
+        """The tags a member may be shown: all but those used only on annotations
+        hidden from them (a tag made on someone's private note is theirs alone
+        until it is used where the member can see it)."""
+        through = Annotation.tags.through.objects.filter(tag_id=OuterRef("pk"))
+        shown = shown_to_member_filter(membership, "annotation__")
+        live = Q(annotation__deleted_at__isnull=True, annotation__in_trash=False)
+        return self.filter(project_id=membership.project_id).filter(
+            Exists(through.filter(shown)) | ~Exists(through.filter(live & ~shown))
+        )
+
+    def with_usage(self, membership) -> TagQuerySet:
+        """Annotate `usage`: the live annotations with the tag that the member may
+        see (a correlated count: only the rows of the page are counted)."""
+        counted = (
+            Annotation.tags.through.objects.filter(
+                shown_to_member_filter(membership, "annotation__"),
+                tag_id=OuterRef("pk"),
+            )
+            .order_by()
+            .values("tag_id")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(usage=Coalesce(Subquery(counted), 0))
 
 
 class Tag(models.Model):
@@ -41,6 +69,8 @@ class Tag(models.Model):
         related_name="+",
         editable=False,
     )
+
+    objects = TagQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -265,12 +265,22 @@ def margin_page(
     return paginator.get_page(page)
 
 
-def filter_choices(document: Document) -> dict:
-    """Tags and authors offered by the margin filter (two queries)."""
+def filter_choices(membership: Membership, document: Document) -> dict:
+    """Tags and authors offered by the margin filter (two queries): the tags on
+    the annotations of this document the member may see, and the members."""
+    shown = (
+        Annotation.objects.shown_to_member(membership)
+        .for_document(document)
+        .order_by()
+        .values("pk")
+    )
     return {
         "tag_choices": [
             (name, f"{parent} › {name}" if parent else name)
-            for name, parent in Tag.objects.filter(project_id=document.project_id)
+            for name, parent in Tag.objects.filter(
+                project_id=document.project_id, annotations__in=shown
+            )
+            .distinct()
             .order_by("parent__name", "name")
             .values_list("name", "parent__name")
         ],

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from annotations import views
+from annotations import tag_views, views
 
 app_name = "annotations"
 
@@ -25,9 +25,7 @@ urlpatterns = [
         views.annotation_changes_hx,
         name="annotation_changes_hx",
     ),
-    path(
-        "p/<slug:slug>/a/<id:pk>/", views.annotation_detail, name="annotation_detail"
-    ),
+    path("p/<slug:slug>/a/<id:pk>/", views.annotation_detail, name="annotation_detail"),
     path(
         "p/<slug:slug>/a/<id:pk>/edit/", views.annotation_edit, name="annotation_edit"
     ),
@@ -48,8 +46,9 @@ urlpatterns = [
         views.reply_delete,
         name="reply_delete",
     ),
-    path("p/<slug:slug>/tags/", views.tag_search_hx, name="tag_search_hx"),
-    path("p/<slug:slug>/tags/manage/", views.tag_manage, name="tag_manage"),
+    path("p/<slug:slug>/tags/", tag_views.tag_search_hx, name="tag_search_hx"),
+    path("p/<slug:slug>/tags/manage/", tag_views.tag_manage, name="tag_manage"),
+    path("p/<slug:slug>/tags/manage/<id:pk>/", tag_views.tag_edit, name="tag_edit"),
     path("p/<slug:slug>/curation/", views.curation_queue, name="curation_queue"),
     path(
         "p/<slug:slug>/curation/decide/",

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -526,22 +526,6 @@ def annotation_changes_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpR
     return render(request, "annotations/_changes.html", context)
 
 
-@require_safe
-@login_required
-def tag_search_hx(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    """Tag suggestions for the autocomplete: the project's tags matching ?q=."""
-    membership = membership_for(request, slug)
-    typed = request.GET.get("tags", "").split(",")[-1].strip()
-    tags = Tag.objects.filter(project=membership.project, retired=False).select_related(
-        "parent"
-    )
-    if typed:
-        tags = tags.filter(name__icontains=typed)
-    return render(
-        request, "annotations/_tag_options.html", {"tags": tags.order_by("name")[:20]}
-    )
-
-
 @require_POST
 @login_required
 def markdown_preview_hx(request: HtmxHttpRequest, slug: str) -> HttpResponse:
@@ -570,7 +554,6 @@ def _queue_context(request, membership, decision_form=None) -> dict:
         "query": query.urlencode(),
         "statuses": Status.choices,
         "decision_form": decision_form,
-        "tag_choices": curation.tag_names(membership),
     }
 
 
@@ -637,75 +620,3 @@ def curation_decide(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 def _queue_url(slug: str, request) -> str:
     url = reverse("annotations:curation_queue", kwargs={"slug": slug})
     return f"{url}?{request.GET.urlencode()}" if request.GET else url
-
-
-def _tags_context(membership, errors=None) -> dict:
-    tags = list(
-        Tag.objects.filter(project_id=membership.project_id)
-        .select_related("parent")
-        .annotate(
-            usage=Count("annotations", filter=Q(annotations__deleted_at__isnull=True))
-        )
-        .order_by("name")
-    )
-    return {
-        "project": membership.project,
-        "membership": membership,
-        "tags": tags,
-        "errors": errors or [],
-    }
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-@login_required
-@vary_on_headers("HX-Request")
-def tag_manage(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    """Curators rename, merge, nest and retire the project's tags."""
-    membership = membership_for(request, slug, Action.MODERATE)
-    errors, status = [], 200
-    if request.method == "POST":
-        try:
-            _apply_tag_action(request, membership)
-        except ValidationError as error:
-            errors, status = error.messages, 400
-        else:
-            if not request.htmx:
-                return redirect("annotations:tag_manage", slug=slug)
-    template = (
-        "annotations/_tags_table.html"
-        if request.htmx
-        else "annotations/tag_manage.html"
-    )
-    return render(request, template, _tags_context(membership, errors), status=status)
-
-
-def _apply_tag_action(request: HtmxHttpRequest, membership: Membership) -> None:
-    tags = Tag.objects.filter(project_id=membership.project_id)
-
-    def one(name: str) -> Tag | None:
-        value = request.POST.get(name, "")
-        if not value:
-            return None
-        tag = tags.filter(pk=value).first() if value.isdigit() else None
-        if tag is None:
-            raise ValidationError("That tag is not in this project.")
-        return tag
-
-    action = request.POST.get("action")
-    if action == "rename":
-        services.rename_tag(tag=one("tag"), name=request.POST.get("name", ""))
-    elif action == "merge":
-        into = one("into")
-        ids = [pk for pk in request.POST.getlist("merge") if pk.isdigit()]
-        if into is None:
-            raise ValidationError("Choose the tag to merge into.")
-        count = services.merge_tags(
-            sources=list(tags.filter(pk__in=ids)), into=into, by=request.user
-        )
-        messages.success(request, f"Merged; {count} annotation(s) re-tagged.")
-    elif action == "parent":
-        services.set_tag_parent(tag=one("tag"), parent=one("parent"))
-    elif action in ("retire", "restore"):
-        services.retire_tag(tag=one("tag"), retired=action == "retire")
-    else:
-        raise ValidationError("Unknown action.")

@@ -59,7 +59,7 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
         "can_annotate": membership.can(Action.ANNOTATE),
         "can_edit": membership.can(Action.EDIT_METADATA),
         "can_delete": membership.can(Action.DELETE_DOCUMENT),
-        **reading.filter_choices(document),
+        **reading.filter_choices(membership, document),
     }
     thread_id = parse_id(request.GET.get("thread", ""))
     if thread_id is not None:

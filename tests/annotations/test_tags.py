@@ -26,6 +26,20 @@ def _manage(project):
     return reverse("annotations:tag_manage", args=[project.slug])
 
 
+def _edit(tag):
+    return reverse("annotations:tag_edit", args=[tag.project.slug, tag.pk])
+
+
+def _fields(tag) -> dict:
+    return {
+        "name": tag.name,
+        "colour": tag.colour,
+        "description": tag.description,
+        "parent": tag.parent.name if tag.parent else "",
+        **({"retired": "on"} if tag.retired else {}),
+    }
+
+
 @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
 @pytest.mark.parametrize("who", [*(role.value for role in Role), "outsider"])
 def test_tag_governance_is_for_curators_and_owners(client, project, members, who, htmx):
@@ -38,13 +52,21 @@ def test_tag_governance_is_for_curators_and_owners(client, project, members, who
         200 if allowed else refused
     )
     response = client.post(
+        _edit(tag),
+        {**_fields(tag), "name": "Escapes", "version": tag.version},
+        headers=headers,
+    )
+    assert response.status_code == (302 if allowed else refused)
+    tag.refresh_from_db()
+    assert tag.name == ("Escapes" if allowed else "escape")
+    response = client.post(
         _manage(project),
-        {"action": "rename", "tag": tag.pk, "name": "Escapes"},
+        {"action": "retire", "tag": tag.pk, "version": tag.version},
         headers=headers,
     )
     assert response.status_code == ((200 if htmx else 302) if allowed else refused)
     tag.refresh_from_db()
-    assert tag.name == ("Escapes" if allowed else "escape")
+    assert tag.retired == allowed
 
 
 def test_merge_retags_every_annotation_and_records_it(client, doc, members):
@@ -55,7 +77,7 @@ def test_merge_retags_every_annotation_and_records_it(client, doc, members):
     client.force_login(members["curator"])
     response = client.post(
         _manage(project),
-        {"action": "merge", "merge": [prisons.pk, jail.pk], "into": prison.pk},
+        {"action": "merge", "merge": [prisons.pk, jail.pk], "into": "Prison"},
         headers=HX,
     )
     assert response.status_code == 200
@@ -82,9 +104,7 @@ def test_rename_to_a_taken_name_is_refused(client, project, members):
     other = _tag(project, "tunnel")
     client.force_login(members["owner"])
     response = client.post(
-        _manage(project),
-        {"action": "rename", "tag": other.pk, "name": "ESCAPE"},
-        headers=HX,
+        _edit(other), {**_fields(other), "name": "ESCAPE", "version": 1}
     )
     assert response.status_code == 400
     assert "already has a tag" in response.content.decode()
@@ -95,19 +115,18 @@ def test_rename_to_a_taken_name_is_refused(client, project, members):
 def test_parent_makes_a_hierarchy_without_loops(client, doc, members):
     project = doc.project
     crime, escape = _tag(project, "crime"), _tag(project, "escape")
+    make_annotation(doc, members["owner"], "tunnel", tags=[escape])
     client.force_login(members["curator"])
-    client.post(
-        _manage(project), {"action": "parent", "tag": escape.pk, "parent": crime.pk}
-    )
+    client.post(_edit(escape), {**_fields(escape), "parent": "Crime", "version": 1})
     escape.refresh_from_db()
     assert escape.parent == crime
     response = client.post(
-        _manage(project),
-        {"action": "parent", "tag": crime.pk, "parent": escape.pk},
-        headers=HX,
+        _edit(crime), {**_fields(crime), "parent": "escape", "version": 1}
     )
     assert response.status_code == 400
     assert "loop" in response.content.decode()
+    crime.refresh_from_db()
+    assert crime.parent is None
     page = client.get(doc.get_absolute_url()).content.decode()
     assert "crime › escape" in page  # the margin's tag filter shows the hierarchy
 
@@ -128,8 +147,13 @@ def test_tags_of_another_project_cannot_be_touched(client, project, members):
     foreign = _tag(make_project(), "elsewhere")
     client.force_login(members["owner"])
     response = client.post(
-        _manage(project), {"action": "retire", "tag": foreign.pk}, headers=HX
+        _manage(project),
+        {"action": "retire", "tag": foreign.pk, "version": 1},
+        headers=HX,
     )
     assert response.status_code == 400
+    edit = reverse("annotations:tag_edit", args=[project.slug, foreign.pk])
+    assert client.get(edit).status_code == 404
+    assert client.post(edit, {**_fields(foreign), "version": 1}).status_code == 404
     foreign.refresh_from_db()
     assert not foreign.retired
