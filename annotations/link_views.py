@@ -21,6 +21,7 @@ from annotations.models import Annotation, RelationType, Visibility
 from annotations.views import member_document, selection_range, thread_response
 from corpus import bodycache
 from corpus.access import HtmxHttpRequest, membership_for
+from corpus.conflicts import EditConflict, VersionedForm, describe, merge
 from corpus.models import Document, Membership
 from corpus.params import parse_id, parse_page
 from corpus.roles import Action
@@ -94,6 +95,10 @@ class RelationTypeForm(forms.Form):
     name = forms.CharField(max_length=64)
     description = forms.CharField(required=False, max_length=1000)
     retired = forms.BooleanField(required=False)
+
+
+class RelationTypeEditForm(VersionedForm, RelationTypeForm):
+    versioned_fields = ("name", "description", "retired")
 
 
 def _documents(membership: Membership):
@@ -406,19 +411,33 @@ def _types_response(
     membership: Membership,
     errors: dict[int | str, list[str]] | None = None,
     status: int = 200,
+    drafts: dict[int, dict] | None = None,
 ) -> HttpResponse:
+    """The relation types, each in its own form with the version and values it
+    shows; `drafts` puts an editor's refused values back into their rows."""
     linking.relation_types(membership.project)  # the defaults, the first time
     template = (
         "annotations/links/_relation_types.html"
         if request.htmx
         else "annotations/links/relation_types.html"
     )
+    relations = list(
+        RelationType.objects.filter(project=membership.project).order_by(
+            "retired", "name"
+        )
+    )
+    for relation in relations:
+        relation.loaded = {
+            "name": relation.name,
+            "description": relation.description,
+            "retired": "true" if relation.retired else "false",
+        }
+        for name, value in (drafts or {}).get(relation.pk, {}).items():
+            setattr(relation, name, value)
     context = {
         "project": membership.project,
         "membership": membership,
-        "relations": RelationType.objects.filter(project=membership.project).order_by(
-            "retired", "name"
-        ),
+        "relations": relations,
         "errors": errors or {},
         "new_name": request.POST.get("name", "") if status != 200 else "",
     }
@@ -467,7 +486,7 @@ def relation_type_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResp
         RelationType.objects.filter(project=membership.project), pk=pk
     )
     relation.project = membership.project
-    form = RelationTypeForm(request.POST)
+    form = RelationTypeEditForm(request.POST)
     try:
         if not form.is_valid():
             raise ValidationError(_errors(form))
@@ -476,6 +495,21 @@ def relation_type_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResp
             name=form.cleaned_data["name"],
             description=form.cleaned_data["description"],
             retired=form.cleaned_data["retired"],
+            version=form.cleaned_data["version"],
+            editor=request.user,
+        )
+    except EditConflict as conflict:
+        current = conflict.current
+        values, changes = merge(
+            form,
+            {name: getattr(current, name) for name in form.versioned_fields},
+        )
+        return _types_response(
+            request,
+            membership,
+            {pk: [describe(current, changes)]},
+            409,
+            drafts={pk: values},
         )
     except ValidationError as error:
         return _types_response(request, membership, {pk: error.messages}, 400)

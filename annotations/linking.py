@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet, Value
 from django.utils import timezone
 
@@ -75,8 +75,8 @@ def create_relation_type(
         name=_check_relation_name(project, name),
         description=description,
     )
-    relation.full_clean(exclude=["project"])
-    relation.save()
+    relation.full_clean(exclude=["project"], validate_constraints=False)
+    _save_named(relation)
     return relation
 
 
@@ -106,11 +106,23 @@ def update_relation_type(
     relation.name = _check_relation_name(relation.project, name, exclude_pk=relation.pk)
     relation.description = description
     relation.retired = retired
-    relation.full_clean(exclude=["project", "version"])
+    relation.full_clean(exclude=["project", "version"], validate_constraints=False)
     relation.version = current.version + 1
     relation.updated_by = editor
-    relation.save()
+    _save_named(relation)
     return relation
+
+
+def _save_named(relation: RelationType) -> None:
+    """Save, refusing a name another relation took meanwhile (two curators
+    naming two relations alike at once: one wins, the other is told)."""
+    try:
+        with transaction.atomic():
+            relation.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"name": f"There is already a relation “{relation.name}”."}
+        ) from None
 
 
 # Links -------------------------------------------------------------------------

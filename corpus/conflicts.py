@@ -228,3 +228,19 @@ def conflict_response(
         },
         status=409,
     )
+
+
+def describe(current, changes: list[FieldChange]) -> str:
+    """The conflict in one sentence, for forms too small for the full message."""
+    who = getattr(current, "updated_by", None)
+    name = who.get_username() if who else "Someone"
+    if not changes:
+        return f"{name} saved this since you loaded the page. Nothing was saved."
+    parts = [
+        f"{change.label.lower()} “{change.base}” → “{change.theirs}”"
+        for change in changes
+    ]
+    return (
+        f"{name} changed this since you loaded the page ({'; '.join(parts)}). "
+        "Nothing was saved: the form now holds their change with yours on top."
+    )

@@ -180,7 +180,14 @@ def update_tag(
     current.version = F("version") + 1
     current.updated_by = editor
     current.full_clean(exclude=["version"], validate_constraints=False)
-    current.save(update_fields=[*changed, "version", "updated_by"])
+    try:
+        with transaction.atomic():
+            current.save(update_fields=[*changed, "version", "updated_by"])
+    except IntegrityError:
+        # Another tag took the name between the check and the save.
+        raise ValidationError(
+            {"name": f"The project already has a tag “{current.name}”."}
+        ) from None
     current.refresh_from_db()
     if "name" in changed or "colour" in changed:
         _redraw_tagged([current])

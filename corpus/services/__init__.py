@@ -4,7 +4,18 @@ One module per concern; everything is importable from here.
 """
 
 from corpus.services.documents import update_document_metadata
-from corpus.services.imports import DuplicateDocument, save_document, stage_upload
+from corpus.services.imports import (
+    DuplicateDocument,
+    InlineBudget,
+    clear_imported,
+    import_file,
+    import_reviewed,
+    retry_pending,
+    save_document,
+    save_review_choices,
+    stage_upload,
+    start_import,
+)
 from corpus.services.projects import (
     add_member,
     change_role,
@@ -17,13 +28,20 @@ from corpus.services.projects import (
 
 __all__ = [
     "DuplicateDocument",
+    "InlineBudget",
     "add_member",
     "change_role",
+    "clear_imported",
     "create_project",
+    "import_file",
+    "import_reviewed",
     "remove_member",
+    "retry_pending",
     "set_archived",
     "save_document",
+    "save_review_choices",
     "stage_upload",
+    "start_import",
     "unique_project_slug",
     "update_document_metadata",
     "update_project",

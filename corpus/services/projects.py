@@ -31,7 +31,11 @@ def create_project(
     description: str = "",
     premoderation: bool = False,
 ) -> Project:
-    """Create a project with `owner` as its first owner."""
+    """Create a project with `owner` as its first owner.
+
+    Two projects of the same name created at once get different slugs: the
+    one that loses the race for a slug tries the next.
+    """
     project = Project(
         name=name,
         slug=unique_project_slug(name),
@@ -39,8 +43,16 @@ def create_project(
         premoderation=premoderation,
         created_by=owner,
     )
-    project.full_clean()
-    project.save()
+    project.full_clean(validate_unique=False)
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                project.save()
+            break
+        except IntegrityError:
+            project.pk, project.slug = None, unique_project_slug(name)
+    else:
+        raise ValidationError("Please try again: the project could not be named.")
     Membership.objects.create(project=project, user=owner, role=Role.OWNER)
     return project
 

@@ -234,7 +234,9 @@ def member_add(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 role=form.cleaned_data["role"],
             )
         except ValidationError as error:
-            form.add_error("username", error)
+            # A message about the person goes under their name; any other
+            # (several fields at once) above the form.
+            form.add_error(None if hasattr(error, "error_dict") else "username", error)
     if form.errors:
         return _members_response(request, membership, add_form=form, status=400)
     messages.success(request, f"{form.cleaned_data['username']} added.")

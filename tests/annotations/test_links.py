@@ -294,7 +294,9 @@ def test_renaming_and_retiring_is_for_curators(client, members, project, who, ht
     client.force_login(members[who])
     url = reverse("links:relation_type_edit", args=[project.slug, supports.pk])
     response = client.post(
-        url, {"name": "backs up", "retired": "on"}, headers=HX if htmx else {}
+        url,
+        {"name": "backs up", "retired": "on", "version": 1},
+        headers=HX if htmx else {},
     )
     assert response.status_code == outcome(who, CAN_MODERATE, 200 if htmx else 302)
     supports.refresh_from_db()
