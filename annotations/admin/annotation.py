@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, Subquery
+from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
@@ -19,9 +19,10 @@ from annotations.admin.common import (
     SoftDeleteAdmin,
     all_found,
     count_per_row,
-    count_refused,
+    link_scope,
     link_target,
-    shown,
+    reply_scope,
+    seen,
 )
 from annotations.models import (
     Annotation,
@@ -30,7 +31,17 @@ from annotations.models import (
     Reply,
     Status,
     Tag,
+    visible_filter,
 )
+from corpus.admin.access import (
+    MemberProjectFilter,
+    MemberRowsFilter,
+    may,
+    may_change_work,
+    refused,
+)
+from corpus.admin.versioned import ModelListField, VersionedAdmin, VersionedAdminForm
+from corpus.roles import Action
 
 
 class ReplyInline(ReadOnlyInline):
@@ -42,7 +53,12 @@ class ReplyInline(ReadOnlyInline):
     fields = ["author", "body", "created_at", "deleted_at"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author")
+        return (
+            super()
+            .get_queryset(request)
+            .filter(reply_scope(request.user))
+            .select_related("author")
+        )
 
 
 class LinkInline(ReadOnlyInline):
@@ -57,10 +73,7 @@ class LinkInline(ReadOnlyInline):
         return (
             super()
             .get_queryset(request)
-            .filter(
-                Q(target_annotation__isnull=True)
-                | shown(request.user, "target_annotation__")
-            )
+            .filter(link_scope(request.user))
             .select_related(
                 "relation", "target_annotation", "target_document", "author"
             )
@@ -89,8 +102,25 @@ class ReasonForm(forms.Form):
     )
 
 
+class AnnotationAdminForm(VersionedAdminForm):
+    versioned = ("body", "tags", "visibility")
+
+    class Meta:
+        model = Annotation
+        fields = ["body", "tags", "visibility"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "tags" in self.fields:
+            # The annotation's own project's tags, and no other's.
+            self.fields["tags"].queryset = Tag.objects.filter(
+                project_id=self.instance.project_id
+            )
+
+
 @admin.register(Annotation)
-class AnnotationAdmin(SoftDeleteAdmin):
+class AnnotationAdmin(VersionedAdmin, SoftDeleteAdmin):
+    form = AnnotationAdminForm
     list_display = [
         "document",
         "quote",
@@ -105,9 +135,9 @@ class AnnotationAdmin(SoftDeleteAdmin):
     ]
     list_display_links = ["quote"]
     list_filter = [
-        "project",
+        ("project", MemberProjectFilter),
         "status",
-        "tags",
+        ("tags", MemberRowsFilter),
         ("author", admin.RelatedOnlyFieldListFilter),
         "created_at",
         "visibility",
@@ -168,21 +198,20 @@ class AnnotationAdmin(SoftDeleteAdmin):
     filter_horizontal = ["tags"]
     inlines = [ReplyInline, LinkInline, EventInline]
 
+    def scope(self, request) -> Q:
+        return seen(request.user)
+
     def get_queryset(self, request):
         user = request.user
         live = Link.objects.filter(deleted_at__isnull=True)
         links_out = live.filter(
             Q(target_annotation__isnull=True)
-            | (
-                Q(target_annotation__deleted_at__isnull=True)
-                & shown(user, "target_annotation__")
-            )
+            | visible_filter(user, "target_annotation__")
         )
-        links_in = live.filter(shown(user, "source__"), source__deleted_at__isnull=True)
+        links_in = live.filter(visible_filter(user, "source__"))
         return (
             super()
             .get_queryset(request)
-            .filter(shown(user))
             .with_reply_count()
             .annotate(
                 link_count=count_per_row(links_out, "source")
@@ -195,29 +224,30 @@ class AnnotationAdmin(SoftDeleteAdmin):
         # Annotations are anchored in the reader, which checks the quote.
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        if obj is not None and obj.deleted_at is not None:
-            return False
-        return super().has_change_permission(request, obj)
+    def may_change(self, request, annotation) -> bool:
+        # Its author or the project's curators, as in the app; a deleted one is
+        # kept as it was.
+        return annotation.deleted_at is None and may_change_work(
+            request, annotation.project_id, annotation.author_id
+        )
 
     def soft_delete_row(self, annotation, by) -> None:
         # Its links stay live rows but drop out of every read with it.
         services.delete_annotation(annotation=annotation, by=by)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        object_id = request.resolver_match.kwargs.get("object_id")
-        if db_field.name == "tags" and object_id is not None:
-            project = Annotation.objects.filter(pk=object_id).values("project_id")
-            kwargs["queryset"] = Tag.objects.filter(project_id=Subquery(project))
+        if db_field.name == "tags":
+            # The form narrows the choices to the annotation's project.
+            kwargs["queryset"] = Tag.objects.none()
+            kwargs["form_class"] = ModelListField
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    def save_model(self, request, obj, form, change) -> None:
+    def save_version(self, request, obj, form, version: int) -> None:
         # Through the service, so the history records the edit as in the app.
-        current = Annotation.objects.get(pk=obj.pk)
         services.update_annotation(
-            annotation=current,
+            annotation=obj,
             editor=request.user,
-            version=current.version,
+            version=version,
             body=form.cleaned_data["body"],
             tags=form.cleaned_data["tags"],
             visibility=form.cleaned_data["visibility"],
@@ -273,11 +303,12 @@ class AnnotationAdmin(SoftDeleteAdmin):
     def _decide(self, request, queryset, status: str, action: str):
         """Ask for the reason, then set the status of every row, or of none."""
         annotations = list(queryset)
-        refused = count_refused(request.user, [a.project_id for a in annotations])
-        if refused:
+        if count := refused(
+            annotations, lambda row: may(request, row.project_id, Action.MODERATE)
+        ):
             self.message_user(
                 request,
-                f"Nothing was changed: you may not decide on {refused} of the "
+                f"Nothing was changed: you may not decide on {count} of the "
                 f"{len(annotations)} selected annotations. Only the project's "
                 "curators and owners may.",
                 messages.ERROR,

@@ -1,5 +1,6 @@
-"""What the annotation admins share: the privacy filter, the project-role check,
-and soft deletion in place of the built-in hard delete.
+"""What the annotation admins share: which annotations (and rows hanging from
+them) the admin shows a user, and soft deletion in place of the built-in hard
+delete, by the same rule as the app.
 """
 
 from __future__ import annotations
@@ -12,27 +13,62 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from annotations.models import MODERATING_ROLES, Link, Visibility
-from corpus.models import Membership
+from annotations.models import MODERATING_ROLES, Link, visible_filter
+from corpus.admin.access import ProjectRowsAdmin, may_change_work, refused
+from corpus.admin.inlines import ReadOnlyInline
+
+__all__ = [
+    "ReadOnlyInline",
+    "SoftDeleteAdmin",
+    "all_found",
+    "count_per_row",
+    "link_scope",
+    "link_target",
+    "moderated",
+    "reply_scope",
+    "seen",
+]
 
 
-def shown(user, prefix: str = "") -> Q:
-    """Private annotations are their author's alone, here as everywhere."""
-    return Q(**{f"{prefix}visibility": Visibility.PROJECT}) | Q(
-        **{f"{prefix}author": user}
-    )
+def moderated(user, prefix: str = "") -> Q:
+    """The annotation (through `prefix`) is in a project `user` moderates.
+
+    It names the same membership as visible_filter(): combine the two in one
+    filter() call, so that both conditions hold for the user's own membership.
+    """
+    return Q(**{f"{prefix}project__memberships__role__in": MODERATING_ROLES})
 
 
-def count_refused(user, project_ids: list[int]) -> int:
-    """How many of the rows (one project id each) `user` may not moderate."""
+def seen(user, prefix: str = "") -> Q:
+    """The annotations (through `prefix`) the admin shows `user`: what the app
+    shows them (visible_filter), and deleted ones too to those who moderate the
+    project, for whom deleted rows are kept. Use it in one filter() call."""
+    everything = visible_filter(user, prefix, include_deleted=True)
     if user.is_superuser:
-        return 0
-    allowed = set(
-        Membership.objects.filter(
-            user=user, role__in=MODERATING_ROLES, project_id__in=set(project_ids)
-        ).values_list("project_id", flat=True)
+        return everything
+    return everything & (
+        Q(**{f"{prefix}deleted_at__isnull": True}) | moderated(user, prefix)
     )
-    return sum(project_id not in allowed for project_id in project_ids)
+
+
+def link_scope(user) -> Q:
+    """The links the admin shows `user`: both ends seen (the target, for a link to
+    an annotation), and deleted links only to those who moderate."""
+    scope = seen(user, "source__") & (
+        Q(target_annotation__isnull=True) | seen(user, "target_annotation__")
+    )
+    if user.is_superuser:
+        return scope
+    return scope & (Q(deleted_at__isnull=True) | moderated(user, "source__"))
+
+
+def reply_scope(user) -> Q:
+    """The replies the admin shows `user`: on annotations it shows them, and
+    deleted ones only to those who moderate."""
+    scope = seen(user, "annotation__")
+    if user.is_superuser:
+        return scope
+    return scope & (Q(deleted_at__isnull=True) | moderated(user, "annotation__"))
 
 
 def all_found(request, rows: list) -> bool:
@@ -60,9 +96,11 @@ def link_target(link: Link) -> str:
     return link.target_title or link.target_url
 
 
-class SoftDeleteAdmin(admin.ModelAdmin):
+class SoftDeleteAdmin(ProjectRowsAdmin):
     """An admin whose rows are never removed: deleting goes through the service,
-    which keeps the row with who deleted it and when, for curators.
+    which keeps the row with who deleted it and when, for curators. As in the
+    app, a row is deleted by its author (while they may annotate) or by the
+    project's curators and owners.
 
     Subclasses say how one row is deleted and which project it belongs to.
     """
@@ -70,8 +108,8 @@ class SoftDeleteAdmin(admin.ModelAdmin):
     def soft_delete_row(self, row, by) -> None:
         raise NotImplementedError
 
-    def project_id_of(self, row) -> int:
-        return row.project_id
+    def may_delete_row(self, request, row) -> bool:
+        return may_change_work(request, self.project_id_of(row), row.author_id)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -93,10 +131,10 @@ class SoftDeleteAdmin(admin.ModelAdmin):
         rows = list(queryset)
         noun = self.opts.verbose_name_plural
         problem = None
-        if count := count_refused(request.user, [self.project_id_of(r) for r in rows]):
+        if count := refused(rows, lambda row: self.may_delete_row(request, row)):
             problem = (
                 f"you may not delete {count} of the {len(rows)} selected {noun}. "
-                "Only the project's curators and owners may."
+                "Only their authors and the project's curators and owners may."
             )
         elif not all_found(request, rows):
             problem = f"some of the selected {noun} are gone."
@@ -129,20 +167,3 @@ class SoftDeleteAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
         return None
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """Rows shown on their annotation's page and changed elsewhere (in the
-    reader, through the services), or never."""
-
-    extra = 0
-    can_delete = False
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

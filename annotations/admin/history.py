@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from annotations.admin.common import shown
+from annotations.admin.common import seen
 from annotations.models import AnnotationEvent
 
 
@@ -16,7 +16,8 @@ class AnnotationEventAdmin(admin.ModelAdmin):
     list_select_related = ["annotation", "actor"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(shown(request.user, "annotation__"))
+        # An annotation's history is seen with it.
+        return super().get_queryset(request).filter(seen(request.user, "annotation__"))
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import Q
 
 from annotations import services
-from annotations.admin.common import SoftDeleteAdmin, shown
+from annotations.admin.common import SoftDeleteAdmin, reply_scope
 from annotations.models import Reply
 
 
@@ -27,8 +28,8 @@ class ReplyAdmin(SoftDeleteAdmin):
     readonly_fields = fields
     actions = ["soft_delete"]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(shown(request.user, "annotation__"))
+    def scope(self, request) -> Q:
+        return reply_scope(request.user)
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -5,20 +5,38 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 
 from annotations import services
-from annotations.admin.common import all_found, count_refused
-from annotations.models import Tag
+from annotations.admin.common import all_found, count_per_row
+from annotations.models import Annotation, Tag, visible_filter
+from corpus.admin.access import (
+    MemberProjectFilter,
+    ProjectRowsAdmin,
+    may,
+    projects_where,
+)
+from corpus.admin.versioned import VersionedAdmin, VersionedAdminForm
+from corpus.roles import Action
 
 
-class TagAdminForm(forms.ModelForm):
+class TagAdminForm(VersionedAdminForm):
+    versioned = ("name", "colour", "description", "parent", "retired")
+
     class Meta:
         model = Tag
         fields = ["project", "name", "colour", "description", "parent", "retired"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None and "parent" in self.fields:
+            # Another tag of its own project.
+            self.fields["parent"].queryset = Tag.objects.filter(
+                project_id=self.instance.project_id
+            ).exclude(pk=self.instance.pk)
 
     def clean(self):
         data = super().clean()
@@ -53,36 +71,81 @@ class MergeForm(forms.Form):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(VersionedAdmin, ProjectRowsAdmin):
+    """A project's tags, changed and merged by its curators and owners; never
+    deleted here (merged into another, or retired, instead)."""
+
     form = TagAdminForm
+    change_action = Action.MODERATE
     list_display = ["name", "project", "parent", "colour", "retired", "usage"]
-    list_filter = ["project", "retired"]
+    list_filter = [("project", MemberProjectFilter), "retired"]
     list_select_related = ["project", "parent"]
     search_fields = ["name", "description"]
     actions = ["merge"]
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                usage=Count(
-                    "annotations", filter=Q(annotations__deleted_at__isnull=True)
-                )
-            )
+        # The annotations this user sees: others' private ones are not counted.
+        tagged = Annotation.tags.through.objects.filter(
+            visible_filter(request.user, "annotation__")
         )
+        return (
+            super().get_queryset(request).annotate(usage=count_per_row(tagged, "tag"))
+        )
+
+    def get_fields(self, request, obj=None):
+        fields = ["project", "name", "colour", "description", "parent", "retired"]
+        return fields if obj is None else [*fields, "version", "updated_by"]
 
     def get_readonly_fields(self, request, obj=None):
         # Its annotations belong to its project: a tag does not move.
-        return ["project"] if obj is not None else []
+        return ["project", "version", "updated_by"] if obj is not None else []
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_merge_permission(self, request) -> bool:
+        """Merging deletes the merged tags: the model's change and delete
+        permissions (the project role is checked on the chosen tags)."""
+        opts = self.opts
+        return all(
+            request.user.has_perm(
+                f"{opts.app_label}.{get_permission_codename(action, opts)}"
+            )
+            for action in ("change", "delete")
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "parent":
+            # A new tag's parent: a tag of a project the user curates (the form
+            # narrows it to the tag's own project).
+            kwargs["queryset"] = Tag.objects.filter(
+                project__in=projects_where(request, Action.MODERATE)
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_version(self, request, obj, form, version: int) -> None:
+        data = form.cleaned_data
+        services.update_tag(
+            tag=obj,
+            version=version,
+            editor=request.user,
+            name=data["name"],
+            colour=data["colour"],
+            description=data["description"],
+            parent=data["parent"],
+            retired=data["retired"],
+        )
 
     @admin.display(ordering="usage", description="annotations")
     def usage(self, tag) -> int:
         return tag.usage
 
-    @admin.action(
-        description="Merge selected tags into…", permissions=["change", "delete"]
-    )
+    @admin.action(description="Merge selected tags into…", permissions=["merge"])
     def merge(self, request, queryset):
         """Choose one of the selected tags; the others are merged into it."""
         tags = list(queryset)
@@ -91,7 +154,7 @@ class TagAdmin(admin.ModelAdmin):
             problem = "Select two tags or more, including the one to keep."
         elif len({tag.project_id for tag in tags}) > 1:
             problem = "Select tags of one project: tags of several cannot be merged."
-        elif count_refused(request.user, [tags[0].project_id]):
+        elif not may(request, tags[0].project_id, Action.MODERATE):
             problem = "Only the project's curators and owners may merge its tags."
         elif not all_found(request, tags):
             problem = "Some of the selected tags are gone."
