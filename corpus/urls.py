@@ -1,6 +1,7 @@
 from django.urls import path
 
 from corpus import views
+from corpus.views import imports
 
 app_name = "corpus"
 
@@ -18,13 +19,31 @@ urlpatterns = [
         views.member_remove,
         name="member_remove",
     ),
-    path("p/<slug:slug>/import/", views.import_upload, name="import_upload"),
-    path("p/<slug:slug>/import/review/", views.import_review, name="import_review"),
-    path("p/<slug:slug>/import/all/", views.import_all, name="import_all"),
-    path("p/<slug:slug>/import/<id:pk>/", views.import_confirm, name="import_confirm"),
+    path("p/<slug:slug>/import/", imports.import_upload, name="import_upload"),
+    path("p/<slug:slug>/import/review/", imports.import_review, name="import_review"),
+    path(
+        "p/<slug:slug>/import/progress/",
+        imports.import_progress_hx,
+        name="import_progress_hx",
+    ),
+    path("p/<slug:slug>/import/all/", imports.import_all, name="import_all"),
+    path("p/<slug:slug>/import/clear/", imports.import_clear, name="import_clear"),
+    path(
+        "p/<slug:slug>/import/<id:pk>/", imports.import_confirm, name="import_confirm"
+    ),
+    path(
+        "p/<slug:slug>/import/<id:pk>/choices/",
+        imports.import_choices,
+        name="import_choices",
+    ),
+    path(
+        "p/<slug:slug>/import/<id:pk>/retry/",
+        imports.import_retry,
+        name="import_retry",
+    ),
     path(
         "p/<slug:slug>/import/<id:pk>/discard/",
-        views.import_discard,
+        imports.import_discard,
         name="import_discard",
     ),
     path("p/<slug:slug>/d/<id:pk>/", views.document_detail, name="document_detail"),

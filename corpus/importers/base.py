@@ -62,3 +62,42 @@ class ImportedText:
     # (subscription offers, author bios). Offered for removal, never removed here.
     boilerplate: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        """Everything, as JSON-ready values: kept with an upload until it is saved."""
+        return {
+            **{name: getattr(self, name) for name in _PLAIN_FIELDS},
+            "blocks": [block.as_dict() for block in self.blocks],
+            "links": [link.as_dict() for link in self.links],
+            "published_date": (
+                self.published_date.isoformat() if self.published_date else None
+            ),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ImportedText:
+        """The ImportedText that as_dict() described."""
+        date = data.get("published_date")
+        return cls(
+            **{name: data[name] for name in _PLAIN_FIELDS if name in data},
+            blocks=[Block(**block) for block in data["blocks"]],
+            links=[LinkSpan(**link) for link in data.get("links", [])],
+            published_date=datetime.date.fromisoformat(date) if date else None,
+        )
+
+
+# The fields as_dict() stores as they are (strings, numbers, lists of them).
+_PLAIN_FIELDS = (
+    "text",
+    "format",
+    "encoding",
+    "title",
+    "authors",
+    "publisher",
+    "source_url",
+    "keywords",
+    "language",
+    "word_count",
+    "boilerplate",
+    "warnings",
+)

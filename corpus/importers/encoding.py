@@ -52,6 +52,7 @@ _SPACE_LIKE = str.maketrans(
 )
 _LINE_BREAKS_RE = re.compile(r"\r\n?|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f]")
+_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
 
 
 def describe(filename: str) -> str:
@@ -60,11 +61,49 @@ def describe(filename: str) -> str:
 
 def decode(data: bytes, filename: str = "") -> tuple[str, str]:
     """Decode an upload; return (normalised text, encoding name) or refuse it."""
+    text, encoding = decode_raw(data, filename)
+    return normalise(text), encoding
+
+
+def decode_raw(data: bytes, filename: str = "") -> tuple[str, str]:
+    """Decode an upload without normalising it; refuse what cannot be stored.
+
+    Quick (the codecs run in C): the upload view calls it for every file, so a
+    file that would be refused later is refused at once.
+    """
+    text, encoding = _decode(data, filename)
+    refuse_unstorable(text, filename)
+    return text, encoding
+
+
+def refuse_unstorable(text: str, filename: str = "") -> None:
+    """Refuse text holding characters the database cannot store, wherever they are.
+
+    PostgreSQL's text and JSON types cannot hold U+0000, and no UTF-8 column
+    can hold a lone surrogate; one such character would make the save fail.
+    """
+    found = _UNSTORABLE_RE.search(text)
+    if found is None:
+        return
+    line = text.count("\n", 0, found.start()) + 1
+    what = (
+        "a NUL character (a zero byte)"
+        if found.group() == "\x00"
+        else "a character that is not valid Unicode (a lone surrogate)"
+    )
+    raise ImportRefused(
+        f"{describe(filename)} contains {what} on line {line:,}, which a text "
+        "cannot hold; the file is damaged or is not plain text. Remove the "
+        "character (or save the file again as UTF-8 text) and upload it again."
+    )
+
+
+def _decode(data: bytes, filename: str) -> tuple[str, str]:
     name = describe(filename)
     for bom, encoding in BOMS:
         if data.startswith(bom):
             try:
-                return normalise(data.decode(encoding)), encoding.replace("-sig", "")
+                return data.decode(encoding), encoding.replace("-sig", "")
             except UnicodeDecodeError:
                 raise ImportRefused(
                     f"{name} starts with a {encoding} marker but is not valid "
@@ -81,11 +120,11 @@ def decode(data: bytes, filename: str = "") -> tuple[str, str]:
         if encoding is None:
             raise ImportRefused(f"{name} looks like a binary file, not text.")
         try:
-            return normalise(data.decode(encoding)), encoding
+            return data.decode(encoding), encoding
         except UnicodeDecodeError:
             raise ImportRefused(f"{name} looks like a binary file, not text.") from None
     try:
-        return normalise(data.decode("utf-8")), "utf-8"
+        return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     encoding = _guess_single_byte(data)
@@ -94,7 +133,7 @@ def decode(data: bytes, filename: str = "") -> tuple[str, str]:
             f"{name} could not be decoded: it is not UTF-8 and its encoding could "
             "not be recognised. Save it as UTF-8 text and try again."
         )
-    return normalise(data.decode(encoding)), encoding
+    return data.decode(encoding), encoding
 
 
 def _utf16_without_bom(data: bytes) -> str | None:

@@ -22,6 +22,8 @@ _BIO_RE = re.compile(
     r"|[A-Z][a-z]+ [A-Z][a-z]+ is an?\b)"
 )
 _SHORT_WORDS = 15
+# Each is offered for removal on the review page, one checkbox per block.
+MAX_BOILERPLATE_BLOCKS = 40
 # Wrapped paragraphs have lines of a fixed width; one-per-line files do not.
 _MAX_WRAP_WIDTH = 100
 
@@ -88,11 +90,17 @@ def _continues(previous: str, line: str, kind: str, width: int) -> bool:
 
 
 def trailing_boilerplate(blocks: list[RawBlock]) -> list[int]:
-    """Indices of the run of boilerplate-looking blocks that ends the text."""
+    """Indices of the run of boilerplate-looking blocks that ends the text.
+
+    A run longer than MAX_BOILERPLATE_BLOCKS is the text itself (a list of
+    short lines), not what a web page adds after an article: nothing is offered.
+    """
     found: list[int] = []
     for index in range(len(blocks) - 1, 0, -1):
         if not _is_boilerplate(blocks[index]):
             break
+        if len(found) == MAX_BOILERPLATE_BLOCKS:
+            return []
         found.append(index)
     return sorted(found)
 

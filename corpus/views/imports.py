@@ -1,8 +1,13 @@
-"""Import from the web: upload a batch, review each file, then save.
+"""Import from the web: upload a batch, review each file, then import.
 
-An upload is parsed at once so that refused files are reported straight away;
-the accepted ones wait as PendingImport rows until their importer reviews the
-detected format, metadata and first paragraphs and confirms.
+Each upload is parsed once, at upload (by the background worker when it is
+large, corpus/tasks.py), and the result kept with it; the review page only
+reads what was kept. The importer's choices (format, boilerplate to leave out,
+title, authors, date) are saved with each upload, as they change when
+JavaScript runs, with "Save choices" otherwise; importing, one file or all,
+uses what was saved, each file all or nothing. While the worker has files in
+hand, the page's summary polls `import_progress_hx`, which answers with the
+files whose state changed.
 """
 
 from __future__ import annotations
@@ -12,22 +17,29 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import (
     require_http_methods,
     require_POST,
     require_safe,
 )
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import reswap, retarget
 
 from corpus import importers, services
 from corpus.access import HtmxHttpRequest, membership_for
 from corpus.forms import ReviewForm, UploadForm
-from corpus.models import Document, PendingImport, content_hash
+from corpus.models import Document, PendingImport
+from corpus.params import parse_id
 from corpus.roles import Action
 
-PREVIEW_BLOCKS = 4
+Status = PendingImport.Status
+POLL_SECONDS = 2
+# The states in which the importer may change the choices, and import.
+REVIEWABLE = frozenset({Status.READY, Status.FAILED, Status.REFUSED})
+IMPORTABLE = frozenset({Status.READY, Status.FAILED})
 
 
 @dataclass
@@ -35,71 +47,171 @@ class FileReport:
     filename: str
     ok: bool
     message: str
-    url: str = ""
 
 
 @dataclass
-class Review:
-    """What the review step shows for one pending upload."""
+class ImportItem:
+    """One upload as the review page shows it."""
 
     pending: PendingImport
-    form: ReviewForm
-    imported: importers.ImportedText | None = None
-    error: str = ""
+    form: ReviewForm | None = None
     duplicate: Document | None = None
 
     @property
-    def preview(self) -> list[str]:
-        imported = self.imported
-        return [
-            imported.text[b.start : b.end] for b in imported.blocks[:PREVIEW_BLOCKS]
-        ]
+    def token(self) -> str:
+        """What the page last saw of a busy upload; the poll compares it."""
+        stale = ":stale" if self.pending.is_stale else ""
+        return f"{self.pending.pk}:{self.pending.status}{stale}"
 
     @property
     def format_label(self) -> str:
-        return importers.FORMATS.get(self.imported.format, self.imported.format)
-
-
-def _parse(pending: PendingImport, format: str | None) -> importers.ImportedText:
-    return importers.import_bytes(
-        bytes(pending.data),
-        filename=pending.filename,
-        format=format or None,
-        max_bytes=settings.APPARATUS_MAX_UPLOAD_BYTES,
-    )
-
-
-def _review(pending: PendingImport, data=None) -> Review:
-    form = ReviewForm(data)
-    chosen = form.data.get("format") if data is not None else None
-    try:
-        imported = _parse(pending, chosen)
-    except importers.ImportRefused as error:
-        return Review(pending=pending, form=form, error=str(error))
-    boilerplate = [
-        (
-            index,
-            imported.text[imported.blocks[index].start : imported.blocks[index].end],
-        )
-        for index in imported.boilerplate
-    ]
-    form = ReviewForm(data, boilerplate=boilerplate, initial={"format": chosen or ""})
-    duplicate = (
-        Document.objects.filter(
-            project=pending.project, content_hash=content_hash(imported.text)
-        )
-        .only("pk", "title", "project__slug")
-        .select_related("project")
-        .first()
-    )
-    return Review(pending=pending, form=form, imported=imported, duplicate=duplicate)
+        format = self.pending.summary.get("format", "")
+        return importers.FORMATS.get(format, format)
 
 
 def _pendings(membership, user):
-    """The uploads `user` left for review in this project."""
-    return PendingImport.objects.filter(
-        project=membership.project, uploaded_by=user
-    ).select_related("project")
+    """The uploads `user` made in this project, without their bulk."""
+    return (
+        PendingImport.objects.filter(project=membership.project, uploaded_by=user)
+        .defer("data", "parsed")
+        .select_related("document")
+    )
+
+
+def _pending_or_404(request: HtmxHttpRequest, membership, pk: int) -> PendingImport:
+    return get_object_or_404(
+        _pendings(membership, request.user).select_related("project"), pk=pk
+    )
+
+
+def _review_form(pending: PendingImport, data=None) -> ReviewForm:
+    summary = pending.summary
+    return ReviewForm(
+        data,
+        initial={
+            "format": pending.choices.get("format", ""),
+            "title": pending.chosen("title"),
+            "authors": pending.chosen("authors") or [],
+            "published_date": pending.chosen("published_date"),
+            "drop": pending.choices.get("drop", []),
+        },
+        boilerplate=[(index, text) for index, text in summary.get("boilerplate", [])],
+        readable=pending.status in IMPORTABLE and bool(summary),
+        auto_id=f"pending-{pending.pk}-%s",
+    )
+
+
+def _items(pendings: list[PendingImport], forms: dict | None = None):
+    """Review items, with the documents that already hold the same text."""
+    hashes = {
+        p.summary["content_hash"]
+        for p in pendings
+        if p.status in IMPORTABLE and p.summary.get("content_hash")
+    }
+    duplicates = {}
+    if hashes:
+        found = Document.all_objects.filter(
+            project=pendings[0].project_id, content_hash__in=hashes
+        ).only("pk", "title", "trashed_at", "content_hash", "project__slug")
+        duplicates = {d.content_hash: d for d in found.select_related("project")}
+    forms = forms or {}
+    return [
+        ImportItem(
+            pending=p,
+            form=forms.get(p.pk)
+            or (_review_form(p) if p.status in REVIEWABLE else None),
+            duplicate=duplicates.get(p.summary.get("content_hash"))
+            if p.status == Status.READY
+            else None,
+        )
+        for p in pendings
+    ]
+
+
+def _summary(pendings: list[PendingImport]) -> dict:
+    """Counts for the summary at the top of the review: ready, busy, done."""
+    count = {status: 0 for status in Status}
+    for pending in pendings:
+        count[pending.status] += 1
+    reading = count[Status.QUEUED] + count[Status.PARSING]
+    importing = count[Status.IMPORT_QUEUED] + count[Status.IMPORTING]
+    busy = []
+    if reading:
+        busy.append(f"reading {reading} file{'s' if reading > 1 else ''}")
+    if importing:
+        busy.append(f"importing {importing} file{'s' if importing > 1 else ''}")
+    return {
+        "ready": count[Status.READY],
+        "imported": count[Status.IMPORTED],
+        "busy": reading + importing,
+        "busy_text": " and ".join(busy).capitalize(),
+        "total": len(pendings),
+        "settled": len(pendings) - reading - importing,
+        "waiting": len(pendings) - count[Status.IMPORTED],
+    }
+
+
+def _context(membership, pendings: list[PendingImport], **extra) -> dict:
+    return {
+        "project": membership.project,
+        "membership": membership,
+        "summary": _summary(pendings),
+        "poll_seconds": POLL_SECONDS,
+        **extra,
+    }
+
+
+def _page(request: HtmxHttpRequest, membership, *, forms=None, status=200):
+    """The review page (or its region, for htmx), from the kept results only."""
+    pendings = list(_pendings(membership, request.user))
+    context = _context(membership, pendings, items=_items(pendings, forms))
+    template = (
+        "corpus/_import_review.html" if request.htmx else "corpus/import_review.html"
+    )
+    return render(request, template, context, status=status)
+
+
+def _changes(
+    request: HtmxHttpRequest,
+    membership,
+    changed: list[PendingImport],
+    *,
+    forms=None,
+    gone=(),
+    polled=False,
+    status=200,
+) -> HttpResponse:
+    """The changed review items and the summary; one of them is the target, the
+    other goes out of band (the summary when an item was acted on, the items
+    when the summary polled)."""
+    pendings = list(_pendings(membership, request.user))
+    context = _context(
+        membership,
+        pendings,
+        items=_items(changed, forms) if changed else [],
+        gone=gone,
+        items_oob=polled,
+        summary_oob=not polled,
+    )
+    return render(request, "corpus/_import_changes.html", context, status=status)
+
+
+def _after(
+    request: HtmxHttpRequest, membership, pending: PendingImport, report: FileReport
+) -> HttpResponse:
+    """Answer an action on one upload: its card (htmx), or back to the review."""
+    status = 200 if report.ok else 400
+    if request.htmx:
+        return _changes(request, membership, [pending], status=status)
+    (messages.success if report.ok else messages.error)(
+        request, f"{report.filename}: {report.message}"
+    )
+    url = reverse("corpus:import_review", args=[membership.project.slug])
+    return redirect(f"{url}#pending-{pending.pk}")
+
+
+def _refreshed(membership, request, pending: PendingImport) -> PendingImport | None:
+    return _pendings(membership, request.user).filter(pk=pending.pk).first()
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -114,20 +226,24 @@ def import_upload(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
+            budget = services.InlineBudget()
             reports = [
-                _stage(request, membership, upload)
+                _stage(request, membership, upload, budget)
                 for upload in form.cleaned_data["files"]
             ]
             if not any(report.ok for report in reports):
                 status = 400
         else:
             status = 400
+    pending_count = (
+        _pendings(membership, request.user).exclude(status=Status.IMPORTED).count()
+    )
     context = {
         "project": project,
         "membership": membership,
         "form": form,
         "reports": reports,
-        "pending_count": _pendings(membership, request.user).count(),
+        "pending_count": pending_count,
         "max_mb": settings.APPARATUS_MAX_UPLOAD_BYTES / (1024 * 1024),
     }
     template = (
@@ -136,8 +252,9 @@ def import_upload(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
-def _stage(request: HtmxHttpRequest, membership, upload) -> FileReport:
-    name = upload.name
+def _stage(request: HtmxHttpRequest, membership, upload, budget) -> FileReport:
+    # Control characters (a NUL among them) cannot be stored in a file name.
+    name = "".join(c for c in upload.name if c.isprintable()) or "upload.txt"
     limit = settings.APPARATUS_MAX_UPLOAD_BYTES
     if upload.size > limit:
         return FileReport(
@@ -146,134 +263,225 @@ def _stage(request: HtmxHttpRequest, membership, upload) -> FileReport:
             f"{name} is {upload.size / 1048576:.1f} MB; "
             f"the limit is {limit / 1048576:.1f} MB.",
         )
-    data = upload.read()
     try:
-        imported = importers.import_bytes(data, filename=name, max_bytes=limit)
+        pending = services.stage_upload(
+            project=membership.project,
+            user=request.user,
+            filename=name,
+            data=upload.read(),
+            budget=budget,
+        )
     except importers.ImportRefused as error:
         return FileReport(name, False, str(error))
-    services.stage_upload(
-        project=membership.project, user=request.user, filename=name, data=data
+    pending.refresh_from_db(fields=["status", "message", "summary"])
+    if pending.status == Status.READY:
+        label = importers.FORMATS.get(pending.summary["format"], "")
+        title = pending.summary["title"]
+        return FileReport(name, True, f"Ready for review: {label}, “{title}”.")
+    if pending.status == Status.REFUSED:
+        return FileReport(
+            name,
+            False,
+            f"{pending.message} It is kept on the review page, where another "
+            "format can be chosen.",
+        )
+    return FileReport(
+        name,
+        True,
+        f"Accepted ({pending.size / 1048576:.1f} MB): it is being read in the "
+        "background; the review page shows its progress.",
     )
-    label = importers.FORMATS.get(imported.format, imported.format)
-    return FileReport(name, True, f"Ready for review: {label}, “{imported.title}”.")
 
 
 @require_safe
 @login_required
 def import_review(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     membership = membership_for(request, slug, Action.IMPORT)
-    pendings = _pendings(membership, request.user)
-    return render(
-        request,
-        "corpus/import_review.html",
-        {
-            "project": membership.project,
-            "membership": membership,
-            "reviews": [_review(pending) for pending in pendings],
-        },
+    return _page(request, membership)
+
+
+@require_safe
+@login_required
+@vary_on_headers("HX-Request")
+def import_progress_hx(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """The summary, polled while files are busy, with the files whose state
+    differs from what the page showed (`seen`: "pk:status" of each busy file)."""
+    membership = membership_for(request, slug, Action.IMPORT)
+    if not request.htmx:
+        return redirect("corpus:import_review", slug=slug)
+    seen = {}
+    for token in request.GET.getlist("seen")[:1000]:
+        pk = parse_id(token.split(":", 1)[0])
+        if pk is not None:
+            seen[pk] = token
+    current = {
+        item.pending.pk: item
+        for item in map(ImportItem, _pendings(membership, request.user))
+        if item.pending.pk in seen
+    }
+    changed = [i.pending for pk, i in current.items() if i.token != seen[pk]]
+    gone = [pk for pk in seen if pk not in current]
+    return _changes(request, membership, changed, gone=gone, polled=True)
+
+
+@require_POST
+@login_required
+def import_choices(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Save the review choices of one upload; a new format has it read again."""
+    membership = membership_for(request, slug, Action.IMPORT)
+    pending = _pending_or_404(request, membership, pk)
+    if pending.status not in REVIEWABLE:
+        return _busy(request, membership, pending)
+    form = _review_form(pending, request.POST)
+    if not form.is_valid():
+        return _invalid(request, membership, pending, form)
+    reread = services.save_review_choices(
+        pending=pending, **form.choices(), budget=services.InlineBudget()
+    )
+    was = pending.status
+    pending = _refreshed(membership, request, pending)
+    if request.htmx and not reread and pending.status == was:
+        # Saved as the importer types: only the note beside the button changes.
+        context = {"pending": pending, "saved": True}
+        return render(request, "corpus/_import_saved.html", context)
+    if request.htmx:
+        response = _changes(request, membership, [pending])
+        return reswap(retarget(response, f"#pending-{pending.pk}"), "outerHTML")
+    message = "Choices saved."
+    if reread:
+        message = "Read again in the chosen format: check it before importing."
+    return _after(
+        request, membership, pending, FileReport(pending.filename, True, message)
     )
 
 
-def _pending_or_404(request: HtmxHttpRequest, membership, pk: int) -> PendingImport:
-    return get_object_or_404(
-        PendingImport.objects.select_related("project"),
-        project=membership.project,
-        uploaded_by=request.user,
-        pk=pk,
+def _busy(request: HtmxHttpRequest, membership, pending) -> HttpResponse:
+    """The upload is in the worker's hands, or done: its card as it is now."""
+    if request.htmx:
+        return _changes(request, membership, [pending], status=409)
+    messages.info(
+        request, f"{pending.filename}: {pending.get_status_display().lower()}."
     )
+    return redirect("corpus:import_review", slug=membership.project.slug)
 
 
-def _save(request: HtmxHttpRequest, review: Review) -> FileReport:
-    """Save one reviewed upload; its pending row goes unless the save failed."""
-    pending = review.pending
-    if review.imported is None:
-        return FileReport(pending.filename, False, review.error)
-    if not review.form.is_valid():
-        return FileReport(pending.filename, False, "Choose a listed format and blocks.")
-    imported = review.imported
-    drop = review.form.cleaned_data["drop"]
-    if drop:
-        imported = importers.drop_blocks(imported, drop)
-    try:
-        document = services.save_document(
-            project=pending.project,
-            imported=imported,
-            original=bytes(pending.data),
-            filename=pending.filename,
-            imported_by=request.user,
+def _invalid(request: HtmxHttpRequest, membership, pending, form) -> HttpResponse:
+    """Choices that do not validate: shown with their errors, nothing saved."""
+    if request.htmx and request.htmx.target == f"pending-{pending.pk}-saved":
+        return render(
+            request,
+            "corpus/_import_saved.html",
+            {"pending": pending, "form": form},
+            status=400,
         )
-    except services.DuplicateDocument as error:
-        pending.delete()
-        return FileReport(
-            pending.filename, False, error.message, error.existing.get_absolute_url()
-        )
-    except ValidationError as error:
-        return FileReport(pending.filename, False, " ".join(error.messages))
-    pending.delete()
-    return FileReport(
-        pending.filename,
-        True,
-        f"Imported as “{document.title}”.",
-        document.get_absolute_url(),
-    )
+    if request.htmx:
+        forms = {pending.pk: form}
+        response = _changes(request, membership, [pending], forms=forms, status=400)
+        return reswap(retarget(response, f"#pending-{pending.pk}"), "outerHTML")
+    return _page(request, membership, forms={pending.pk: form}, status=400)
 
 
 @require_POST
 @login_required
 def import_confirm(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Import one upload with the choices posted (saved first), all or nothing."""
     membership = membership_for(request, slug, Action.IMPORT)
     pending = _pending_or_404(request, membership, pk)
-    review = _review(pending, request.POST)
-    if request.POST.get("action") == "preview":
-        if request.htmx:
-            return render(
-                request,
-                "corpus/_import_review_item.html",
-                {"review": review, "project": membership.project},
-            )
-        return render(
-            request,
-            "corpus/import_review.html",
-            {
-                "project": membership.project,
-                "membership": membership,
-                "reviews": [review],
-            },
+    if pending.status not in IMPORTABLE:
+        return _busy(request, membership, pending)
+    form = _review_form(pending, request.POST)
+    if not form.is_valid():
+        return _invalid(request, membership, pending, form)
+    budget = services.InlineBudget()
+    if services.save_review_choices(pending=pending, **form.choices(), budget=budget):
+        pending = _refreshed(membership, request, pending)
+        report = FileReport(
+            pending.filename,
+            True,
+            "The format changed, so it was read again: check it, then import.",
         )
-    report = _save(request, review)
-    if request.htmx:
-        return render(
-            request,
-            "corpus/_import_report.html",
-            {"report": report},
-            status=200 if report.ok else 400,
-        )
-    (messages.success if report.ok else messages.error)(request, report.message)
-    return redirect("corpus:import_review", slug=slug)
+        return _after(request, membership, pending, report)
+    services.start_import(pending=pending, budget=budget)
+    pending = _refreshed(membership, request, pending)
+    return _after(request, membership, pending, _outcome(pending))
+
+
+def _outcome(pending: PendingImport) -> FileReport:
+    if pending.status == Status.IMPORTED:
+        title = pending.document.title if pending.document else pending.filename
+        message = f"Imported as “{title}”."
+    elif pending.status == Status.FAILED:
+        message = f"Not imported. {pending.message}"
+    else:
+        message = "Being imported in the background; this page shows its progress."
+    return FileReport(pending.filename, pending.status != Status.FAILED, message)
 
 
 @require_POST
 @login_required
 def import_discard(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Forget an upload (whatever its state); a document it became stays."""
     membership = membership_for(request, slug, Action.IMPORT)
     pending = _pending_or_404(request, membership, pk)
+    done = pending.status == Status.IMPORTED
     pending.delete()
-    report = FileReport(pending.filename, True, "Discarded; nothing was imported.")
+    message = "Removed from this list." if done else "Discarded; nothing was imported."
     if request.htmx:
-        return render(request, "corpus/_import_report.html", {"report": report})
-    messages.info(request, report.message)
+        pendings = list(_pendings(membership, request.user))
+        context = _context(
+            membership,
+            pendings,
+            report=FileReport(pending.filename, True, message),
+            pending_pk=pk,
+        )
+        return render(request, "corpus/_import_discarded.html", context)
+    messages.info(request, f"{pending.filename}: {message}")
     return redirect("corpus:import_review", slug=slug)
 
 
 @require_POST
 @login_required
-def import_all(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    """Save every pending upload of this user with the detected settings."""
+def import_retry(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Start again the background work of an upload that seems stuck."""
     membership = membership_for(request, slug, Action.IMPORT)
-    pendings = _pendings(membership, request.user)
-    reports = [_save(request, _review(pending, {})) for pending in pendings]
-    return render(
-        request,
-        "corpus/import_done.html",
-        {"project": membership.project, "membership": membership, "reports": reports},
+    pending = _pending_or_404(request, membership, pk)
+    if pending.is_stale:
+        services.retry_pending(pending=pending, budget=services.InlineBudget())
+        pending = _refreshed(membership, request, pending)
+    report = FileReport(pending.filename, True, "Started again.")
+    return _after(request, membership, pending, report)
+
+
+@require_POST
+@login_required
+def import_all(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Import every upload of this user that is ready, each with its saved
+    choices, each all or nothing; the others stay as they are."""
+    membership = membership_for(request, slug, Action.IMPORT)
+    started = services.import_reviewed(
+        project=membership.project,
+        user=request.user,
+        budget=services.InlineBudget(),
     )
+    if request.htmx:
+        return _page(request, membership)
+    if started:
+        messages.info(
+            request,
+            f"{started} file{'s' if started > 1 else ''} sent for import; "
+            "each one's outcome is shown below.",
+        )
+    else:
+        messages.info(request, "Nothing was ready to import.")
+    return redirect("corpus:import_review", slug=slug)
+
+
+@require_POST
+@login_required
+def import_clear(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Take the uploads that became documents off the review page."""
+    membership = membership_for(request, slug, Action.IMPORT)
+    services.clear_imported(project=membership.project, user=request.user)
+    if request.htmx:
+        return _page(request, membership)
+    return redirect("corpus:import_review", slug=slug)

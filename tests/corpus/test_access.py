@@ -9,11 +9,13 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from corpus import services
 from corpus.models import Document, Membership, PendingImport
 from corpus.roles import Action, Role, can
 from tests.factories import make_document, make_project, make_user
 
 ROLES = [role.value for role in Role]
+PENDING_VIEWS = {"import_confirm", "import_choices", "import_retry", "import_discard"}
 
 # (url name, method, action required, kwargs builder)
 VIEWS = [
@@ -27,8 +29,12 @@ VIEWS = [
     ("import_upload", "get", Action.IMPORT),
     ("import_upload", "post", Action.IMPORT),
     ("import_review", "get", Action.IMPORT),
+    ("import_progress_hx", "get", Action.IMPORT),
     ("import_all", "post", Action.IMPORT),
+    ("import_clear", "post", Action.IMPORT),
     ("import_confirm", "post", Action.IMPORT),
+    ("import_choices", "post", Action.IMPORT),
+    ("import_retry", "post", Action.IMPORT),
     ("import_discard", "post", Action.IMPORT),
     ("document_detail", "get", Action.READ),
     ("document_edit", "get", Action.EDIT_METADATA),
@@ -40,7 +46,7 @@ def _url(name: str, project, document, pending, victim) -> str:
     kwargs = {"slug": project.slug}
     if name.startswith("document_"):
         kwargs["pk"] = document.pk
-    elif name in {"import_confirm", "import_discard"}:
+    elif name in PENDING_VIEWS:
         kwargs["pk"] = pending.pk
     elif name in {"member_role", "member_remove"}:
         kwargs["pk"] = victim.pk
@@ -65,18 +71,20 @@ def test_view_enforces_role_matrix(client, setting, name, method, action, who, h
     user = members.get(who)
     if user is not None:
         client.force_login(user)
-        # Pending uploads belong to their uploader: give this user one.
-        pending = PendingImport.objects.create(
-            project=project, uploaded_by=user, filename="p.txt", data=b"Some text."
-        )
-    else:
-        pending = PendingImport.objects.create(
-            project=project, uploaded_by=members["owner"], filename="p.txt", data=b"x."
-        )
+    # Pending uploads belong to their uploader: give this user one (read, and
+    # ready for review).
+    pending = services.stage_upload(
+        project=project,
+        user=user or members["owner"],
+        filename="p.txt",
+        data=b"Some text.",
+        budget=services.InlineBudget(),
+    )
     url = _url(name, project, document, pending, victim)
     headers = {"HX-Request": "true"} if htmx else {}
     documents_before = Document.objects.count()
     members_before = sorted(Membership.objects.values_list("pk", "role"))
+    pendings_before = _pendings()
 
     response = getattr(client, method)(url, headers=headers)
 
@@ -94,6 +102,13 @@ def test_view_enforces_role_matrix(client, setting, name, method, action, who, h
         # A refused request changes nothing.
         assert Document.objects.count() == documents_before
         assert sorted(Membership.objects.values_list("pk", "role")) == members_before
+        assert _pendings() == pendings_before
+
+
+def _pendings() -> list:
+    return list(
+        PendingImport.objects.values_list("pk", "status", "revision", "choices")
+    )
 
 
 @pytest.mark.parametrize("name", ["project_detail", "project_members"])
@@ -118,14 +133,13 @@ def test_document_of_other_project_is_404_even_with_own_slug(client, project, me
     assert client.get(url).status_code == 404
 
 
-def test_pending_import_of_another_member_is_404(client, project, members):
+@pytest.mark.parametrize("name", sorted(PENDING_VIEWS))
+def test_pending_import_of_another_member_is_404(client, project, members, name):
     theirs = PendingImport.objects.create(
         project=project, uploaded_by=members["curator"], filename="c.txt", data=b"Text."
     )
     client.force_login(members["owner"])
-    url = reverse(
-        "corpus:import_confirm", kwargs={"slug": project.slug, "pk": theirs.pk}
-    )
+    url = reverse(f"corpus:{name}", kwargs={"slug": project.slug, "pk": theirs.pk})
     assert client.post(url, {"action": "import"}).status_code == 404
     assert PendingImport.objects.filter(pk=theirs.pk).exists()
 

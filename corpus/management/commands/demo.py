@@ -14,10 +14,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from corpus.importers import ImportRefused, import_bytes
+from corpus.importers import ImportRefused
 from corpus.models import Project
 from corpus.roles import Role
-from corpus.services import DuplicateDocument, create_project, save_document
+from corpus.services import DuplicateDocument, create_project, import_file
 
 DEMO_TEXTS_DIR = Path(__file__).resolve().parents[2] / "demo"
 PROJECT_NAME = "Demo: Street trees and summer heat"
@@ -160,13 +160,10 @@ class Command(BaseCommand):
             # does not bring a second copy of the same text.
             if project.documents.filter(original_filename=path.name).exists():
                 continue
-            data = path.read_bytes()
             try:
-                imported = import_bytes(data, filename=path.name)
-                save_document(
+                import_file(
                     project=project,
-                    imported=imported,
-                    original=data,
+                    data=path.read_bytes(),
                     filename=path.name,
                     imported_by=user,
                 )

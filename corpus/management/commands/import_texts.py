@@ -9,9 +9,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from corpus.importers import FORMATS, ImportRefused, import_bytes
+from corpus.importers import FORMATS, ImportRefused
 from corpus.models import Project
-from corpus.services import DuplicateDocument, save_document
+from corpus.services import DuplicateDocument, import_file
 
 PATTERNS = ("*.txt", "*.md", "*.markdown", "*.html", "*.htm")
 BAR_WIDTH = 30
@@ -47,19 +47,13 @@ class Command(BaseCommand):
         for path in files:
             progress.step(path.name)
             try:
-                data = path.read_bytes()
-                text = import_bytes(
-                    data,
-                    filename=path.name,
-                    format=format,
-                    max_bytes=settings.APPARATUS_MAX_UPLOAD_BYTES,
-                )
-                save_document(
+                import_file(
                     project=target,
-                    imported=text,
-                    original=data,
+                    data=path.read_bytes(),
                     filename=path.name,
                     imported_by=importer,
+                    format=format,
+                    max_bytes=settings.APPARATUS_MAX_UPLOAD_BYTES,
                 )
             except DuplicateDocument:
                 duplicates += 1
