@@ -359,7 +359,7 @@ def link_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
         raise PermissionDenied("Only its author or a curator may delete this link.")
     # Everything the answer needs is read before the write.
     thread = parse_id(request.POST.get("thread", ""))
-    shown = {link.source_id, link.target_annotation_id}
+    shown = {link.source_id, link.target_annotation_id} - {None}
     annotation = _annotation(membership, thread if thread in shown else link.source_id)
     linking.delete_link(link=link, by=request.user)
     if not request.htmx:
