@@ -564,3 +564,15 @@ def test_static_files_keep_their_own_caching(members, settings):
     assert response.status_code == 200
     assert response["Cache-Control"] == "max-age=3600, public"
     response.close()
+
+
+def test_a_csrf_failure_is_the_apps_page_without_inline_style(db):
+    strict = Client(enforce_csrf_checks=True)
+
+    response = strict.post(LOGIN, {"username": "reader", "password": "x"})
+
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "This form could not be sent" in html
+    assert "<style" not in html
+    assert policy(response) == POLICY

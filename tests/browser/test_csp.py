@@ -309,6 +309,16 @@ def test_no_page_breaks_the_policy(watched, world, sign_in, seeds_dir):
         page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("Signing in is paused")
     violations.collect("lockout")
+    # A form sent without its CSRF cookie: the app's page, not Django's.
+    page.goto(reverse("login"))
+    page.context.clear_cookies()
+    page.get_by_label("Username").fill("nobody")
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Sign in").click()
+    expect(
+        page.get_by_role("heading", name="This form could not be sent")
+    ).to_be_visible()
+    violations.collect("CSRF failure")
 
     sign_in(page, world.owner)
     violations.collect("project list after signing in")
