@@ -89,7 +89,9 @@ def make_html_short_paragraphs(rng: random.Random, size: int) -> str:
         "<!doctype html><html><head><title>Field notes | Example</title></head>",
         "<body><main>",
     ]
-    page = fill(head, size - 24, lambda n: [f"<p>{rng.choice(SHORT_WORDS)} {n}</p>"])
+    page = fill(
+        head, size - 24, lambda n: [f"<p>{rng.choice(SHORT_WORDS)} {n % 1000}</p>"]
+    )
     return page + "\n</main></body></html>"
 
 
@@ -170,6 +172,10 @@ SHAPES: dict[str, tuple[Callable[[random.Random, int], str], str, str]] = {
 }
 
 
+def _size(size: int) -> str:
+    return f"{size / MB:g} MB" if size >= MB // 2 else f"{size // 1024} KB"
+
+
 def time_import(data: bytes, filename: str, format: str, runs: int) -> float:
     times = []
     for _ in range(runs):
@@ -191,10 +197,7 @@ def main() -> int:
     small, large = SMOKE_SIZES if args.smoke else SIZES
     runs = 1 if args.smoke else args.runs
     max_ratio = SMOKE_MAX_RATIO if args.smoke else MAX_RATIO
-    print(
-        f"import_bytes at {small / MB:g} MB and {large / MB:g} MB, "
-        f"median of {runs} run(s)"
-    )
+    print(f"import_bytes at {_size(small)} and {_size(large)}, median of {runs} run(s)")
     print(
         f"{'shape':<32} {'large':>8} {'blocks':>8} {'small s':>8} "
         f"{'large s':>8} {'s/MB':>6} {'ratio':>6}"

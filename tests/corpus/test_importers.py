@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import json
 import re
 import unicodedata
 
@@ -14,11 +15,14 @@ from corpus.importers import (
     FORMATS,
     ImportedText,
     ImportRefused,
+    check_bytes,
     count_words,
     detect_format,
     drop_blocks,
     import_bytes,
 )
+from corpus.importers import html as html_importer
+from corpus.importers.html import MAX_TAGS_FOR_EXTRACTION
 from corpus.models import DocumentFormat
 
 KINDS = {"heading", "paragraph", "list_item"}
@@ -304,3 +308,97 @@ def test_property_drop_blocks_keeps_invariants_and_the_other_blocks(text, data):
             if i in dropped
         )
     )
+
+
+# -- What the database cannot store, anywhere in the file --------------------------
+
+
+@pytest.mark.parametrize(
+    ("encode", "name"),
+    [
+        (lambda text: text.encode("utf-8"), "utf-8"),
+        (lambda text: codecs.BOM_UTF16_LE + text.encode("utf-16-le"), "utf-16"),
+        (lambda text: text.encode("cp1252"), "cp1252"),
+    ],
+    ids=["utf-8", "utf-16", "cp1252"],
+)
+def test_a_nul_anywhere_is_refused_with_its_line(encode, name):
+    lines = [f"Line {n}: café and naïve words, nothing odd." for n in range(3000)]
+    lines[2500] = "A line with a NUL \x00 in the middle."
+    data = encode("\n".join(lines))
+    assert data.find(b"\x00", 0) > 4096 or name == "utf-16"
+    for check in (import_bytes, check_bytes):
+        with pytest.raises(ImportRefused, match="NUL character .* on line 2,501"):
+            check(data, filename="notes.txt")
+
+
+def test_check_bytes_accepts_what_import_bytes_accepts():
+    for format, sample in SAMPLES.items():
+        filename = "page.html" if format == "html" else "sample.txt"
+        check_bytes(sample.encode(), filename=filename)
+        import_bytes(sample.encode(), filename=filename)
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "is empty"),
+        (b"  \n ", "is empty"),
+        (b"%PDF-1.4 x", "PDF"),
+        (b"\x00\x01binary\x00" * 40, "binary"),
+        (b"x" * 2000, "over the"),
+    ],
+)
+def test_check_bytes_refuses_what_import_bytes_refuses_before_parsing(data, reason):
+    for check in (import_bytes, check_bytes):
+        with pytest.raises(ImportRefused, match=reason):
+            check(data, filename="a.txt", max_bytes=1000)
+
+
+def test_a_parse_result_survives_its_json_round_trip(seeds_dir):
+    for path in sorted(seeds_dir.glob("*.txt")):
+        imported = import_bytes(path.read_bytes(), filename=path.name)
+        stored = json.loads(json.dumps(imported.as_dict()))
+        assert ImportedText.from_dict(stored) == imported
+
+
+# -- Large inputs ------------------------------------------------------------------
+
+
+def test_a_huge_html_page_is_read_without_trafilatura_and_keeps_its_main_text(
+    monkeypatch,
+):
+    # trafilatura's extraction grows faster than the page (a minute for 300,000
+    # paragraphs): such pages must not reach it.
+    def quadratic(*args, **kwargs):
+        raise AssertionError("bare_extraction called for a huge page")
+
+    monkeypatch.setattr(html_importer.trafilatura, "bare_extraction", quadratic)
+    paragraphs = "".join(
+        f"<p>Note {n} on <a href='https://example.org/{n}'>trees</a>.</p>"
+        for n in range(MAX_TAGS_FOR_EXTRACTION)
+    )
+    page = (
+        "<!doctype html><html><head><title>Field notes</title>"
+        "<meta name='author' content='Ana Ruiz'></head><body>"
+        "<nav><a href='/'>Home</a></nav><header><p>Site banner</p></header>"
+        f"<main><h1>Field notes</h1>{paragraphs}</main>"
+        "<footer><p>Copyright</p></footer></body></html>"
+    )
+    imported = import_bytes(page.encode(), filename="notes.html")
+    assert_invariants(imported)
+    assert imported.format == "html"
+    assert len(imported.blocks) == MAX_TAGS_FOR_EXTRACTION + 1
+    assert imported.blocks[0].kind == "heading"
+    assert imported.text.startswith("Field notes\n\nNote 0 on trees.")
+    assert "Home" not in imported.text and "Site banner" not in imported.text
+    assert "Copyright" not in imported.text
+    assert (imported.title, imported.authors) == ("Field notes", ["Ana Ruiz"])
+    assert len(imported.links) == MAX_TAGS_FOR_EXTRACTION
+
+
+def test_a_text_of_short_lines_offers_no_boilerplate():
+    lines = [f"Item {n}" for n in range(200)]
+    imported = import_bytes("\n".join(lines).encode(), format="plain")
+    assert len(imported.blocks) == 200
+    assert imported.boilerplate == []
