@@ -6,7 +6,6 @@ delete, by the same rule as the app.
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import model_ngettext
 from django.contrib.auth import get_permission_codename
 from django.db import transaction
@@ -14,7 +13,12 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from annotations.models import MODERATING_ROLES, Link, visible_filter
-from corpus.admin.access import ProjectRowsAdmin, may_change_work, refused
+from corpus.admin.access import (
+    ProjectRowsAdmin,
+    all_found,
+    may_change_work,
+    refused,
+)
 from corpus.admin.inlines import ReadOnlyInline
 
 __all__ = [
@@ -69,11 +73,6 @@ def reply_scope(user) -> Q:
     if user.is_superuser:
         return scope
     return scope & (Q(deleted_at__isnull=True) | moderated(user, "annotation__"))
-
-
-def all_found(request, rows: list) -> bool:
-    """Whether every selected row is still there (not gone, not hidden)."""
-    return len(rows) >= len(set(request.POST.getlist(ACTION_CHECKBOX_NAME)))
 
 
 def count_per_row(links: QuerySet, field: str) -> Coalesce:

@@ -11,6 +11,7 @@ related-object popups, and their pages answer as for a row that does not exist
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
@@ -162,12 +163,19 @@ class ProjectRowsAdmin(admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+def all_found(request: HttpRequest, rows: list) -> bool:
+    """Whether every row selected for an action is still there (not gone, and not
+    hidden from the user: a row of another project was never there for them)."""
+    return len(rows) >= len(set(request.POST.getlist(ACTION_CHECKBOX_NAME)))
+
+
 def refused(rows, allowed) -> int:
     """How many of `rows` `allowed(row)` refuses."""
     return sum(not allowed(row) for row in rows)
 
 
 __all__ = [
+    "all_found",
     "MemberProjectFilter",
     "MemberRowsFilter",
     "ProjectRowsAdmin",

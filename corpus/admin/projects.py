@@ -22,6 +22,7 @@ from corpus import services
 from corpus.admin.access import (
     MemberProjectFilter,
     ProjectRowsAdmin,
+    all_found,
     may,
     memberships,
     owns,
@@ -312,6 +313,8 @@ class MembershipAdmin(ProjectRowsAdmin):
                 f"you may not remove {count} of the {len(rows)} selected members. "
                 "Only the project's owners may."
             )
+        elif not all_found(request, rows):
+            problem = "some of the selected members are gone."
         else:
             try:
                 with transaction.atomic():

@@ -17,6 +17,8 @@ from django.db import transaction
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
+from corpus.admin.access import all_found
+
 
 class TrashFilter(admin.SimpleListFilter):
     title = "trash"
@@ -89,6 +91,8 @@ class TrashAdmin(admin.ModelAdmin):
                 f"you may not do this to {count} of the {len(rows)} selected "
                 f"{noun}. Only {self.who_may} may."
             )
+        if not all_found(request, rows):
+            return f"some of the selected {noun} are gone."
         if count := sum(row.in_trash != in_trash for row in rows):
             where = "not in the trash" if in_trash else "already in the trash"
             verb = "is" if count == 1 else "are"

@@ -94,9 +94,7 @@ class VersionedAdminForm(VersionedForm, forms.ModelForm):
         self.add_error(
             None,
             ValidationError(
-                f"{who} changed this while you were editing; nothing was saved. "
-                "The form now holds their changes with yours on top: check it, "
-                "then save again.",
+                f"{who} changed this while you were editing: nothing was saved.",
                 code="edit_conflict",
             ),
         )
