@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.request_checks.RejectNulMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as axes asks: it turns a locked-out sign-in into the lockout page.
@@ -142,6 +143,10 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "apparatus.sqlite3",
             "OPTIONS": dict(SQLITE_OPTIONS),
+            # The test database is a file too, as in use: concurrent tests
+            # then meet SQLite's real locking (WAL, busy timeout), not the
+            # table locks of a shared in-memory database.
+            "TEST": {"NAME": VAR_DIR / "test-apparatus.sqlite3"},
         }
     }
 
