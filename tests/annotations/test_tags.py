@@ -157,3 +157,33 @@ def test_tags_of_another_project_cannot_be_touched(client, project, members):
     assert client.post(edit, {**_fields(foreign), "version": 1}).status_code == 404
     foreign.refresh_from_db()
     assert not foreign.retired
+
+
+def test_the_tags_page_stays_light_with_five_thousand_tags(client, doc, members):
+    """The page of tags and its queries do not grow with the vocabulary."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    project = doc.project
+    Tag.objects.bulk_create([Tag(project=project, name=f"t{n:04d}") for n in range(60)])
+    client.force_login(members["curator"])
+    with CaptureQueriesContext(connection) as few:
+        small = client.get(_manage(project))
+    Tag.objects.bulk_create(
+        [Tag(project=project, name=f"tag {n:04d}") for n in range(5_000)]
+    )
+    make_annotation(doc, members["annotator"], "tunnel", tags=["tag 0001"])
+    with CaptureQueriesContext(connection) as many:
+        large = client.get(_manage(project))
+    assert large.status_code == 200
+    assert len(many) == len(few)
+    # A full page either way: the same size, give or take the counts shown.
+    assert len(large.content) < 1.1 * len(small.content) < 100_000
+    html = large.content.decode()
+    assert "5060 tags" in html and "page 1 of 102" in html
+    found = client.get(_manage(project), {"q": "tag 4999"}).content.decode()
+    assert "tag 4999" in found and "1 tag matching" in found
+    search = reverse("annotations:tag_search_hx", args=[project.slug])
+    assert (
+        client.get(search, {"tags": "tag 00"}).content.decode().count("<option") == 20
+    )
