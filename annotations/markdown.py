@@ -7,6 +7,7 @@ notes such as 20,000 "[" and held a worker past its timeout.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import nh3
@@ -36,6 +37,9 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 
+# A URL without a scheme is relative ("/p/x/", "#s12") and stays.
+_SCHEME_RE = re.compile(r"\s*([a-z][a-z0-9+.-]*):", re.IGNORECASE)
+
 # A reference link repeats its definition's URL and title wherever it is used:
 # one 10,000-character definition and 3,000 "[x]" would be 30 MB of HTML. Past
 # this many characters of URLs and titles (a floor, plus so many per character
@@ -44,7 +48,20 @@ LINK_ATTRIBUTES_FLOOR = 10_000
 LINK_ATTRIBUTES_PER_CHARACTER = 10
 
 
-def _cap_link_attributes(state: StateCore) -> None:
+class _NoteParser(MarkdownIt):
+    def validateLink(self, url: str) -> bool:  # markdown-it names it so
+        # Parse every link, whatever its URL, so that _check_links can show an
+        # unsafe one ("[x](javascript:...)") as its text alone, not as source.
+        return True
+
+
+def _allowed_url(url: str) -> bool:
+    scheme = _SCHEME_RE.match(url)
+    return scheme is None or scheme.group(1).lower() in URL_SCHEMES
+
+
+def _check_links(state: StateCore) -> None:
+    """Unlink links to an unsafe URL, and all links past the size budget."""
     budget = LINK_ATTRIBUTES_FLOOR + LINK_ATTRIBUTES_PER_CHARACTER * len(state.src)
     for block in state.tokens:
         if block.type != "inline" or not block.children:
@@ -53,11 +70,12 @@ def _cap_link_attributes(state: StateCore) -> None:
         unlinking = False  # CommonMark links do not nest: one flag is enough
         for token in block.children:
             if token.type == "link_open":
-                budget -= len(str(token.attrGet("href") or ""))
-                budget -= len(str(token.attrGet("title") or ""))
-                unlinking = budget < 0
+                href = str(token.attrGet("href") or "")
+                title = str(token.attrGet("title") or "")
+                unlinking = not _allowed_url(href) or len(href) + len(title) > budget
                 if unlinking:
                     continue
+                budget -= len(href) + len(title)
             elif token.type == "link_close" and unlinking:
                 continue
             kept.append(token)
@@ -90,8 +108,8 @@ def _no_image(
 def _parser() -> MarkdownIt:
     # "html": False: raw HTML in a note is text the user typed ("<Guzmán>"),
     # not markup, and is escaped like any other text.
-    parser = MarkdownIt("commonmark", {"html": False}).enable("strikethrough")
-    parser.core.ruler.push("cap_link_attributes", _cap_link_attributes)
+    parser = _NoteParser("commonmark", {"html": False}).enable("strikethrough")
+    parser.core.ruler.push("check_links", _check_links)
     parser.add_render_rule("s_open", _strikethrough)
     parser.add_render_rule("s_close", _strikethrough)
     parser.add_render_rule("image", _no_image)
