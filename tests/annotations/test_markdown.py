@@ -145,14 +145,15 @@ def test_reference_links_cannot_blow_up_the_page():
 
 
 # Rendering time is linear in the size of the note ---------------------------------
+#
+# The figures (time at 2,000 and 20,000 characters, and their ratio) are the
+# benchmark's: bench/bench_markdown.py, with `make bench`. The suite holds only
+# the defect as found, with a wide margin: the old renderer took 10 to 37 s of
+# CPU for some of these notes at 20,000 characters, the linear one a tenth of a
+# second; a quadratic renderer cannot pass under MAX_SECONDS.
 
-SMALL = 2_000
-LARGE = MAX_BODY  # 20,000: ten times SMALL
-# Linear is about 10, quadratic about 100; the margin absorbs a loaded machine.
-MAX_RATIO = 25
+LARGE = MAX_BODY  # 20,000, the form's limit
 MAX_SECONDS = 2.0
-# Below this a render is too quick to time reliably; no note takes less.
-TIMING_FLOOR = 0.001
 
 
 def _repeat(unit: str) -> Callable[[int], str]:
@@ -269,18 +270,11 @@ def _fastest(source: str, runs: int) -> float:
 
 
 @pytest.mark.parametrize("name", ADVERSARIAL)
-def test_rendering_time_grows_linearly_with_adversarial_input(name):
-    generate = ADVERSARIAL[name]
-    small, large = generate(SMALL), generate(LARGE)
-    assert len(large) > 0.85 * LARGE
-    small_seconds = _fastest(small, runs=5)
-    large_seconds = _fastest(large, runs=3)
-    ratio = large_seconds / max(small_seconds, TIMING_FLOOR)
-    assert large_seconds < MAX_SECONDS, f"{name}: {large_seconds:.2f} s"
-    assert ratio < MAX_RATIO, (
-        f"{name}: {small_seconds * 1e3:.1f} ms at {len(small)} characters, "
-        f"{large_seconds * 1e3:.1f} ms at {len(large)} (x{ratio:.0f})"
-    )
+def test_an_adversarial_note_of_the_largest_size_renders_in_bounded_time(name):
+    source = ADVERSARIAL[name](LARGE)
+    assert len(source) > 0.85 * LARGE
+    seconds = _fastest(source, runs=1)
+    assert seconds < MAX_SECONDS, f"{name}: {seconds:.2f} s of CPU"
 
 
 # Through the views ------------------------------------------------------------------
