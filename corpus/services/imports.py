@@ -178,7 +178,14 @@ def stage_upload(
     importers.check_bytes(data, filename=filename, max_bytes=limit)
     imported = None
     if budget.take(len(data)):
-        imported = importers.import_bytes(data, filename=filename, max_bytes=limit)
+        try:
+            imported = importers.import_bytes(data, filename=filename, max_bytes=limit)
+        except importers.ImportRefused:
+            raise
+        except Exception:
+            # A fault of ours refuses this file, not the whole upload.
+            logger.exception("Parsing upload %r failed", filename)
+            raise importers.ImportRefused(UNEXPECTED.format(doing="reading")) from None
     PendingImport.objects.filter(
         project=project,
         uploaded_by=user,

@@ -12,6 +12,8 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -891,3 +893,56 @@ def test_the_import_is_refused_when_the_role_changed_meanwhile(
     assert pending.status == Status.FAILED
     assert "no longer import" in pending.message
     assert not Document.objects.exists()
+
+
+def test_a_fault_in_an_importer_refuses_that_file_only(
+    client, project, owner, seeds_dir, monkeypatch, settings
+):
+    real = importers.parse_plain
+
+    def faulty(text):
+        if "Boom" in text:
+            raise RuntimeError("a bug in the importer")
+        return real(text)
+
+    monkeypatch.setattr(importers, "parse_plain", faulty)
+    client.force_login(owner)
+    response = _upload(
+        client,
+        project,
+        SimpleUploadedFile("boom.txt", b"Boom goes the parser.\n"),
+        _seed(seeds_dir, "004"),
+        htmx=True,
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "boom.txt</strong>: refused. Something went wrong on our side" in html
+    assert "004_6dd3b6e22d44469c.txt</strong>: Ready for review" in html
+
+    # In the background alike: the file is marked, the worker goes on.
+    settings.TASKS = QUEUED
+    _upload(client, project, SimpleUploadedFile("boom.txt", _large_text() + b"Boom"))
+    pending = PendingImport.objects.get(filename="boom.txt")
+    assert import_services.parse_pending(pending_id=pending.pk, revision=1) == (
+        Status.REFUSED
+    )
+    pending.refresh_from_db()
+    assert pending.message.startswith("Something went wrong on our side while reading")
+
+
+def test_review_page_queries_do_not_grow_with_the_uploads(
+    client, project, owner, seeds_dir
+):
+    client.force_login(owner)
+    url = reverse("corpus:import_review", args=[project.slug])
+    counts = []
+    for prefixes in (["000"], ["001", "002", "003", "004"]):
+        _upload(client, project, *(_seed(seeds_dir, p) for p in prefixes))
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.append(len(queries))
+        # The heavy columns stay in the database.
+        for query in queries:
+            select = query["sql"].split(" FROM ")[0]
+            assert '"parsed"' not in select and '"data"' not in select
+    assert counts[0] == counts[1]
