@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from corpus import services
+from corpus.conflicts import EditConflict
 from corpus.models import Document, Project
 from corpus.roles import Role
 from tests.corpus.test_admin_roles import form_data, staff_user
@@ -165,3 +167,40 @@ def test_a_project_edit_without_a_version_is_refused(client, project):
     project.refresh_from_db()
     assert (project.name, project.version) != ("Renamed", 2)
     assert project.version == 1
+
+
+# Saves that meet another at the same moment ----------------------------------
+
+
+def test_a_save_that_keeps_meeting_newer_ones_is_refused_without_an_error(
+    client, project, monkeypatch
+):
+    """Others save between the form's check and the service's lock, again and
+    again: nothing is saved, and the page says so (no server error)."""
+
+    def always_newer(*, project, **_fields):
+        raise EditConflict(project)
+
+    monkeypatch.setattr(services, "update_project", always_newer)
+    client.force_login(staff_user(project, Role.OWNER))
+    url = reverse("admin:corpus_project_change", args=[project.pk])
+    data = form_data(client.get(url))
+    response = client.post(url, data | {"name": ["Renamed"]}, follow=True)
+    assert response.redirect_chain == [(url, 302)]
+    assert "Nothing was saved: others were changing this" in response.content.decode()
+    project.refresh_from_db()
+    assert (project.name, project.version) != ("Renamed", 2)
+
+
+def test_a_save_the_service_refuses_says_why(client, project, monkeypatch):
+    def refuse(**_fields):
+        raise ValidationError("The project is being archived.")
+
+    monkeypatch.setattr(services, "update_project", refuse)
+    client.force_login(staff_user(project, Role.OWNER))
+    url = reverse("admin:corpus_project_change", args=[project.pk])
+    data = form_data(client.get(url))
+    response = client.post(url, data | {"name": ["Renamed"]}, follow=True)
+    assert "Nothing was saved: The project is being archived." in (
+        response.content.decode()
+    )

@@ -551,3 +551,63 @@ def test_the_trash_is_filterable(client, world):
     assert changelist_rows(client, "document", trash="yes") == {documents["trashed"].pk}
     assert changelist_rows(client, "document", trash="no") == {documents["here"].pk}
     assert changelist_rows(client, "project", state="trash") == {world["binned"].pk}
+
+
+def test_a_project_added_in_the_admin_is_owned_by_who_adds_it(client, world):
+    viewer = world["staff"]["viewer"]
+    client.force_login(viewer)
+    response = client.post(
+        reverse("admin:corpus_project_add"),
+        {"name": "Street trees", "description": "", "premoderation": ""},
+    )
+    assert response.status_code == 302
+    project = Project.objects.get(name="Street trees")
+    assert project.role_of(viewer) == Role.OWNER
+    assert project.pk in changelist_rows(client, "project")
+
+
+def test_members_are_shown_on_the_project_page_and_changed_elsewhere(client, world):
+    client.force_login(world["staff"]["owner"])
+    html = client.get(
+        reverse("admin:corpus_project_change", args=[world["here"].pk])
+    ).content.decode()
+    assert "writer" in html
+    assert 'name="memberships-0-role"' not in html
+    assert "Project moved to the trash" not in html
+
+
+@pytest.mark.parametrize("role", ["owner", "viewer", "outsider", "superuser"])
+def test_autocomplete_offers_only_ones_projects_rows(client, world, role):
+    client.force_login(world["staff"][role])
+    # The rows of the project and document lists (the trash to its owners).
+    projects, documents = {
+        "superuser": ({"Heron", "Zanzibar", "Binned"}, {"Heron", "Zanzibar"}),
+        "owner": ({"Heron", "Binned"}, {"Heron"}),
+        "outsider": (set(), set()),
+    }.get(role, ({"Heron"}, {"Heron"}))
+    if role in ("owner", "superuser"):
+        documents = documents | {"Trashed"}
+    for model_name, field_name, titles in [
+        ("membership", "project", {f"Project {name}" for name in projects}),
+        ("annotation", "document", {f"{name} document" for name in documents}),
+    ]:
+        response = client.get(
+            reverse("admin:autocomplete"),
+            {
+                "app_label": "annotations" if model_name == "annotation" else "corpus",
+                "model_name": model_name,
+                "field_name": field_name,
+                "term": "",
+            },
+        )
+        assert response.status_code == 200
+        assert {row["text"] for row in response.json()["results"]} == titles
+
+
+def test_the_model_permissions_stay_required(client, world):
+    owner = world["staff"]["owner"]
+    owner.user_permissions.clear()
+    client.force_login(owner)
+    for model in ("project", "membership", "document", "pendingimport"):
+        response = client.get(reverse(f"admin:corpus_{model}_changelist"))
+        assert response.status_code == 403
