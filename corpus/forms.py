@@ -149,7 +149,6 @@ class ReviewForm(forms.Form):
         label="Published",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="As YYYY-MM-DD.",
     )
     drop = forms.TypedMultipleChoiceField(
         coerce=int,

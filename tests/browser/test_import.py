@@ -134,6 +134,19 @@ def test_import_with_javascript_follows_the_worker_and_keeps_the_edited_title(
     title.fill("A survey of street trees")
     large.get_by_label("Authors").fill("Cora Lind, Ben Ode")
     expect(large.get_by_role("status")).to_contain_text("Choices saved.")
+    large.get_by_label("Published").fill("2024-06-30")
+    with page.expect_response(
+        lambda answer: (
+            "/choices/" in answer.url
+            and "2024-06-30" in (answer.request.post_data or "")
+        )
+    ) as saved:
+        large.get_by_role("button", name="Save choices").click()
+    assert saved.value.ok
+    assert saved.value.request.headers["hx-request"] == "true"
+    expect(large.get_by_role("status")).to_contain_text("Choices saved.")
+    pending = PendingImport.objects.get(filename=LARGE)
+    assert pending.choices["published_date"] == "2024-06-30"
     large.get_by_role("button", name="Import this file").click()
     expect(large).to_contain_text("Waiting to be imported…")
     expect(page.get_by_role("button", name="Import all 2 as shown")).to_be_visible()
@@ -156,6 +169,7 @@ def test_import_with_javascript_follows_the_worker_and_keeps_the_edited_title(
     )
     large_document = Document.objects.get(original_filename=LARGE)
     assert large_document.authors == ["Cora Lind", "Ben Ode"]
+    assert large_document.published_date.isoformat() == "2024-06-30"
     assert not PendingImport.objects.exclude(status="imported").exists()
 
 
