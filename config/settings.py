@@ -180,7 +180,21 @@ AXES_FAILURE_LIMIT = env_int("APPARATUS_SIGNIN_FAILURES_PER_ACCOUNT", 5)
 APPARATUS_SIGNIN_FAILURES_PER_ADDRESS = env_int(
     "APPARATUS_SIGNIN_FAILURES_PER_ADDRESS", 20
 )
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("APPARATUS_SIGNIN_LOCKOUT_MINUTES", 15))
+APPARATUS_SIGNIN_LOCKOUT_MINUTES = env_int("APPARATUS_SIGNIN_LOCKOUT_MINUTES", 15)
+AXES_COOLOFF_TIME = timedelta(minutes=APPARATUS_SIGNIN_LOCKOUT_MINUTES)
+if (
+    min(
+        AXES_FAILURE_LIMIT,
+        APPARATUS_SIGNIN_FAILURES_PER_ADDRESS,
+        APPARATUS_SIGNIN_LOCKOUT_MINUTES,
+    )
+    < 1
+):
+    # 0 would not mean "no limit" but "refuse everyone" or "never lock".
+    raise ImproperlyConfigured(
+        "APPARATUS_SIGNIN_FAILURES_PER_ACCOUNT, APPARATUS_SIGNIN_FAILURES_PER_ADDRESS "
+        "and APPARATUS_SIGNIN_LOCKOUT_MINUTES must be 1 or more."
+    )
 # Attempts during a lockout are neither counted nor extend it: it ends one
 # cool-off after the failure that started it.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
