@@ -37,9 +37,11 @@ def _proxy_networks(entries: tuple[str, ...]) -> tuple[IPNetwork, ...]:
 
 def _parse(address: str) -> IPAddress | None:
     try:
-        return ipaddress.ip_address(address.strip())
+        ip = ipaddress.ip_address(address.strip())
     except ValueError:
         return None
+    # An IPv4 peer of a dual-stack socket arrives as ::ffff:a.b.c.d.
+    return getattr(ip, "ipv4_mapped", None) or ip
 
 
 def client_address(request: HttpRequest) -> str | None:

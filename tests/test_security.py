@@ -277,6 +277,9 @@ def request_from(peer: str, forwarded: str | None = None):
         ("127.0.0.1", f"{BOB}, junk, {ALICE}", ALICE),
         # A unix socket has no address; gunicorn trusts it.
         ("", ALICE, ALICE),
+        # A dual-stack socket's IPv4 peers, mapped into IPv6.
+        ("::ffff:127.0.0.1", ALICE, ALICE),
+        (f"::ffff:{BOB}", None, BOB),
     ],
 )
 def test_client_address(settings, peer, forwarded, expected):
