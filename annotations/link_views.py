@@ -23,7 +23,7 @@ from corpus import bodycache
 from corpus.access import HtmxHttpRequest, membership_for
 from corpus.conflicts import EditConflict, VersionedForm, describe, merge
 from corpus.models import Document, Membership
-from corpus.params import parse_id, parse_page
+from corpus.params import IdField, parse_id, parse_page
 from corpus.roles import Action
 from corpus.views.documents import BODY_SLOT, rendered_text, with_body
 
@@ -33,7 +33,7 @@ class LinkForm(forms.Form):
         queryset=RelationType.objects.none(),
         error_messages={"invalid_choice": "Choose one of this project's relations."},
     )
-    target_annotation = forms.IntegerField(required=False, min_value=1)
+    target_annotation = IdField(required=False)
     target_document = forms.ModelChoiceField(
         queryset=Document.objects.none(),
         required=False,
