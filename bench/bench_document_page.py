@@ -4,7 +4,10 @@ Also counts the page's SQL queries for the big document and for a tiny one (they
 must be equal: the page does not query per block) and times the import of the
 same text at service level (import_bytes + save_document).
 
-Run: .venv/bin/python bench/bench_document_page.py [--runs N] [--profile]
+Run: .venv/bin/python bench/bench_document_page.py [--runs N] [--profile] [--smoke]
+
+--smoke takes the same steps with a ~50 KB document, 3 GETs and 2 imports (a
+few seconds, for the tests); it judges the query counts, not the time.
 
 It uses a throw-away SQLite database in a temporary directory, or the database
 named by DATABASE_URL, where it removes the rows it made when it finishes.
@@ -28,6 +31,8 @@ from corpus.roles import Role
 
 TARGET_MS = 150
 TARGET_BYTES = 1_000_000
+SMOKE_BYTES = 50_000
+SMOKE_RUNS = {"runs": 3, "warmup": 1, "import_runs": 2}
 
 
 def count_queries(client: Client, url: str) -> tuple[int, int]:
@@ -70,7 +75,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--import-runs", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="cProfile 10 page GETs")
-    args = parser.parse_args()
+    args = _harness.parse_args(parser, SMOKE_RUNS)
 
     _harness.prepare_database()
     tag = uuid.uuid4().hex[:8]
@@ -85,7 +90,8 @@ def main() -> int:
 
 
 def run(args, project, user, reader) -> int:
-    text = _harness.make_markdown(TARGET_BYTES, random.Random(1))
+    size = SMOKE_BYTES if args.smoke else TARGET_BYTES
+    text = _harness.make_markdown(size, random.Random(1))
     data = text.encode()
     parse_ms, save_ms = time_import(data, project, user, args.import_runs)
     imported = importers.import_bytes(data, filename="bench.md")
@@ -135,13 +141,19 @@ def run(args, project, user, reader) -> int:
         f"(target < {TARGET_MS} ms)"
     )
     print(f"response size: {big_size:,} bytes (tiny document: {tiny_size:,} bytes)")
-    print(f"SQL queries: 1 MB document {big_queries}, tiny document {tiny_queries}")
+    label = _harness.size_label(size)
+    print(f"SQL queries: {label} document {big_queries}, tiny document {tiny_queries}")
 
     if args.profile:
-        _harness.profile("GETs of the 1 MB document", lambda: client.get(big_url), 10)
+        _harness.profile(
+            f"GETs of the {label} document", lambda: client.get(big_url), 10
+        )
 
-    ok = median < TARGET_MS and big_queries == tiny_queries
-    print("RESULT:", "OK" if ok else "FAILED", f"(median {median:.1f} ms)")
+    # A smoke run's time says nothing: its document is tiny, its runs are few.
+    fast_enough = median < TARGET_MS or args.smoke
+    ok = fast_enough and big_queries == tiny_queries
+    note = "; time not judged in a smoke run" if args.smoke else ""
+    print("RESULT:", "OK" if ok else "FAILED", f"(median {median:.1f} ms{note})")
     return 0 if ok else 1
 
 

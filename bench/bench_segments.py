@@ -1,6 +1,10 @@
 """Time segment_blocks and resolve_selection; target < 30 ms for 2,000 x 10,000.
 
-Run: .venv/bin/python bench/bench_segments.py [--runs N]
+Run: .venv/bin/python bench/bench_segments.py [--runs N] [--smoke]
+
+--smoke runs the same steps on 100 blocks, 500 spans and 50 KB of text, 3 runs
+each (under a second, for the tests); the target applies to the full sizes
+only, so a smoke run judges no timing.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import random
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -18,13 +23,34 @@ from annotations.offsets import resolve_selection  # noqa: E402
 from annotations.segments import segment_blocks  # noqa: E402
 
 SEED = 20240611
-BLOCK_COUNT = 2_000
-SPAN_COUNT = 10_000
-CUT_COUNT = 1_000
-TEXT_BYTES = 1024 * 1024
 TARGET_SECONDS = 0.030
 # Mostly BMP text with an astral character now and then, as in real sources.
 ALPHABET = "abcdefghijklmnopqrstuvwxyz     ,.éü中—" + "😀𝔸𠀀"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    blocks: int
+    spans: int
+    cuts: int
+    text_bytes: int
+    target: float | None  # seconds, for segment_blocks with every span
+
+
+FULL = Sizes(
+    blocks=2_000,
+    spans=10_000,
+    cuts=1_000,
+    text_bytes=1024 * 1024,
+    target=TARGET_SECONDS,
+)
+SMOKE = Sizes(blocks=100, spans=500, cuts=50, text_bytes=50 * 1024, target=None)
+SMOKE_RUNS = 3
+
+
+def size_label(size: int) -> str:
+    mb = 1024 * 1024
+    return f"{size // mb} MB" if size >= mb else f"{size // 1024} KB"
 
 
 def make_blocks(rng: random.Random, count: int) -> list[tuple[int, int]]:
@@ -79,31 +105,31 @@ def report(label: str, measured: list[float], target: float | None = None) -> No
     )
 
 
-def bench_segments(rng: random.Random, runs: int) -> None:
-    blocks = make_blocks(rng, BLOCK_COUNT)
+def bench_segments(rng: random.Random, runs: int, sizes: Sizes) -> None:
+    blocks = make_blocks(rng, sizes.blocks)
     text_length = blocks[-1][1]
-    spans = make_spans(rng, SPAN_COUNT, text_length)
-    cuts = [rng.randrange(text_length) for _ in range(CUT_COUNT)]
+    spans = make_spans(rng, sizes.spans, text_length)
+    cuts = [rng.randrange(text_length) for _ in range(sizes.cuts)]
     result = segment_blocks(blocks, spans, cuts)
     segment_count = sum(len(segments) for segments in result)
     deepest = max(len(keys) for segments in result for _, _, keys in segments)
     print(
-        f"{BLOCK_COUNT} blocks, {text_length} code points, {SPAN_COUNT} spans, "
-        f"{CUT_COUNT} cuts -> {segment_count} segments, deepest {deepest} keys"
+        f"{sizes.blocks} blocks, {text_length} code points, {sizes.spans} spans, "
+        f"{sizes.cuts} cuts -> {segment_count} segments, deepest {deepest} keys"
     )
     report(
-        f"segment_blocks {BLOCK_COUNT} blocks x {SPAN_COUNT} spans",
+        f"segment_blocks {sizes.blocks} blocks x {sizes.spans} spans",
         timings(lambda: segment_blocks(blocks, spans), runs),
-        TARGET_SECONDS,
+        sizes.target,
     )
     report(
-        f"segment_blocks {BLOCK_COUNT} blocks x {SPAN_COUNT} spans + cuts",
+        f"segment_blocks {sizes.blocks} blocks x {sizes.spans} spans + cuts",
         timings(lambda: segment_blocks(blocks, spans, cuts), runs),
-        TARGET_SECONDS,
+        sizes.target,
     )
     few_spans = spans[:10]
     report(
-        f"segment_blocks {BLOCK_COUNT} blocks x 10 spans",
+        f"segment_blocks {sizes.blocks} blocks x 10 spans",
         timings(lambda: segment_blocks(blocks, few_spans), runs),
     )
 
@@ -127,8 +153,8 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def bench_resolve(rng: random.Random, runs: int) -> None:
-    text, blocks = make_text(rng, TEXT_BYTES)
+def bench_resolve(rng: random.Random, runs: int, sizes: Sizes) -> None:
+    text, blocks = make_text(rng, sizes.text_bytes)
     first = blocks[len(blocks) // 2]
     last = blocks[len(blocks) // 2 + 3]
     first_units = utf16_length(text[first[0] : first[1]])
@@ -150,7 +176,7 @@ def bench_resolve(rng: random.Random, runs: int) -> None:
     whole = [(0, len(text))]
     whole_units = utf16_length(text)
     report(
-        "resolve_selection in one 1 MB block, near its end",
+        f"resolve_selection in one {size_label(sizes.text_bytes)} block, near its end",
         timings(
             lambda: resolve_selection(
                 text, whole, 0, whole_units - 200, 0, whole_units - 1
@@ -163,11 +189,18 @@ def bench_resolve(rng: random.Random, runs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes, 3 runs: for the tests"
+    )
     args = parser.parse_args()
+    if args.smoke:  # smaller defaults; options given still win
+        parser.set_defaults(runs=SMOKE_RUNS)
+        args = parser.parse_args()
+    sizes = SMOKE if args.smoke else FULL
     rng = random.Random(SEED)
     print(f"{args.runs} runs each")
-    bench_segments(rng, args.runs)
-    bench_resolve(rng, args.runs)
+    bench_segments(rng, args.runs, sizes)
+    bench_resolve(rng, args.runs, sizes)
 
 
 if __name__ == "__main__":

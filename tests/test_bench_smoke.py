@@ -1,0 +1,161 @@
+"""The benchmarks in bench/ still run: each one's smoke mode, as a script.
+
+A smoke run takes the same paths as `make bench` on tiny sizes, in seconds. Only
+the figures' names are checked here, never their values: numbers are the
+benchmarks' business (docs/performance.md). bench_import.py and
+bench_markdown.py have their own files.
+
+On the suite's PostgreSQL pass (DATABASE_URL set) a benchmark runs in a fresh
+database of that server, dropped afterwards; otherwise in its own throw-away
+SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+@pytest.fixture
+def bench_env() -> Iterator[tuple[dict[str, str], str]]:
+    """The benchmark's environment, and the database vendor it should report."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    url = os.environ.get("DATABASE_URL", "")
+    if not urlsplit(url).scheme.startswith("postgres"):
+        yield env, "sqlite"
+        return
+    name = f"apparatus_bench_{secrets.token_hex(6)}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        fresh = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+        yield {**env, "DATABASE_URL": fresh}, "postgresql"
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_smoke(script: str, env: dict[str, str]) -> list[str]:
+    """The lines `script --smoke` printed, after checking that it succeeded."""
+    finished = subprocess.run(
+        [sys.executable, str(BENCH / script), "--smoke"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    return finished.stdout.splitlines()
+
+
+def assert_figures(lines: list[str], *names: str) -> None:
+    """Each of `names` begins one of the lines."""
+    missing = [n for n in names if not any(line.startswith(n) for line in lines)]
+    assert not missing, f"missing {missing} in:\n" + "\n".join(lines)
+
+
+def test_segments_bench_times_every_step_in_smoke_mode():
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    lines = run_smoke("bench_segments.py", env)
+
+    assert lines[0] == "3 runs each"
+    assert_figures(
+        lines,
+        "100 blocks, ",
+        "segment_blocks 100 blocks x 500 spans   ",
+        "segment_blocks 100 blocks x 500 spans + cuts ",
+        "segment_blocks 100 blocks x 10 spans ",
+        "resolve_selection across 4 blocks mid-document ",
+        "resolve_selection in one 50 KB block, near its end ",
+    )
+    timed = [line for line in lines if " median " in line]
+    assert len(timed) == 5
+    assert all(" ms  (fastest " in line for line in timed)
+
+
+def test_document_page_bench_times_the_page_and_the_import_in_smoke_mode(bench_env):
+    env, vendor = bench_env
+    lines = run_smoke("bench_document_page.py", env)
+
+    assert_figures(
+        lines,
+        f"database: {vendor}; ",
+        "document: ",
+        "import (service level, 2 runs): import_bytes median ",
+        "document page, 3 GETs after 1 warm-ups: median ",
+        "response size: ",
+        "SQL queries: 50 KB document ",
+    )
+    assert lines[-1].startswith("RESULT: OK ")
+
+
+def test_annotations_bench_times_page_create_and_poll_in_smoke_mode(bench_env):
+    env, vendor = bench_env
+    lines = run_smoke("bench_annotations.py", env)
+
+    pages = [
+        f"document page, {count} annotations, {view}"
+        for count in ("300", "10", "0")
+        for view in (
+            "first view after a change, 3 GETs after 1 warm-ups: median ",
+            "nothing cached in the worker: median ",
+            "repeat views (rendering cached for this revision): median ",
+        )
+    ]
+    assert_figures(
+        lines,
+        "set-up (migrate, static files, members): ",
+        "bulk-created 300 + 10 annotations in ",
+        f"database: {vendor}; ",
+        "annotations: 300 (",
+        *pages,
+        "ratio, page with 300 annotations / page with none: ",
+        "create (htmx POST), 3 at random places after 1 warm-ups: median ",
+        "poll, nothing changed (204), 10 GETs after 1 warm-ups: median ",
+        "poll, one annotation changed (for information), 3 GETs: median ",
+    )
+    results = [line for line in lines if line.startswith("RESULT ")]
+    assert [line.split(":")[0] for line in results] == [
+        "RESULT page-300",
+        "RESULT page-queries",
+        "RESULT create",
+        "RESULT poll-unchanged",
+    ]
+
+
+def test_curation_bench_times_every_picker_and_queue_case_in_smoke_mode(bench_env):
+    env, vendor = bench_env
+    lines = run_smoke("bench_curation.py", env)
+
+    assert_figures(
+        lines,
+        "set-up (migrate, static files, members, 2 x 5 imports): ",
+        "bulk-created 500 + 50 annotations in ",
+        f"database: {vendor}; ",
+        "documents: Arboretum inventory 2024 (",
+        "annotations: 500 by 20 authors (",
+        "picker: rare word “zeppelin” ",
+        "queue: default (submitted), first page, htmx ",
+        "queue: document (the 2.5 KB one), plain ",
+        "queue: ?page=5 (deep), plain ",
+    )
+    assert sum(line.startswith("picker: ") for line in lines) == 8
+    assert sum(line.startswith("queue: ") for line in lines) == 22
+    results = [line for line in lines if line.startswith("RESULT ")]
+    assert [line.split(":")[0] for line in results] == [
+        "RESULT picker-500",
+        "RESULT picker-queries",
+        "RESULT queue-500",
+        "RESULT queue-queries",
+    ]
