@@ -2,10 +2,12 @@
 #   make run     development server with a demo project (SQLite)
 #   make test    lint, migrations check, the whole suite on SQLite and PostgreSQL
 #   make serve   production mode (gunicorn); configure with environment variables
+#   make bench   every benchmark in bench/ at full size, one after another (minutes)
 
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: help run test serve demo venv clean
+.PHONY: help run test serve bench demo venv clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -18,6 +20,11 @@ test:
 
 serve:
 	scripts/serve.sh
+
+# On throw-away SQLite files, or on BENCH_DATABASE_URL's database when set;
+# BENCH_ARGS go to every script (BENCH_ARGS=--smoke: all of them in seconds).
+bench:
+	scripts/bench.sh $(BENCH_ARGS)
 
 # The demo project alone, into the development database.
 demo:
