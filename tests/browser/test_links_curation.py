@@ -143,11 +143,11 @@ def test_merged_tags_relabel_the_highlights(new_context, sign_in):
     )
 
     page.goto(f"/p/{project.slug}/tags/manage/")
-    merge = page.locator("form.merge")
-    merge.get_by_label("escape", exact=True).check()
-    merge.get_by_label("into").select_option(label="flight")
-    merge.get_by_role("button", name="Merge").click()
+    page.get_by_label("Merge escape", exact=True).check()
+    page.get_by_label("into the tag").fill("flight")
+    page.get_by_role("button", name="Merge", exact=True).click()
     expect(page.locator("#tags")).not_to_contain_text("escape")
+    expect(page.locator("#tags")).to_contain_text("1 tag")
 
     page.goto(document.get_absolute_url())
     for annotation in (tunnel, house):
