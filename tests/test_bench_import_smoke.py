@@ -19,7 +19,7 @@ def test_import_bench_times_every_format_in_smoke_mode():
     )
     assert finished.returncode == 0, finished.stdout + finished.stderr
     lines = finished.stdout.splitlines()
-    assert lines[0].startswith("import_bytes at 20 KB and 200 KB")
+    assert lines[0].startswith("import_bytes at 20 KB and 200 KB, CPU seconds")
     rows = lines[2:-1]
     formats = {row.split(",")[0] for row in rows}
     assert formats == {"html", "markdown", "pdf_text", "article", "plain"}
