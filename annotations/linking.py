@@ -130,7 +130,14 @@ def _save_named(relation: RelationType) -> None:
 
 def check_source_url(url: str) -> None:
     """Refuse anything but an absolute http(s) address (no javascript:, data:...)."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 (reading it checks it: "http://x:99999" is refused)
+    except ValueError:
+        raise ValidationError(
+            {"target_url": "That is not a web address (http or https)."},
+            code="invalid_url",
+        ) from None
     if parts.scheme.lower() not in SAFE_SCHEMES or not parts.netloc:
         raise ValidationError(
             {"target_url": "Only http and https links can be stored."},

@@ -22,7 +22,7 @@ from annotations.models import Tag
 from corpus.access import HtmxHttpRequest, membership_for
 from corpus.conflicts import EditConflict, conflict_response
 from corpus.models import Membership
-from corpus.params import parse_id, parse_page
+from corpus.params import carried_query, parse_id, parse_page
 from corpus.roles import Action
 
 TAGS_PAGE_SIZE = 50
@@ -102,7 +102,8 @@ def tag_manage(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         )
         return _tags_response(request, context, status=status)
     if not request.htmx:
-        return redirect(f"{request.path}?{request.GET.urlencode()}")
+        query = carried_query(request.GET, ["q", "page"])
+        return redirect(f"{request.path}?{query}" if query else request.path)
     return _tags_response(request, _tags_context(request, membership))
 
 

@@ -35,7 +35,7 @@ from corpus import bodycache
 from corpus.access import HtmxHttpRequest, membership_for
 from corpus.conflicts import conflict_response
 from corpus.models import Document, Membership
-from corpus.params import parse_id, parse_ids
+from corpus.params import carried_query, parse_id, parse_ids
 from corpus.roles import Action, can
 
 
@@ -618,5 +618,7 @@ def curation_decide(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 def _queue_url(slug: str, request) -> str:
+    """Back to the queue as the curator had it filtered."""
     url = reverse("annotations:curation_queue", kwargs={"slug": slug})
-    return f"{url}?{request.GET.urlencode()}" if request.GET else url
+    query = carried_query(request.GET, [*curation.QueueFilterForm.base_fields, "page"])
+    return f"{url}?{query}" if query else url

@@ -8,6 +8,7 @@ value that is not plain ASCII digits ("²", "٣", "-1", "1e3"), or too long
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import urlencode
 
 from django import forms
 
@@ -42,6 +43,19 @@ def parse_page(value) -> int:
     """A page number from a query string: 1 unless a sensible positive number."""
     number = parse_id(value)
     return min(number, MAX_PAGE) if number is not None else 1
+
+
+def carried_query(query, keys: Iterable[str], max_value: int = 200) -> str:
+    """The parts of a query string worth carrying into a redirect: the named
+    keys only, with values of a sensible length (a filter, a page). Whatever else
+    a request carried never makes the redirect, nor its URL too long to follow."""
+    kept = [
+        (key, value)
+        for key in keys
+        for value in query.getlist(key)[:20]
+        if len(value) <= max_value
+    ]
+    return urlencode(kept)
 
 
 class IdConverter:
