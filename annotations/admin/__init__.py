@@ -1,8 +1,12 @@
 """Admin screens for annotations, tags, links and their history.
 
-Curation decisions, tag merges and deletions go through the services, as in the
-app, and only for those who may moderate the project (or superusers): all or
-nothing. Nothing is hard-deleted here: deleted rows stay, for curators.
+Each user sees what the app shows them (annotations.models.visible_filter, and
+deleted rows to those who moderate) and acts as their project role allows
+(corpus.admin.access); superusers see every project, but others' private
+annotations stay their authors'. Edits, curation decisions, tag merges and
+deletions go through the services, as in the app, all or nothing; edit forms
+carry their version (corpus.admin.versioned). Nothing is hard-deleted here:
+deleted rows stay, for curators.
 """
 
 from annotations.admin import annotation, history, links, replies, tags

@@ -1,5 +1,7 @@
-"""The annotation admin: its thread, links and history inline, and the
-curators' decisions, which go through the services as in the app.
+"""The annotation admin: its thread, links and history inline; its note, tags
+and visibility edited by its author or the project's curators, through
+update_annotation with the version the form was loaded at; and the curators'
+decisions, which go through the services as in the app.
 """
 
 from __future__ import annotations
