@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.shortcuts import render
 
 NUL = "\x00"
@@ -40,3 +41,25 @@ class RejectNulMiddleware:
                 status=400,
             )
         return self.get_response(request)
+
+
+class AtomicWritesMiddleware:
+    """Run every view that may write (any method but GET, HEAD, OPTIONS) in one
+    transaction: if it fails after a write (an error while building its answer),
+    the write is undone with it. Never half a change (DESIGN invariant 3).
+
+    Reads stay outside a transaction, so that on SQLite they never take the
+    write lock. Last in MIDDLEWARE: the other middleware's checks run first.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        with transaction.atomic():
+            return view_func(request, *view_args, **view_kwargs)

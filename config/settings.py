@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "config.request_checks.RejectNulMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Writes run in one transaction each (its process_view wraps the view).
+    "config.request_checks.AtomicWritesMiddleware",
     # Last, as axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -201,6 +203,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "config.throttling.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "config.throttling.client_address"
+AXES_USERNAME_CALLABLE = "config.throttling.username_typed"
 # Only the failures are needed; a record of every sign-in is not.
 AXES_DISABLE_ACCESS_LOG = True
 # No banner on every manage.py command; failures and lockouts are still logged.

@@ -159,3 +159,18 @@ def lockout_response(
     )
     response["Retry-After"] = str(int(cool_off.total_seconds()))
     return response
+
+
+# The longest username there can be (Django's User.username); a longer one typed
+# at sign-in counts against its first 150 characters, so it fits axes' table.
+USERNAME_LENGTH = 150
+
+
+def username_typed(request, credentials: dict | None = None) -> str | None:
+    """The username a sign-in names (the form's, or the credentials'), cut to the
+    length any username can have: what axes counts failures against."""
+    source = credentials if credentials else getattr(request, "POST", {})
+    username = source.get("username") if source else None
+    if not isinstance(username, str):
+        return None
+    return username[:USERNAME_LENGTH]

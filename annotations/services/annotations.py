@@ -48,6 +48,17 @@ def check_anchor(*, text: str, start: int, end: int, exact: str) -> None:
         raise ValidationError("Select some text, not only spaces.", code="blank")
 
 
+def _locked(annotation: Annotation) -> Annotation | None:
+    """The annotation's row, locked until the transaction ends (its project as
+    the caller had it, or read unlocked)."""
+    current = Annotation.objects.select_for_update().filter(pk=annotation.pk).first()
+    if current is not None:
+        cached = Annotation.project.field.get_cached_value(annotation, default=None)
+        if cached is not None:
+            current.project = cached
+    return current
+
+
 def _audience(annotation: Annotation, project=None, **changed):
     """Who sees `annotation` (with `changed` fields applied)."""
     project = project or annotation.project
@@ -139,14 +150,16 @@ def update_annotation(
     Annotation(body=body, visibility=visibility).clean_fields(
         exclude=["project", "document", "author", "start", "end", "exact"]
     )
-    current = (
-        Annotation.objects.select_for_update()
-        .select_related("project", "updated_by")
-        .filter(pk=annotation.pk)
-        .first()
-    )
+    # The row alone is locked (PostgreSQL refuses FOR UPDATE across the outer
+    # join to updated_by, and the project need not be locked).
+    current = _locked(annotation)
     if current is None or current.version != version or current.deleted_at:
-        raise EditConflict(current or annotation)
+        raise EditConflict(
+            Annotation.objects.select_related("updated_by", "deleted_by")
+            .filter(pk=annotation.pk)
+            .first()
+            or annotation
+        )
     tags = resolve_tags(current.project, tags)
     before = {
         EventKind.NOTE: current.body,
@@ -205,13 +218,8 @@ def update_annotation(
 @transaction.atomic
 def delete_annotation(*, annotation: Annotation, by: AbstractBaseUser) -> None:
     """Soft-delete: hidden everywhere, kept for curators with who and when."""
-    current = (
-        Annotation.objects.select_for_update()
-        .select_related("project")
-        .filter(pk=annotation.pk, deleted_at__isnull=True)
-        .first()
-    )
-    if current is None:
+    current = _locked(annotation)
+    if current is None or current.deleted_at is not None:
         return
     Annotation.objects.filter(pk=current.pk).update(
         deleted_at=timezone.now(),
@@ -233,12 +241,8 @@ def set_status(
         raise ValidationError(
             {"reason": "Say why: the author sees the reason in the thread."}
         )
-    current = (
-        Annotation.objects.select_for_update()
-        .select_related("project")
-        .get(pk=annotation.pk)
-    )
-    if current.deleted_at is not None:
+    current = _locked(annotation)
+    if current is None or current.deleted_at is not None:
         raise ValidationError("This annotation was deleted.")
     audience = max(_audience(current), _audience(current, status=status))
     columns = record_change(current.document_id, audience)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Value
 from django.db.models.functions import Lower
 
 from annotations.models import Annotation, AnnotationEvent, EventKind, Tag
@@ -26,10 +26,13 @@ def _tidy(name: str) -> str:
 
 
 def _existing(project: Project, name: str) -> Tag | None:
+    """The project's tag of that name as the unique constraint sees it: both sides
+    lowered by the database (whose idea of lower case, for "ΑΣ", is not
+    always Python's)."""
     return (
         Tag.objects.filter(project=project)
         .annotate(lower=Lower("name"))
-        .filter(lower=name.lower())
+        .filter(lower=Lower(Value(name)))
         .first()
     )
 
@@ -104,7 +107,11 @@ def _redraw_tagged(tags: list[Tag]) -> None:
 
 
 def _name_is_free(project_id: int, name: str, exclude: Tag | None = None) -> None:
-    taken = Tag.objects.filter(project_id=project_id, name__iexact=name)
+    taken = (
+        Tag.objects.filter(project_id=project_id)
+        .annotate(lower=Lower("name"))
+        .filter(lower=Lower(Value(name)))
+    )
     if exclude is not None:
         taken = taken.exclude(pk=exclude.pk)
     if taken.exists():
