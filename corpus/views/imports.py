@@ -112,8 +112,8 @@ def _items(pendings: list[PendingImport], forms: dict | None = None):
     if hashes:
         found = Document.all_objects.filter(
             project=pendings[0].project_id, content_hash__in=hashes
-        ).only("pk", "title", "trashed_at", "content_hash", "project__slug")
-        duplicates = {d.content_hash: d for d in found.select_related("project")}
+        ).only("pk", "title", "trashed_at", "content_hash")
+        duplicates = {d.content_hash: d for d in found}
     forms = forms or {}
     return [
         ImportItem(
@@ -147,7 +147,6 @@ def _summary(pendings: list[PendingImport]) -> dict:
         "busy_text": " and ".join(busy).capitalize(),
         "total": len(pendings),
         "settled": len(pendings) - reading - importing,
-        "waiting": len(pendings) - count[Status.IMPORTED],
     }
 
 
