@@ -47,6 +47,8 @@ class FileReport:
     filename: str
     ok: bool
     message: str
+    # An upload kept for review (even one that could not be read).
+    kept: bool = False
 
 
 @dataclass
@@ -198,10 +200,12 @@ def _changes(
 def _after(
     request: HtmxHttpRequest, membership, pending: PendingImport, report: FileReport
 ) -> HttpResponse:
-    """Answer an action on one upload: its card (htmx), or back to the review."""
-    status = 200 if report.ok else 400
+    """Answer an action on one upload: its card (htmx), or back to the review.
+
+    A failed import is an outcome, recorded on the upload, not a bad request.
+    """
     if request.htmx:
-        return _changes(request, membership, [pending], status=status)
+        return _changes(request, membership, [pending])
     (messages.success if report.ok else messages.error)(
         request, f"{report.filename}: {report.message}"
     )
@@ -230,7 +234,7 @@ def import_upload(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 _stage(request, membership, upload, budget)
                 for upload in form.cleaned_data["files"]
             ]
-            if not any(report.ok for report in reports):
+            if not any(report.kept for report in reports):
                 status = 400
         else:
             status = 400
@@ -276,19 +280,22 @@ def _stage(request: HtmxHttpRequest, membership, upload, budget) -> FileReport:
     if pending.status == Status.READY:
         label = importers.FORMATS.get(pending.summary["format"], "")
         title = pending.summary["title"]
-        return FileReport(name, True, f"Ready for review: {label}, “{title}”.")
+        message = f"Ready for review: {label}, “{title}”."
+        return FileReport(name, True, message, kept=True)
     if pending.status == Status.REFUSED:
         return FileReport(
             name,
             False,
             f"{pending.message} It is kept on the review page, where another "
             "format can be chosen.",
+            kept=True,
         )
     return FileReport(
         name,
         True,
         f"Accepted ({pending.size / 1048576:.1f} MB): it is being read in the "
         "background; the review page shows its progress.",
+        kept=True,
     )
 
 

@@ -82,11 +82,12 @@ def _choices_data(pending: PendingImport, **overrides) -> dict:
     return data | overrides
 
 
-def _post(client, name, project, pending, data=None, htmx=False):
+def _post(client, name, project, pending, data=None, htmx=False, follow=False):
     return client.post(
         reverse(f"corpus:{name}", args=[project.slug, pending.pk]),
         data if data is not None else _choices_data(pending),
         headers=HTMX if htmx else {},
+        follow=follow,
     )
 
 
@@ -634,14 +635,15 @@ def test_text_in_the_trash_is_named_not_a_500(client, project, owner, seeds_dir)
     assert "This text is in the trash as “Old copy”" in _review(client, project)
     pending = PendingImport.objects.get()
     response = _post(client, "import_confirm", project, pending, htmx=True)
-    assert response.status_code == 400
-    assert (
-        "This text is in the trash as “Old copy”; an owner can restore it."
-        in response.content.decode()
-    )
+    # Not a bad request: the attempt and its outcome are recorded on the upload.
+    assert response.status_code == 200
+    message = "This text is in the trash as “Old copy”; an owner can restore it."
+    assert f"Not imported: {message}" in response.content.decode()
     assert Document.all_objects.count() == 1
     pending.refresh_from_db()
-    assert pending.status == Status.FAILED
+    assert (pending.status, pending.message) == (Status.FAILED, message)
+    plain = _post(client, "import_confirm", project, pending, follow=True)
+    assert f"{pending.filename}: Not imported. {message}" in plain.content.decode()
 
 
 def test_a_failed_file_is_ready_again_once_its_choices_change(
