@@ -169,11 +169,32 @@ class DocumentAdmin(VersionedAdmin, TrashAdmin, ProjectRowsAdmin):
 class PendingImportAdmin(ProjectRowsAdmin):
     """Uploads waiting for review: their uploader's alone (and superusers')."""
 
-    list_display = ["filename", "project", "uploaded_by", "created_at"]
-    list_filter = [("project", MemberProjectFilter)]
+    list_display = [
+        "filename",
+        "project",
+        "uploaded_by",
+        "status",
+        "size",
+        "created_at",
+    ]
+    list_filter = [("project", MemberProjectFilter), "status"]
     list_select_related = ["project", "uploaded_by"]
-    exclude = ["data"]
-    readonly_fields = ["project", "uploaded_by", "filename", "created_at"]
+    # The upload and its parse result are megabytes each: never loaded here.
+    exclude = ["data", "parsed", "summary", "choices"]
+    readonly_fields = [
+        "project",
+        "uploaded_by",
+        "filename",
+        "size",
+        "status",
+        "status_changed_at",
+        "message",
+        "document",
+        "created_at",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("data", "parsed")
 
     def scope(self, request) -> Q:
         scope = super().scope(request)

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from corpus.models import Document, Membership, Project
+from corpus.models import Membership, Project
 from corpus.roles import Role
 from tests.factories import PASSWORD, make_document, make_project, make_user
 
