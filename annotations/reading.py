@@ -41,6 +41,7 @@ class Highlights:
     labels: dict[int, str]  # already HTML-escaped
     first_start: dict[int, int]  # segment start -> annotation that begins there
     raw_labels: dict[int, str] = field(default_factory=dict)  # for the JSON map
+    tag_ids: set[int] = field(default_factory=set)  # on the annotations drawn
     _built: dict[tuple[int, ...], tuple[str, str]] = field(
         default_factory=dict, repr=False
     )
@@ -125,6 +126,7 @@ def highlights_for(
         annotations.in_text_order().values_list("pk", "start", "end", "author_id")
     )
     tag_names: dict[int, list[str]] = defaultdict(list)
+    tag_ids: set[int] = set()
     names: dict[int, str] = {}
     if rows:
         names = dict(
@@ -142,9 +144,12 @@ def highlights_for(
                     "pk", "name"
                 )
             )
+            drawn = {row[0] for row in rows}
             for annotation_id, tag_id in pairs:
                 if tag_id in tag_name:  # not merged away since the last query
                     tag_names[annotation_id].append(tag_name[tag_id])
+                    if annotation_id in drawn:
+                        tag_ids.add(tag_id)
             for listed in tag_names.values():
                 listed.sort()
     raw_labels, first_start = {}, {}
@@ -158,6 +163,7 @@ def highlights_for(
         labels={pk: escape(label) for pk, label in raw_labels.items()},
         first_start=first_start,
         raw_labels=raw_labels,
+        tag_ids=tag_ids,
     )
 
 
@@ -265,31 +271,26 @@ def margin_page(
     return paginator.get_page(page)
 
 
-def filter_choices(membership: Membership, document: Document) -> dict:
-    """Tags and authors offered by the margin filter (two queries): the tags on
-    the annotations of this document the member may see, and the members."""
-    shown = (
-        Annotation.objects.shown_to_member(membership)
-        .for_document(document)
-        .order_by()
-        .values("pk")
+def tag_choices(highlights: Highlights) -> list[tuple[str, str]]:
+    """(name, label) of the tags on the annotations drawn, for the margin's tag
+    filter: the tags this reader can see used here, with their parents."""
+    if not highlights.tag_ids:
+        return []
+    return [
+        (name, f"{parent} › {name}" if parent else name)
+        for name, parent in Tag.objects.filter(pk__in=highlights.tag_ids)
+        .order_by("parent__name", "name")
+        .values_list("name", "parent__name")
+    ]
+
+
+def author_choices(document: Document) -> list[str]:
+    """The members, for the margin's author filter."""
+    return list(
+        Membership.objects.filter(project_id=document.project_id)
+        .order_by("user__username")
+        .values_list("user__username", flat=True)
     )
-    return {
-        "tag_choices": [
-            (name, f"{parent} › {name}" if parent else name)
-            for name, parent in Tag.objects.filter(
-                project_id=document.project_id, annotations__in=shown
-            )
-            .distinct()
-            .order_by("parent__name", "name")
-            .values_list("name", "parent__name")
-        ],
-        "author_choices": list(
-            Membership.objects.filter(project_id=document.project_id)
-            .order_by("user__username")
-            .values_list("user__username", flat=True)
-        ),
-    }
 
 
 def sees_unapproved(membership: Membership) -> bool:

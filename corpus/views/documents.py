@@ -59,7 +59,8 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
         "can_annotate": membership.can(Action.ANNOTATE),
         "can_edit": membership.can(Action.EDIT_METADATA),
         "can_delete": membership.can(Action.DELETE_DOCUMENT),
-        **reading.filter_choices(membership, document),
+        "tag_choices": text.tag_choices,
+        "author_choices": reading.author_choices(document),
     }
     thread_id = parse_id(request.GET.get("thread", ""))
     if thread_id is not None:
@@ -83,6 +84,7 @@ class RenderedText:
     body: bytes  # the blocks' HTML, UTF-8: spliced into the page by with_body()
     annotation_count: int
     labels_script: str  # <script type="application/json"> of the hover labels
+    tag_choices: list[tuple[str, str]]  # the margin filter's tags: those drawn
 
 
 # Where the page template leaves room for the text. A comment: no user text can
@@ -152,6 +154,7 @@ def rendered_text(membership, document, approved_only: bool) -> RenderedText:
             body=reading.render_text(document, highlights).encode(),
             annotation_count=len(highlights.spans),
             labels_script=json_script(highlights.raw_labels, "highlight-labels"),
+            tag_choices=reading.tag_choices(highlights),
         )
 
     return bodycache.rendered.get_or_make(key, render_now)
