@@ -7,7 +7,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 
-from corpus.models import Document, Project
+from corpus.models import Document, Project, Versioned
 from corpus.roles import Action, Role, can
 
 
@@ -39,7 +39,7 @@ class TagQuerySet(models.QuerySet):
         return self.annotate(usage=Coalesce(Subquery(counted), 0))
 
 
-class Tag(models.Model):
+class Tag(Versioned):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tags")
     name = models.CharField(max_length=64)
     colour = models.CharField(
@@ -58,17 +58,6 @@ class Tag(models.Model):
     # A retired tag stays on the annotations that have it but is no longer offered.
     retired = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    # Optimistic locking: an edit names the version it was loaded at; who made
-    # the last edit is named when a stale one is refused.
-    version = models.PositiveIntegerField(default=1, editable=False)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
 
     objects = TagQuerySet.as_manager()
 
@@ -205,7 +194,7 @@ class AnnotationQuerySet(models.QuerySet):
         return self.annotate(reply_count=Coalesce(Subquery(live_replies), 0))
 
 
-class Annotation(SoftDeleted):
+class Annotation(SoftDeleted, Versioned):
     # The project is the document's, kept here so permission filters need no join.
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
     document = models.ForeignKey(
@@ -230,17 +219,6 @@ class Annotation(SoftDeleted):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Optimistic locking: a save names the version it was loaded at; who made
-    # the last edit is named when a stale one is refused.
-    version = models.PositiveIntegerField(default=1)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
     # The document's annotation_revision when this row last changed (polling),
     # and its shared_revision and public_revision when it last changed in a way
     # curators, or every member, could see.
@@ -307,7 +285,7 @@ class ReplyQuerySet(models.QuerySet):
         )
 
 
-class Reply(SoftDeleted):
+class Reply(SoftDeleted, Versioned):
     annotation = models.ForeignKey(
         Annotation, on_delete=models.CASCADE, related_name="replies"
     )
@@ -317,15 +295,6 @@ class Reply(SoftDeleted):
     body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    version = models.PositiveIntegerField(default=1)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
 
     objects = ReplyQuerySet.as_manager()
 
@@ -386,7 +355,7 @@ class AnnotationEvent(models.Model):
 DEFAULT_RELATIONS = ["supports", "contradicts", "same event", "elaborates", "cites"]
 
 
-class RelationType(models.Model):
+class RelationType(Versioned):
     """A kind of link in a project's vocabulary ("supports", "contradicts"...)."""
 
     project = models.ForeignKey(
@@ -395,17 +364,6 @@ class RelationType(models.Model):
     name = models.CharField(max_length=64)
     description = models.TextField(blank=True)
     retired = models.BooleanField(default=False)
-    # Optimistic locking: an edit names the version it was loaded at; who made
-    # the last edit is named when a stale one is refused.
-    version = models.PositiveIntegerField(default=1, editable=False)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
 
     class Meta:
         ordering = ["name"]

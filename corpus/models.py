@@ -25,7 +25,26 @@ class ProjectQuerySet(models.QuerySet):
         return self.filter(trashed_at__isnull=True)
 
 
-class Project(models.Model):
+class Versioned(models.Model):
+    """Optimistic locking: an edit names the version it was loaded at, and is
+    refused if the row moved on (corpus.conflicts); who made the last edit is
+    named to whoever is refused."""
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Project(Versioned):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
     description = models.TextField(blank=True)
@@ -49,17 +68,6 @@ class Project(models.Model):
     # purge it for good (both recorded as ProjectEvents).
     trashed_at = models.DateTimeField(null=True, blank=True, editable=False)
     trashed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
-    # Optimistic locking: an edit names the version it was loaded at; who made
-    # the last edit is named when a stale one is refused.
-    version = models.PositiveIntegerField(default=1, editable=False)
-    updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
@@ -170,7 +178,7 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class Document(models.Model):
+class Document(Versioned):
     # The descriptive fields members may correct; the text is never among them.
     METADATA_FIELDS = (
         "title",
@@ -230,17 +238,6 @@ class Document(models.Model):
     )
     imported_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Optimistic locking of the metadata: an edit names the version it was
-    # loaded at; who made the last edit is named when a stale one is refused.
-    version = models.PositiveIntegerField(default=1, editable=False)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
     # In the trash: hidden from reading, search and counts with its annotations
     # (Annotation.in_trash), restorable as it was until an owner purges it.
     trashed_at = models.DateTimeField(null=True, blank=True, editable=False)
