@@ -15,12 +15,24 @@ class TagQuerySet(models.QuerySet):
     def offered_to(self, membership) -> TagQuerySet:
         """The tags a member may be shown: all but those used only on annotations
         hidden from them (a tag made on someone's private note is theirs alone
-        until it is used where the member can see it)."""
+        until it is used where the member can see it). Annotations deleted or in
+        the trash count as they were: a private one keeps its tags hidden."""
         through = Annotation.tags.through.objects.filter(tag_id=OuterRef("pk"))
-        shown = shown_to_member_filter(membership, "annotation__")
-        live = Q(annotation__deleted_at__isnull=True, annotation__in_trash=False)
+        seen = shown_to_member_filter(
+            membership, "annotation__", include_trash=True, include_deleted=True
+        )
         return self.filter(project_id=membership.project_id).filter(
-            Exists(through.filter(shown)) | ~Exists(through.filter(live & ~shown))
+            Exists(through.filter(seen)) | ~Exists(through.filter(~seen))
+        )
+
+    def offered_to_user(self, user) -> TagQuerySet:
+        """offered_to() across all the user's projects (for the admin)."""
+        through = Annotation.tags.through.objects.filter(tag_id=OuterRef("pk"))
+        seen = visible_filter(
+            user, "annotation__", include_deleted=True, include_trash=True
+        )
+        return self.filter(
+            Exists(through.filter(seen)) | ~Exists(through.filter(~seen))
         )
 
     def with_usage(self, membership) -> TagQuerySet:
@@ -104,7 +116,9 @@ class Status(models.TextChoices):
 MODERATING_ROLES = [role.value for role in Role if can(role, Action.MODERATE)]
 
 
-def visible_filter(user, prefix: str = "", *, include_deleted: bool = False) -> Q:
+def visible_filter(
+    user, prefix: str = "", *, include_deleted: bool = False, include_trash=False
+) -> Q:
     """The one rule of who sees an annotation (through `prefix`, for a related one),
     for a user across all their projects.
 
@@ -116,12 +130,9 @@ def visible_filter(user, prefix: str = "", *, include_deleted: bool = False) -> 
     but others' private annotations stay their author's alone here too.
     shown_to_member_filter() is the same rule for one membership already checked.
     """
-    live = Q(
-        **{
-            f"{prefix}in_trash": False,
-            f"{prefix}project__trashed_at__isnull": True,
-        }
-    )
+    live = Q(**{f"{prefix}project__trashed_at__isnull": True})
+    if not include_trash:
+        live &= Q(**{f"{prefix}in_trash": False})
     if not include_deleted:
         live &= Q(**{f"{prefix}deleted_at__isnull": True})
     own = Q(**{f"{prefix}author_id": user.pk})
@@ -137,7 +148,11 @@ def visible_filter(user, prefix: str = "", *, include_deleted: bool = False) -> 
 
 
 def shown_to_member_filter(
-    membership, prefix: str = "", *, include_trash: bool = False
+    membership,
+    prefix: str = "",
+    *,
+    include_trash: bool = False,
+    include_deleted: bool = False,
 ) -> Q:
     """The annotations (through `prefix`, for a related one) a member sees: live
     (not deleted, not on a document in the trash unless `include_trash`, for
@@ -147,7 +162,9 @@ def shown_to_member_filter(
     shared = Q(**{f"{prefix}visibility": Visibility.PROJECT})
     if membership.project.premoderation and not membership.moderates:
         shared &= Q(**{f"{prefix}status": Status.APPROVED})
-    live = Q(**{f"{prefix}deleted_at__isnull": True})
+    live = Q()
+    if not include_deleted:
+        live &= Q(**{f"{prefix}deleted_at__isnull": True})
     if not include_trash:
         live &= Q(**{f"{prefix}in_trash": False})
     return (

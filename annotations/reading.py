@@ -23,6 +23,7 @@ from annotations.models import (
     Reply,
     Status,
     Tag,
+    Visibility,
 )
 from annotations.segments import segment_blocks
 from corpus.models import Document, Membership
@@ -103,6 +104,8 @@ def highlights_for(
     document: Document,
     within: list[tuple[int, int]] | None = None,
     approved_only: bool = False,
+    *,
+    shared_only: bool = False,
 ) -> Highlights:
     """The visible annotations' ranges and labels (author and tags).
 
@@ -110,8 +113,16 @@ def highlights_for(
     small look-ups, so that PostgreSQL joins nothing row by row.
 
     With `within`, only annotations touching those ranges (to redraw a few blocks).
+    With `shared_only`, what every member of the reader's class sees, and no
+    more: the reader's own private (or unapproved) annotations are left out, so
+    the rendering can be shared with the class whatever the reader wrote.
     """
     annotations = Annotation.objects.shown_to_member(membership).for_document(document)
+    if shared_only:
+        shared = Q(visibility=Visibility.PROJECT)
+        if not sees_unapproved(membership):
+            shared &= Q(status=Status.APPROVED)
+        annotations = annotations.filter(shared)
     if approved_only:
         annotations = annotations.filter(status=Status.APPROVED)
     if within is not None and len(within) <= MAX_RANGES:

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -194,7 +194,10 @@ def tag_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
             retired=data["retired"],
         )
     except EditConflict as conflict:
-        current = Tag.objects.select_related("parent", "updated_by").get(pk=tag.pk)
+        current = Tag.objects.select_related("parent", "updated_by").filter(pk=tag.pk)
+        current = current.first()
+        if current is None:  # merged into another since the page was loaded
+            raise Http404("This tag was merged into another meanwhile.") from None
         conflict.current = current
         return conflict_response(
             request, template, context, form, conflict, _tag_values(current)

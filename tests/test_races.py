@@ -123,3 +123,62 @@ def test_relation_types_named_alike_at_once_one_wins_the_others_are_told():
         RelationType.objects.filter(project=project, name__iexact="refutes").count()
         == 1
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_new_tags_saved_in_opposite_orders_at_once_do_not_deadlock():
+    project = make_project()
+    authors = [
+        make_user(f"writer{i}", project=project, role=Role.ANNOTATOR) for i in range(2)
+    ]
+    document = make_document(project=project, paragraphs=["alpha beta"])
+    for round_ in range(ROUNDS):
+        names = [f"x{round_}", f"y{round_}"]
+
+        def save(i: int, names=names):
+            word = ("alpha", "beta")[i]
+            start = document.text.index(word)
+            return services.create_annotation(
+                document=document,
+                author=authors[i],
+                start=start,
+                end=start + len(word),
+                exact=word,
+                tags=names if i == 0 else names[::-1],
+            )
+
+        outcomes = _at_once(save, count=2)
+        assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    assert Tag.objects.filter(project=project).count() == 2 * ROUNDS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_and_a_reply_at_once_do_not_deadlock():
+    project = make_project()
+    author = make_user("noter", project=project, role=Role.ANNOTATOR)
+    replier = make_user("replier", project=project, role=Role.CURATOR)
+    document = make_document(project=project, paragraphs=["The tunnel was long."])
+    start = document.text.index("tunnel")
+    note = services.create_annotation(
+        document=document, author=author, start=start, end=start + 6, exact="tunnel"
+    )
+    for round_ in range(ROUNDS):
+        version = Annotation.objects.get(pk=note.pk).version
+
+        def act(i: int, version=version, round_=round_):
+            if i == 0:
+                return services.update_annotation(
+                    annotation=note,
+                    editor=author,
+                    version=version,
+                    body=f"Edit {round_}",
+                    tags=[f"t{round_}-{n}" for n in range(6)],
+                    visibility="project",
+                )
+            return services.create_reply(
+                annotation=note, author=replier, body=f"Reply {round_}"
+            )
+
+        outcomes = _at_once(act, count=2)
+        assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    assert Annotation.objects.get(pk=note.pk).body == f"Edit {ROUNDS - 1}"

@@ -111,13 +111,21 @@ class AnnotationAdminForm(VersionedAdminForm):
         model = Annotation
         fields = ["body", "tags", "visibility"]
 
+    # Set by AnnotationAdmin.get_form: whose form it is.
+    user = None
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "tags" in self.fields:
-            # The annotation's own project's tags, and no other's.
+            # The annotation's own project's tags, and no other's; of those, the
+            # ones this user may be shown, and those the annotation has.
+            offered = Tag.objects.filter(project_id=self.instance.project_id)
+            if self.user is not None:
+                offered = offered.offered_to_user(self.user)
+            own = Q(annotations=self.instance.pk) if self.instance.pk else Q()
             self.fields["tags"].queryset = Tag.objects.filter(
-                project_id=self.instance.project_id
-            )
+                Q(pk__in=offered.values("pk")) | own
+            ).distinct()
 
 
 @admin.register(Annotation)
@@ -236,6 +244,10 @@ class AnnotationAdmin(VersionedAdmin, SoftDeleteAdmin):
     def soft_delete_row(self, annotation, by) -> None:
         # Its links stay live rows but drop out of every read with it.
         services.delete_annotation(annotation=annotation, by=by)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "tags":

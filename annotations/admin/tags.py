@@ -30,13 +30,17 @@ class TagAdminForm(VersionedAdminForm):
         model = Tag
         fields = ["project", "name", "colour", "description", "parent", "retired"]
 
+    # Set by TagAdmin.get_form: whose form it is.
+    user = None
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None and "parent" in self.fields:
-            # Another tag of its own project.
-            self.fields["parent"].queryset = Tag.objects.filter(
-                project_id=self.instance.project_id
-            ).exclude(pk=self.instance.pk)
+            # Another tag of its own project (one this user may be shown).
+            parents = Tag.objects.filter(project_id=self.instance.project_id)
+            if self.user is not None:
+                parents = parents.offered_to_user(self.user)
+            self.fields["parent"].queryset = parents.exclude(pk=self.instance.pk)
 
     def clean(self):
         data = super().clean()
@@ -84,13 +88,21 @@ class TagAdmin(VersionedAdmin, ProjectRowsAdmin):
     actions = ["merge"]
 
     def get_queryset(self, request):
-        # The annotations this user sees: others' private ones are not counted.
+        # The annotations this user sees: others' private ones are not counted,
+        # and a tag used only on them is not listed.
         tagged = Annotation.tags.through.objects.filter(
             visible_filter(request.user, "annotation__")
         )
         return (
-            super().get_queryset(request).annotate(usage=count_per_row(tagged, "tag"))
+            super()
+            .get_queryset(request)
+            .offered_to_user(request.user)
+            .annotate(usage=count_per_row(tagged, "tag"))
         )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
 
     def get_fields(self, request, obj=None):
         fields = ["project", "name", "colour", "description", "parent", "retired"]

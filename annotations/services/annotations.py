@@ -50,7 +50,15 @@ def check_anchor(*, text: str, start: int, end: int, exact: str) -> None:
 
 def _locked(annotation: Annotation) -> Annotation | None:
     """The annotation's row, locked until the transaction ends (its project as
-    the caller had it, or read unlocked)."""
+    the caller had it, or read unlocked).
+
+    Its document's row is locked first: every write takes the document, then
+    its annotations (record_change updates the document), so two writes on one
+    document never wait for each other crosswise (a deadlock on PostgreSQL).
+    """
+    Document.all_objects.select_for_update().filter(pk=annotation.document_id).values(
+        "pk"
+    ).first()
     current = Annotation.objects.select_for_update().filter(pk=annotation.pk).first()
     if current is not None:
         cached = Annotation.project.field.get_cached_value(annotation, default=None)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from django.core.exceptions import ValidationError
 from django.db import connection
 
 from annotations.models import Status, Visibility
@@ -37,7 +38,12 @@ def audience_of(*, visibility: str, status: str, premoderation: bool) -> Audienc
 
 
 def bump_revision(document_id: int, audience: Audience) -> int:
-    """Increment the document's revisions for `audience`; return the new value."""
+    """Increment the document's revisions for `audience`; return the new value.
+
+    Refuses (ValidationError) when the document is in the trash: the update
+    takes the document's row lock, so a write and a move to the trash never
+    cross (the write is refused, or the trash takes the new row with it).
+    """
     # One round trip with RETURNING (PostgreSQL, SQLite >= 3.35) on every write.
     # The right-hand sides of an UPDATE read the row as it was, so the three
     # columns take the same new value.
@@ -52,14 +58,20 @@ def bump_revision(document_id: int, audience: Audience) -> int:
             f"UPDATE {table} SET {every} = {every} + 1, "  # noqa: S608
             f"{shared} = CASE WHEN %s THEN {every} + 1 ELSE {shared} END, "
             f"{public} = CASE WHEN %s THEN {every} + 1 ELSE {public} END "
-            f"WHERE id = %s RETURNING {every}",
+            f"WHERE id = %s AND {quote('trashed_at')} IS NULL RETURNING {every}",
             [
                 audience >= Audience.CURATORS,
                 audience >= Audience.EVERYONE,
                 document_id,
             ],
         )
-        return cursor.fetchone()[0]
+        row = cursor.fetchone()
+    if row is None:
+        raise ValidationError(
+            "This document was moved to the trash: nothing on it can change.",
+            code="in_trash",
+        )
+    return row[0]
 
 
 def stamps(revision: int, audience: Audience) -> dict[str, int]:
@@ -82,9 +94,7 @@ def redraw_project(*, project, **_signal) -> None:
     off): mark every shared annotation of the project changed for everyone."""
     from annotations.models import Annotation
 
-    document_ids = Document.all_objects.filter(project=project).values_list(
-        "pk", flat=True
-    )
+    document_ids = Document.objects.filter(project=project).values_list("pk", flat=True)
     for document_id in document_ids:
         Annotation.objects.filter(
             document_id=document_id, visibility=Visibility.PROJECT

@@ -72,10 +72,19 @@ def resolve_tags(project: Project, tags: Iterable[Tag | str]) -> list[Tag]:
             },
             code="too_many_tags",
         )
-    resolved = [
-        tag if isinstance(tag, Tag) else get_or_create_tag(project=project, name=tag)
-        for tag in tags
-    ]
+    # New names are created in one order everywhere: two notes saving "x, y"
+    # and "y, x" at once then never wait for each other's new tag crosswise.
+    names = sorted(
+        {_tidy(tag) for tag in tags if isinstance(tag, str)}, key=str.casefold
+    )
+    by_name = {name: get_or_create_tag(project=project, name=name) for name in names}
+    resolved, seen = [], set()
+    for tag in tags:
+        row = tag if isinstance(tag, Tag) else by_name[_tidy(tag)]
+        # Names the database takes for one ("ΑΣ", "ασ") are one tag.
+        if row.pk not in seen:
+            seen.add(row.pk)
+            resolved.append(row)
     if any(tag.project_id != project.pk for tag in resolved):
         raise ValidationError("A tag of another project cannot be used here.")
     return resolved
@@ -90,7 +99,9 @@ def _redraw_tagged(tags: list[Tag]) -> None:
         pk=tags[0].project_id
     )
     rows = (
-        Annotation.objects.filter(tags__in=tags, deleted_at__isnull=True)
+        Annotation.objects.filter(
+            tags__in=tags, deleted_at__isnull=True, in_trash=False
+        )
         .values_list("pk", "document_id", "visibility", "status")
         .distinct()
     )

@@ -17,8 +17,10 @@ from annotations.models import (
     EventKind,
     Link,
     Reply,
+    Visibility,
     shown_to_member_filter,
 )
+from annotations.services.revisions import Audience, bump_revision
 from corpus.models import (
     Document,
     Membership,
@@ -64,7 +66,11 @@ def trash_summary(document: Document, membership: Membership) -> TrashSummary:
     links = (
         _links_touching(document)
         .filter(
-            Q(source__visibility="project") | Q(source__author_id=membership.user_id)
+            shown_to_member_filter(membership, "source__", include_trash=True),
+            Q(target_annotation__isnull=True)
+            | shown_to_member_filter(
+                membership, "target_annotation__", include_trash=True
+            ),
         )
         .count()
     )
@@ -76,15 +82,25 @@ def trash_summary(document: Document, membership: Membership) -> TrashSummary:
     )
 
 
+_SHARED = Q(visibility=Visibility.PROJECT, deleted_at__isnull=True)
+
+
 def _counts(document: Document) -> dict:
-    """Everything on the document, for the record (never shown to members)."""
+    """What the record keeps of a document: its title, and the shared
+    annotations and links on it (private ones are their authors' alone, even
+    as a number in a record curators read)."""
     return {
         "document": document.title,
         "document_id": document.pk,
-        "annotations": Annotation.objects.filter(
-            document=document, deleted_at__isnull=True
-        ).count(),
-        "links": _links_touching(document).count(),
+        "annotations": Annotation.objects.filter(_SHARED, document=document).count(),
+        "links": _links_touching(document)
+        .filter(
+            source__visibility=Visibility.PROJECT,
+            source__deleted_at__isnull=True,
+        )
+        .exclude(target_annotation__visibility=Visibility.PRIVATE)
+        .exclude(target_annotation__deleted_at__isnull=False)
+        .count(),
     }
 
 
@@ -116,6 +132,8 @@ def restore_document(*, document: Document, by: AbstractBaseUser) -> Document:
         raise ValidationError("This document is not in the trash.")
     Document.all_objects.filter(pk=current.pk).update(trashed_at=None, trashed_by=None)
     Annotation.objects.filter(document=current).update(in_trash=False)
+    # Tags may have been renamed or merged meanwhile: draw it afresh.
+    bump_revision(current.pk, Audience.EVERYONE)
     ProjectEvent.objects.create(
         project_id=current.project_id,
         actor=by,
@@ -176,9 +194,7 @@ def _project_counts(project: Project) -> dict:
         "project": project.name,
         "slug": project.slug,
         "documents": Document.all_objects.filter(project=project).count(),
-        "annotations": Annotation.objects.filter(
-            project=project, deleted_at__isnull=True
-        ).count(),
+        "annotations": Annotation.objects.filter(_SHARED, project=project).count(),
         "members": project.memberships.count(),
     }
 

@@ -109,11 +109,11 @@ class MemberRowsFilter(admin.RelatedFieldListFilter):
     rows of the user's projects, named with their project when there are several."""
 
     def field_choices(self, field, request, model_admin):
-        rows = list(
-            field.related_model._default_manager.filter(member_scope(request.user))
-            .select_related("project")
-            .order_by("project__name", "name")
-        )
+        rows = field.related_model._default_manager.filter(member_scope(request.user))
+        if hasattr(rows, "offered_to_user"):
+            # Tags: not those used only on annotations hidden from the user.
+            rows = rows.offered_to_user(request.user)
+        rows = list(rows.select_related("project").order_by("project__name", "name"))
         several = len({row.project_id for row in rows}) > 1
         return [
             (row.pk, f"{row} ({row.project})" if several else str(row)) for row in rows

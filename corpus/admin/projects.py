@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
-from annotations.models import Annotation
+from annotations.models import Annotation, Visibility
 from annotations.services import trash
 from corpus import services
 from corpus.admin.access import (
@@ -204,8 +204,11 @@ class ProjectAdmin(VersionedAdmin, TrashAdmin):
 
     def purge_summary(self, request, project) -> str:
         documents = Document.all_objects.filter(project=project).count()
+        # What the user may see; others' private annotations go uncounted.
         annotations = Annotation.objects.filter(
-            project=project, deleted_at__isnull=True
+            Q(visibility=Visibility.PROJECT) | Q(author=request.user),
+            project=project,
+            deleted_at__isnull=True,
         ).count()
         members = project.memberships.count()
         return (

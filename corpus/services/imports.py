@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from corpus import importers
@@ -343,10 +344,19 @@ def _start(pending: PendingImport, status: str, *, inline: bool) -> None:
     """Hand a new revision of the upload's work to this request or the worker."""
     from corpus import tasks  # corpus.tasks calls back into this module
 
+    # Only from the revision the caller read: work asked for twice at once
+    # (two tabs) starts once; the later request finds it started and does
+    # nothing more.
+    now = timezone.now()
+    started = PendingImport.objects.filter(
+        pk=pending.pk, revision=pending.revision
+    ).update(
+        revision=F("revision") + 1, status=status, message="", status_changed_at=now
+    )
+    if not started:
+        return
     pending.revision += 1
-    pending.status, pending.message = status, ""
-    pending.status_changed_at = timezone.now()
-    pending.save(update_fields=["revision", "status", "message", "status_changed_at"])
+    pending.status, pending.message, pending.status_changed_at = status, "", now
     work = parse_pending if status == Status.QUEUED else import_pending
     if inline:
         work(pending_id=pending.pk, revision=pending.revision)

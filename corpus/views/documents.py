@@ -42,6 +42,9 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
     bodycache.fill_body(document)
     filters = MarginFilterForm(request.GET)
     approved_only = filters.is_valid() and filters.cleaned_data["approved"]
+    # Read before the text is drawn: a change made while the page is built is
+    # then newer than the revision the page polls with, and comes with a poll.
+    revision = reading.reader_revision(membership, document)
     text = rendered_text(membership, document, approved_only)
     context = {
         "project": membership.project,
@@ -55,7 +58,7 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
         ),
         "filters": filters,
         "filter_query": _margin_query(request),
-        "revision": reading.reader_revision(membership, document),
+        "revision": revision,
         "can_annotate": membership.can(Action.ANNOTATE),
         "can_edit": membership.can(Action.EDIT_METADATA),
         "can_delete": membership.can(Action.DELETE_DOCUMENT),
@@ -146,8 +149,11 @@ def rendered_text(membership, document, approved_only: bool) -> RenderedText:
     )
 
     def render_now() -> RenderedText:
+        # A shared rendering is made from what the class sees, never from what
+        # this reader sees: a private note saved between the check above and
+        # this query cannot reach the class's cache.
         highlights = reading.highlights_for(
-            membership, document, approved_only=approved_only
+            membership, document, approved_only=approved_only, shared_only=not reader
         )
         # render_text escapes every character of the text itself.
         return RenderedText(

@@ -81,9 +81,14 @@ def _pendings(membership, user):
 
 
 def _pending_or_404(request: HtmxHttpRequest, membership, pk: int) -> PendingImport:
-    return get_object_or_404(
-        _pendings(membership, request.user).select_related("project"), pk=pk
-    )
+    pendings = _pendings(membership, request.user)
+    if request.method == "POST":
+        # Locked for the request's transaction (AtomicWritesMiddleware): two
+        # tabs acting on one upload take turns, and the second sees what the
+        # first did (imported, or in the worker's hands) instead of doing it
+        # again.
+        pendings = pendings.select_for_update(of=("self",))
+    return get_object_or_404(pendings.select_related("project"), pk=pk)
 
 
 def _review_form(pending: PendingImport, data=None) -> ReviewForm:

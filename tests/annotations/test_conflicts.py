@@ -299,3 +299,50 @@ def test_a_link_delete_with_a_malformed_thread_answers_and_deletes_once(
     link.refresh_from_db()
     assert link.deleted_at is not None
     assert RelationType.objects.filter(project=project).exists()
+
+
+def test_a_note_saved_on_a_document_moved_to_the_trash_meanwhile_is_refused(
+    doc, members
+):
+    from django.core.exceptions import ValidationError
+
+    stale = type(doc).objects.get(pk=doc.pk)  # as the view loaded it
+    stale.project = doc.project
+    services.trash_document(document=doc, by=members["owner"])
+    start = stale.text.index("tunnel")
+    with pytest.raises(ValidationError, match="trash"):
+        services.create_annotation(
+            document=stale,
+            author=members["annotator"],
+            start=start,
+            end=start + 6,
+            exact="tunnel",
+            tags=["fresh"],
+        )
+    assert not Annotation.objects.exists()
+    assert not Tag.objects.exists()
+
+
+def test_names_the_database_takes_for_one_tag_make_one_tag(client, doc, members):
+    client.force_login(members["annotator"])
+    response = _create(client, doc, tags="ασ, ΑΣ")
+    assert response.status_code == 200
+    note = Annotation.objects.get()
+    # PostgreSQL lowers both to one name (one tag); SQLite's ASCII lower case
+    # keeps two. Either way: no error, and no tag twice on the note.
+    names = list(note.tags.values_list("name", flat=True))
+    assert len(names) == Tag.objects.count()
+
+
+def test_editing_a_tag_merged_away_meanwhile_answers_404(client, project, members):
+    keep = services.get_or_create_tag(project=project, name="keep")
+    gone = services.get_or_create_tag(project=project, name="gone")
+    client.force_login(members["curator"])
+    url = reverse("annotations:tag_edit", args=[project.slug, gone.pk])
+    assert client.get(url).status_code == 200
+    services.merge_tags(sources=[gone], into=keep, by=members["owner"])
+    response = client.post(
+        url,
+        {"name": "gone", "colour": gone.colour, "description": "", "version": 1},
+    )
+    assert response.status_code == 404

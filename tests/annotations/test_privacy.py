@@ -229,3 +229,67 @@ def test_a_new_member_sees_nothing_private_in_any_page(client, project, members)
         html = client.get(url).content.decode()
         assert "Secret note" not in html
         assert f'data-ids="{secret.pk}"' not in html
+
+
+def test_a_shared_rendering_draws_only_what_the_class_sees(project, members):
+    """The class's cached rendering is drawn from the class's rule, not from the
+    reader's view: a private note the reader saves while their page is being
+    built cannot reach the copy everyone shares."""
+    from annotations import reading
+    from corpus.models import Membership
+
+    document = make_document(project=project, paragraphs=["The tunnel was long."])
+    author = members["annotator"]
+    mine = make_annotation(document, author, "tunnel", visibility="private")
+    shared = make_annotation(document, author, "long")
+    membership = Membership.objects.select_related("project").get(
+        project=project, user=author
+    )
+    drawn = reading.highlights_for(membership, document, shared_only=True)
+    assert {pk for _s, _e, pk in drawn.spans} == {shared.pk}
+    assert mine.pk not in drawn.raw_labels
+    own_view = reading.highlights_for(membership, document)
+    assert {pk for _s, _e, pk in own_view.spans} == {shared.pk, mine.pk}
+
+
+@pytest.mark.parametrize("gone", ["deleted", "trashed"])
+def test_a_private_notes_tag_stays_hidden_once_the_note_is_gone(
+    client, project, members, gone
+):
+    document = make_document(project=project, paragraphs=["The tunnel was long."])
+    note = make_annotation(
+        document, members["annotator"], "tunnel", visibility="private", tags=["bob"]
+    )
+    if gone == "deleted":
+        services.delete_annotation(annotation=note, by=members["annotator"])
+    else:
+        services.trash_document(document=document, by=members["owner"])
+    client.force_login(members["curator"])
+    search = reverse("annotations:tag_search_hx", args=[project.slug])
+    assert "bob" not in client.get(search, {"tags": "bo"}).content.decode()
+    tags = client.get(reverse("annotations:tag_manage", args=[project.slug]))
+    assert "bob" not in tags.content.decode()
+
+
+def test_the_admin_lists_no_tag_used_only_on_others_private_notes(
+    client, project, members
+):
+    from django.contrib.auth.models import Permission
+
+    document = make_document(project=project, paragraphs=["The tunnel was long."])
+    make_annotation(
+        document, members["annotator"], "tunnel", visibility="private", tags=["bob"]
+    )
+    make_annotation(document, members["annotator"], "long", tags=["open"])
+    viewer = members["viewer"]
+    viewer.is_staff = True
+    viewer.save()
+    viewer.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="annotations")
+    )
+    client.force_login(viewer)
+    tags = client.get(reverse("admin:annotations_tag_changelist")).content.decode()
+    assert "open" in tags
+    assert "bob" not in tags
+    notes = client.get(reverse("admin:annotations_annotation_changelist"))
+    assert ">bob<" not in notes.content.decode()
