@@ -236,12 +236,15 @@ class Annotation(SoftDeleted, Versioned):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # The document's annotation_revision when this row last changed (polling),
-    # and its shared_revision and public_revision when it last changed in a way
-    # curators, or every member, could see.
+    # The document's counters at this row's last change (services.revisions):
+    # annotation_revision at any change, shared_revision and public_revision
+    # at the last change curators, or every member, could see.
     revision = models.PositiveBigIntegerField(default=0)
     shared_revision = models.PositiveBigIntegerField(default=0)
     public_revision = models.PositiveBigIntegerField(default=0)
+    # Its author's count of changes to their annotations on the document, at
+    # this row's last change (polling: a reader hears of their own changes).
+    own_revision = models.PositiveBigIntegerField(default=0)
     # The document is in the trash: hidden with it, restored with it (a copy of
     # document.trashed_at, so that project-wide lists need no join).
     in_trash = models.BooleanField(default=False, editable=False)
@@ -265,9 +268,11 @@ class Annotation(SoftDeleted, Versioned):
         ]
         indexes = [
             models.Index(fields=["document", "start", "end"]),
-            models.Index(fields=["document", "revision"]),
-            # A reader's own latest change, for polling.
-            models.Index(fields=["document", "author", "revision"]),
+            # Polling: what changed for a class of readers since a count, and
+            # a reader's own latest change.
+            models.Index(fields=["document", "shared_revision"]),
+            models.Index(fields=["document", "public_revision"]),
+            models.Index(fields=["document", "author", "own_revision"]),
             models.Index(fields=["project", "author"]),
             # Newest first, a page at a time, without sorting the project: the
             # curation queue filtered by status, and the link picker's search

@@ -311,37 +311,68 @@ def sees_unapproved(membership: Membership) -> bool:
 
 
 def class_revision(membership: Membership, document: Document) -> int:
-    """The document's revision counting only changes the member's class may see
+    """The document's counter of the changes the member's class may see
     (services.revisions)."""
     if sees_unapproved(membership):
         return document.shared_revision
     return document.public_revision
 
 
-def reader_revision(membership: Membership, document: Document) -> int:
-    """The revision a member's page reflects: changes their class may see, and
-    changes to their own annotations. Polling compares it, so that a change
-    the member may not see never changes the answer they get."""
+@dataclass(frozen=True)
+class ReaderToken:
+    """What a reader's page reflects: the count of changes their class may see,
+    and their own count of changes to their annotations. Polling compares it:
+    a change the reader may not see moves neither number."""
+
+    seen: int
+    own: int
+
+    def __str__(self) -> str:
+        return f"{self.seen}.{self.own}"
+
+    @classmethod
+    def parse(cls, value) -> ReaderToken | None:
+        """The token a page sent back ("12.3"), or None if it is not one."""
+        seen, dot, own = str(value or "").partition(".")
+        parts = [seen, own]
+        if not dot or not all(
+            0 < len(part) <= 18 and part.isascii() and part.isdigit() for part in parts
+        ):
+            return None
+        return cls(int(seen), int(own))
+
+
+def own_latest(membership: Membership, document: Document) -> int:
+    """The reader's own count of changes to their annotations on the document."""
     own = (
         Annotation.objects.filter(document=document, author_id=membership.user_id)
-        .order_by("-revision")
-        .values_list("revision", flat=True)
+        .order_by("-own_revision")
+        .values_list("own_revision", flat=True)
         .first()
     )
-    return max(class_revision(membership, document), own or 0)
+    return own or 0
 
 
-def changed_since(membership: Membership, document: Document, since: int) -> list:
+def reader_token(membership: Membership, document: Document) -> ReaderToken:
+    return ReaderToken(
+        class_revision(membership, document), own_latest(membership, document)
+    )
+
+
+def changed_since(
+    membership: Membership, document: Document, since: ReaderToken | None
+) -> list:
     """(pk, start, end) of the annotations changed since `since` in a way the
-    member may see: their class's changes, and their own annotations'."""
-    column = (
-        "shared_revision__gt" if sees_unapproved(membership) else "public_revision__gt"
-    )
-    return list(
-        Annotation.objects.filter(document=document, revision__gt=since)
-        .filter(Q(**{column: since}) | Q(author_id=membership.user_id))
-        .values_list("pk", "start", "end")
-    )
+    member may see: their class's changes, and their own annotations'. All of
+    them when `since` is unknown."""
+    annotations = Annotation.objects.filter(document=document)
+    if since is not None:
+        column = "shared_revision" if sees_unapproved(membership) else "public_revision"
+        annotations = annotations.filter(
+            Q(**{f"{column}__gt": since.seen})
+            | Q(author_id=membership.user_id, own_revision__gt=since.own)
+        )
+    return list(annotations.values_list("pk", "start", "end"))
 
 
 def may_change(membership: Membership, item: Annotation | Reply) -> bool:

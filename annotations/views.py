@@ -464,17 +464,18 @@ def annotation_changes_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpR
     """Polling: 204 when nothing this member may see changed since `since`, else
     the changed regions.
 
-    `since` is the reader's revision (reading.reader_revision): changes hidden
-    from the member (others' private annotations, unapproved ones under
-    pre-moderation) do not move it, so they never turn a 204 into a 200.
+    `since` is the reader's token (reading.ReaderToken): changes hidden from
+    the member (others' private annotations, unapproved ones under
+    pre-moderation) move neither of its numbers, so they never turn a 204
+    into a 200.
     """
     # The common answer costs one query beyond the session: membership, role,
     # the document's revisions and the reader's own latest change together (no
     # row: not a member, or no such document).
     own_latest = (
         Annotation.objects.filter(document_id=OuterRef("pk"), author_id=request.user.pk)
-        .order_by("-revision")
-        .values("revision")[:1]
+        .order_by("-own_revision")
+        .values("own_revision")[:1]
     )
     found = (
         Document.objects.filter(
@@ -497,9 +498,9 @@ def annotation_changes_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpR
         raise Http404("No such document in your projects.")
     shared, public, premoderation, role, own_latest = found[0]
     seen = shared if not premoderation or can(role, Action.MODERATE) else public
-    revision = max(seen, own_latest or 0)
-    since = parse_id(request.GET.get("since", "")) or 0
-    if since == revision:
+    token = reading.ReaderToken(seen, own_latest or 0)
+    since = reading.ReaderToken.parse(request.GET.get("since", ""))
+    if since == token:
         return HttpResponse(status=204)
     membership = membership_for(request, slug)
     document = member_document(membership, pk)
@@ -520,7 +521,7 @@ def annotation_changes_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpR
         context.update(reading.thread_context(membership, thread))
     context.update(
         _margin_context(request, membership, document),
-        revision=revision,
+        revision=token,
         thread_changed=thread is not None,
     )
     return render(request, "annotations/_changes.html", context)

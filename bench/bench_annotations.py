@@ -44,7 +44,7 @@ from annotations import reading
 from annotations.models import Annotation, Reply, Status, Tag, Visibility
 from annotations.segments import segment_blocks
 from annotations.services import CONTEXT_SIZE, audience_of
-from annotations.services.revisions import stamps
+from annotations.services.revisions import BulkCounts
 from corpus import bodycache, importers, services
 from corpus.models import Document, Membership
 from corpus.roles import Role
@@ -148,12 +148,11 @@ def add_annotations(
     text = document.text
     premoderation = document.project.premoderation
     ranges = Ranges(document, rng)
-    revision = document.annotation_revision
-    shared, public = document.shared_revision, document.public_revision
+    counts = BulkCounts(document)
+    first_revision = document.annotation_revision
     rows = []
     for _ in range(count):
         start, end = ranges.one()
-        revision += 1
         annotation = Annotation(
             project_id=document.project_id,
             document=document,
@@ -174,19 +173,14 @@ def add_annotations(
             status=annotation.status,
             premoderation=premoderation,
         )
-        columns = stamps(revision, audience)
-        for column, value in columns.items():
+        for column, value in counts.stamp(audience, annotation.author_id).items():
             setattr(annotation, column, value)
-        shared = columns.get("shared_revision", shared)
-        public = columns.get("public_revision", public)
         rows.append(annotation)
     with transaction.atomic():
         Annotation.objects.bulk_create(rows, batch_size=2000)
         # Not every backend hands back primary keys: read them by revision.
         pks = list(
-            Annotation.objects.filter(
-                document=document, revision__gt=document.annotation_revision
-            )
+            Annotation.objects.filter(document=document, revision__gt=first_revision)
             .order_by("revision")
             .values_list("pk", flat=True)
         )
@@ -210,11 +204,7 @@ def add_annotations(
             ],
             batch_size=2000,
         )
-        counters = {
-            "annotation_revision": revision,
-            "shared_revision": shared,
-            "public_revision": public,
-        }
+        counters = counts.document_fields()
         Document.objects.filter(pk=document.pk).update(**counters)
     for column, value in counters.items():
         setattr(document, column, value)
@@ -443,11 +433,11 @@ def run(args, projects, members, annotator) -> int:
     )
     # What the page gives the browser to poll with: the changes the annotator
     # may see, and the annotator's own.
-    revision = reading.reader_revision(
+    token = reading.reader_token(
         Membership.objects.get(project_id=many.project_id, user=annotator),
         Document.objects.get(pk=many.pk),
     )
-    unchanged = {"since": revision, "thread": "", **MARGIN_FILTERS}
+    unchanged = {"since": str(token), "thread": "", **MARGIN_FILTERS}
 
     def poll():
         return expect(
@@ -459,7 +449,8 @@ def run(args, projects, members, annotator) -> int:
         f"poll, nothing changed (204), {args.polls} GETs after {args.warmup} "
         f"warm-ups: {summary(poll_times)}; {queries_of(poll)} queries"
     )
-    one_change = {**unchanged, "since": revision - 1}
+    # As if the reader's class had not yet seen the latest change.
+    one_change = {**unchanged, "since": f"{token.seen - 1}.{token.own}"}
 
     def poll_changed():
         return expect(

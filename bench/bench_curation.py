@@ -55,7 +55,7 @@ from django.utils import timezone
 
 from annotations.models import Annotation, Reply, Status, Tag, Visibility
 from annotations.services import CONTEXT_SIZE, audience_of
-from annotations.services.revisions import stamps
+from annotations.services.revisions import BulkCounts
 from corpus import importers, services
 from corpus.models import Document, Project
 from corpus.roles import Role
@@ -159,10 +159,8 @@ def add_annotations(site: Site, authors: list, rng: random.Random) -> None:
     created = sorted(
         now - timedelta(seconds=rng.randrange(365 * 86400)) for _ in range(count)
     )
-    revisions = {document.pk: document.annotation_revision for document in documents}
-    # The documents' revisions for curators and for everyone (services.revisions).
-    shared = {document.pk: document.shared_revision for document in documents}
-    public = {document.pk: document.public_revision for document in documents}
+    # The documents' counters, moved as services.revisions moves them.
+    counts = {document.pk: BulkCounts(document) for document in documents}
     rows, row_tags = [], []
     for n, at in enumerate(created):
         covering = n < len(AUTHORS)
@@ -186,18 +184,15 @@ def add_annotations(site: Site, authors: list, rng: random.Random) -> None:
         if covering:
             chosen.add(tag_list[n % len(tag_list)])
         row_tags.append(chosen)
-        revisions[document.pk] += 1
         visibility = Visibility.PRIVATE if private else Visibility.PROJECT
-        columns = stamps(
-            revisions[document.pk],
+        columns = counts[document.pk].stamp(
             audience_of(
                 visibility=visibility,
                 status=status,
                 premoderation=project.premoderation,
             ),
+            author.pk,
         )
-        shared[document.pk] = columns.get("shared_revision", shared[document.pk])
-        public[document.pk] = columns.get("public_revision", public[document.pk])
         rows.append(
             Annotation(
                 project=project,
@@ -247,9 +242,7 @@ def add_annotations(site: Site, authors: list, rng: random.Random) -> None:
         Reply.objects.bulk_create(replies, batch_size=2000)
         for document in documents:
             Document.objects.filter(pk=document.pk).update(
-                annotation_revision=revisions[document.pk],
-                shared_revision=shared[document.pk],
-                public_revision=public[document.pk],
+                **counts[document.pk].document_fields()
             )
     site.stats = {
         "tag links": len(tag_rows),

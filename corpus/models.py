@@ -213,13 +213,13 @@ class Document(Versioned):
     # Hyperlinks kept from the source: [{"start", "end", "url"}, ...].
     links = models.JSONField(default=list, blank=True)
     content_hash = models.CharField(max_length=64, editable=False)
-    # Bumped by every change to the document's annotations or replies; readers
-    # poll to learn, in one cheap query, whether anything changed that they may
-    # see. The two below take the same value, but only for changes others may
-    # see: shared_revision for changes to annotations shared with the project
-    # (what curators and owners see), public_revision for those every member
-    # sees (approved ones, under pre-moderation). A private annotation's
-    # change moves annotation_revision alone, so it shows nowhere else.
+    # Counters of changes to the document's annotations and replies, moved by
+    # annotations.services.revisions: annotation_revision counts every change,
+    # shared_revision only changes to annotations shared with the project
+    # (what curators and owners see), public_revision only those every member
+    # sees (approved ones, under pre-moderation). Readers poll with the counter
+    # of their class, in one cheap query: a private annotation's change moves
+    # annotation_revision alone, so it shows nowhere else.
     annotation_revision = models.PositiveBigIntegerField(default=0, editable=False)
     shared_revision = models.PositiveBigIntegerField(default=0, editable=False)
     public_revision = models.PositiveBigIntegerField(default=0, editable=False)

@@ -80,3 +80,11 @@ def make_annotation(document: Document, author, exact: str, **overrides):
         exact=exact,
         **overrides,
     )
+
+
+def reader_since(client, document: Document) -> str:
+    """The token the reading view gives the signed-in reader to poll with."""
+    import re
+
+    html = client.get(document.get_absolute_url()).content.decode()
+    return re.search(r"\?since=([0-9.]+)", html).group(1)

@@ -115,7 +115,9 @@ def create_annotation(
         exclude=["project", "document", "author"], validate_constraints=False
     )
     tags = resolve_tags(document.project, tags)
-    columns = record_change(document.pk, _audience(annotation, document.project))
+    columns = record_change(
+        document.pk, _audience(annotation, document.project), author.pk
+    )
     for name, value in columns.items():
         setattr(annotation, name, value)
     annotation.save()
@@ -192,7 +194,7 @@ def update_annotation(
         version=F("version") + 1,
         updated_at=timezone.now(),
         updated_by=editor,
-        **record_change(current.document_id, audience),
+        **record_change(current.document_id, audience, current.author_id),
     )
     fresh = Annotation.objects.select_related("project", "author").get(pk=current.pk)
     fresh.tags.set(tags)
@@ -232,7 +234,7 @@ def delete_annotation(*, annotation: Annotation, by: AbstractBaseUser) -> None:
     Annotation.objects.filter(pk=current.pk).update(
         deleted_at=timezone.now(),
         deleted_by=by,
-        **record_change(current.document_id, _audience(current)),
+        **record_change(current.document_id, _audience(current), current.author_id),
     )
     AnnotationEvent.objects.create(annotation=current, actor=by, kind=EventKind.DELETED)
 
@@ -253,7 +255,7 @@ def set_status(
     if current is None or current.deleted_at is not None:
         raise ValidationError("This annotation was deleted.")
     audience = max(_audience(current), _audience(current, status=status))
-    columns = record_change(current.document_id, audience)
+    columns = record_change(current.document_id, audience, current.author_id)
     Annotation.objects.filter(pk=current.pk).update(
         status=status, updated_at=timezone.now(), **columns
     )
@@ -275,5 +277,5 @@ def touch_annotation(annotation: Annotation) -> None:
     """Mark the annotation changed (its thread: a reply) for those who see it."""
     current = Annotation.objects.select_related("project").get(pk=annotation.pk)
     Annotation.objects.filter(pk=current.pk).update(
-        **record_change(current.document_id, _audience(current))
+        **record_change(current.document_id, _audience(current), current.author_id)
     )

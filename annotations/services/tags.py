@@ -102,18 +102,19 @@ def _redraw_tagged(tags: list[Tag]) -> None:
         Annotation.objects.filter(
             tags__in=tags, deleted_at__isnull=True, in_trash=False
         )
-        .values_list("pk", "document_id", "visibility", "status")
+        .values_list("pk", "document_id", "author_id", "visibility", "status")
         .distinct()
     )
     groups: dict[tuple, list[int]] = defaultdict(list)
-    for pk, document_id, visibility, status in rows:
+    for pk, document_id, author_id, visibility, status in rows:
         audience = audience_of(
             visibility=visibility, status=status, premoderation=premoderation
         )
-        groups[(document_id, audience)].append(pk)
-    for (document_id, audience), pks in sorted(groups.items()):
+        groups[(document_id, audience, author_id)].append(pk)
+    # Document by document, in one order (the documents' row locks).
+    for (document_id, audience, author_id), pks in sorted(groups.items()):
         Annotation.objects.filter(pk__in=pks).update(
-            **record_change(document_id, audience)
+            **record_change(document_id, audience, author_id)
         )
 
 

@@ -44,7 +44,7 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
     approved_only = filters.is_valid() and filters.cleaned_data["approved"]
     # Read before the text is drawn: a change made while the page is built is
     # then newer than the revision the page polls with, and comes with a poll.
-    revision = reading.reader_revision(membership, document)
+    revision = reading.reader_token(membership, document)
     text = rendered_text(membership, document, approved_only)
     context = {
         "project": membership.project,

@@ -9,7 +9,7 @@ from django.urls import reverse
 from annotations import services
 from annotations.models import Annotation, AnnotationEvent, EventKind, Status
 from corpus.roles import Role
-from tests.factories import make_annotation, make_document
+from tests.factories import make_annotation, make_document, reader_since
 
 HX = {"HX-Request": "true"}
 
@@ -183,8 +183,8 @@ def test_an_open_thread_receives_the_decision_while_it_is_read(client, note, mem
     """The author has the thread open; a curator decides; the next poll brings
     the status, the decision with its reason and the history into the thread,
     leaving the reply form alone."""
-    note.document.refresh_from_db()
-    since = note.document.annotation_revision
+    client.force_login(members["annotator"])
+    since = reader_since(client, note.document)
     services.set_status(
         annotation=note,
         by=members["curator"],

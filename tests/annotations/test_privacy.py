@@ -17,7 +17,7 @@ from annotations import services
 from annotations.models import Status, Visibility
 from corpus import bodycache
 from corpus.roles import Role
-from tests.factories import make_annotation, make_document, make_user
+from tests.factories import make_annotation, make_document, make_user, reader_since
 
 HX = {"HX-Request": "true"}
 WORDS = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima"
@@ -121,9 +121,8 @@ def test_approved_only_does_not_leak_a_private_approved_note(client, project, me
     )
 
 
-def _revision(client, document) -> int:
-    html = client.get(document.get_absolute_url()).content.decode()
-    return int(re.search(r"\?since=(\d+)", html).group(1))
+def _revision(client, document) -> str:
+    return reader_since(client, document)
 
 
 def _poll(client, document, since):
@@ -293,3 +292,22 @@ def test_the_admin_lists_no_tag_used_only_on_others_private_notes(
     assert "bob" not in tags
     notes = client.get(reverse("admin:annotations_annotation_changelist"))
     assert ">bob<" not in notes.content.decode()
+
+
+def test_the_polling_token_counts_only_what_the_reader_may_see(
+    client, project, members
+):
+    """The number a page polls with moves by the changes its reader can see, and
+    no more: it cannot be used to count others' private work."""
+    document = make_document(project=project, paragraphs=["The tunnel was long."])
+    client.force_login(members["viewer"])
+    before = reader_since(client, document)
+    for word in ("The", "tunnel", "was"):
+        make_annotation(document, members["annotator"], word, visibility="private")
+    assert reader_since(client, document) == before
+    make_annotation(document, members["annotator"], "long")
+    seen, own = (int(part) for part in before.split("."))
+    assert reader_since(client, document) == f"{seen + 1}.{own}"
+    # The author's own count moves with each of their changes, and only theirs.
+    client.force_login(members["annotator"])
+    assert reader_since(client, document).endswith(".4")
