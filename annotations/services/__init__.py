@@ -17,6 +17,7 @@ from annotations.services.replies import create_reply, delete_reply, update_repl
 from annotations.services.revisions import Audience, audience_of, record_change
 from annotations.services.tags import (
     MAX_TAGS,
+    PALETTE,
     get_or_create_tag,
     merge_tags,
     rename_tag,
@@ -40,6 +41,7 @@ from corpus.conflicts import EditConflict
 __all__ = [
     "CONTEXT_SIZE",
     "MAX_TAGS",
+    "PALETTE",
     "REASON_REQUIRED",
     "Audience",
     "EditConflict",

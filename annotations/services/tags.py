@@ -20,6 +20,34 @@ from corpus.models import Project
 # bound on what one save may add to the vocabulary.
 MAX_TAGS = 50
 
+# New tags take these colours in turn (the least used in the project first):
+# the Okabe-Ito colours, told apart with the common colour-vision deficiencies,
+# then four more. Chips show them as a border beside dark text, highlights as a
+# light tint under it, so the text keeps its contrast.
+PALETTE = (
+    "#e69f00",
+    "#56b4e9",
+    "#009e73",
+    "#f0e442",
+    "#0072b2",
+    "#d55e00",
+    "#cc79a7",
+    "#999999",
+    "#8c564b",
+    "#17becf",
+    "#bcbd22",
+    "#9467bd",
+)
+
+
+def next_colour(project: Project) -> str:
+    """The palette colour the project's tags use least (the first of those)."""
+    used: dict[str, int] = dict.fromkeys(PALETTE, 0)
+    for colour in Tag.objects.filter(project=project).values_list("colour", flat=True):
+        if colour.lower() in used:
+            used[colour.lower()] += 1
+    return min(PALETTE, key=lambda colour: used[colour])
+
 
 def _tidy(name: str) -> str:
     return " ".join(name.split())
@@ -48,7 +76,7 @@ def get_or_create_tag(*, project: Project, name: str) -> Tag:
     existing = _existing(project, name)
     if existing is not None:
         return existing
-    tag = Tag(project=project, name=name)
+    tag = Tag(project=project, name=name, colour=next_colour(project))
     tag.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():

@@ -187,3 +187,11 @@ def test_the_tags_page_stays_light_with_five_thousand_tags(client, doc, members)
     assert (
         client.get(search, {"tags": "tag 00"}).content.decode().count("<option") == 20
     )
+
+
+def test_new_tags_take_distinct_colours_from_the_palette(project):
+    names = [f"code {n}" for n in range(len(services.PALETTE) + 1)]
+    colours = [_tag(project, name).colour for name in names]
+    assert colours[: len(services.PALETTE)] == list(services.PALETTE)
+    assert colours[-1] == services.PALETTE[0]  # then round again
+    assert _tag(project, "CODE 1").colour == colours[1]  # an existing tag keeps its
