@@ -117,7 +117,7 @@ def test_a_stale_tag_edit_is_refused_and_shows_the_rename(client, project, membe
     )
     assert response.status_code == 200
     stored = Tag.objects.get(pk=tag.pk)
-    assert (stored.name, stored.colour, stored.version) == ("evidence", "#f2c94c", 2)
+    assert (stored.name, stored.colour, stored.version) == ("evidence", tag.colour, 2)
     html = response.content.decode()
     assert "curator-user changed this while you were editing" in html
     assert "now “evidence”, was “evidnce”" in html
