@@ -1013,7 +1013,7 @@ def test_curation_decide_refuses_a_malformed_id_and_decides_nothing(
         world, baseline, "annotations:curation_decide", "POST", body=body
     )
     assert not problems, "\n".join(problems)
-    assert statuses == [302, 400]  # plain: back to the queue, with the message
+    assert statuses == [400, 400]  # plain: the queue again, the error in place
     _unchanged(baseline)
 
 
@@ -1027,7 +1027,7 @@ def test_curation_decide_refuses_a_malformed_decision(db, world, baseline, decid
         body={"decide": [decide]},
     )
     assert not problems, "\n".join(problems)
-    assert statuses == [302, 400]
+    assert statuses == [400, 400]
 
 
 @pytest.mark.parametrize("bad", ["²", "٣", "9" * 5000, "9" * 25, "-1"])
