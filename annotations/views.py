@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -29,7 +29,13 @@ from annotations.forms import (
     StatusForm,
 )
 from annotations.markdown import render_markdown
-from annotations.models import Annotation, Reply, Status, Tag
+from annotations.models import (
+    Annotation,
+    Reply,
+    Status,
+    Tag,
+    shown_to_member_filter,
+)
 from annotations.offsets import resolve_selection
 from corpus import bodycache
 from corpus.access import HtmxHttpRequest, membership_for
@@ -214,9 +220,19 @@ def annotation_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
 @login_required
 @vary_on_headers("HX-Request")
 def annotation_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
-    """An annotation's own URL: the document scrolled to it with its thread open."""
+    """An annotation's own URL: the document scrolled to it with its thread open.
+
+    Gone (deleted, or on a document in the trash), it says so with who and when
+    (410), to the members who could see it before; 404 to everyone else.
+    """
     membership = membership_for(request, slug)
-    annotation = _annotation(request, membership, pk)
+    try:
+        annotation = _annotation(request, membership, pk)
+    except Http404:
+        gone = _gone_annotation(membership, pk)
+        if gone is None:
+            raise
+        return _gone_response(request, membership, gone)
     if request.htmx:
         here = parse_ids(request.GET.get("here", "").split(","), limit=50)
         also = list(
@@ -231,6 +247,49 @@ def annotation_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
         "corpus:document_detail", kwargs={"slug": slug, "pk": annotation.document_id}
     )
     return redirect(f"{url}?thread={annotation.pk}#s{annotation.start}")
+
+
+def _gone_annotation(membership: Membership, pk: int) -> Annotation | None:
+    """The annotation, deleted or on a document in the trash, if the member could
+    see it before it went (by the one visibility rule, applied to the row as it
+    was); None otherwise, so that a URL tells nobody else it ever existed."""
+    heavy = ("original", *bodycache.HEAVY_FIELDS)
+    return (
+        Annotation.objects.filter(
+            shown_to_member_filter(
+                membership, include_deleted=True, include_trash=True
+            ),
+            Q(deleted_at__isnull=False) | Q(in_trash=True),
+            pk=pk,
+        )
+        .select_related("deleted_by", "document__trashed_by")
+        .defer(*(f"document__{name}" for name in heavy))
+        .first()
+    )
+
+
+def _gone_response(
+    request: HtmxHttpRequest, membership: Membership, annotation: Annotation
+) -> HttpResponse:
+    """410 with the project's page: deleted by whom and when, or in the trash,
+    and the way back. In the reading view's thread panel (htmx), a deleted
+    annotation says the same in place of its thread; one on a document in the
+    trash stays 404 there, as the document's page is gone too."""
+    annotation.project = annotation.document.project = membership.project
+    context = {
+        "project": membership.project,
+        "membership": membership,
+        "annotation": annotation,
+        "document": annotation.document,
+        "trashed": annotation.document.trashed_at is not None,
+    }
+    if not request.htmx:
+        return render(
+            request, "annotations/deleted_annotation.html", context, status=410
+        )
+    if context["trashed"]:
+        raise Http404("This annotation's document is in the trash.")
+    return render(request, "annotations/_annotation_gone.html", context)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
