@@ -378,7 +378,6 @@ def _list_context(request: HtmxHttpRequest, membership: Membership) -> dict:
             author=filters.cleaned_data["author"],
         )
     page = Paginator(linking.links_table(links), linking.LINK_PAGE_SIZE)
-    pairs = linking.document_pairs(links)
     query = request.GET.copy()
     query.pop("page", None)
     return {
@@ -387,8 +386,7 @@ def _list_context(request: HtmxHttpRequest, membership: Membership) -> dict:
         "filters": filters,
         "page": page.get_page(request.GET.get("page")),
         "query": query.urlencode(),
-        "pairs": pairs,
-        "graph": linking.graph_layout(pairs),
+        "graph": linking.graph_layout(membership.project, linking.link_counts(links)),
     }
 
 

@@ -8,7 +8,6 @@ touching the link row.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
@@ -17,9 +16,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet, Value
+from django.db.models import Count, Max, Q, QuerySet, Value
+from django.urls import reverse
 from django.utils import timezone
 
+from annotations import link_graph
 from annotations.models import (
     DEFAULT_RELATIONS,
     Annotation,
@@ -410,113 +411,137 @@ def links_table(links: QuerySet[Link]) -> QuerySet[Link]:
     return _with_ends(links).order_by("-created_at", "-pk")
 
 
-# The picture of documents linked to documents -------------------------------
+# The picture of documents linked to documents and to outside sources ----------
+
+GRAPH_SOURCE_LIMIT = 12  # outside sources drawn one by one; the rest as one
 
 
-@dataclass
-class Node:
-    pk: int
-    title: str
-    x: float
-    y: float
-    label_x: float
-    label_y: float
-    anchor: str
-    within: int = 0
+@dataclass(frozen=True)
+class LinkCount:
+    """Links of one relation from one document to another document (`target`)
+    or to an outside source (`url`, with the `title` given to it)."""
 
-
-@dataclass
-class Edge:
-    source: Node
-    target: Node
+    source: Document
+    relation_id: int
     count: int
-    path: str
-    width: float
+    target: Document | None = None
+    url: str = ""
+    title: str = ""
 
 
-GRAPH_SIZE = 640
-GRAPH_MARGIN = 170  # room for the titles around the circle
-
-
-def document_pairs(links: QuerySet[Link]) -> list[tuple[Document, Document, int]]:
-    """(from document, to document, number of links), most linked first.
-
-    Links to outside sources are not between documents and are left out.
-    """
+def link_counts(links: QuerySet[Link]) -> list[LinkCount]:
+    """The links counted by relation, from document to document (a link to a
+    passage counts for the passage's document) and to each outside source."""
     rows = (
-        links.exclude(target_annotation__isnull=True, target_document__isnull=True)
-        .order_by()
-        .values("source__document_id", "target_annotation__document_id")
-        .annotate(n=Count("pk"))
+        links.order_by()
+        .values(
+            "source__document_id",
+            "target_annotation__document_id",
+            "target_document_id",
+            "target_url",
+            "relation_id",
+        )
+        .annotate(n=Count("pk"), title=Max("target_title"))
     )
-    to_documents = (
-        links.filter(target_document__isnull=False)
-        .order_by()
-        .values("source__document_id", "target_document_id")
-        .annotate(n=Count("pk"))
-    )
-    counts: dict[tuple[int, int], int] = {}
+    counts: dict[tuple, list] = {}
     for row in rows:
-        target = row["target_annotation__document_id"]
-        if target is not None:
-            key = (row["source__document_id"], target)
-            counts[key] = counts.get(key, 0) + row["n"]
-    for row in to_documents:
-        key = (row["source__document_id"], row["target_document_id"])
-        counts[key] = counts.get(key, 0) + row["n"]
-    ids = {pk for pair in counts for pk in pair}
+        target = row["target_annotation__document_id"] or row["target_document_id"]
+        key = (
+            row["source__document_id"],
+            target,
+            row["target_url"],
+            row["relation_id"],
+        )
+        counts.setdefault(key, [0, row["title"] or ""])[0] += row["n"]
+    ids = {pk for source, target, _url, _r in counts for pk in (source, target) if pk}
     documents = {
         document.pk: document
         for document in Document.objects.filter(pk__in=ids).only("pk", "title")
     }
-    pairs = [
-        (documents[a], documents[b], n)
-        for (a, b), n in counts.items()
-        if a in documents and b in documents
-    ]
-    pairs.sort(key=lambda pair: (-pair[2], pair[0].title, pair[1].title))
-    return pairs
-
-
-def graph_layout(pairs: list[tuple[Document, Document, int]]) -> dict:
-    """Documents on a circle, an edge per linked pair with its width by count."""
-    documents = sorted(
-        {document.pk: document for a, b, _n in pairs for document in (a, b)}.values(),
-        key=lambda document: (document.title, document.pk),
-    )
-    size = GRAPH_SIZE + 2 * GRAPH_MARGIN
-    centre, radius = size / 2, GRAPH_SIZE / 2 - 20
-    nodes: dict[int, Node] = {}
-    for i, document in enumerate(documents):
-        angle = 2 * math.pi * i / len(documents) - math.pi / 2
-        cos, sin = math.cos(angle), math.sin(angle)
-        nodes[document.pk] = Node(
-            pk=document.pk,
-            title=document.title,
-            x=round(centre + radius * cos, 1),
-            y=round(centre + radius * sin, 1),
-            label_x=round(centre + (radius + 14) * cos, 1),
-            label_y=round(centre + (radius + 14) * sin + 4, 1),
-            anchor="start" if cos > 0.01 else "end" if cos < -0.01 else "middle",
+    return [
+        LinkCount(
+            source=documents[source],
+            relation_id=relation,
+            count=n,
+            target=documents.get(target),
+            url=url,
+            title=title,
         )
-    most = max((n for _a, _b, n in pairs), default=1)
-    edges = []
-    for a, b, n in pairs:
-        if a.pk == b.pk:
-            nodes[a.pk].within += n
-            continue
-        start, end = nodes[a.pk], nodes[b.pk]
-        # Bend each edge to its right, so A → B and B → A do not overlap.
-        mid_x, mid_y = (start.x + end.x) / 2, (start.y + end.y) / 2
-        bend_x = round(mid_x + (end.y - start.y) * 0.15, 1)
-        bend_y = round(mid_y - (end.x - start.x) * 0.15, 1)
-        edges.append(
-            Edge(
-                source=start,
-                target=end,
-                count=n,
-                path=f"M{start.x} {start.y} Q{bend_x} {bend_y} {end.x} {end.y}",
-                width=round(1 + 7 * n / most, 1),
+        for (source, target, url, relation), (n, title) in counts.items()
+        if source in documents and (url or target in documents)
+    ]
+
+
+def _bare_url(url: str) -> str:
+    """An address as a label: without its scheme, or a slash at its end."""
+    return url.split("://", 1)[-1].rstrip("/") or url
+
+
+def graph_layout(project: Project, counts: list[LinkCount]) -> link_graph.Graph:
+    """The picture of `counts`: a node for each document, linked to its page,
+    one for each of the most linked outside sources (the others together), an
+    edge for each relation between two ends, coloured as the legend says."""
+    relations = link_graph.relation_styles(
+        list(
+            RelationType.objects.filter(project=project)
+            .order_by("name", "pk")
+            .values_list("pk", "name")
+        )
+    )
+    nodes: dict[str, link_graph.Node] = {}
+
+    def document_node(document: Document) -> str:
+        key = f"d{document.pk}"
+        if key not in nodes:
+            url = reverse(
+                "corpus:document_detail",
+                kwargs={"slug": project.slug, "pk": document.pk},
+            )
+            nodes[key] = link_graph.Node(key=key, title=document.title, href=url)
+        return key
+
+    per_url: dict[str, int] = {}
+    for count in counts:
+        if count.url:
+            per_url[count.url] = per_url.get(count.url, 0) + count.count
+    drawn = sorted(per_url, key=lambda url: (-per_url[url], url))
+    shown, others = drawn[:GRAPH_SOURCE_LIMIT], drawn[GRAPH_SOURCE_LIMIT:]
+    titles = {count.url: count.title for count in counts if count.url}
+    sources = [
+        link_graph.Node(
+            key=f"s{i}",
+            title=titles[url] or _bare_url(url),
+            href=url,
+            external=True,
+            count=per_url[url],
+        )
+        for i, url in enumerate(shown)
+    ]
+    source_key = {url: f"s{i}" for i, url in enumerate(shown)}
+    if others:
+        sources.append(
+            link_graph.Node(
+                key="s-other",
+                title=f"{len(others)} other outside sources",
+                href="",
+                external=True,
+                count=sum(per_url[url] for url in others),
             )
         )
-    return {"size": size, "nodes": list(nodes.values()), "edges": edges}
+    edges: dict[tuple[str, str, int], int] = {}
+    for count in counts:
+        from_key = document_node(count.source)
+        if count.url:
+            to_key = source_key.get(count.url, "s-other")
+        else:
+            to_key = document_node(count.target)
+        key = (from_key, to_key, count.relation_id)
+        edges[key] = edges.get(key, 0) + count.count
+    return link_graph.layout(
+        list(nodes.values()),
+        sources,
+        [
+            (a, b, relations.get(relation) or link_graph.UNKNOWN_RELATION, n)
+            for (a, b, relation), n in edges.items()
+        ],
+    )

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from annotations import linking, services
+from annotations import link_graph, linking, services
 from annotations.models import DEFAULT_RELATIONS, Link, RelationType, Visibility
 from corpus.models import Membership
 from corpus.roles import Role
@@ -755,11 +758,11 @@ def test_links_page_lists_links_and_draws_documents_escaped(client, members, pro
     client.force_login(members["viewer"])
     html = client.get(reverse("links:link_list", args=[project.slug])).content.decode()
     assert "<script>alert" not in html
-    svg = html.split("<svg", 1)[1].split("</svg>", 1)[0]
+    svg = _picture(html)
     assert ">&lt;script&gt;alert(1)&lt;/script&gt;</text>" in svg
     assert ">Plain</text>" in svg
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; → Plain: 2 links" in svg
-    assert "Plain → &lt;script&gt;alert(1)&lt;/script&gt;: 1 link<" in svg
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; → Plain: 2 links, supports<" in svg
+    assert "Plain → &lt;script&gt;alert(1)&lt;/script&gt;: 1 link, supports<" in svg
     assert "3 links" in html
     counts = html.split('class="link-counts"', 1)[1]
     assert '<td class="num">2</td>' in counts
@@ -786,6 +789,226 @@ def test_links_page_filters_by_relation_document_and_author(
     assert "1 link<" in by_author.content.decode()
     by_document = client.get(url, {"document": docs[0].pk})
     assert "1 link<" in by_document.content.decode()
+
+
+# The picture (issue 9) ---------------------------------------------------------
+
+
+def _picture(html: str) -> str:
+    """The links page's picture, the <svg> element's attributes and content."""
+    return html.split('<div class="graph-scroll">', 1)[1].split("</svg>", 1)[0]
+
+
+def _graph_page(client, user, project, **query) -> str:
+    client.force_login(user)
+    url = reverse("links:link_list", args=[project.slug])
+    response = client.get(url, query)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _view_box(svg: str) -> tuple[float, float, float, float]:
+    found = re.search(r'viewBox="([-\d. ]+)"', svg)
+    left, top, width, height = (float(v) for v in found.group(1).split())
+    return left, top, width, height
+
+
+def test_graph_nodes_open_their_documents(client, members, source, target, docs):
+    link(source, target)
+    svg = _picture(_graph_page(client, members["viewer"], source.project))
+    for document in docs:
+        anchor = (
+            f'<a href="{document.get_absolute_url()}" aria-label="{document.title}:'
+        )
+        assert anchor in svg
+    assert 'aria-label="Letters: 1 link out, 0 in"' in svg
+    assert 'aria-label="Diary: 0 links out, 1 in"' in svg
+    assert "style=" not in svg  # no inline styles, for the CSP
+    assert 'role="img"' not in svg  # its links stay reachable
+
+
+def test_graph_is_drawn_at_a_readable_size_with_modest_arrows(
+    client, members, source, target
+):
+    link(source, target)
+    svg = _picture(_graph_page(client, members["viewer"], source.project))
+    # Drawn at its own size, one unit a pixel: 14-pixel labels.
+    _left, _top, width, height = _view_box(svg)
+    assert f'width="{width:.0f}" height="{height:.0f}"' in svg
+    assert 'font-size="14"' in svg
+    # Arrowheads of a fixed size, not scaled with the line's width.
+    markers = re.findall(r"<marker [^>]*>", svg)
+    assert markers
+    for marker in markers:
+        assert 'markerUnits="userSpaceOnUse"' in marker
+        assert 'markerWidth="9"' in marker
+
+
+def test_graph_labels_fit_inside_the_picture(client, members, project):
+    titles = [
+        "A very long title of a report on the tunnel under the prison wall",
+        "Another very long title: what the guards saw and did not see that night",
+        "短い題名ではない非常に長い日本語の題名がここにあります",
+        "WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW",
+    ]
+    notes = [
+        make_annotation(
+            make_document(project=project, title=title, paragraphs=[f"Dug {title}."]),
+            members["annotator"],
+            "Dug",
+        )
+        for title in titles
+    ]
+    for a, b in zip(notes, notes[1:] + notes[:1], strict=True):
+        link(a, b)
+    graph = linking.graph_layout(
+        project, linking.link_counts(linking.live_links_for(_member(members, project)))
+    )
+    left, top, width, height = (float(v) for v in graph.view_box.split())
+    for node in graph.nodes:
+        label_width = link_graph.text_width(node.label)
+        start = {
+            "start": node.label_x,
+            "middle": node.label_x - label_width / 2,
+            "end": node.label_x - label_width,
+        }[node.anchor]
+        assert left <= start and start + label_width <= left + width, node.label
+        assert top <= node.label_y - 14 and node.label_y + 5 <= top + height
+        assert node.label.endswith("…") == (len(node.title) > link_graph.LABEL_CHARS)
+
+
+def _member(members, project, who="viewer"):
+    return Membership.objects.select_related("project").get(
+        project=project, user=members[who]
+    )
+
+
+def test_graph_colours_edges_by_relation_with_a_legend(
+    client, members, project, source, target
+):
+    link(source, target)
+    linking.create_link(
+        source=target,
+        author=members["curator"],
+        relation=relation(project, "contradicts"),
+        target_annotation=source,
+    )
+    html = _graph_page(client, members["viewer"], project)
+    legend = html.split('class="graph-legend"', 1)[1].split("</ul>", 1)[0]
+    assert re.findall(r"</svg> ([^<]+)</li>", legend) == ["contradicts", "supports"]
+    svg = _picture(html)
+    strokes = re.findall(r'<path d="M[^"]*" stroke="(#[0-9a-f]{6})"', svg)
+    assert len(strokes) == 2 and len(set(strokes)) == 2
+    assert "Diary → Letters: 1 link, contradicts<" in svg
+    assert "Letters → Diary: 1 link, supports<" in svg
+    # The same relation keeps its colour whatever the filter.
+    only = _graph_page(
+        client, members["viewer"], project, relation=relation(project, "supports").pk
+    )
+    assert re.findall(r'<path d="M[^"]*" stroke="(#[0-9a-f]{6})"', _picture(only)) == [
+        strokes[re.findall(r"(contradicts|supports)<", svg).index("supports")]
+    ]
+
+
+def test_graph_shows_outside_sources_and_the_table_says_the_same(
+    client, members, project, source, target
+):
+    link(source, target)
+    for url, title in [
+        ("https://example.org/report", "The official report"),
+        ("https://example.org/report", ""),
+        ("https://news.example.com/a", ""),
+    ]:
+        linking.create_link(
+            source=source,
+            author=members["annotator"],
+            relation=relation(project, "cites"),
+            target_url=url,
+            target_title=title,
+        )
+    html = _graph_page(client, members["viewer"], project)
+    svg = _picture(html)
+    assert ">Outside sources</text>" in svg
+    assert (
+        '<a href="https://example.org/report" rel="noopener noreferrer nofollow"'
+        ' aria-label="Outside source: The official report: 2 links">'
+    ) in svg
+    assert ">The official report (2)</text>" in svg
+    assert ">news.example.com/a (1)</text>" in svg
+    assert "Letters → The official report: 2 links, cites<" in svg
+    table = html.split('class="link-counts"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr><td>.*?</tr>", table)
+    assert len(rows) == 3 == svg.count("marker-end=")  # an edge, a row
+    assert '>The official report</a> <span class="meta">(outside source)' in table
+    assert '<td class="num">2</td>' in rows[0]
+
+
+def test_graph_draws_the_most_linked_sources_and_the_rest_together(
+    client, members, project, source
+):
+    for i in range(linking.GRAPH_SOURCE_LIMIT + 3):
+        for _ in range(2 if i < 2 else 1):
+            linking.create_link(
+                source=source,
+                author=members["annotator"],
+                relation=relation(project),
+                target_url=f"https://example.org/{i}",
+            )
+    svg = _picture(_graph_page(client, members["viewer"], project))
+    assert svg.count('aria-label="Outside source:') == linking.GRAPH_SOURCE_LIMIT
+    assert ">example.org/0 (2)<" in svg and ">example.org/1 (2)<" in svg
+    assert ">3 other outside sources (3)</text>" in svg
+
+
+def test_links_within_a_document_show_on_its_node_and_in_the_table(
+    client, members, project, docs, source
+):
+    other = make_annotation(docs[0], members["annotator"], "long")
+    link(source, other)
+    html = _graph_page(client, members["viewer"], project)
+    svg = _picture(html)
+    assert "<title>Letters (1 link within)</title>" in svg
+    assert "marker-end=" not in svg
+    assert 'itself <span class="meta">(within the document)</span>' in html
+
+
+def test_no_links_no_picture(client, members, project, docs):
+    html = _graph_page(client, members["viewer"], project)
+    assert "link-graph-picture" not in html
+    assert "No links between documents or to outside sources yet." in html
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    titles=st.lists(st.text(min_size=1, max_size=80), min_size=1, max_size=30),
+    sources=st.lists(st.text(min_size=1, max_size=200), max_size=13),
+)
+def test_layout_keeps_every_label_inside_the_view_box(titles, sources):
+    nodes = [
+        link_graph.Node(key=f"d{i}", title=t, href="/") for i, t in enumerate(titles)
+    ]
+    outside = [
+        link_graph.Node(key=f"s{i}", title=t, href="/", external=True, count=i + 1)
+        for i, t in enumerate(sources)
+    ]
+    style = link_graph.relation_styles([(1, "supports")])[1]
+    links = [(n.key, nodes[0].key, style, 1) for n in nodes[1:]]
+    links += [(nodes[0].key, s.key, style, s.count) for s in outside]
+    graph = link_graph.layout(nodes, outside, links)
+    left, top, width, height = (float(v) for v in graph.view_box.split())
+    for node in [*graph.nodes, *graph.sources]:
+        label = link_graph.text_width(node.label)
+        start = {"start": 0, "middle": label / 2, "end": label}[node.anchor]
+        assert left <= node.label_x - start
+        assert node.label_x - start + label <= left + width + 0.1
+        assert top <= node.label_y - 14 and node.label_y + 5 <= top + height + 0.1
+        assert left <= node.x - 6 and node.x + 6 <= left + width + 0.1
+    for edge in graph.edges:
+        numbers = [float(v) for v in re.findall(r"-?[\d.]+", edge.path)]
+        for x, y in zip(numbers[::2], numbers[1::2], strict=True):
+            if (x, y) != (numbers[2], numbers[3]):  # the control point may stray
+                assert left <= x <= left + width + 0.1
+                assert top <= y <= top + height + 0.1
 
 
 # Constant queries --------------------------------------------------------------

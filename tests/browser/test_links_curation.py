@@ -1,12 +1,15 @@
 """Linking sources and curating, in the browser, as a research group does it:
 a passage in one seed report linked to a passage in another chosen side by
-side; a curator's decision read by the author; two tags merged."""
+side; a curator's decision read by the author; two tags merged; one row of the
+curation queue rejected with its own reason, by keyboard; a document opened
+from the links page's picture."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from annotations import linking
 from annotations import services as annotation_services
 from annotations.models import Annotation, EventKind, Link, Status, Tag
 from corpus.roles import Role
@@ -158,3 +161,169 @@ def test_merged_tags_relabel_the_highlights(new_context, sign_in):
     expect(page.locator("#thread .tag")).to_have_text(["flight"])
     assert list(tunnel.tags.values_list("name", flat=True)) == ["flight"]
     assert not Tag.objects.filter(project=project, name="escape").exists()
+
+
+def _queue_notes(project, author):
+    document = make_document(
+        project=project,
+        paragraphs=[
+            "The tunnel was a mile long.",
+            "The guards saw nothing that night.",
+        ],
+    )
+    bodies = {
+        "tunnel": "Check the **length** against the court record.",
+        "a mile long": "Too *precise*?",
+        "saw nothing": "\n".join(f"- point {i}" for i in range(1, 8)),
+    }
+    return [
+        annotate(document, author, exact, body=body) for exact, body in bodies.items()
+    ]
+
+
+def test_reject_one_row_of_the_queue_with_its_own_reason_by_keyboard(page, sign_in):
+    project = make_project(name="Queue")
+    author = make_user("ava", project=project, role=Role.ANNOTATOR)
+    curator = make_user("cyrus", project=project, role=Role.CURATOR)
+    tunnel, mile, nothing = _queue_notes(project, author)
+
+    sign_in(page, curator)
+    page.goto(f"/p/{project.slug}/curation/")
+    page.get_by_label("Reason, to reject or to ask for a revision").fill(
+        "The shared box, not for this row."
+    )
+    row = page.locator(f"#q-{mile.pk}")
+    # Notes read as text, not as Markdown source.
+    expect(page.locator(f"#q-{tunnel.pk} .queue-note strong")).to_have_text("length")
+    expect(row.locator(".queue-note em")).to_have_text("precise")
+    expect(
+        page.locator(f"#q-{nothing.pk}").get_by_role("link", name="more")
+    ).to_be_visible()
+
+    # To the row's "Reject or revise…", open it, and Reject with no reason.
+    row.get_by_role("button", name="Approve “a mile long”").focus()
+    page.keyboard.press("Tab")
+    expect(row.locator("summary")).to_be_focused()
+    page.keyboard.press("Enter")
+    reason = row.get_by_label("Reason for “a mile long” (the author sees it)")
+    expect(reason).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(reason).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(row.get_by_role("button", name="Reject “a mile long”")).to_be_focused()
+    page.keyboard.press("Enter")
+    # Refused in the row, the reason asked for there, nothing decided.
+    expect(row.get_by_role("alert")).to_have_text(
+        "Say why: the author sees the reason in the thread."
+    )
+    expect(reason).to_be_focused()
+    assert not mile.events.filter(kind=EventKind.STATUS).exists()
+
+    page.keyboard.type("Not in the court record.")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(row.get_by_role("button", name="Reject “a mile long”")).to_be_focused()
+    page.keyboard.press("Enter")
+    decided = row.get_by_role("status")
+    expect(decided).to_have_text("Rejected: decided just now on “a mile long”")
+    expect(decided).to_be_focused()
+
+    mile.refresh_from_db()
+    assert mile.status == Status.REJECTED
+    event = mile.events.get(kind=EventKind.STATUS)
+    assert (event.actor, event.reason) == (curator, "Not in the court record.")
+    for other in (tunnel, nothing):
+        other.refresh_from_db()
+        assert other.status == Status.SUBMITTED
+    # The shared box kept what was typed in it, unused.
+    expect(
+        page.get_by_label("Reason, to reject or to ask for a revision")
+    ).to_have_value("The shared box, not for this row.")
+
+
+def test_curation_queue_fits_a_phone(new_context, sign_in):
+    project = make_project(name="A project with a rather long name for a phone")
+    author = make_user("ava", project=project, role=Role.ANNOTATOR)
+    curator = make_user("cyrus", project=project, role=Role.CURATOR)
+    notes = _queue_notes(project, author)
+    page = new_context(viewport={"width": 390, "height": 800}).new_page()
+    sign_in(page, curator)
+    page.goto(f"/p/{project.slug}/curation/")
+    row = page.locator(f"#q-{notes[0].pk}")
+    row.locator("summary").click()
+    expect(row.get_by_label("Reason for “tunnel” (the author sees it)")).to_be_visible()
+    queue = page.locator("#queue")
+    overflow = queue.evaluate(
+        "q => [q.scrollWidth - q.clientWidth, q.getBoundingClientRect().right]"
+    )
+    assert overflow[0] <= 0 and overflow[1] <= 390, overflow
+    box = row.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+
+
+LONG_TITLES = [
+    "A very long title of a report on the tunnel under the prison wall",
+    "What the guards saw and did not see on the night of the escape",
+    "Farmland, a hastily constructed building, and a mile of tunnel",
+]
+
+
+def test_open_a_document_from_the_links_picture(page, sign_in):
+    project = make_project(name="Linked")
+    user = make_user("lina", project=project, role=Role.VIEWER)
+    documents = [
+        make_document(project=project, title=title, paragraphs=[f"Text of {title}."])
+        for title in LONG_TITLES
+    ]
+    notes = [annotate(document, user, "Text") for document in documents]
+    supports = linking.relation_types(project).get(name="supports")
+    contradicts = linking.relation_types(project).get(name="contradicts")
+    for a, b, relation in [(0, 1, supports), (1, 2, contradicts), (2, 0, supports)]:
+        linking.create_link(
+            source=notes[a], author=user, relation=relation, target_annotation=notes[b]
+        )
+    linking.create_link(
+        source=notes[0],
+        author=user,
+        relation=linking.relation_types(project).get(name="cites"),
+        target_url="https://example.org/court-record",
+        target_title="The court record of the escape, as published by the state",
+    )
+
+    sign_in(page, user)
+    page.goto(f"/p/{project.slug}/links/")
+    picture = page.locator("svg.link-graph-picture")
+    # Every label whole inside the picture, as the browser lays it out.
+    outside = picture.evaluate(
+        """svg => {
+          const box = svg.viewBox.baseVal;
+          const out = (b) => b.x < box.x || b.y < box.y
+            || b.x + b.width > box.x + box.width
+            || b.y + b.height > box.y + box.height;
+          return [...svg.querySelectorAll("text")]
+            .filter((t) => out(t.getBBox())).map((t) => t.textContent);
+        }"""
+    )
+    assert outside == []
+    size = picture.locator("text").first.evaluate(
+        "t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a"
+    )
+    assert size >= 13
+    legend = page.locator(".graph-legend li")
+    expect(legend).to_have_text(["cites", "contradicts", "supports"])
+    expect(
+        picture.get_by_role("link", name="Outside source: The court record")
+    ).to_have_attribute("href", "https://example.org/court-record")
+
+    # Click a document's node: its page opens.
+    picture.get_by_role("link", name=LONG_TITLES[1]).locator("circle").click()
+    expect(page.get_by_role("heading", name=LONG_TITLES[1], level=1)).to_be_visible()
+
+    # Or reach one by keyboard.
+    page.go_back()
+    node = picture.get_by_role("link", name=LONG_TITLES[2])
+    node.focus()
+    expect(node).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=LONG_TITLES[2], level=1)).to_be_visible()
