@@ -244,6 +244,41 @@ DATA_UPLOAD_MAX_NUMBER_FILES = APPARATUS_MAX_FILES_PER_BATCH
 INSTALLED_APPS += ["django_tasks_db"]
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# Email (invitations, password resets): SMTP when DJANGO_EMAIL_HOST is set;
+# otherwise printed on the console in debug (make run), and not sent at all when
+# hosted: an owner then passes invitation links on by hand, and password reset
+# by email is unavailable (APPARATUS_SENDS_EMAIL says which). In tests, Django's
+# locmem backend (mail.outbox).
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "")
+EMAIL_USE_SSL = env_bool("DJANGO_EMAIL_USE_SSL", False)  # implicit TLS (465)
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", not EMAIL_USE_SSL)  # STARTTLS
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 465 if EMAIL_USE_SSL else 587)
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+# A mail server that stops answering must not hold a worker until gunicorn
+# kills it: the request gives up and says the mail was not sent.
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_USE_SSL and EMAIL_USE_TLS:
+        raise ImproperlyConfigured(
+            "DJANGO_EMAIL_USE_SSL and DJANGO_EMAIL_USE_TLS cannot both be on: "
+            "SSL for port 465, TLS (STARTTLS) for 587."
+        )
+    if not DEFAULT_FROM_EMAIL:
+        raise ImproperlyConfigured(
+            "DJANGO_DEFAULT_FROM_EMAIL is required with DJANGO_EMAIL_HOST: the "
+            "address mails are sent from (see docs/deploy.md)."
+        )
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+APPARATUS_SENDS_EMAIL = bool(EMAIL_HOST) or DEBUG
+DEFAULT_FROM_EMAIL = DEFAULT_FROM_EMAIL or "Apparatus <apparatus@localhost>"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 # Security: secure by default when not debugging; a proxy terminates TLS.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)

@@ -1,7 +1,23 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from corpus import views
+from corpus.services.invitations import TOKEN_PATTERN
 from corpus.views import imports
+
+
+class InvitationTokenConverter:
+    """An invitation link's token: anything else is no link at all (404)."""
+
+    regex = TOKEN_PATTERN
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(InvitationTokenConverter, "invitation_token")
 
 app_name = "corpus"
 
@@ -19,6 +35,23 @@ urlpatterns = [
         views.member_remove,
         name="member_remove",
     ),
+    path("p/<slug:slug>/members/invite/", views.member_invite, name="member_invite"),
+    path(
+        "p/<slug:slug>/invitations/<id:pk>/resend/",
+        views.invitation_resend,
+        name="invitation_resend",
+    ),
+    path(
+        "p/<slug:slug>/invitations/<id:pk>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path(
+        "invite/<invitation_token:token>/",
+        views.invitation_open,
+        name="invitation_open",
+    ),
+    path("invite/", views.invitation_accept, name="invitation_accept"),
     path("p/<slug:slug>/import/", imports.import_upload, name="import_upload"),
     path("p/<slug:slug>/import/review/", imports.import_review, name="import_review"),
     path(

@@ -33,14 +33,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth.tokens import default_token_generator
+from django.contrib.sessions.backends.db import SessionStore
 from django.db import transaction
-from django.test import override_settings
+from django.test import Client, override_settings
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from corpus import services as corpus_services
 from corpus.roles import Role
+from corpus.services.invitations import token_hash
+from corpus.views.invitations import SESSION_KEY as INVITATION_SESSION_KEY
 from tests import fuzz
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_project, make_user
 from tests.fuzz import ABSENT_ID, ROLES, WHO, World
 
 # One worker runs the whole module, so its project is made once (module fixture).
@@ -232,6 +241,15 @@ def _password(world: World, _who: str) -> Params:
     }
 
 
+def _sign_up(world: World, _who: str) -> Params:
+    """A new account, on the invitation's page (the signed-in just join)."""
+    return {
+        "username": ["fuzz-newcomer"],
+        "password1": ["a new passphrase 1"],
+        "password2": ["a new passphrase 1"],
+    }
+
+
 GET, POST, BOTH = ("GET",), ("POST",), ("GET", "POST")
 
 ROUTES: dict[str, Spec] = {
@@ -244,6 +262,18 @@ ROUTES: dict[str, Spec] = {
     "password_change": Spec(methods=BOTH, post=_password),
     "password_change_done": Spec(),
     "tag_colours": Spec(get=lambda w, _: {"v": ["0123456789ab"]}),
+    "password_reset": Spec(
+        methods=BOTH, post=lambda w, _: {"email": ["fuzz-viewer@example.org"]}
+    ),
+    "password_reset_done": Spec(),
+    "password_reset_confirm": Spec(
+        methods=BOTH,
+        post=lambda w, _: {
+            "new_password1": ["a new passphrase 1"],
+            "new_password2": ["a new passphrase 1"],
+        },
+    ),
+    "password_reset_complete": Spec(),
     # corpus/urls.py
     "corpus:project_list": Spec(get=lambda w, _: {"archived": ["1"]}),
     "corpus:project_create": Spec(
@@ -273,6 +303,14 @@ ROUTES: dict[str, Spec] = {
         pk="member", methods=POST, post=lambda w, _: {"role": ["annotator"]}
     ),
     "corpus:member_remove": Spec(pk="member", methods=POST),
+    "corpus:member_invite": Spec(
+        methods=POST,
+        post=lambda w, _: {"email": ["fuzz-new@example.org"], "role": ["curator"]},
+    ),
+    "corpus:invitation_resend": Spec(pk="invitation", methods=POST),
+    "corpus:invitation_revoke": Spec(pk="invitation", methods=POST),
+    "corpus:invitation_open": Spec(),
+    "corpus:invitation_accept": Spec(methods=BOTH, post=_sign_up),
     "corpus:import_upload": Spec(methods=BOTH, files=True),
     "corpus:import_review": Spec(),
     "corpus:import_progress_hx": Spec(
@@ -421,6 +459,7 @@ PARAM_NAMES = sorted(
         "initial-parent", "initial-retired", "initial-title", "initial-authors",
         "initial-publisher", "initial-source_url", "initial-published_date",
         "initial-keywords", "initial-language", "csrfmiddlewaretoken",
+        "email", "password1", "password2",
     }
 )  # fmt: skip
 
@@ -441,6 +480,7 @@ def _pk_choices(world: World, kind: str, who: str) -> list[int]:
         "link": [world.link.pk],
         "member": [world.memberships["victim"].pk, world.memberships["owner"].pk],
         "pending": [_pending(world, who).pk],
+        "invitation": [world.accounts.invitation.pk],
         "trashed_document": [world.trashed_document.pk],
         "trashed_project": [world.trashed_project.pk],
     }[kind]
@@ -460,6 +500,7 @@ def _other_pk(world: World, kind: str) -> int:
         "pending": other["pending"],
         "trashed_document": world.documents[0],  # live, not in the trash
         "trashed_project": world.project,  # not in the trash
+        "invitation": world.accounts.elsewhere,
     }[kind].pk
 
 
@@ -483,8 +524,15 @@ def world(django_db_setup, django_db_blocker) -> World:
     ):
         built = fuzz.build_world()
         fuzz.sign_in(built)
+        built.accounts = _accounts(built)
         yield built
         transaction.set_rollback(True)
+
+
+@pytest.fixture(autouse=True)
+def _sends_email(settings):
+    """Issue 9's pages as on a site that sends email (to Django's outbox)."""
+    settings.APPARATUS_SENDS_EMAIL = True
 
 
 @pytest.fixture(scope="module")
@@ -505,9 +553,73 @@ def _route(key: str) -> fuzz.UrlRoute:
 def _path(key: str, world: World, pk=None) -> str:
     route = _route(key)
     kwargs = {"slug": world.project.slug} if "slug" in route.kwargs else {}
+    kwargs |= _link_values(world, key)
     if pk is not None:
         kwargs["pk"] = pk
     return route.path(**kwargs)
+
+
+# -- Accounts (issue 9) -------------------------------------------------------------
+
+
+@dataclass
+class Accounts:
+    invitation: object  # open, in the fuzz project
+    elsewhere: object  # open, into another project: every session opened its link
+    link_token: str  # the link of `elsewhere`
+    reset: dict[str, str]  # uidb64 and token of the viewer's password reset link
+
+
+def _accounts(world: World) -> Accounts:
+    """Invitations and a reset link; every session (an anonymous one too) has
+    opened the invitation into a project none of the fuzz users is in, so that
+    each may accept it."""
+    owner = world.users[Role.OWNER]
+    invitation, _token = corpus_services.create_invitation(
+        project=world.project,
+        email="fuzz-invited@example.org",
+        role=Role.VIEWER,
+        invited_by=owner,
+    )
+    project = make_project(name="Fuzz invited", slug="fuzz-invited")
+    host = make_user("fuzz-host", project=project, role=Role.OWNER)
+    elsewhere, token = corpus_services.create_invitation(
+        project=project,
+        email="fuzz-new@example.org",
+        role=Role.CURATOR,
+        invited_by=host,
+    )
+    anonymous = Client()
+    anonymous.get(reverse("corpus:invitation_open", args=[token]))
+    world.sessions["anonymous"] = anonymous.cookies[
+        django_settings.SESSION_COOKIE_NAME
+    ].value
+    for key in world.sessions.values():
+        session = SessionStore(session_key=key)
+        session[INVITATION_SESSION_KEY] = token_hash(token)
+        session.save()
+    viewer = world.users[Role.VIEWER]
+    reset = {
+        "uidb64": urlsafe_base64_encode(force_bytes(viewer.pk)),
+        "token": default_token_generator.make_token(viewer),
+    }
+    return Accounts(invitation, elsewhere, token, reset)
+
+
+def _link_values(world: World, key: str) -> dict[str, str]:
+    """The path values of an emailed link's URL pattern."""
+    if key == "corpus:invitation_open":
+        return {"token": world.accounts.link_token}
+    if key == "password_reset_confirm":
+        return dict(world.accounts.reset)
+    return {}
+
+
+# Views where a visitor who is not signed in may write, and why.
+ANONYMOUS_WRITES = {
+    "corpus:invitation_accept": "accepting an invitation makes the account: the "
+    "link is the proof",
+}
 
 
 # -- Checking one request -----------------------------------------------------------
@@ -573,7 +685,7 @@ def _problems(
             f"{outcome.status} answered, yet written {outcome.writes}: {request}"
         )
     elif outcome.writes and (
-        request.who == "anonymous"
+        (request.who == "anonymous" and request.key not in ANONYMOUS_WRITES)
         or (request.who == "outsider" and "slug" in _route(request.key).kwargs)
     ):
         problems.append(f"{request.who} wrote {outcome.writes}: {request}")
@@ -769,7 +881,7 @@ NUMERIC = {
     "merge", "version", "relation", "target_annotation", "target_document",
     "sb", "so", "eb", "eo", "drop", "archive", "archived", "tag",
 }  # fmt: skip
-NAMES = {"tags", "name", "into", "parent", "tag", "author", "q", "username"}
+NAMES = {"tags", "name", "into", "parent", "tag", "author", "q", "username", "email"}
 
 
 def _sweep_values(name: str) -> list[list[str]]:
@@ -831,6 +943,11 @@ WRITES_NOTHING = {
     "annotations:markdown_preview_hx",
     "corpus:import_clear",
     "corpus:import_retry",
+    # Sends an email (or, past the hourly limit, nothing).
+    "password_reset",
+    # The link's token goes into the session, and the browser is redirected to
+    # where the new password is sent (tests/test_password_reset.py).
+    "password_reset_confirm",
 }
 
 
@@ -890,13 +1007,18 @@ def test_ids_that_match_the_converter_but_exist_nowhere_answer_404(
 
 @pytest.mark.parametrize("key", sorted(k for k in ROUTES if _route(k).kwargs))
 def test_path_values_the_converters_refuse_answer_404(key, db, world, baseline):
-    """A 20-digit id, a 5,000-digit one, "²", "-1"; an unknown slug, "²": 404."""
+    """A 20-digit id, a 5,000-digit one, "²", "-1"; an unknown slug, "²"; a
+    link's token of the wrong shape: 404. (A broken password reset link is
+    answered by Django's page saying so, 200.)"""
     route = _route(key)
-    good = {"slug": world.project.slug, "pk": "1"}
+    good = {"slug": world.project.slug, "pk": "1", **_link_values(world, key)}
     bad_values = {
         "pk": ["9" * 20, "9" * 5000, "²", "-1"],
         "slug": ["no-such-project", "²"],
+        "token": ["short", "A" * 44, "A" * 42 + "²", "9" * 5000],
+        "uidb64": ["²", "9" * 5000],
     }
+    expected = 200 if key == "password_reset_confirm" else 404
     problems = []
     for name in route.kwargs:
         for bad in bad_values[name]:
@@ -906,8 +1028,8 @@ def test_path_values_the_converters_refuse_answer_404(key, db, world, baseline):
             outcome, found = _problems(request, world, baseline)
             status = outcome.status
             problems += found
-            if status != 404:
-                problems.append(f"{status}, not 404: {request}")
+            if status != expected:
+                problems.append(f"{status}, not {expected}: {request}")
     assert not problems, "\n".join(problems)
 
 

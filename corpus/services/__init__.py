@@ -1,4 +1,5 @@
-"""Writes to the corpus: projects, members, documents. No request, no messages.
+"""Writes to the corpus: projects, members, invitations, documents. No request, no
+messages.
 
 One module per concern; everything is importable from here.
 """
@@ -16,6 +17,14 @@ from corpus.services.imports import (
     stage_upload,
     start_import,
 )
+from corpus.services.invitations import (
+    accept_invitation,
+    create_account,
+    create_invitation,
+    resend_invitation,
+    revoke_invitation,
+    send_invitation,
+)
 from corpus.services.projects import (
     add_member,
     change_role,
@@ -29,17 +38,23 @@ from corpus.services.projects import (
 __all__ = [
     "DuplicateDocument",
     "InlineBudget",
+    "accept_invitation",
     "add_member",
     "change_role",
     "clear_imported",
+    "create_account",
+    "create_invitation",
     "create_project",
     "import_file",
     "import_reviewed",
     "remove_member",
+    "resend_invitation",
     "retry_pending",
+    "revoke_invitation",
     "set_archived",
     "save_document",
     "save_review_choices",
+    "send_invitation",
     "stage_upload",
     "start_import",
     "unique_project_slug",

@@ -6,6 +6,13 @@ from corpus.views.imports import (
     import_review,
     import_upload,
 )
+from corpus.views.invitations import (
+    invitation_accept,
+    invitation_open,
+    invitation_resend,
+    invitation_revoke,
+    member_invite,
+)
 from corpus.views.projects import (
     member_add,
     member_remove,
@@ -26,7 +33,12 @@ __all__ = [
     "import_discard",
     "import_review",
     "import_upload",
+    "invitation_accept",
+    "invitation_open",
+    "invitation_resend",
+    "invitation_revoke",
     "member_add",
+    "member_invite",
     "member_remove",
     "member_role",
     "project_archive",

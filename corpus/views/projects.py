@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,12 +21,13 @@ from corpus.access import HtmxHttpRequest, membership_for
 from corpus.conflicts import EditConflict, conflict_response
 from corpus.forms import (
     DocumentFilterForm,
+    InviteForm,
     MemberAddForm,
     ProjectForm,
     ProjectSettingsForm,
     RoleForm,
 )
-from corpus.models import Document, Membership
+from corpus.models import Document, Invitation, Membership
 from corpus.roles import Action, Role
 
 DOCUMENTS_PER_PAGE = 25
@@ -189,8 +191,9 @@ def project_archive(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return redirect("corpus:project_settings", slug=slug)
 
 
-def _members_context(membership: Membership, add_form=None) -> dict:
+def _members_context(membership: Membership, add_form=None, invite_form=None) -> dict:
     project = membership.project
+    can_manage = membership.can(Action.MANAGE_MEMBERS)
     return {
         "project": project,
         "membership": membership,
@@ -199,8 +202,16 @@ def _members_context(membership: Membership, add_form=None) -> dict:
         ),
         "roles": Role,
         "matrix": roles.matrix(),
-        "can_manage": membership.can(Action.MANAGE_MEMBERS),
+        "can_manage": can_manage,
         "add_form": add_form or MemberAddForm(),
+        "invite_form": invite_form or InviteForm(),
+        # Addresses are for those who manage members only.
+        "invitations": (
+            project.invitations.open().select_related("invited_by").order_by("email")
+            if can_manage
+            else Invitation.objects.none()
+        ),
+        "sends_email": settings.APPARATUS_SENDS_EMAIL,
         "role_form": RoleForm(),
     }
 

@@ -15,14 +15,18 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth.tokens import default_token_generator
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from annotations import linking
 from annotations import services as annotation_services
 from annotations.models import Annotation, Reply, Tag
+from corpus import services as corpus_services
 from corpus.models import Document, Project
 from corpus.roles import Role
 from tests.browser.test_annotate import drag_select, mark_of, save_seed
@@ -154,7 +158,40 @@ PAGES: dict[str, Callable[[World], str]] = {
     "trash:project_purge": lambda w: reverse(
         "trash:project_purge", args=[w.trashed_project.pk]
     ),
+    # Visited signed out (ANONYMOUS_PAGES): the invitation's page lands on
+    # /invite/ with the sign-up form; the reset link opens the new-password form.
+    "corpus:invitation_open": lambda w: _invitation_link(w),
+    "corpus:invitation_accept": lambda w: reverse("corpus:invitation_accept"),
+    "password_reset": lambda w: reverse("password_reset"),
+    "password_reset_done": lambda w: reverse("password_reset_done"),
+    "password_reset_confirm": lambda w: reverse(
+        "password_reset_confirm",
+        args=[
+            urlsafe_base64_encode(force_bytes(w.owner.pk)),
+            default_token_generator.make_token(w.owner),
+        ],
+    ),
+    "password_reset_complete": lambda w: reverse("password_reset_complete"),
 }
+ANONYMOUS_PAGES = [
+    "corpus:invitation_open",
+    "corpus:invitation_accept",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+]
+
+
+def _invitation_link(w: World) -> str:
+    _invitation, token = corpus_services.create_invitation(
+        project=w.project,
+        email="invited@example.org",
+        role="viewer",
+        invited_by=w.owner,
+    )
+    return reverse("corpus:invitation_open", args=[token])
+
 
 FRAGMENT = "an htmx fragment, opened from its page below"
 POST = "answers POST only (a redirect, or a fragment for htmx)"
@@ -167,6 +204,9 @@ NOT_PAGES = {
     "corpus:member_add": POST,
     "corpus:member_role": POST,
     "corpus:member_remove": POST,
+    "corpus:member_invite": POST,
+    "corpus:invitation_resend": POST,
+    "corpus:invitation_revoke": POST,
     "corpus:import_all": POST,
     "corpus:import_confirm": POST,
     "corpus:import_discard": POST,
@@ -320,11 +360,13 @@ def test_no_page_breaks_the_policy(watched, world, sign_in, seeds_dir):
         page.get_by_role("heading", name="This form could not be sent")
     ).to_be_visible()
     violations.collect("CSRF failure")
+    for name in ANONYMOUS_PAGES:
+        visit(name)
 
     sign_in(page, world.owner)
     violations.collect("project list after signing in")
     for name in PAGES:
-        if name not in {"home", "login"}:
+        if name not in visited | {"login"}:
             visit(name)
     visited |= {"home", "login"}
     violations.visit("not found", "/p/no-such-project/", status=404)

@@ -10,12 +10,13 @@ import pytest
 from django.urls import reverse
 
 from corpus import services
-from corpus.models import Document, Membership, PendingImport
+from corpus.models import Document, Invitation, Membership, PendingImport
 from corpus.roles import Action, Role, can
 from tests.factories import make_document, make_project, make_user
 
 ROLES = [role.value for role in Role]
 PENDING_VIEWS = {"import_confirm", "import_choices", "import_retry", "import_discard"}
+INVITATION_VIEWS = {"invitation_resend", "invitation_revoke"}
 
 # (url name, method, action required, kwargs builder)
 VIEWS = [
@@ -26,6 +27,9 @@ VIEWS = [
     ("member_add", "post", Action.MANAGE_MEMBERS),
     ("member_role", "post", Action.MANAGE_MEMBERS),
     ("member_remove", "post", Action.MANAGE_MEMBERS),
+    ("member_invite", "post", Action.MANAGE_MEMBERS),
+    ("invitation_resend", "post", Action.MANAGE_MEMBERS),
+    ("invitation_revoke", "post", Action.MANAGE_MEMBERS),
     ("import_upload", "get", Action.IMPORT),
     ("import_upload", "post", Action.IMPORT),
     ("import_review", "get", Action.IMPORT),
@@ -50,6 +54,8 @@ def _url(name: str, project, document, pending, victim) -> str:
         kwargs["pk"] = pending.pk
     elif name in {"member_role", "member_remove"}:
         kwargs["pk"] = victim.pk
+    elif name in INVITATION_VIEWS:
+        kwargs["pk"] = project.invitations.get().pk
     return reverse(f"corpus:{name}", kwargs=kwargs)
 
 
@@ -57,6 +63,12 @@ def _url(name: str, project, document, pending, victim) -> str:
 def setting(project, members, document):
     victim = Membership.objects.create(
         project=project, user=make_user("victim"), role=Role.VIEWER
+    )
+    services.create_invitation(
+        project=project,
+        email="invited@example.org",
+        role=Role.VIEWER,
+        invited_by=members["owner"],
     )
     return project, members, document, victim
 
@@ -85,6 +97,7 @@ def test_view_enforces_role_matrix(client, setting, name, method, action, who, h
     documents_before = Document.objects.count()
     members_before = sorted(Membership.objects.values_list("pk", "role"))
     pendings_before = _pendings()
+    invitations_before = _invitations()
 
     response = getattr(client, method)(url, headers=headers)
 
@@ -103,6 +116,11 @@ def test_view_enforces_role_matrix(client, setting, name, method, action, who, h
         assert Document.objects.count() == documents_before
         assert sorted(Membership.objects.values_list("pk", "role")) == members_before
         assert _pendings() == pendings_before
+        assert _invitations() == invitations_before
+
+
+def _invitations() -> list:
+    return list(Invitation.objects.values_list("pk", "token_hash", "revoked_at"))
 
 
 def _pendings() -> list:

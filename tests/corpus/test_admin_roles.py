@@ -506,6 +506,8 @@ def test_the_admin_index_lists_every_model_checked_here(client, world):
     }
     covered = {("corpus", name) for name in ("project", "membership", "document")} | {
         ("corpus", "pendingimport"),
+        # tests/corpus/test_invitations.py
+        ("corpus", "invitation"),
         ("auth", "user"),
         ("auth", "group"),
     }
