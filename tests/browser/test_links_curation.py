@@ -264,7 +264,7 @@ def test_curation_queue_fits_a_phone(new_context, sign_in):
 
 LONG_TITLES = [
     "A very long title of a report on the tunnel under the prison wall",
-    "What the guards saw and did not see on the night of the escape",
+    "WHAT THE GUARDS SAW AND DID NOT SEE ON THE NIGHT OF THE ESCAPE",
     "Farmland, a hastily constructed building, and a mile of tunnel",
 ]
 
