@@ -468,3 +468,25 @@ def test_no_page_breaks_the_policy(watched, world, sign_in, seeds_dir):
 
     assert visited == PAGES.keys()
     assert not violations.found, "\n".join(violations.found)
+
+
+def test_queue_rows_and_a_deleted_annotations_page_keep_the_policy(
+    watched, world, sign_in
+):
+    page, violations = watched
+    sign_in(page, world.owner)
+    # A row of the queue asks for its own reason; refused without one, the row
+    # comes back in place with the message (an htmx swap of a table row).
+    page.goto(_url("annotations:curation_queue", world) + "?status=")
+    row = page.locator(f"#q-{world.note.pk}")
+    row.locator("summary").click()
+    row.get_by_role("button", name=re.compile("^Reject “")).click()
+    expect(row.get_by_role("alert")).to_contain_text("Say why")
+    violations.collect("queue row refused")
+    # The page of a deleted annotation: 410, in the project's layout.
+    annotation_services.delete_annotation(annotation=world.note, by=world.owner)
+    violations.visit("deleted annotation", world.note.get_absolute_url(), status=410)
+    expect(
+        page.get_by_role("heading", name="This annotation was deleted")
+    ).to_be_visible()
+    assert not violations.found, "\n".join(violations.found)
