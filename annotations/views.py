@@ -301,12 +301,15 @@ def annotation_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
         raise PermissionDenied("Only its author or a curator may edit this annotation.")
     context = {"annotation": annotation, "project": membership.project}
     template = "annotations/_annotation_edit.html"
+    # Its own ids: the thread around it has a reply form with the same fields.
+    auto_id = f"edit-{annotation.pk}-%s"
     if request.method != "POST":
         form = AnnotationEditForm(
-            initial={**_note_values(annotation), "version": annotation.version}
+            initial={**_note_values(annotation), "version": annotation.version},
+            auto_id=auto_id,
         )
         return render(request, template, {**context, "form": form})
-    form = AnnotationEditForm(request.POST)
+    form = AnnotationEditForm(request.POST, auto_id=auto_id)
     if not form.is_valid():
         return render(request, template, {**context, "form": form}, status=400)
     data = form.cleaned_data
@@ -327,6 +330,7 @@ def annotation_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
             form,
             conflict,
             _note_values(conflict.current),
+            auto_id=auto_id,
         )
     except ValidationError as error:
         form.add_error(None, error.messages)
@@ -335,17 +339,18 @@ def annotation_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
         return redirect(annotation)
     document = member_document(membership, annotation.document_id)
     annotation.document = document
-    return _announce_change(
-        thread_response(
-            request,
-            membership,
-            annotation,
-            _changed_regions(
-                request, membership, document, [(annotation.start, annotation.end)]
-            ),
-            tags=annotation.tag_list,
-        )
+    # The form sits in the note's own area (a refusal shows there, the thread
+    # around it intact); the saved note redraws the whole thread.
+    response = thread_response(
+        request,
+        membership,
+        annotation,
+        _changed_regions(
+            request, membership, document, [(annotation.start, annotation.end)]
+        ),
+        tags=annotation.tag_list,
     )
+    return _announce_change(retarget(response, "#thread"))
 
 
 def _note_values(annotation: Annotation) -> dict:
@@ -451,10 +456,13 @@ def reply_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     reply = _reply(request, membership, pk)
     context = {"reply": reply, "project": membership.project}
     template = "annotations/_reply_edit.html"
+    auto_id = f"reply-{reply.pk}-%s"  # not the thread's reply form's ids
     if request.method != "POST":
-        form = ReplyEditForm(initial={"body": reply.body, "version": reply.version})
+        form = ReplyEditForm(
+            initial={"body": reply.body, "version": reply.version}, auto_id=auto_id
+        )
         return render(request, template, {**context, "form": form})
-    form = ReplyEditForm(request.POST)
+    form = ReplyEditForm(request.POST, auto_id=auto_id)
     if not form.is_valid():
         return render(request, template, {**context, "form": form}, status=400)
     try:
@@ -466,7 +474,13 @@ def reply_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
         )
     except services.EditConflict as conflict:
         return conflict_response(
-            request, template, context, form, conflict, {"body": conflict.current.body}
+            request,
+            template,
+            context,
+            form,
+            conflict,
+            {"body": conflict.current.body},
+            auto_id=auto_id,
         )
     except ValidationError as error:
         form.add_error(None, error.messages)

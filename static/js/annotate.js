@@ -6,19 +6,21 @@
   "use strict";
 
   var text = document.getElementById("doc-text");
-  if (!text || !window.htmx || !window.ApparatusSelection) return;
+  var panel = document.getElementById("thread");
+  if (!text || !panel || !window.htmx || !window.ApparatusSelection) return;
   var annotateUrl = text.dataset.annotateUrl;
   var createUrl = text.dataset.createUrl;
   var threadUrl = text.dataset.threadUrl; // ends in /0/
   var toolbar = null;
+  var toolbarPressed = false; // a press on the toolbar may drop the selection first
   var pending = null; // the selection the toolbar acts on
+  var dragging = false; // a mouse drag in the text: the toolbar waits for its end
 
   function hideToolbar() {
     if (toolbar) toolbar.hidden = true;
   }
 
-  function showToolbar(selection) {
-    if (!annotateUrl) return;
+  function showToolbar(range) {
     if (!toolbar) {
       toolbar = document.createElement("div");
       toolbar.className = "selection-toolbar";
@@ -28,20 +30,52 @@
         '<button type="button" data-act="note">Annotate <kbd>Enter</kbd></button>' +
         '<button type="button" data-act="highlight">Highlight <kbd>H</kbd></button>' +
         '<button type="button" data-act="tag">Tag <kbd>T</kbd></button>';
+      // Keep the selection: a press here must not take it away.
       toolbar.addEventListener("mousedown", function (event) { event.preventDefault(); });
+      toolbar.addEventListener("pointerdown", function () { toolbarPressed = true; });
+      toolbar.addEventListener("pointerup", function () {
+        setTimeout(function () { toolbarPressed = false; }, 500);
+      });
       toolbar.addEventListener("click", function (event) {
         var button = event.target.closest("button");
-        if (button) act(button.dataset.act);
+        var pressed = toolbarPressed;
+        toolbarPressed = false;
+        if (button) act(button.dataset.act, pressed);
       });
       document.body.appendChild(toolbar);
     }
-    var rect = selection.getRangeAt(0).getBoundingClientRect();
-    toolbar.style.top = window.scrollY + rect.top - 44 + "px";
-    toolbar.style.left = window.scrollX + rect.left + "px";
     toolbar.hidden = false;
+    // Above the passage, or below it where there is no room above, or on a touch
+    // screen (whose own selection menu sits above); never past the right edge,
+    // which would widen the page.
+    var rect = range.getBoundingClientRect();
+    var height = toolbar.offsetHeight;
+    var below = window.matchMedia("(pointer: coarse)").matches || rect.top < height + 8;
+    var top = below ? rect.bottom + 8 : rect.top - height - 8;
+    var room = document.documentElement.clientWidth - toolbar.offsetWidth - 8;
+    toolbar.style.top = window.scrollY + top + "px";
+    toolbar.style.left = window.scrollX + Math.max(8, Math.min(rect.left, room)) + "px";
   }
 
-  function act(what) {
+  // The passage a new note is about stays marked while its form is open (the
+  // form takes the focus, and with it the browser's selection). The form's own
+  // fields say where the passage is, so the mark survives any redraw.
+  var MARK = "apparatus-passage";
+  function markPassage() {
+    if (!window.CSS || !CSS.highlights || !window.Highlight) return;
+    var form = panel.querySelector("form.annotation-form [name=sb]");
+    form = form && form.form;
+    var range = form && window.ApparatusSelection.rangeOf(
+      text, form.sb.value, form.so.value, form.eb.value, form.eo.value
+    );
+    if (range) CSS.highlights.set(MARK, new Highlight(range));
+    else CSS.highlights.delete(MARK);
+  }
+
+  // `pressed`: the toolbar was pressed, which may have dropped the selection.
+  function act(what, pressed) {
+    var now = window.ApparatusSelection.describe(text, window.getSelection());
+    if (now || !pressed) pending = now;
     if (!pending || !annotateUrl) return;
     var values = {
       sb: pending.sb, so: pending.so, eb: pending.eb, eo: pending.eo,
@@ -59,20 +93,45 @@
     var query = new URLSearchParams(values).toString();
     htmx.ajax("GET", annotateUrl + "?" + query, { target: "#thread", swap: "innerHTML" })
       .then(function () {
-        var field = document.querySelector(
-          what === "tag" ? "#thread [name=tags]" : "#thread [name=body]"
-        );
-        if (field) field.focus();
+        var field = panel.querySelector(what === "tag" ? "[name=tags]" : "[name=body]");
+        if (field) field.focus({ preventScroll: true });
       });
   }
 
   function onSelection() {
     var selection = window.getSelection();
-    pending = annotateUrl ? window.ApparatusSelection.describe(text, selection) : null;
-    if (pending) showToolbar(selection); else hideToolbar();
+    var now = annotateUrl ? window.ApparatusSelection.describe(text, selection) : null;
+    if (!now && toolbarPressed) return; // the press took the selection: act on it
+    pending = now;
+    if (pending) showToolbar(selection.getRangeAt(0)); else hideToolbar();
   }
 
   window.ApparatusSelection.caret(text, onSelection);
+  // Whatever changes the selection (a click elsewhere, a key, a touch, a
+  // script) is followed: the toolbar shows only while there is a selection.
+  var selectionTimer = null;
+  document.addEventListener("selectionchange", function () {
+    if (dragging) return;
+    clearTimeout(selectionTimer);
+    selectionTimer = setTimeout(onSelection, 50);
+  });
+  text.addEventListener("mousedown", function (event) {
+    if (event.button !== 0) return;
+    dragging = true;
+    // A press on a focusable highlight would focus it, and Chromium then
+    // selects nothing for the drag that follows (and the focus would open its
+    // thread): the highlight stops being focusable for this press only.
+    var mark = event.target.closest("mark[tabindex]");
+    if (mark) {
+      mark.removeAttribute("tabindex");
+      setTimeout(function () { mark.setAttribute("tabindex", "0"); }, 0);
+    }
+  });
+  document.addEventListener("mouseup", function () {
+    if (!dragging) return;
+    dragging = false;
+    setTimeout(onSelection, 0);
+  });
   text.addEventListener("keydown", function (event) {
     if (event.target !== text) return;
     if (!pending) return;
@@ -105,7 +164,7 @@
   var focusTimer = null;
   function openThread(mark, moveFocus) {
     var ids = mark.dataset.ids.split(" ");
-    var open = document.querySelector("#thread .thread");
+    var open = panel.querySelector(".thread");
     if (open && open.id === "thread-" + ids[0] && !moveFocus) return;
     keepFocus = !moveFocus;
     var url = threadUrl.replace(/\/0\/$/, "/" + ids[0] + "/");
@@ -132,17 +191,28 @@
     }
   });
 
+  // The poll says which thread is open (#thread-state), and its answer brings
+  // news of that thread's parts: the state names a thread only while the panel
+  // shows it (a new note's form, a link picker or a message is none). A poll already
+  // sent about another thread is dropped; the next one asks about this one.
+  function threadChanged() {
+    var poller = document.getElementById("poller");
+    if (poller) htmx.trigger(poller, "htmx:abort");
+    var state = document.getElementById("thread-state");
+    var shown = panel.querySelector(".thread[data-annotation]");
+    if (state) state.value = shown ? shown.dataset.annotation : "";
+  }
+
   // Keyboard: J/K next/previous annotation, Esc closes the thread.
   function closeThread() {
-    var panel = document.getElementById("thread");
     if (!panel.firstElementChild) return false;
     panel.innerHTML = "";
-    var state = document.getElementById("thread-state");
-    if (state) state.value = "";
+    threadChanged();
+    markPassage();
     window.getSelection().removeAllRanges();
     pending = null;
     hideToolbar();
-    text.focus();
+    text.focus({ preventScroll: true });
     return true;
   }
   document.addEventListener("keydown", function (event) {
@@ -175,11 +245,36 @@
     }
   });
 
-  // A newly shown thread or form takes the focus, so keyboard users land in it.
+  // A newly shown thread or form takes the focus, so keyboard users land in it
+  // (without scrolling: on a phone the thread is a sheet over the text). The
+  // answer's out-of-band parts fire this event too, each on itself: only the
+  // panel's own swap counts.
   document.body.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target.id !== "thread") return;
+    if (event.target !== panel) return;
+    threadChanged();
     if (keepFocus) { keepFocus = false; return; }
-    var focus = event.detail.target.querySelector("[data-autofocus]");
-    if (focus && !event.detail.target.querySelector(":focus")) focus.focus();
+    var focus = panel.querySelector("[data-autofocus]");
+    if (focus && !panel.contains(document.activeElement)) {
+      focus.focus({ preventScroll: true });
+    }
+  });
+  // After any change (the form shown, saved or refused, blocks redrawn by a
+  // poll), the mark follows the form.
+  document.body.addEventListener("htmx:afterSettle", markPassage);
+
+  // What a poll brings must not pull the page from under a request in flight.
+  document.body.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    if (target.id === "margin-list" && target.querySelector(".htmx-request")) {
+      // A page of the list is on its way (a link in it was followed): it
+      // brings the list.
+      event.detail.shouldSwap = false;
+    } else if (target.classList && target.classList.contains("replies")) {
+      // A reply being edited is kept as it is.
+      target.querySelectorAll(".reply.editing[id]").forEach(function (editing) {
+        var fresh = event.detail.fragment.querySelector("#" + CSS.escape(editing.id));
+        if (fresh) fresh.setAttribute("hx-preserve", "");
+      });
+    }
   });
 })();

@@ -51,6 +51,32 @@
     };
   }
 
+  // The DOM position `offset` UTF-16 units into the block's text.
+  function pointIn(block, offset) {
+    var walker = document.createTreeWalker(block, NodeFilter.SHOW_TEXT);
+    var node, seen = 0, last = null;
+    while ((node = walker.nextNode())) {
+      if (offset <= seen + node.data.length) return [node, offset - seen];
+      seen += node.data.length;
+      last = node;
+    }
+    return last ? [last, last.data.length] : [block, 0];
+  }
+
+  // The inverse of describe(): a Range over the passage (sb, so, eb, eo) as
+  // the blocks in `container` now are, or null if they are not there.
+  function rangeOf(container, sb, so, eb, eo) {
+    var first = container.querySelector('[data-start="' + Number(sb) + '"]');
+    var last = container.querySelector('[data-start="' + Number(eb) + '"]');
+    if (!first || !last) return null;
+    var range = document.createRange();
+    var start = pointIn(first, Number(so));
+    var end = pointIn(last, Number(eo));
+    range.setStart(start[0], start[1]);
+    range.setEnd(end[0], end[1]);
+    return range.collapsed ? null : range;
+  }
+
   // Keyboard selection: the focusable container gets a caret that the arrows
   // move and Shift+arrows extend, as in an editor. `changed()` runs after each
   // move; keys it does not handle are left to the page.
@@ -80,5 +106,5 @@
     container.addEventListener("touchend", function () { setTimeout(changed, 0); });
   }
 
-  window.ApparatusSelection = { describe: describe, caret: caret };
+  window.ApparatusSelection = { describe: describe, caret: caret, rangeOf: rangeOf };
 })();

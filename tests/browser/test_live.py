@@ -67,7 +67,7 @@ def test_two_members_see_each_others_annotations_and_replies_live(new_context, s
     thread_b = page_b.locator(f"#thread-{first.pk}")
     expect(thread_b.locator(".note").first).to_have_text("How long did it take?")
     thread_b.get_by_label("Reply").fill("Over a year, they say.")
-    thread_b.get_by_role("button", name="Reply").click()
+    thread_b.get_by_role("button", name="Reply", exact=True).click()
     expect(thread_b.locator("li.reply")).to_contain_text("Over a year, they say.")
     assert Reply.objects.get().author == ben
     replies_a = page_a.locator(f"#replies-{first.pk}")
@@ -84,7 +84,7 @@ def test_two_members_see_each_others_annotations_and_replies_live(new_context, s
     _open_thread_from_margin(page_a, first.pk)
     thread_a = page_a.locator(f"#thread-{first.pk}")
     thread_a.get_by_label("Reply").fill("Anna agrees.")
-    thread_a.get_by_role("button", name="Reply").click()
+    thread_a.get_by_role("button", name="Reply", exact=True).click()
     expect(thread_a.locator("li.reply")).to_have_count(2)
 
     expect(mark_of(page_b, second.pk)).to_be_visible(timeout=POLL_WAIT_MS)
@@ -98,3 +98,121 @@ def test_two_members_see_each_others_annotations_and_replies_live(new_context, s
     expect(draft).to_have_value("I am still typing this.")
     _not_reloaded(page_a)
     _not_reloaded(page_b)
+
+
+class HtmxErrors:
+    """Every htmx error event a page reports (htmx logs each to the console as
+    "htmx:<event>, <target>"), and the page's uncaught exceptions."""
+
+    EVENTS = (
+        "htmx:oobErrorNoTarget",
+        "htmx:targetError",
+        "htmx:swapError",
+        "htmx:responseError",
+        "htmx:sendError",
+        "htmx:onLoadError",
+    )
+
+    def __init__(self, *pages: Page):
+        self.found: list[str] = []
+        for page in pages:
+            page.on("console", lambda message, page=page: self._console(page, message))
+            page.on("pageerror", lambda error: self.found.append(f"error: {error}"))
+
+    def _console(self, page: Page, message) -> None:
+        if message.type == "error" and message.text.startswith(self.EVENTS):
+            self.found.append(f"{page.url}: {message.text}")
+
+    def assert_none(self) -> None:
+        assert not self.found, "\n".join(self.found)
+
+
+def poll_now(page: Page) -> None:
+    """Run the page's poll at once, as its 5-second timer would, and wait for it."""
+    with page.expect_response(lambda r: "/changes/" in r.url):
+        page.evaluate(
+            """() => { const poller = document.getElementById("poller");
+                htmx.ajax("GET", poller.getAttribute("hx-get"),
+                          {source: poller, target: poller, swap: "outerHTML"}); }"""
+        )
+    page.wait_for_timeout(100)  # the swap
+
+
+def test_a_session_of_two_members_raises_no_htmx_error(new_context, sign_in):
+    project = make_project(name="Quiet console")
+    anna = make_user("anna", project=project, role=Role.ANNOTATOR)
+    cleo = make_user("cleo", project=project, role=Role.CURATOR)
+    document = make_document(project=project, paragraphs=PARAGRAPHS)
+    page_a = _open(new_context, sign_in, anna, document)
+    page_c = _open(new_context, sign_in, cleo, document)
+    errors = HtmxErrors(page_a, page_c)
+    page_a.on("dialog", lambda dialog: dialog.accept())
+
+    # Anna annotates; Cleo's poll brings it, and she opens its thread.
+    drag_select(page_a, "a mile-long tunnel")
+    annotate_selection(page_a, "How long did it take?")
+    note = Annotation.objects.get()
+    poll_now(page_c)
+    expect(mark_of(page_c, note.pk)).to_be_visible()
+    mark_of(page_c, note.pk).click()
+    thread_c = page_c.locator(f"#thread-{note.pk}")
+    expect(thread_c).to_be_visible()
+
+    # Anna edits her note; Cleo's open thread follows.
+    thread_a = page_a.locator(f"#thread-{note.pk}")
+    thread_a.get_by_role("link", name="Edit", exact=True).click()
+    thread_a.locator(f"#note-{note.pk} textarea[name=body]").fill("About a year.")
+    thread_a.get_by_role("button", name="Save").click()
+    expect(thread_a.locator(".note").first).to_have_text("About a year.")
+    poll_now(page_c)
+
+    # A conflict: both edit; Anna saves first, Cleo's save is refused in place.
+    thread_c.get_by_role("link", name="Edit", exact=True).click()
+    thread_c.locator(f"#note-{note.pk} textarea[name=body]").fill("Cleo's version.")
+    thread_a.get_by_role("link", name="Edit", exact=True).click()
+    thread_a.locator(f"#note-{note.pk} textarea[name=body]").fill("Anna's version.")
+    thread_a.get_by_role("button", name="Save").click()
+    expect(thread_a.locator(".note").first).to_have_text("Anna's version.")
+    thread_c.get_by_role("button", name="Save").click()
+    expect(page_c.locator("#thread .conflict")).to_contain_text("anna")
+    poll_now(page_c)  # the thread changed, and its editor is open
+    expect(thread_c.get_by_label("Note")).to_have_value("Cleo's version.")
+    page_c.locator("#thread").get_by_role("link", name="Cancel").click()
+    expect(thread_c.locator(".note").first).to_have_text("Anna's version.")
+
+    # Anna starts another note while her thread's state is still about the first;
+    # Cleo replies to the first and decides on it; both polls run.
+    drag_select(page_a, "security cooperation")
+    page_a.locator(".selection-toolbar").get_by_role("button", name="Annotate").click()
+    expect(page_a.locator("#thread form.annotation-form")).to_be_visible()
+    thread_c.get_by_label("Reply").fill("Source?")
+    thread_c.get_by_role("button", name="Reply", exact=True).click()
+    expect(thread_c.locator("li.reply")).to_contain_text("Source?")
+    poll_now(page_a)
+    thread_c.get_by_text("Decide", exact=True).click()
+    thread_c.get_by_label("Status").select_option("approved")
+    thread_c.get_by_role("button", name="Record decision").click()
+    expect(thread_c.locator(".decision")).to_contain_text("Approved")
+    poll_now(page_a)
+    page_a.locator("#thread").get_by_label("Note").fill("Second.")
+    page_a.locator("#thread").get_by_role("button", name="Save").click()
+    expect(page_a.locator("#thread .thread .note")).to_have_text("Second.")
+    second = Annotation.objects.exclude(pk=note.pk).get()
+
+    # Anna back on the first thread: the decision and the reply arrive live.
+    page_a.locator(f"#m-{note.pk} a.margin-quote").click()
+    expect(thread_a).to_be_visible()
+    thread_c.get_by_label("Reply").fill("Found it.")
+    thread_c.get_by_role("button", name="Reply", exact=True).click()
+    poll_now(page_a)
+    expect(page_a.locator(f"#replies-{note.pk}")).to_contain_text("Found it.")
+    # Cleo's thread is open while Anna deletes the second note and the poll runs.
+    poll_now(page_c)
+    page_a.locator(f"#m-{second.pk} a.margin-quote").click()
+    page_a.locator(f"#thread-{second.pk}").get_by_role("button", name="Delete").click()
+    expect(page_a.locator("#thread")).to_contain_text("deleted")
+    poll_now(page_a)
+    poll_now(page_c)
+    _not_reloaded(page_a)
+    _not_reloaded(page_c)
+    errors.assert_none()
