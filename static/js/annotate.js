@@ -245,6 +245,30 @@
     }
   });
 
+  // On a narrow screen the panel is a sheet over the text (app.css). It takes
+  // the side of the screen with more room beside the passage it is about, and
+  // no more than that room: the text does not move, and the passage stays in
+  // view (unless it fills most of the screen).
+  var narrow = window.matchMedia("(max-width: 50rem)");
+  function passageRect() {
+    var shown = panel.querySelector(".thread[data-annotation]");
+    var mark = shown && text.querySelector('mark[data-ids~="' + shown.dataset.annotation + '"]');
+    if (mark) return mark.getBoundingClientRect();
+    var marked = window.CSS && CSS.highlights && CSS.highlights.get(MARK);
+    return marked && marked.size ? marked.values().next().value.getBoundingClientRect() : null;
+  }
+  function placeSheet() {
+    panel.classList.remove("sheet-top");
+    panel.style.maxHeight = "";
+    var rect = narrow.matches && panel.firstElementChild && passageRect();
+    if (!rect) return;
+    var below = window.innerHeight - rect.bottom - 12;
+    var above = rect.top - 12;
+    if (above > below) panel.classList.add("sheet-top");
+    var room = Math.max(above, below, window.innerHeight * 0.3);
+    if (room < panel.offsetHeight) panel.style.maxHeight = Math.floor(room) + "px";
+  }
+
   // A newly shown thread or form takes the focus, so keyboard users land in it
   // (without scrolling: on a phone the thread is a sheet over the text). The
   // answer's out-of-band parts fire this event too, each on itself: only the
@@ -252,6 +276,8 @@
   document.body.addEventListener("htmx:afterSwap", function (event) {
     if (event.target !== panel) return;
     threadChanged();
+    markPassage();
+    placeSheet();
     if (keepFocus) { keepFocus = false; return; }
     var focus = panel.querySelector("[data-autofocus]");
     if (focus && !panel.contains(document.activeElement)) {
