@@ -57,7 +57,8 @@ class InviteForm(forms.Form):
         # type=email would lose the site's input style; inputmode still brings
         # the address keyboard on phones.
         widget=forms.TextInput(attrs={"inputmode": "email", "autocomplete": "off"}),
-        help_text="They get a link, valid for a week, to join with this role.",
+        help_text="They get a link, valid for a week, to join with this role. "
+        "Inviting an address again replaces its last invitation.",
     )
     role = forms.ChoiceField(choices=Role.choices, initial=Role.ANNOTATOR)
 

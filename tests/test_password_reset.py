@@ -248,3 +248,25 @@ def test_a_broken_link_is_a_clear_page(client, reader, path):
 
     assert response.status_code == 200
     assert "This link does not work" in response.content.decode()
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+@pytest.mark.parametrize("who", ["anonymous", "signed-in"])
+@pytest.mark.parametrize(
+    ("name", "heading"),
+    [
+        ("password_reset", "Reset your password"),
+        ("password_reset_done", "Check your email"),
+        ("password_reset_complete", "Password set"),
+    ],
+)
+def test_the_reset_pages_answer_everyone_plain_and_with_htmx(
+    client, reader, sends_email, name, heading, who, htmx
+):
+    if who == "signed-in":
+        client.force_login(reader)
+
+    response = client.get(reverse(name), headers={"HX-Request": "true"} if htmx else {})
+
+    assert response.status_code == 200
+    assert f"<h1>{heading}</h1>" in response.content.decode()

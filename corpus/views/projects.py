@@ -191,7 +191,7 @@ def project_archive(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return redirect("corpus:project_settings", slug=slug)
 
 
-def _members_context(membership: Membership, add_form=None, invite_form=None) -> dict:
+def _members_context(membership: Membership, add_form=None) -> dict:
     project = membership.project
     can_manage = membership.can(Action.MANAGE_MEMBERS)
     return {
@@ -204,7 +204,7 @@ def _members_context(membership: Membership, add_form=None, invite_form=None) ->
         "matrix": roles.matrix(),
         "can_manage": can_manage,
         "add_form": add_form or MemberAddForm(),
-        "invite_form": invite_form or InviteForm(),
+        "invite_form": InviteForm(),
         # Addresses are for those who manage members only.
         "invitations": (
             project.invitations.open().select_related("invited_by").order_by("email")

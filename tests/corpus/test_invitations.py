@@ -553,7 +553,8 @@ def test_the_invitation_page_for_each_member_an_outsider_and_anonymous(
     if user is not None:
         client.force_login(user)
     headers = {"HX-Request": "true"} if htmx else {}
-    client.get(_link_path(token))
+    opened = client.get(_link_path(token), headers=headers)
+    assert opened.status_code == 302 and opened["Location"] == ACCEPT
     memberships_before = sorted(Membership.objects.values_list("pk", "role"))
 
     page = client.get(ACCEPT, headers=headers)
@@ -579,6 +580,17 @@ def test_the_invitation_page_for_each_member_an_outsider_and_anonymous(
         assert "Create your account" in html
         assert response.status_code == 400  # the empty form
         assert invitation.is_usable
+
+
+def test_accepting_needs_the_csrf_token(project, owner):
+    _invitation, token = _invite(project, owner)
+    browser = Client(enforce_csrf_checks=True)
+    browser.get(_link_path(token))
+
+    response = _sign_up(browser)
+
+    assert response.status_code == 403
+    assert not get_user_model().objects.filter(username="newcomer").exists()
 
 
 def test_the_page_escapes_what_it_shows(client, owner):
