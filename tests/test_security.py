@@ -439,7 +439,7 @@ def test_the_tag_stylesheet_colours_each_tag(client, project, members, tagged):
     assert response["Content-Type"] == "text/css; charset=utf-8"
     css = response.content.decode()
     assert f".tag-colour-{evidence.pk} {{ --tag: #1a2b3c; }}" in css
-    assert f".tag-colour-{doubt.pk} {{ --tag: #f2c94c; }}" in css
+    assert f".tag-colour-{doubt.pk} {{ --tag: {doubt.colour}; }}" in css
     assert "immutable" in response["Cache-Control"]
     assert "private" in response["Cache-Control"]
 
