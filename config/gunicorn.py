@@ -30,6 +30,8 @@ max_requests_jitter = 100
 
 # Logs to stdout/stderr: systemd's journal or the container runtime keeps them.
 accesslog = "-"
+# Invitation and password-reset links are credentials: logged without them.
+logger_class = "config.access_log.RedactingLogger"
 errorlog = "-"
 # The usual combined format, plus the client's address as the proxy saw it and
 # the time taken, in milliseconds.
