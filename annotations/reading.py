@@ -14,8 +14,10 @@ from html import escape
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
+from django.utils.safestring import SafeString, mark_safe
 
 from annotations.forms import MarginFilterForm, StatusForm
+from annotations.markdown import render_markdown
 from annotations.models import (
     Annotation,
     AnnotationEvent,
@@ -32,6 +34,9 @@ from corpus.roles import Action
 
 MARGIN_PAGE_SIZE = 50
 LABEL_NAMES = 3
+# The margin shows the start of each note: its first paragraph, up to about
+# this many characters (the stylesheet shows three lines of it).
+EXCERPT_CHARS = 280
 
 
 @dataclass
@@ -43,9 +48,27 @@ class Highlights:
     first_start: dict[int, int]  # segment start -> annotation that begins there
     raw_labels: dict[int, str] = field(default_factory=dict)  # for the JSON map
     tag_ids: set[int] = field(default_factory=set)  # on the annotations drawn
+    # annotation -> the tag that colours it: its first by name
+    colour_tags: dict[int, int] = field(default_factory=dict)
     _built: dict[tuple[int, ...], tuple[str, str]] = field(
         default_factory=dict, repr=False
     )
+    _classes: dict[tuple[int, ...], str] = field(default_factory=dict, repr=False)
+
+    def classes(self, keys: tuple[int, ...]) -> str:
+        """A segment's classes: its overlap depth, and the colour of the first
+        annotation drawn there (keys are in the order they were made) that has
+        a tag; none for a segment of untagged annotations (a neutral colour)."""
+        classes = self._classes.get(keys)
+        if classes is None:
+            classes = f"hl d{min(len(keys), 4)}"
+            for key in keys:
+                tag = self.colour_tags.get(key)
+                if tag is not None:
+                    classes += f" tc-{tag}"
+                    break
+            self._classes[keys] = classes
+        return classes
 
     def mark_light(self, keys: tuple[int, ...], start: int) -> str:
         """Attributes without hover titles, for the whole text.
@@ -54,9 +77,8 @@ class Highlights:
         highlight's title when the pointer first rests on it: a tenth of the
         work and a third less HTML with thousands of highlights.
         """
-        attrs = (
-            f' class="hl d{min(len(keys), 4)}" data-ids="{" ".join(map(str, keys))}"'
-        )
+        attrs = f' class="{self.classes(keys)}" data-ids="{" ".join(map(str, keys))}"'
+
         pk = self.first_start.get(start)
         if pk is not None:
             more = f", and {len(keys) - 1} more here" if len(keys) > 1 else ""
@@ -75,7 +97,7 @@ class Highlights:
                 names.append(f"and {len(keys) - LABEL_NAMES} more")
             label = "; ".join(names)
             attrs = (
-                f' class="hl d{min(len(keys), 4)}" '
+                f' class="{self.classes(keys)}" '
                 f'data-ids="{" ".join(map(str, keys))}" title="{label}"'
             )
             built = self._built[keys] = (attrs, label)
@@ -138,6 +160,7 @@ def highlights_for(
     )
     tag_names: dict[int, list[str]] = defaultdict(list)
     tag_ids: set[int] = set()
+    firsts: dict[int, tuple[str, int]] = {}  # annotation -> its first tag by name
     names: dict[int, str] = {}
     if rows:
         names = dict(
@@ -158,9 +181,13 @@ def highlights_for(
             drawn = {row[0] for row in rows}
             for annotation_id, tag_id in pairs:
                 if tag_id in tag_name:  # not merged away since the last query
-                    tag_names[annotation_id].append(tag_name[tag_id])
+                    name = tag_name[tag_id]
+                    tag_names[annotation_id].append(name)
                     if annotation_id in drawn:
                         tag_ids.add(tag_id)
+                        first = firsts.get(annotation_id)
+                        if first is None or (name, tag_id) < first:
+                            firsts[annotation_id] = (name, tag_id)
             for listed in tag_names.values():
                 listed.sort()
     raw_labels, first_start = {}, {}
@@ -175,6 +202,7 @@ def highlights_for(
         first_start=first_start,
         raw_labels=raw_labels,
         tag_ids=tag_ids,
+        colour_tags={pk: tag_id for pk, (_name, tag_id) in firsts.items()},
     )
 
 
@@ -278,8 +306,43 @@ def visible_count(membership: Membership, document: Document) -> int:
 def margin_page(
     membership: Membership, document: Document, form: MarginFilterForm, page
 ) -> Page:
+    """A page of the margin list; each annotation with the start of its note
+    (`excerpt`) and whether colleagues cannot see it yet (`awaiting_approval`)."""
     paginator = Paginator(margin_queryset(membership, document, form), MARGIN_PAGE_SIZE)
-    return paginator.get_page(page)
+    shown = paginator.get_page(page)
+    shown.object_list = list(shown.object_list)
+    for annotation in shown.object_list:
+        annotation.excerpt = note_excerpt(annotation.body)
+        annotation.awaiting_approval = awaiting_approval(membership, annotation)
+    return shown
+
+
+def note_excerpt(body: str) -> SafeString:
+    """The first lines of a note as sanitised HTML: its first paragraph, cut at
+    a word past EXCERPT_CHARS; an ellipsis says there is more. Empty for a
+    highlight without a note."""
+    text = body.replace("\r\n", "\n").strip()
+    if not text:
+        return mark_safe("")  # noqa: S308 (empty)
+    first, _gap, rest = text.partition("\n\n")
+    more = bool(rest.strip())
+    if len(first) > EXCERPT_CHARS:
+        words = first[:EXCERPT_CHARS].rsplit(None, 1)
+        first = words[0] if len(words) > 1 else first[:EXCERPT_CHARS]
+        more = True
+    # render_markdown sanitises what it returns.
+    return mark_safe(render_markdown(f"{first} …" if more else first))  # noqa: S308
+
+
+def awaiting_approval(membership: Membership, annotation: Annotation) -> bool:
+    """Whether the member's own shared annotation is hidden from colleagues
+    until a curator approves it (the project pre-moderates)."""
+    return (
+        membership.project.premoderation
+        and annotation.author_id == membership.user_id
+        and annotation.visibility == Visibility.PROJECT
+        and annotation.status != Status.APPROVED
+    )
 
 
 def tag_choices(highlights: Highlights) -> list[tuple[str, str]]:
@@ -422,6 +485,7 @@ def thread_context(
         if may_decide
         else None,
         "annotation": annotation,
+        "awaiting_approval": awaiting_approval(membership, annotation),
         "tags": tags if tags is not None else list(annotation.tags.all()),
         "replies": replies,
         "may_change": may_change(membership, annotation),

@@ -2,9 +2,12 @@
 
 A tag chip (templates/annotations/_tag_chip.html) carries the class
 `tag-colour-<pk>`; this stylesheet gives each class its tag's colour, and the
-chip's border shows it (static/css/app.css). base.html links the stylesheet on
-every page of a project, with a version made from the colours: the browser keeps
-it until a colour changes, then fetches the new one.
+chip's border shows it (static/css/app.css). A highlight coloured by a tag
+carries `tc-<pk>` (annotations/reading.py), which gets four tints of the colour,
+one per overlap depth (--hl1 to --hl4), each light enough for the text on it to
+keep WCAG AA contrast. base.html links the stylesheet on every page of a
+project, with a version made from the colours: the browser keeps it until a
+colour changes, then fetches the new one.
 """
 
 from __future__ import annotations
@@ -27,7 +30,57 @@ from corpus.models import Project
 COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 A_YEAR = 365 * 24 * 3600
 
+# The text's colour (app.css --ink), and the share of a tag's colour laid over
+# white at each overlap depth: deeper overlaps darker.
+INK = "#1d1f24"
+DEPTH_SHARES = (0.35, 0.5, 0.65, 0.8)
+# WCAG AA for body text; a tint is lightened until the text on it reaches this.
+MIN_CONTRAST = 4.5
+# Highlights with no tag: a grey-blue that is no tag's hue (app.css holds its
+# tints, as highlight_tints(NEUTRAL) gives them).
+NEUTRAL = "#8c96a5"
+
 register = template.Library()
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+
+
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of an sRGB colour."""
+
+    def linear(channel: int) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (linear(channel) for channel in _rgb(colour))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two colours (1 to 21)."""
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _over_white(colour: str, share: float) -> str:
+    mixed = (round(255 - (255 - channel) * share) for channel in _rgb(colour))
+    return "#" + "".join(f"{channel:02x}" for channel in mixed)
+
+
+def highlight_tints(colour: str) -> list[str]:
+    """The background of a highlight of this colour at overlap depths 1 to 4:
+    the colour over white at DEPTH_SHARES, each lightened where needed so that
+    the text keeps MIN_CONTRAST (a dark colour's deeper levels may then be one)."""
+    tints = []
+    for share in DEPTH_SHARES:
+        tint = _over_white(colour, share)
+        while contrast(tint, INK) < MIN_CONTRAST:
+            share -= 0.01
+            tint = _over_white(colour, share)
+        tints.append(tint)
+    return tints
 
 
 def _colours(project_id: int) -> list[tuple[int, str]]:
@@ -63,7 +116,9 @@ def tag_colours(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     membership = membership_for(request, slug)
     colours = _colours(membership.project_id)
     css = "".join(
-        f".tag-colour-{pk} {{ --tag: {colour}; }}\n" for pk, colour in colours
+        f".tag-colour-{pk} {{ --tag: {colour}; }}\n"
+        f".tc-{pk} {{ {_tint_properties(colour)} }}\n"
+        for pk, colour in colours
     )
     response = HttpResponse(
         f"/* Tag colours of {membership.project.slug} */\n{css}",
@@ -74,3 +129,10 @@ def tag_colours(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     else:
         response["Cache-Control"] = "private, no-cache"
     return response
+
+
+def _tint_properties(colour: str) -> str:
+    return " ".join(
+        f"--hl{depth}: {tint};"
+        for depth, tint in enumerate(highlight_tints(colour), start=1)
+    )

@@ -216,7 +216,9 @@ def test_creating_answers_the_thread_and_redrawn_blocks(client, doc, members):
     ]
     assert "<strong>Long</strong> tunnel" in html  # the note, rendered
     assert 'id="b0" data-start="0"' in html and 'hx-swap-oob="true"' in html
-    assert f'<mark class="hl d1" data-ids="{annotation.pk}"' in html
+    # Coloured by its first tag by name ("Escape" sorts before "tunnels").
+    escape = annotation.tags.get(name="Escape")
+    assert f'<mark class="hl d1 tc-{escape.pk}" data-ids="{annotation.pk}"' in html
     # The margin list refreshes itself on this event, with the new item.
     assert response["HX-Trigger"] == '{"annotations-changed": {}}'
     margin = client.get(

@@ -449,3 +449,214 @@ def test_viewer_keys_on_a_selection_send_nothing(page: Page, sign_in, annotator)
 
     assert [url for url in requests if "/changes/" not in url] == []
     expect(page.locator("#thread form")).to_have_count(0)
+
+
+# Reading cues (issue 9) -----------------------------------------------------------
+
+
+def test_the_page_says_what_the_reader_can_do(page: Page, sign_in, annotator):
+    author, project = annotator
+    viewer = make_user("vera", project=project, role=Role.VIEWER)
+    document = make_document(project=project, paragraphs=["Le tunnel mesurait."])
+    sign_in(page, author)
+    page.goto(document.get_absolute_url())
+    hint = page.locator("#doc-text-hint")
+    expect(hint).to_be_visible()
+    expect(hint).to_contain_text("Select a passage to annotate")
+    expect(page.locator("#doc-text")).to_have_attribute(
+        "aria-describedby", "doc-text-hint"
+    )
+
+    page.context.clear_cookies()
+    sign_in(page, viewer)
+    page.goto(document.get_absolute_url())
+    expect(hint).to_be_visible()
+    expect(hint).to_contain_text("As a viewer in this project you can read but not")
+    expect(hint).not_to_contain_text("Select a passage")
+
+
+def _marked_passage(page: Page) -> str | None:
+    return page.evaluate(
+        """() => { const mark = CSS.highlights.get("apparatus-passage");
+            return mark && mark.size ? [...mark][0].toString() : null; }"""
+    )
+
+
+def test_the_passage_stays_marked_while_its_note_is_written(
+    page: Page, sign_in, annotator
+):
+    user, project = annotator
+    document = make_document(
+        project=project, paragraphs=["Le tunnel mesurait un mille.", "Fin."]
+    )
+    sign_in(page, user)
+    page.goto(document.get_absolute_url())
+
+    drag_select(page, "tunnel mesurait")
+    page.locator(".selection-toolbar").get_by_role("button", name="Annotate").click()
+    body = page.locator("#thread textarea[name=body]")
+    expect(body).to_be_focused()
+    # The browser's selection went with the focus; the passage is still marked.
+    assert page.evaluate("getSelection().toString()") == ""
+    assert _marked_passage(page) == "tunnel mesurait"
+    # A refused save shows the form again: still marked.
+    page.locator("#thread").get_by_label("Tags").fill(
+        ", ".join(f"t{n}" for n in range(51))
+    )
+    page.locator("#thread").get_by_role("button", name="Save").click()
+    expect(page.locator("#thread .errors")).to_contain_text("at most 50 tags")
+    assert _marked_passage(page) == "tunnel mesurait"
+
+    page.locator("#thread").get_by_label("Tags").fill("")
+    body.fill("Saved.")
+    page.locator("#thread").get_by_role("button", name="Save").click()
+    expect(page.locator("#thread .thread .note")).to_have_text("Saved.")
+    assert _marked_passage(page) is None  # the highlight is drawn instead
+    assert marked_text(page, Annotation.objects.get().pk) == "tunnel mesurait"
+
+    drag_select(page, "mille")
+    expect(page.locator(".selection-toolbar")).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(page.locator("#thread textarea[name=body]")).to_be_focused()
+    assert _marked_passage(page) == "mille"
+    page.keyboard.press("Escape")
+    expect(page.locator("#thread form")).to_have_count(0)
+    assert _marked_passage(page) is None
+
+
+def _background(page: Page, annotation_id: int) -> str:
+    mark = mark_of(page, annotation_id)
+    expect(mark).to_be_visible()
+    return mark.evaluate("(mark) => getComputedStyle(mark).backgroundColor")
+
+
+def _rgb(colour: str) -> str:
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({red}, {green}, {blue})"
+
+
+def test_highlights_take_the_colour_of_their_first_tag(page: Page, sign_in, annotator):
+    from annotations.models import Tag
+    from annotations.styles import NEUTRAL, highlight_tints
+
+    user, project = annotator
+    document = make_document(
+        project=project, paragraphs=["Le tunnel mesurait un mille de long."]
+    )
+    notes = {
+        word: annotation_services.create_annotation(
+            document=document,
+            author=user,
+            start=document.text.index(word),
+            end=document.text.index(word) + len(word),
+            exact=word,
+            tags=tags,
+        )
+        for word, tags in (
+            ("tunnel", ["evidence", "doubt"]),
+            ("mille", ["evidence"]),
+            ("long", []),
+        )
+    }
+    colours = dict(Tag.objects.values_list("name", "colour"))
+    assert colours["doubt"] != colours["evidence"], "new tags differ in colour"
+    sign_in(page, user)
+    page.goto(document.get_absolute_url())
+
+    doubt = _rgb(highlight_tints(colours["doubt"])[0])
+    page.wait_for_function(
+        f"""() => getComputedStyle(document.querySelector(
+            '#doc-text mark[data-ids~="{notes["tunnel"].pk}"]'))
+            .backgroundColor === "{doubt}" """
+    )  # the project's tag stylesheet has loaded
+    assert _background(page, notes["tunnel"].pk) == doubt  # "doubt" < "evidence"
+    assert _background(page, notes["mille"].pk) == _rgb(
+        highlight_tints(colours["evidence"])[0]
+    )
+    assert _background(page, notes["long"].pk) == _rgb(highlight_tints(NEUTRAL)[0])
+
+
+def test_a_bare_highlight_is_called_one(page: Page, sign_in, annotator):
+    user, project = annotator
+    document = make_document(project=project, paragraphs=["Le tunnel mesurait."])
+    sign_in(page, user)
+    page.goto(document.get_absolute_url())
+
+    range_select(page, "tunnel")
+    page.locator(".selection-toolbar").get_by_role("button", name="Highlight").click()
+
+    thread = page.locator("#thread .thread")
+    expect(thread.get_by_role("heading", level=2)).to_have_text("Highlight by anna")
+    expect(thread.locator(".note")).to_have_count(0)
+    highlight = Annotation.objects.get()
+    expect(page.locator(f"#m-{highlight.pk}")).to_contain_text("(highlight)")
+
+
+def test_the_margin_shows_the_start_of_each_note(page: Page, sign_in, annotator):
+    user, project = annotator
+    document = make_document(project=project, paragraphs=["Le tunnel mesurait."])
+    note = annotation_services.create_annotation(
+        document=document,
+        author=user,
+        start=3,
+        end=9,
+        exact="tunnel",
+        body="Dug over *a year*.\n\nSources below.",
+    )
+    sign_in(page, user)
+    page.goto(document.get_absolute_url())
+
+    item = page.locator(f"#m-{note.pk}")
+    expect(item.locator(".margin-note")).to_have_text("Dug over a year. …")
+    expect(item.locator(".margin-note em")).to_have_text("a year")
+
+
+def test_curators_open_the_decision_form_when_they_want_it(
+    page: Page, sign_in, annotator
+):
+    author, project = annotator
+    curator = make_user("cleo", project=project, role=Role.CURATOR)
+    document = make_document(project=project, paragraphs=["Le tunnel mesurait."])
+    note = annotation_services.create_annotation(
+        document=document, author=author, start=3, end=9, exact="tunnel", body="Dug."
+    )
+    sign_in(page, curator)
+    page.goto(note.get_absolute_url())
+    thread = page.locator(f"#thread-{note.pk}")
+    status = thread.get_by_label("Status")
+    expect(thread.get_by_text("Decide", exact=True)).to_be_visible()
+    expect(status).to_be_hidden()
+
+    thread.get_by_text("Decide", exact=True).click()
+    status.select_option("approved")
+    thread.get_by_role("button", name="Record decision").click()
+    expect(thread.locator(".decision")).to_contain_text("Approved")
+    note.refresh_from_db()
+    assert note.status == "approved"
+
+
+def test_under_premoderation_the_author_is_told_who_sees_the_note(
+    new_context, sign_in, annotator
+):
+    from corpus.models import Project
+    from tests.browser.test_live import poll_now
+
+    author, project = annotator
+    Project.objects.filter(pk=project.pk).update(premoderation=True)
+    curator = make_user("cleo", project=project, role=Role.CURATOR)
+    document = make_document(project=project, paragraphs=["Le tunnel mesurait."])
+    waiting = "Only you and the curators can see this until it is approved."
+    page = new_context().new_page()
+    sign_in(page, author)
+    page.goto(document.get_absolute_url())
+
+    range_select(page, "tunnel")
+    annotate_selection(page, "Waiting for a curator.")
+    note = Annotation.objects.get()
+    expect(page.locator(f"#status-of-{note.pk}")).to_contain_text(waiting)
+    expect(page.locator(f"#m-{note.pk}")).to_contain_text(waiting)
+
+    annotation_services.set_status(annotation=note, by=curator, status="approved")
+    poll_now(page)
+    expect(page.locator(f"#status-of-{note.pk}")).to_have_text("Approved")
+    expect(page.locator(f"#m-{note.pk}")).not_to_contain_text(waiting)
