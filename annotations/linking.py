@@ -481,6 +481,8 @@ def graph_layout(project: Project, counts: list[LinkCount]) -> link_graph.Graph:
     """The picture of `counts`: a node for each document, linked to its page,
     one for each of the most linked outside sources (the others together), an
     edge for each relation between two ends, coloured as the legend says."""
+    if not counts:
+        return link_graph.Graph()
     relations = link_graph.relation_styles(
         list(
             RelationType.objects.filter(project=project)
@@ -501,12 +503,13 @@ def graph_layout(project: Project, counts: list[LinkCount]) -> link_graph.Graph:
         return key
 
     per_url: dict[str, int] = {}
+    titles: dict[str, str] = {}  # a title given to the source, if any
     for count in counts:
         if count.url:
             per_url[count.url] = per_url.get(count.url, 0) + count.count
+            titles[count.url] = titles.get(count.url) or count.title
     drawn = sorted(per_url, key=lambda url: (-per_url[url], url))
     shown, others = drawn[:GRAPH_SOURCE_LIMIT], drawn[GRAPH_SOURCE_LIMIT:]
-    titles = {count.url: count.title for count in counts if count.url}
     sources = [
         link_graph.Node(
             key=f"s{i}",

@@ -943,6 +943,22 @@ def test_graph_shows_outside_sources_and_the_table_says_the_same(
     assert '<td class="num">2</td>' in rows[0]
 
 
+def test_an_outside_source_keeps_a_title_any_link_gave_it(
+    client, members, project, source, target
+):
+    for annotation, title in [(source, "The official report"), (target, "")]:
+        linking.create_link(
+            source=annotation,
+            author=members["curator"],
+            relation=relation(project, "cites"),
+            target_url="https://example.org/report",
+            target_title=title,
+        )
+    svg = _picture(_graph_page(client, members["viewer"], project))
+    assert ">The official report (2)</text>" in svg
+    assert svg.count('aria-label="Outside source:') == 1
+
+
 def test_graph_draws_the_most_linked_sources_and_the_rest_together(
     client, members, project, source
 ):
