@@ -13,6 +13,7 @@ from annotations import linking
 from annotations import services as annotation_services
 from annotations.models import Annotation, EventKind, Link, Status, Tag
 from corpus.roles import Role
+from tests.browser.test_accessibility import _blocking_violations
 from tests.browser.test_annotate import drag_select, mark_of, save_seed
 from tests.factories import make_document, make_project, make_user
 
@@ -219,6 +220,7 @@ def test_reject_one_row_of_the_queue_with_its_own_reason_by_keyboard(page, sign_
     )
     expect(reason).to_be_focused()
     assert not mile.events.filter(kind=EventKind.STATUS).exists()
+    assert _blocking_violations(page) == []
 
     page.keyboard.type("Not in the court record.")
     page.keyboard.press("Tab")
@@ -315,6 +317,8 @@ def test_open_a_document_from_the_links_picture(page, sign_in):
     expect(
         picture.get_by_role("link", name="Outside source: The court record")
     ).to_have_attribute("href", "https://example.org/court-record")
+
+    assert _blocking_violations(page) == []
 
     # Click a document's node: its page opens.
     picture.get_by_role("link", name=LONG_TITLES[1]).locator("circle").click()
