@@ -101,6 +101,7 @@ def test_a_curators_reason_reaches_the_author(new_context, sign_in):
     curating = new_context().new_page()
     sign_in(curating, curator)
     curating.goto(note.get_absolute_url())
+    curating.locator("#thread").get_by_text("Decide", exact=True).click()
     form = curating.locator("#thread form.status-form")
     form.get_by_label("Status").select_option(label="Approved")
     form.get_by_label("Reason").fill("Matches the court record.")
