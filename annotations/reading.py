@@ -53,22 +53,14 @@ class Highlights:
     _built: dict[tuple[int, ...], tuple[str, str]] = field(
         default_factory=dict, repr=False
     )
-    _classes: dict[tuple[int, ...], str] = field(default_factory=dict, repr=False)
 
     def classes(self, keys: tuple[int, ...]) -> str:
         """A segment's classes: its overlap depth, and the colour of the first
-        annotation drawn there (keys are in the order they were made) that has
-        a tag; none for a segment of untagged annotations (a neutral colour)."""
-        classes = self._classes.get(keys)
-        if classes is None:
-            classes = f"hl d{min(len(keys), 4)}"
-            for key in keys:
-                tag = self.colour_tags.get(key)
-                if tag is not None:
-                    classes += f" tc-{tag}"
-                    break
-            self._classes[keys] = classes
-        return classes
+        annotation drawn there (the keys are in the order the annotations were
+        made), none if it has no tag (a neutral colour)."""
+        tag = self.colour_tags.get(keys[0])
+        colour = f" tc-{tag}" if tag else ""
+        return f"hl d{min(len(keys), 4)}{colour}"
 
     def mark_light(self, keys: tuple[int, ...], start: int) -> str:
         """Attributes without hover titles, for the whole text.
@@ -77,8 +69,14 @@ class Highlights:
         highlight's title when the pointer first rests on it: a tenth of the
         work and a third less HTML with thousands of highlights.
         """
-        attrs = f' class="{self.classes(keys)}" data-ids="{" ".join(map(str, keys))}"'
-
+        # self.classes(keys), inline: this runs for each of tens of thousands
+        # of segments.
+        tag = self.colour_tags.get(keys[0])
+        colour = f" tc-{tag}" if tag else ""
+        attrs = (
+            f' class="hl d{min(len(keys), 4)}{colour}"'
+            f' data-ids="{" ".join(map(str, keys))}"'
+        )
         pk = self.first_start.get(start)
         if pk is not None:
             more = f", and {len(keys) - 1} more here" if len(keys) > 1 else ""
@@ -160,7 +158,7 @@ def highlights_for(
     )
     tag_names: dict[int, list[str]] = defaultdict(list)
     tag_ids: set[int] = set()
-    firsts: dict[int, tuple[str, int]] = {}  # annotation -> its first tag by name
+    colour_tags: dict[int, int] = {}
     names: dict[int, str] = {}
     if rows:
         names = dict(
@@ -181,15 +179,17 @@ def highlights_for(
             drawn = {row[0] for row in rows}
             for annotation_id, tag_id in pairs:
                 if tag_id in tag_name:  # not merged away since the last query
-                    name = tag_name[tag_id]
-                    tag_names[annotation_id].append(name)
+                    tag_names[annotation_id].append(tag_name[tag_id])
                     if annotation_id in drawn:
                         tag_ids.add(tag_id)
-                        first = firsts.get(annotation_id)
-                        if first is None or (name, tag_id) < first:
-                            firsts[annotation_id] = (name, tag_id)
             for listed in tag_names.values():
                 listed.sort()
+            # A highlight takes the colour of its first tag by name (names are
+            # unique in a project), the first its hover label lists.
+            tag_of = {name: pk for pk, name in tag_name.items()}
+            colour_tags = {
+                pk: tag_of[listed[0]] for pk, listed in tag_names.items() if pk in drawn
+            }
     raw_labels, first_start = {}, {}
     for pk, start, _end, author_id in rows:
         author = names.get(author_id, "")
@@ -202,7 +202,7 @@ def highlights_for(
         first_start=first_start,
         raw_labels=raw_labels,
         tag_ids=tag_ids,
-        colour_tags={pk: tag_id for pk, (_name, tag_id) in firsts.items()},
+        colour_tags=colour_tags,
     )
 
 

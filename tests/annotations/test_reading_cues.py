@@ -101,27 +101,30 @@ def test_a_highlight_takes_the_colour_of_its_first_tag_by_name(client, doc, memb
     assert f'class="hl d1" data-ids="{plain.pk}"' in page
 
 
-def test_an_overlap_takes_the_colour_of_the_first_annotation_with_a_tag(
+def test_an_overlap_takes_the_colour_of_the_first_annotation_made_there(
     client, doc, members
 ):
     author = members["annotator"]
-    untagged = make_annotation(doc, author, "tunnel was")  # made first, no tag
-    first = make_annotation(doc, author, "was a", tags=["first"])
-    make_annotation(doc, author, "was a mile", tags=["second"])
+    first = make_annotation(doc, author, "tunnel was", tags=["first"])
+    second = make_annotation(doc, author, "was a", tags=["second"])
+    bare = make_annotation(doc, author, "mile")  # no tag, made before the next
+    make_annotation(doc, author, "a mile long", tags=["third"])
     client.force_login(author)
 
     page = _page(client, doc)
 
+    def segment(text: str) -> tuple[str, list[str]]:
+        found = re.search(
+            rf'<mark class="([^"]*)" data-ids="([^"]*)"[^>]*>{text}</', page
+        )
+        return found.group(1), found.group(2).split()
+
     colour = Tag.objects.get(name="first").pk
-    segment = re.search(
-        r'<mark class="([^"]*)" data-ids="([^"]*)"[^>]*>was</mark>', page
-    )
-    assert segment.group(1) == f"hl d3 tc-{colour}"
-    assert segment.group(2).split() == [
-        str(untagged.pk),
-        str(first.pk),
-        str(first.pk + 1),
-    ]
+    assert segment("was") == (f"hl d2 tc-{colour}", [str(first.pk), str(second.pk)])
+    assert segment("mile")[0] == "hl d2"  # the untagged highlight came first
+    third = Tag.objects.get(name="third").pk
+    assert segment(" long")[0] == f"hl d1 tc-{third}"
+    assert str(bare.pk) in segment("mile")[1]
 
 
 def test_redrawn_blocks_carry_the_colour_too(client, doc, members):
