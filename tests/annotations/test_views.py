@@ -523,3 +523,78 @@ def test_page_carries_highlight_labels_once_as_json(client, doc, members):
     assert '<script id="highlight-labels" type="application/json">' in html
     assert f'"{note.pk}": "annotator-user (\\u003CEscape\\u003E)"' in html
     assert 'aria-label="Open annotation: annotator-user (&lt;Escape&gt;)"' in html
+
+
+# Out-of-band swaps have their targets (issue 9) --------------------------------
+
+
+def test_a_saved_note_redraws_the_thread_and_a_refusal_stays_in_the_note(
+    client, doc, members
+):
+    """The edit form sits in the note's own area (#note-N): a refused or stale
+    save answers there, leaving the thread around it (whose parts the poll
+    updates); a saved note is retargeted to the whole thread."""
+    author = members["annotator"]
+    annotation = annotate(doc, author, body="Old.")
+    client.force_login(author)
+    url = reverse("annotations:annotation_edit", args=[doc.project.slug, annotation.pk])
+
+    form = client.get(url, headers=HX).content.decode()
+    assert f'hx-target="#note-{annotation.pk}" hx-swap="innerHTML"' in form
+    assert f'id="edit-{annotation.pk}-body"' in form  # not the reply form's ids
+
+    saved = client.post(
+        url,
+        {"body": "New.", "tags": "", "visibility": "project", "version": 1},
+        headers=HX,
+    )
+    assert saved.status_code == 200
+    assert saved["HX-Retarget"] == "#thread"
+    assert f'id="thread-{annotation.pk}"' in saved.content.decode()
+
+    stale = client.post(
+        url,
+        {"body": "Stale.", "tags": "", "visibility": "project", "version": 1},
+        headers=HX,
+    )
+    assert stale.status_code == 409
+    assert "HX-Retarget" not in stale
+    assert 'class="conflict"' in stale.content.decode()
+    assert f'id="edit-{annotation.pk}-body"' in stale.content.decode()
+
+
+def test_the_thread_status_is_outside_the_area_its_edit_form_replaces(
+    client, doc, members
+):
+    annotation = annotate(doc, members["annotator"], body="Note.")
+    client.force_login(members["annotator"])
+    url = reverse(
+        "annotations:annotation_detail", args=[doc.project.slug, annotation.pk]
+    )
+    html = client.get(url, headers=HX).content.decode()
+    note_area = html.index(f'id="note-{annotation.pk}"')
+    assert html.index(f'id="status-of-{annotation.pk}"') < note_area
+    # Which thread is open is kept by the page (annotate.js), not swapped in.
+    assert "thread-state" not in html
+    assert f'data-annotation="{annotation.pk}"' in html
+
+
+def test_a_reply_being_edited_has_its_own_ids(client, doc, members):
+    author = members["annotator"]
+    reply = services.create_reply(
+        annotation=annotate(doc, author), author=author, body="Mine."
+    )
+    client.force_login(author)
+    url = reverse("annotations:reply_edit", args=[doc.project.slug, reply.pk])
+    html = client.get(url, headers=HX).content.decode()
+    assert f'id="reply-{reply.pk}-body"' in html
+    assert 'id="id_body"' not in html
+
+
+def test_the_poll_swaps_the_margins_content_not_its_element(client, doc, members):
+    client.force_login(members["viewer"])
+    since = reader_since(client, doc)
+    annotate(doc, members["annotator"], body="New.")
+    url = reverse("annotations:annotation_changes_hx", args=[doc.project.slug, doc.pk])
+    html = client.get(url, {"since": since}, headers=HX).content.decode()
+    assert '<div id="margin-list" hx-swap-oob="innerHTML"' in html

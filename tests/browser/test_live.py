@@ -9,10 +9,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from annotations import services
 from annotations.models import Annotation, Reply
 from corpus.roles import Role
 from tests.browser.test_annotate import annotate_selection, drag_select, mark_of
-from tests.factories import make_document, make_project, make_user
+from tests.factories import make_annotation, make_document, make_project, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -215,4 +216,33 @@ def test_a_session_of_two_members_raises_no_htmx_error(new_context, sign_in):
     poll_now(page_c)
     _not_reloaded(page_a)
     _not_reloaded(page_c)
+    errors.assert_none()
+
+
+def test_a_reply_being_edited_survives_a_poll_that_brings_new_replies(
+    new_context, sign_in
+):
+    project = make_project(name="Drafts")
+    anna = make_user("anna", project=project, role=Role.ANNOTATOR)
+    ben = make_user("ben", project=project, role=Role.ANNOTATOR)
+    document = make_document(project=project, paragraphs=PARAGRAPHS)
+    note = make_annotation(document, anna, "a mile-long tunnel", body="Long?")
+    reply = services.create_reply(annotation=note, author=anna, body="First.")
+    page = new_context().new_page()
+    errors = HtmxErrors(page)
+    sign_in(page, anna)
+    page.goto(note.get_absolute_url())
+    thread = page.locator(f"#thread-{note.pk}")
+    thread.locator(f"#reply-{reply.pk}").get_by_role("link", name="Edit").click()
+    field = thread.locator(f"#reply-{reply.pk} textarea[name=body]")
+    field.fill("First, and rewritten")
+
+    services.create_reply(annotation=note, author=ben, body="Ben's reply.")
+    poll_now(page)
+
+    expect(thread.locator("li.reply")).to_have_count(2)
+    expect(thread.locator("li.reply").last).to_contain_text("Ben's reply.")
+    expect(field).to_have_value("First, and rewritten")
+    thread.get_by_role("button", name="Save reply").click()
+    expect(thread.locator(f"#reply-{reply.pk}")).to_contain_text("First, and rewritten")
     errors.assert_none()
