@@ -193,15 +193,23 @@
 
   // The poll says which thread is open (#thread-state), and its answer brings
   // news of that thread's parts: the state names a thread only while the panel
-  // shows it (a new note's form, a link picker or a message is none). A poll already
-  // sent about another thread is dropped; the next one asks about this one.
+  // shows it (a new note's form, a link picker or a message is none).
   function threadChanged() {
-    var poller = document.getElementById("poller");
-    if (poller) htmx.trigger(poller, "htmx:abort");
     var state = document.getElementById("thread-state");
     var shown = panel.querySelector(".thread[data-annotation]");
     if (state) state.value = shown ? shown.dataset.annotation : "";
   }
+  // An answer to a poll sent about another thread than the one open now is
+  // not shown (its news would find no thread): the poller keeps its place, and
+  // the next poll asks again about what is open.
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var config = event.detail.requestConfig;
+    if (event.detail.elt.id !== "poller" || !config) return;
+    var state = document.getElementById("thread-state");
+    if ((config.formData.get("thread") || "") !== (state ? state.value : "")) {
+      event.detail.shouldSwap = false;
+    }
+  });
 
   // Keyboard: J/K next/previous annotation, Esc closes the thread.
   function closeThread() {

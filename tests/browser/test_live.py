@@ -103,16 +103,10 @@ def test_two_members_see_each_others_annotations_and_replies_live(new_context, s
 
 class HtmxErrors:
     """Every htmx error event a page reports (htmx logs each to the console as
-    "htmx:<event>, <target>"), and the page's uncaught exceptions."""
+    "htmx:<event>, <target>": oobErrorNoTarget, targetError, swapError,
+    responseError, sendError, sendAbort...), and the page's uncaught exceptions."""
 
-    EVENTS = (
-        "htmx:oobErrorNoTarget",
-        "htmx:targetError",
-        "htmx:swapError",
-        "htmx:responseError",
-        "htmx:sendError",
-        "htmx:onLoadError",
-    )
+    EVENTS = "htmx:"
 
     def __init__(self, *pages: Page):
         self.found: list[str] = []
@@ -245,4 +239,42 @@ def test_a_reply_being_edited_survives_a_poll_that_brings_new_replies(
     expect(field).to_have_value("First, and rewritten")
     thread.get_by_role("button", name="Save reply").click()
     expect(thread.locator(f"#reply-{reply.pk}")).to_contain_text("First, and rewritten")
+    errors.assert_none()
+
+
+def test_a_poll_answered_after_its_thread_closed_is_not_shown(new_context, sign_in):
+    project = make_project(name="Late answers")
+    anna = make_user("anna", project=project, role=Role.ANNOTATOR)
+    ben = make_user("ben", project=project, role=Role.ANNOTATOR)
+    document = make_document(project=project, paragraphs=PARAGRAPHS)
+    note = make_annotation(document, anna, "a mile-long tunnel", body="Long?")
+    page = new_context().new_page()
+    errors = HtmxErrors(page)
+    sign_in(page, anna)
+    page.goto(note.get_absolute_url())
+    expect(page.locator(f"#thread-{note.pk}")).to_be_visible()
+    services.create_reply(annotation=note, author=ben, body="Ben's reply.")
+
+    # The poll asks about the open thread; its answer is held back until the
+    # reader has closed that thread.
+    held = []
+    page.route("**/changes/**", lambda route: held.append(route))
+    page.evaluate(
+        """() => { const poller = document.getElementById("poller");
+            htmx.ajax("GET", poller.getAttribute("hx-get"),
+                      {source: poller, target: poller, swap: "outerHTML"}); }"""
+    )
+    page.wait_for_timeout(200)
+    assert len(held) == 1 and f"thread={note.pk}" in held[0].request.url
+    page.keyboard.press("Escape")
+    expect(page.locator("#thread .thread")).to_have_count(0)
+    since = page.locator("#poller").get_attribute("hx-get")
+    with page.expect_response("**/changes/**"):
+        held[0].continue_()
+    page.wait_for_timeout(200)
+    page.unroute("**/changes/**")
+
+    assert page.locator("#poller").get_attribute("hx-get") == since  # not taken
+    poll_now(page)  # asked again, about no thread: the news arrives
+    expect(page.locator(f"#m-{note.pk}")).to_contain_text("1 reply")
     errors.assert_none()
