@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 
 from annotations import services
 from annotations.models import Annotation, Status
+from corpus.forms import Multiline
 from corpus.models import Document, Membership
 from corpus.params import parse_id
 
@@ -52,7 +53,7 @@ class DecisionForm(forms.Form):
     ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
     status = forms.ChoiceField(required=False, choices=Status.choices)
     decide = forms.CharField(required=False)
-    reason = forms.CharField(required=False, max_length=5_000)
+    reason = forms.CharField(required=False, max_length=5_000, widget=Multiline)
 
     def __init__(self, *args, visible_ids, **kwargs):
         super().__init__(*args, **kwargs)
@@ -77,6 +78,7 @@ class DecisionForm(forms.Form):
             raise ValidationError("Choose a decision.")
         if (
             data["status"] in services.REASON_REQUIRED
+            and "reason" not in self.errors
             and not data.get("reason", "").strip()
         ):
             self.add_error("reason", REASON_MISSING)

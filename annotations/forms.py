@@ -5,6 +5,7 @@ from django import forms
 from annotations.models import Status, Visibility
 from annotations.services.tags import MAX_TAGS
 from corpus.conflicts import VersionedForm
+from corpus.forms import Multiline
 
 MAX_BODY = 20_000
 
@@ -40,7 +41,7 @@ class NoteFields(forms.Form):
         label="Note",
         required=False,
         max_length=MAX_BODY,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=Multiline(attrs={"rows": 4}),
         help_text="Markdown: **bold**, *italic*, [link](https://…), lists.",
     )
     tags = TagListField(
@@ -76,7 +77,7 @@ class ReplyForm(forms.Form):
     body = forms.CharField(
         label="Reply",
         max_length=MAX_BODY,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Multiline(attrs={"rows": 3}),
         help_text="Markdown.",
     )
 
@@ -98,7 +99,9 @@ class MarginFilterForm(forms.Form):
 
 
 class PreviewForm(forms.Form):
-    body = forms.CharField(required=False, max_length=MAX_BODY, strip=False)
+    body = forms.CharField(
+        required=False, max_length=MAX_BODY, strip=False, widget=Multiline
+    )
 
 
 class StatusForm(forms.Form):
@@ -106,7 +109,7 @@ class StatusForm(forms.Form):
     reason = forms.CharField(
         required=False,
         max_length=5_000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Multiline(attrs={"rows": 2}),
         help_text="Required to reject or ask for a revision; the author sees it.",
     )
 
@@ -129,7 +132,7 @@ class TagEditForm(VersionedForm, forms.Form):
         widget=forms.TextInput(attrs={"type": "color"}),
     )
     description = forms.CharField(
-        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        required=False, max_length=2000, widget=Multiline(attrs={"rows": 2})
     )
     parent = forms.CharField(
         required=False,

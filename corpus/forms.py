@@ -23,11 +23,26 @@ from corpus.roles import Role
 logger = logging.getLogger(__name__)
 
 
+class Multiline(forms.Textarea):
+    """A textarea whose line breaks arrive as "\n", as the browser counts them.
+
+    Browsers send a textarea's line breaks as CRLF but count them as one
+    character against its maxlength; normalised here, what the browser let
+    through fits the field's max_length, and notes are stored one way.
+    """
+
+    def value_from_datadict(self, data, files, name):
+        value = super().value_from_datadict(data, files, name)
+        if isinstance(value, str):
+            return value.replace("\r\n", "\n").replace("\r", "\n")
+        return value
+
+
 class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
         fields = ["name", "description", "premoderation"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        widgets = {"description": Multiline(attrs={"rows": 3})}
 
 
 class ProjectSettingsForm(VersionedForm, ProjectForm):

@@ -295,14 +295,14 @@ class MembershipAdmin(ProjectRowsAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         if change:
-            services.change_role(membership=obj, role=obj.role)
+            services.change_role(membership=obj, role=obj.role, by=request.user)
             return
         member = services.add_member(project=obj.project, user=obj.user, role=obj.role)
         obj.pk, obj.created_at = member.pk, member.created_at
         obj._state.adding = False
 
     def delete_model(self, request, obj) -> None:
-        services.remove_member(membership=obj)
+        services.remove_member(membership=obj, by=request.user)
 
     @admin.action(description="Remove selected members", permissions=["delete"])
     def remove_members(self, request, queryset):
@@ -322,7 +322,7 @@ class MembershipAdmin(ProjectRowsAdmin):
             try:
                 with transaction.atomic():
                     for row in rows:
-                        services.remove_member(membership=row)
+                        services.remove_member(membership=row, by=request.user)
             except ValidationError as error:
                 problem = " ".join(error.messages)
         if problem:

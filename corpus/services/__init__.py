@@ -24,6 +24,7 @@ from corpus.services.invitations import (
     resend_invitation,
     revoke_invitation,
     send_invitation,
+    sender_may_invite,
 )
 from corpus.services.projects import (
     add_member,
@@ -55,6 +56,7 @@ __all__ = [
     "save_document",
     "save_review_choices",
     "send_invitation",
+    "sender_may_invite",
     "stage_upload",
     "start_import",
     "unique_project_slug",

@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from corpus.models import INVITATION_LIFETIME, Invitation, Membership, Project
+from corpus.roles import Role
 from corpus.services.projects import add_member
 
 logger = logging.getLogger(__name__)
@@ -251,6 +252,19 @@ def create_account(
     return user
 
 
+def sender_may_invite(invitation: Invitation) -> bool:
+    """Whether the person who sent the invitation is still an owner of its
+    project. change_role and remove_member withdraw the open links of one who
+    is not; this holds too for any link that escaped them."""
+    if invitation.invited_by_id is None:
+        return True
+    return Membership.objects.filter(
+        project_id=invitation.project_id,
+        user_id=invitation.invited_by_id,
+        role=Role.OWNER,
+    ).exists()
+
+
 def _gone() -> ValidationError:
     return ValidationError(
         "This invitation has already been used, was withdrawn, or has expired.",
@@ -283,6 +297,8 @@ def accept_invitation(
             "takes it out of the archive.",
             code="archived",
         )
+    if not sender_may_invite(invitation):
+        raise _gone()
     if user is None:
         user = create_account(
             username=username, email=invitation.email, password=password

@@ -10,7 +10,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from corpus.conflicts import EditConflict
-from corpus.models import Membership, Project, ProjectEvent, ProjectEventKind
+from corpus.models import (
+    Invitation,
+    Membership,
+    Project,
+    ProjectEvent,
+    ProjectEventKind,
+)
 from corpus.roles import Role
 from corpus.signals import premoderation_changed
 
@@ -140,21 +146,39 @@ def add_member(*, project: Project, user: AbstractBaseUser, role: str) -> Member
     return membership
 
 
+def _withdraw_invitations_of(membership: Membership, by) -> None:
+    """Someone who may no longer invite: the invitations they sent and that are
+    still open go (a link kept back must not bring its sender in again)."""
+    Invitation.objects.open().filter(
+        project_id=membership.project_id, invited_by_id=membership.user_id
+    ).update(revoked_at=timezone.now(), revoked_by=by)
+
+
 @transaction.atomic
-def change_role(*, membership: Membership, role: str) -> Membership:
-    """Give a member another role; the last owner cannot step down."""
+def change_role(
+    *, membership: Membership, role: str, by: AbstractBaseUser | None = None
+) -> Membership:
+    """Give a member another role; the last owner cannot step down. An owner who
+    steps down loses the invitations they sent that are still open."""
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if role != Role.OWNER:
         _check_owner_remains(membership.project, membership)
+    was_owner = membership.role == Role.OWNER
     membership.role = role
     membership.full_clean()
     membership.save(update_fields=["role"])
+    if was_owner and role != Role.OWNER:
+        _withdraw_invitations_of(membership, by)
     return membership
 
 
 @transaction.atomic
-def remove_member(*, membership: Membership) -> None:
-    """Remove a member; the last owner cannot be removed."""
+def remove_member(
+    *, membership: Membership, by: AbstractBaseUser | None = None
+) -> None:
+    """Remove a member, and the invitations they sent that are still open; the
+    last owner cannot be removed."""
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     _check_owner_remains(membership.project, membership)
+    _withdraw_invitations_of(membership, by)
     membership.delete()

@@ -177,6 +177,9 @@ def _refusal(
         return _closed(request, invitation, "accepted", status=410)
     if status != Invitation.Status.PENDING:
         return _closed(request, invitation, status, status=410)
+    if not services.sender_may_invite(invitation):
+        # Its sender is no longer an owner: withdrawn with their role.
+        return _closed(request, invitation, Invitation.Status.REVOKED, status=410)
     if invitation.project.is_archived:
         return _closed(request, invitation, "archived", status=403)
     return None

@@ -268,7 +268,9 @@ def member_role(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
         status = 400
     else:
         try:
-            services.change_role(membership=target, role=form.cleaned_data["role"])
+            services.change_role(
+                membership=target, role=form.cleaned_data["role"], by=request.user
+            )
             messages.success(
                 request,
                 f"{target.user} is now {Role(form.cleaned_data['role']).label}.",
@@ -288,7 +290,7 @@ def member_remove(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     )
     status = 200
     try:
-        services.remove_member(membership=target)
+        services.remove_member(membership=target, by=request.user)
         messages.success(request, f"{target.user} removed from the project.")
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

@@ -395,3 +395,27 @@ def test_note_excerpt_keeps_a_few_lines(body, excerpt, cut):
     from annotations import curation
 
     assert curation.note_excerpt(body) == (excerpt, cut)
+
+
+def test_a_reason_the_browser_accepted_fits_however_it_breaks_lines(
+    client, project, members
+):
+    """Browsers count a line break once against maxlength and send it as CRLF:
+    a reason of 5,000 characters with line breaks must not be refused."""
+    from annotations.models import Annotation
+    from tests.factories import make_annotation, make_document
+
+    document = make_document(project=project, paragraphs=["The tunnel was long."])
+    note = make_annotation(document, members["annotator"], "tunnel")
+    reason = "\r\n".join(["x" * 49] * 100)  # 4,999 characters as the browser counts
+    assert len(reason.replace("\r\n", "\n")) <= 5_000 < len(reason)
+    client.force_login(members["curator"])
+    response = client.post(
+        reverse("annotations:curation_decide", args=[project.slug]),
+        {"ids": [note.pk], "status": "rejected", "reason": reason},
+    )
+    assert response.status_code == 302
+    note = Annotation.objects.get(pk=note.pk)
+    assert note.status == "rejected"
+    stored = note.events.get(kind="status").reason
+    assert "\r" not in stored and stored.count("\n") == 99

@@ -798,3 +798,41 @@ def test_the_admin_lists_invitations_to_owners_read_only(client, project, role):
     delete = reverse("admin:corpus_invitation_delete", args=[invitation.pk])
     assert client.post(delete, {"post": "yes"}).status_code in {302, 403}
     assert Invitation.objects.filter(pk=invitation.pk).exists()
+
+
+@pytest.mark.parametrize("how", ["removed", "demoted"])
+def test_an_owner_who_loses_the_role_cannot_return_through_their_own_link(
+    client, project, owner, how
+):
+    """An owner sent themselves an owner's invitation, kept the link, and was
+    then removed (or made a viewer): the link no longer lets anyone in."""
+    sender = make_user("sender", project=project, role=Role.OWNER)
+    invitation, token = _invite(
+        project, sender, email="alias@example.org", role=Role.OWNER
+    )
+    membership = Membership.objects.get(project=project, user=sender)
+    if how == "removed":
+        services.remove_member(membership=membership, by=owner)
+    else:
+        services.change_role(membership=membership, role=Role.VIEWER, by=owner)
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+    assert invitation.revoked_by == owner
+    _open(client, token)
+    response = _sign_up(client, username="back-again")
+    assert response.status_code == 410
+    assert not get_user_model().objects.filter(username="back-again").exists()
+    assert not Membership.objects.filter(
+        project=project, user__username="sender", role=Role.OWNER
+    ).exists()
+
+
+def test_a_link_whose_sender_is_no_longer_an_owner_is_refused(client, project, owner):
+    """The second guard: a link that escaped the withdrawal (its sender's role
+    changed by other means) still does not let anyone in."""
+    sender = make_user("sender", project=project, role=Role.OWNER)
+    _invitation, token = _invite(project, sender, role=Role.OWNER)
+    Membership.objects.filter(project=project, user=sender).update(role=Role.VIEWER)
+    _open(client, token)
+    assert _sign_up(client, username="sneaky").status_code == 410
+    assert not get_user_model().objects.filter(username="sneaky").exists()
