@@ -8,8 +8,8 @@ or listed as not a page, with the reason, so a new page cannot be forgotten.
 
 from __future__ import annotations
 
-import contextlib
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,7 +21,6 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from annotations import linking
 from annotations import services as annotation_services
@@ -307,12 +306,14 @@ def expect_coloured_chips(page: Page, scope: str, colours=COLOURS) -> None:
         expect(chip).to_be_visible()
         style = """(chip) => [getComputedStyle(chip).getPropertyValue("--tag").trim(),
                              getComputedStyle(chip).borderLeftColor]"""
-        with contextlib.suppress(PlaywrightTimeoutError):  # the stylesheet loading
-            page.wait_for_function(
-                f"([chip, colour]) => ({style})(chip)[0] === colour",
-                arg=[chip.element_handle(), colour],
-            )
+        # The locator finds the chip afresh each time: a poll may swap the list
+        # meanwhile (a detached chip has no computed style), and the stylesheet
+        # may still be loading.
+        deadline = time.monotonic() + 10
         shown = chip.evaluate(style)
+        while shown[0] != colour and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+            shown = chip.evaluate(style)
         red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
         assert shown == [colour, f"rgb({red}, {green}, {blue})"], f"{scope} {name}"
 
