@@ -18,6 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from annotations import linking, services
 from annotations.forms import AnnotationCreateForm
 from annotations.models import Annotation, RelationType, Visibility
+from annotations.permissions import may_change
 from annotations.views import member_document, selection_range, thread_response
 from corpus import bodycache
 from corpus.access import HtmxHttpRequest, membership_for
@@ -355,7 +356,7 @@ def link_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     link = get_object_or_404(
         linking.live_links_for(membership, with_trashed_ends=True), pk=pk
     )
-    if not linking.may_delete(membership, link):
+    if not may_change(membership, link):
         raise PermissionDenied("Only its author or a curator may delete this link.")
     # Everything the answer needs is read before the write.
     thread = parse_id(request.POST.get("thread", ""))

@@ -29,11 +29,10 @@ from annotations.models import (
     Link,
     RelationType,
     Tag,
-    shown_to_member_filter,
 )
+from annotations.permissions import link_filter, may_change
 from corpus.conflicts import EditConflict
 from corpus.models import Document, Membership, Project
-from corpus.roles import Action
 
 SEARCH_LIMIT = 20
 LINK_PAGE_SIZE = 50
@@ -267,11 +266,7 @@ def live_links_for(
     # Conditions on the joined ends, not "IN (every annotation shown)": a
     # thread's few links are found by their own index, however large the project.
     links = Link.objects.filter(
-        Q(target_annotation__isnull=True)
-        | shown_to_member_filter(
-            membership, "target_annotation__", include_trash=with_trashed_ends
-        ),
-        shown_to_member_filter(membership, "source__", include_trash=with_trashed_ends),
+        link_filter(membership, include_trash=with_trashed_ends),
         project_id=membership.project_id,
         deleted_at__isnull=True,
     )
@@ -300,13 +295,6 @@ def _with_ends(links: QuerySet[Link]) -> QuerySet[Link]:
     )
 
 
-def may_delete(membership: Membership, link: Link) -> bool:
-    """Its author, while they may annotate, or a curator or owner."""
-    if link.author_id == membership.user_id and membership.can(Action.ANNOTATE):
-        return True
-    return membership.can(Action.MODERATE)
-
-
 def thread_links(membership: Membership, annotation: Annotation) -> dict:
     """An annotation's links out and back, in one query."""
     links = _with_ends(
@@ -316,7 +304,7 @@ def thread_links(membership: Membership, annotation: Annotation) -> dict:
     ).order_by("created_at", "pk")
     outgoing, incoming = [], []
     for link in links:
-        link.may_delete = may_delete(membership, link)
+        link.may_delete = may_change(membership, link)
         (outgoing if link.source_id == annotation.pk else incoming).append(link)
     return {"outgoing": outgoing, "incoming": incoming}
 

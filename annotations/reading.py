@@ -16,6 +16,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.utils.safestring import SafeString, mark_safe
 
+from annotations import permissions
 from annotations.forms import MarginFilterForm, StatusForm
 from annotations.markdown import render_markdown
 from annotations.models import (
@@ -25,7 +26,6 @@ from annotations.models import (
     Reply,
     Status,
     Tag,
-    Visibility,
 )
 from annotations.segments import segment_blocks
 from corpus.models import Document, Membership
@@ -137,12 +137,9 @@ def highlights_for(
     more: the reader's own private (or unapproved) annotations are left out, so
     the rendering can be shared with the class whatever the reader wrote.
     """
-    annotations = Annotation.objects.shown_to_member(membership).for_document(document)
-    if shared_only:
-        shared = Q(visibility=Visibility.PROJECT)
-        if not sees_unapproved(membership):
-            shared &= Q(status=Status.APPROVED)
-        annotations = annotations.filter(shared)
+    annotations = Annotation.objects.filter(
+        permissions.shown_to_member_filter(membership, own=not shared_only)
+    ).for_document(document)
     if approved_only:
         annotations = annotations.filter(status=Status.APPROVED)
     if within is not None and len(within) <= MAX_RANGES:
@@ -313,7 +310,9 @@ def margin_page(
     shown.object_list = list(shown.object_list)
     for annotation in shown.object_list:
         annotation.excerpt = note_excerpt(annotation.body)
-        annotation.awaiting_approval = awaiting_approval(membership, annotation)
+        annotation.awaiting_approval = permissions.awaiting_approval(
+            membership, annotation
+        )
     return shown
 
 
@@ -332,17 +331,6 @@ def note_excerpt(body: str) -> SafeString:
         more = True
     # render_markdown sanitises what it returns.
     return mark_safe(render_markdown(f"{first} …" if more else first))  # noqa: S308
-
-
-def awaiting_approval(membership: Membership, annotation: Annotation) -> bool:
-    """Whether the member's own shared annotation is hidden from colleagues
-    until a curator approves it (the project pre-moderates)."""
-    return (
-        membership.project.premoderation
-        and annotation.author_id == membership.user_id
-        and annotation.visibility == Visibility.PROJECT
-        and annotation.status != Status.APPROVED
-    )
 
 
 def tag_choices(highlights: Highlights) -> list[tuple[str, str]]:
@@ -367,16 +355,10 @@ def author_choices(document: Document) -> list[str]:
     )
 
 
-def sees_unapproved(membership: Membership) -> bool:
-    """Whether the member sees shared annotations before they are approved:
-    curators and owners do, and everyone in a project without pre-moderation."""
-    return not membership.project.premoderation or membership.moderates
-
-
 def class_revision(membership: Membership, document: Document) -> int:
     """The document's counter of the changes the member's class may see
     (services.revisions)."""
-    if sees_unapproved(membership):
+    if permissions.sees_unapproved(membership):
         return document.shared_revision
     return document.public_revision
 
@@ -430,19 +412,16 @@ def changed_since(
     them when `since` is unknown."""
     annotations = Annotation.objects.filter(document=document)
     if since is not None:
-        column = "shared_revision" if sees_unapproved(membership) else "public_revision"
+        column = (
+            "shared_revision"
+            if permissions.sees_unapproved(membership)
+            else "public_revision"
+        )
         annotations = annotations.filter(
             Q(**{f"{column}__gt": since.seen})
             | Q(author_id=membership.user_id, own_revision__gt=since.own)
         )
     return list(annotations.values_list("pk", "start", "end"))
-
-
-def may_change(membership: Membership, item: Annotation | Reply) -> bool:
-    """Authors change their own work; curators and owners anyone's they can see."""
-    if item.author_id == membership.user_id:
-        return membership.can(Action.ANNOTATE)
-    return membership.can(Action.MODERATE)
 
 
 def thread_context(
@@ -464,7 +443,7 @@ def thread_context(
         )
     )
     for reply in replies:
-        reply.may_change = may_change(membership, reply)
+        reply.may_change = permissions.may_change(membership, reply)
     history = (
         []
         if new
@@ -475,7 +454,7 @@ def thread_context(
         )
     )
     decisions = [event for event in history if event.kind == EventKind.STATUS]
-    may_decide = membership.can(Action.MODERATE)
+    may_decide = permissions.may_decide(membership)
     return {
         "history": history,
         "decision": decisions[-1] if decisions else None,
@@ -485,9 +464,11 @@ def thread_context(
         if may_decide
         else None,
         "annotation": annotation,
-        "awaiting_approval": awaiting_approval(membership, annotation),
+        "awaiting_approval": permissions.awaiting_approval(membership, annotation),
+        # The author's next edit revises the note (services.update_annotation).
+        "revisable": annotation.revised_by(membership.user_id),
         "tags": tags if tags is not None else list(annotation.tags.all()),
         "replies": replies,
-        "may_change": may_change(membership, annotation),
+        "may_change": permissions.may_change(membership, annotation),
         "may_reply": membership.can(Action.ANNOTATE),
     }

@@ -34,9 +34,9 @@ from annotations.models import (
     Reply,
     Status,
     Tag,
-    shown_to_member_filter,
 )
 from annotations.offsets import resolve_selection
+from annotations.permissions import may_change, shown_to_member_filter
 from corpus import bodycache
 from corpus.access import HtmxHttpRequest, membership_for
 from corpus.conflicts import conflict_response
@@ -297,7 +297,7 @@ def _gone_response(
 def annotation_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     membership = membership_for(request, slug, Action.ANNOTATE)
     annotation = _annotation(request, membership, pk)
-    if not reading.may_change(membership, annotation):
+    if not may_change(membership, annotation):
         raise PermissionDenied("Only its author or a curator may edit this annotation.")
     context = {"annotation": annotation, "project": membership.project}
     template = "annotations/_annotation_edit.html"
@@ -367,7 +367,7 @@ def _note_values(annotation: Annotation) -> dict:
 def annotation_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     membership = membership_for(request, slug, Action.ANNOTATE)
     annotation = _annotation(request, membership, pk)
-    if not reading.may_change(membership, annotation):
+    if not may_change(membership, annotation):
         raise PermissionDenied(
             "Only its author or a curator may delete this annotation."
         )
@@ -444,7 +444,7 @@ def _reply(request: HtmxHttpRequest, membership: Membership, pk: int) -> Reply:
         annotation__project=membership.project,
         pk=pk,
     )
-    if not reading.may_change(membership, reply):
+    if not may_change(membership, reply):
         raise PermissionDenied("Only its author or a curator may change this reply.")
     return reply
 

@@ -1,6 +1,6 @@
 """Admin screens for annotations, tags, links and their history.
 
-Each user sees what the app shows them (annotations.models.visible_filter, and
+Each user sees what the app shows them (annotations.permissions.visible_filter, and
 deleted rows to those who moderate) and acts as their project role allows
 (corpus.admin.access); superusers see every project, but others' private
 annotations stay their authors'. Edits, curation decisions, tag merges and

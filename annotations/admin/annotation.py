@@ -23,6 +23,7 @@ from annotations.admin.common import (
     count_per_row,
     link_scope,
     link_target,
+    may_change_row,
     reply_scope,
     seen,
 )
@@ -33,13 +34,12 @@ from annotations.models import (
     Reply,
     Status,
     Tag,
-    visible_filter,
 )
+from annotations.permissions import visible_filter
 from corpus.admin.access import (
     MemberProjectFilter,
     MemberRowsFilter,
     may,
-    may_change_work,
     refused,
 )
 from corpus.admin.versioned import ModelListField, VersionedAdmin, VersionedAdminForm
@@ -237,7 +237,7 @@ class AnnotationAdmin(VersionedAdmin, SoftDeleteAdmin):
     def may_change(self, request, annotation) -> bool:
         # Its author or the project's curators, as in the app; a deleted one is
         # kept as it was.
-        return annotation.deleted_at is None and may_change_work(
+        return annotation.deleted_at is None and may_change_row(
             request, annotation.project_id, annotation.author_id
         )
 

@@ -12,13 +12,13 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from annotations.models import MODERATING_ROLES, Link, visible_filter
-from corpus.admin.access import (
-    ProjectRowsAdmin,
-    all_found,
+from annotations.models import Link
+from annotations.permissions import (
+    MODERATING_ROLES,
     may_change_work,
-    refused,
+    visible_filter,
 )
+from corpus.admin.access import ProjectRowsAdmin, all_found, may, refused
 from corpus.admin.inlines import ReadOnlyInline
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "count_per_row",
     "link_scope",
     "link_target",
+    "may_change_row",
     "moderated",
     "reply_scope",
     "seen",
@@ -87,6 +88,15 @@ def count_per_row(links: QuerySet, field: str) -> Coalesce:
     return Coalesce(Subquery(per_row), 0)
 
 
+def may_change_row(request, project_id: int, author_id: int | None) -> bool:
+    """The app's rule (permissions.may_change_work) for a row of any project."""
+    return may_change_work(
+        author_id=author_id,
+        user_id=request.user.pk,
+        can=lambda action: may(request, project_id, action),
+    )
+
+
 def link_target(link: Link) -> str:
     if link.target_annotation_id is not None:
         return str(link.target_annotation)
@@ -108,7 +118,7 @@ class SoftDeleteAdmin(ProjectRowsAdmin):
         raise NotImplementedError
 
     def may_delete_row(self, request, row) -> bool:
-        return may_change_work(request, self.project_id_of(row), row.author_id)
+        return may_change_row(request, self.project_id_of(row), row.author_id)
 
     def get_actions(self, request):
         actions = super().get_actions(request)

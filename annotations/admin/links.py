@@ -12,7 +12,8 @@ from annotations.admin.common import (
     link_scope,
     link_target,
 )
-from annotations.models import Link, RelationType, visible_filter
+from annotations.models import Link, RelationType
+from annotations.permissions import visible_filter
 from corpus.admin.access import MemberProjectFilter, MemberRowsFilter, ProjectRowsAdmin
 from corpus.admin.versioned import VersionedAdmin, VersionedAdminForm
 from corpus.roles import Action

@@ -12,7 +12,8 @@ from django.template.response import TemplateResponse
 
 from annotations import services
 from annotations.admin.common import all_found, count_per_row
-from annotations.models import Annotation, Tag, visible_filter
+from annotations.models import Annotation, Tag
+from annotations.permissions import visible_filter
 from corpus.admin.access import (
     MemberProjectFilter,
     ProjectRowsAdmin,

@@ -3,6 +3,7 @@
 One module per concern; everything is importable from here.
 """
 
+from annotations.permissions import Audience, audience_of
 from annotations.services.annotations import (
     CONTEXT_SIZE,
     REASON_REQUIRED,
@@ -14,7 +15,7 @@ from annotations.services.annotations import (
     update_annotation,
 )
 from annotations.services.replies import create_reply, delete_reply, update_reply
-from annotations.services.revisions import Audience, audience_of, record_change
+from annotations.services.revisions import record_change
 from annotations.services.tags import (
     MAX_TAGS,
     PALETTE,

@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotations.models import (
+    REASON_REQUIRED,
     Annotation,
     AnnotationEvent,
     EventKind,
@@ -23,13 +24,13 @@ from annotations.models import (
     Tag,
     Visibility,
 )
-from annotations.services.revisions import audience_of, record_change
+from annotations.permissions import audience_of
+from annotations.services.revisions import record_change
 from annotations.services.tags import resolve_tags
 from corpus.conflicts import EditConflict
 from corpus.models import Document
 
 CONTEXT_SIZE = 32
-REASON_REQUIRED = (Status.REJECTED, Status.NEEDS_REVISION)
 
 
 def check_anchor(*, text: str, start: int, end: int, exact: str) -> None:
@@ -181,7 +182,7 @@ def update_annotation(
         EventKind.TAGS: sorted(tag.name for tag in tags),
         EventKind.VISIBILITY: visibility,
     }
-    revising = current.author_id == editor.pk and current.status in REASON_REQUIRED
+    revising = current.revised_by(editor.pk)
     new_status = Status.SUBMITTED if revising else current.status
     audience = max(
         _audience(current),

@@ -9,35 +9,20 @@ its own_revision: its author's own count of changes to their annotations on
 the document. A reader polls with the counter of their class and their own
 count (reading.reader_token): a change they may not see moves neither, so it
 neither shows in their page nor tells them, by a different answer or a bigger
-number, that it happened.
+number, that it happened. Who sees which row (Audience) is the visibility rule's
+(annotations.permissions).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from annotations.models import Status, Visibility
+from annotations.models import Annotation, Visibility
+from annotations.permissions import Audience
 from corpus.models import Document
-
-
-class Audience(IntEnum):
-    """Who may see an annotation (and so a change to it), widest last."""
-
-    AUTHOR = 0  # private: the author alone
-    CURATORS = 1  # shared but awaiting approval under pre-moderation
-    EVERYONE = 2  # shared, and approved or not pre-moderated
-
-
-def audience_of(*, visibility: str, status: str, premoderation: bool) -> Audience:
-    if visibility != Visibility.PROJECT:
-        return Audience.AUTHOR
-    if premoderation and status != Status.APPROVED:
-        return Audience.CURATORS
-    return Audience.EVERYONE
 
 
 @dataclass(frozen=True)
@@ -119,7 +104,6 @@ def record_change(
 def redraw_project(*, project, **_signal) -> None:
     """Who sees which shared annotation changed (pre-moderation turned on or
     off): mark every shared annotation of the project changed for everyone."""
-    from annotations.models import Annotation
 
     shared = Annotation.objects.filter(
         project=project,

@@ -12,7 +12,8 @@ from django.db.models import F, Value
 from django.db.models.functions import Lower
 
 from annotations.models import Annotation, AnnotationEvent, EventKind, Tag
-from annotations.services.revisions import audience_of, record_change
+from annotations.permissions import audience_of
+from annotations.services.revisions import record_change
 from corpus.conflicts import EditConflict
 from corpus.models import Project
 

@@ -18,9 +18,9 @@ from annotations.models import (
     Link,
     Reply,
     Visibility,
-    shown_to_member_filter,
 )
-from annotations.services.revisions import Audience, bump_revision
+from annotations.permissions import Audience, link_filter, shown_to_member_filter
+from annotations.services.revisions import bump_revision
 from corpus.models import (
     Document,
     Membership,
@@ -65,13 +65,7 @@ def trash_summary(document: Document, membership: Membership) -> TrashSummary:
     ).count()
     links = (
         _links_touching(document)
-        .filter(
-            shown_to_member_filter(membership, "source__", include_trash=True),
-            Q(target_annotation__isnull=True)
-            | shown_to_member_filter(
-                membership, "target_annotation__", include_trash=True
-            ),
-        )
+        .filter(link_filter(membership, include_trash=True))
         .count()
     )
     return TrashSummary(

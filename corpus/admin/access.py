@@ -57,16 +57,6 @@ def owns(request: HttpRequest, project_id: int) -> bool:
     return membership is not None and membership.role == Role.OWNER
 
 
-def may_change_work(
-    request: HttpRequest, project_id: int, author_id: int | None
-) -> bool:
-    """Authors change their own work while they may annotate; curators and owners
-    anyone's (annotations.reading.may_change, for a row of any project)."""
-    if author_id == request.user.pk and may(request, project_id, Action.ANNOTATE):
-        return True
-    return may(request, project_id, Action.MODERATE)
-
-
 def projects_of(user) -> QuerySet[Project]:
     """The projects whose rows `user` sees: live ones they are a member of (every
     live one for a superuser)."""
@@ -181,7 +171,6 @@ __all__ = [
     "ProjectRowsAdmin",
     "may",
     "may_anywhere",
-    "may_change_work",
     "member_scope",
     "memberships",
     "owns",

@@ -11,7 +11,7 @@ from django.utils.html import json_script
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_safe
 
-from annotations import reading
+from annotations import permissions, reading
 from annotations.forms import MarginFilterForm, ReplyForm
 from annotations.models import Annotation, Status, Visibility
 from corpus import bodycache, services
@@ -117,7 +117,7 @@ def rendered_text(membership, document, approved_only: bool) -> RenderedText:
     of their own that the rest of their class cannot see (private ones, or
     unapproved ones under pre-moderation) gets a rendering of their own.
     """
-    sees_unapproved = reading.sees_unapproved(membership)
+    sees_unapproved = permissions.sees_unapproved(membership)
     own_hidden = Q(visibility=Visibility.PRIVATE)
     if approved_only:
         own_hidden &= Q(status=Status.APPROVED)

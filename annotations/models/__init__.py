@@ -1,0 +1,34 @@
+"""The annotations app's models: annotations with their replies and history
+(annotations), the tag vocabulary (tags), links and relation types (links).
+Who sees which row is annotations.permissions' to say.
+"""
+
+from annotations.models.annotations import (
+    Annotation,
+    AnnotationEvent,
+    AnnotationQuerySet,
+    Reply,
+    ReplyQuerySet,
+    SoftDeleted,
+)
+from annotations.models.choices import REASON_REQUIRED, EventKind, Status, Visibility
+from annotations.models.links import DEFAULT_RELATIONS, Link, RelationType
+from annotations.models.tags import Tag, TagQuerySet
+
+__all__ = [
+    "DEFAULT_RELATIONS",
+    "REASON_REQUIRED",
+    "Annotation",
+    "AnnotationEvent",
+    "AnnotationQuerySet",
+    "EventKind",
+    "Link",
+    "RelationType",
+    "Reply",
+    "ReplyQuerySet",
+    "SoftDeleted",
+    "Status",
+    "Tag",
+    "TagQuerySet",
+    "Visibility",
+]
