@@ -1,13 +1,30 @@
+"""Every form of the annotations app: the input schemas its views hand to the
+services, by screen: threads (notes, replies, decisions), reading (the margin's
+filters), curation, tags, links and relation types, and the trash."""
+
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.http import QueryDict
 
-from annotations.models import Status, Visibility
+from annotations.models import REASON_REQUIRED, RelationType, Status, Visibility
+from annotations.offsets import resolve_selection
 from annotations.services.tags import MAX_TAGS
 from corpus.conflicts import VersionedForm
 from corpus.forms import Multiline
+from corpus.models import Document, Membership
+from corpus.params import IdField, parse_id
 
 MAX_BODY = 20_000
+REASON_MISSING = "Say why: the author sees the reason in the thread."
+
+
+def form_errors(error: ValidationError | forms.Form) -> list[str]:
+    """The messages of a refused form, or of a service's refusal, in one list."""
+    if isinstance(error, forms.Form):
+        return [text for texts in error.errors.values() for text in texts]
+    return error.messages
 
 
 class TagListField(forms.CharField):
@@ -68,6 +85,19 @@ class AnnotationCreateForm(NoteFields):
     eo = forms.IntegerField(min_value=0, max_value=2**31, widget=forms.HiddenInput)
     exact = forms.CharField(strip=False, max_length=200_000, widget=forms.HiddenInput)
 
+    def selection_range(self, document: Document) -> tuple[int, int]:
+        """The code-point range of the selection in the document; ValueError if
+        it does not fall on the document's text."""
+        data = self.cleaned_data
+        return resolve_selection(
+            document.text,
+            [(block["start"], block["end"]) for block in document.blocks],
+            data["sb"],
+            data["so"],
+            data["eb"],
+            data["eo"],
+        )
+
 
 class AnnotationEditForm(VersionedForm, NoteFields):
     versioned_fields = ("body", "tags", "visibility")
@@ -96,6 +126,19 @@ class MarginFilterForm(forms.Form):
     approved = forms.BooleanField(
         required=False, label="Approved only (what the group publishes)"
     )
+
+    def query(self) -> QueryDict:
+        """The filters as they were sent, for the links that keep them (the
+        margin's pages): this form's fields only, never the poll's state."""
+        query = QueryDict(mutable=True)
+        for name in self.fields:
+            if name in self.data:
+                query.setlist(name, self.data.getlist(name))
+        return query
+
+    @property
+    def approved_only(self) -> bool:
+        return self.is_valid() and self.cleaned_data["approved"]
 
 
 class PreviewForm(forms.Form):
@@ -165,3 +208,173 @@ class TagMergeForm(forms.Form):
             "required": "Tick the tags to merge.",
             "invalid_choice": "Tick tags of this project.",
         }
+
+
+# The curation queue -------------------------------------------------------------
+
+
+class QueueFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any status"), *Status.choices],
+        initial=Status.SUBMITTED,
+    )
+    document = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    tag = forms.CharField(required=False, max_length=64)
+    author = forms.CharField(required=False, max_length=150)
+    since = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, membership: Membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["document"].choices = [("", "Any document")] + list(
+            project_documents(membership).order_by("title").values_list("pk", "title")
+        )
+
+
+class DecisionForm(forms.Form):
+    """A decision on the selected annotations (bulk: `ids` and `status`) or on
+    one row (`decide`, "<id> <status>", from the row's own form), with a
+    reason, required to reject or to ask for a revision."""
+
+    ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    status = forms.ChoiceField(required=False, choices=Status.choices)
+    decide = forms.CharField(required=False)
+    reason = forms.CharField(required=False, max_length=5_000, widget=Multiline)
+
+    def __init__(self, *args, visible_ids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ids"].choices = [(pk, pk) for pk in visible_ids]
+
+    @property
+    def row(self) -> int | None:
+        """The row decided on from its own form, if the decision names one."""
+        return parse_id(str(self.data.get("decide", "")).partition(" ")[0])
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decide"):
+            raw, _, status = data["decide"].partition(" ")
+            pk = parse_id(raw)
+            if pk is None or status not in Status.values:
+                raise ValidationError("Choose a listed decision.")
+            data["ids"], data["status"] = [pk], status
+        if not data.get("ids"):
+            raise ValidationError("Select at least one annotation.")
+        if not data.get("status"):
+            raise ValidationError("Choose a decision.")
+        if (
+            data["status"] in REASON_REQUIRED
+            and "reason" not in self.errors
+            and not data.get("reason", "").strip()
+        ):
+            self.add_error("reason", REASON_MISSING)
+        return data
+
+
+# Links and relation types ---------------------------------------------------------
+
+
+def project_documents(membership: Membership):
+    """The documents of the member's project, by title only: choices of forms."""
+    return Document.objects.filter(project_id=membership.project_id).only("pk", "title")
+
+
+class LinkForm(forms.Form):
+    relation = forms.ModelChoiceField(
+        queryset=RelationType.objects.none(),
+        error_messages={"invalid_choice": "Choose one of this project's relations."},
+    )
+    target_annotation = IdField(required=False)
+    target_document = forms.ModelChoiceField(
+        queryset=Document.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": "Choose a document of this project."},
+    )
+    # Not a URLField: its normalising would hide what was typed; the service
+    # checks the scheme and says why it refuses.
+    target_url = forms.CharField(max_length=2000, required=False)
+    target_title = forms.CharField(max_length=500, required=False)
+    citation = forms.CharField(max_length=1000, required=False)
+    accessed = forms.DateField(required=False)
+    note = forms.CharField(max_length=1000, required=False)
+
+    def __init__(self, *args, membership: Membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["relation"].queryset = RelationType.objects.offered_in(
+            membership.project_id
+        )
+        self.fields["target_document"].queryset = project_documents(membership)
+
+
+class PassageLinkForm(AnnotationCreateForm):
+    """A passage selected side by side (becoming an annotation) and the link to it."""
+
+    relation = LinkForm.base_fields["relation"]
+    note = LinkForm.base_fields["note"]
+
+    def __init__(self, *args, membership: Membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["relation"].queryset = RelationType.objects.offered_in(
+            membership.project_id
+        )
+        # The new annotation is the link's target: a bare highlight, shared.
+        for name in ("body", "tags", "visibility"):
+            del self.fields[name]
+
+
+class LinkFilterForm(forms.Form):
+    relation = forms.ModelChoiceField(
+        queryset=RelationType.objects.none(), required=False, empty_label="Any"
+    )
+    document = forms.ModelChoiceField(
+        queryset=Document.objects.none(), required=False, empty_label="Any"
+    )
+    author = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, membership: Membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        project = membership.project
+        self.fields["relation"].queryset = RelationType.objects.filter(
+            project=project
+        ).order_by("name")
+        self.fields["document"].queryset = project_documents(membership)
+        self.fields["author"].choices = [("", "Any")] + [
+            (name, name)
+            for name in Membership.objects.filter(project=project)
+            .order_by("user__username")
+            .values_list("user__username", flat=True)
+        ]
+
+
+class RelationTypeForm(forms.Form):
+    name = forms.CharField(max_length=64)
+    description = forms.CharField(required=False, max_length=1000)
+    retired = forms.BooleanField(required=False)
+
+
+class RelationTypeEditForm(VersionedForm, RelationTypeForm):
+    versioned_fields = ("name", "description", "retired")
+
+
+# The trash ------------------------------------------------------------------------
+
+
+class ConfirmNameForm(forms.Form):
+    """Typing the name of what is purged: a purge cannot be undone."""
+
+    confirm = forms.CharField(max_length=500, label="Type its name to confirm")
+
+    def __init__(self, *args, expected: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.expected = expected
+
+    def clean_confirm(self) -> str:
+        typed = self.cleaned_data["confirm"].strip()
+        if typed != self.expected.strip():
+            raise ValidationError("That is not its name; nothing was purged.")
+        return typed

@@ -7,7 +7,8 @@ carries `tc-<pk>` (annotations/reading.py), which gets four tints of the colour,
 one per overlap depth (--hl1 to --hl4), each light enough for the text on it to
 keep WCAG AA contrast. base.html links the stylesheet on every page of a
 project, with a version made from the colours: the browser keeps it until a
-colour changes, then fetches the new one.
+colour changes, then fetches the new one. The stylesheet itself is served by
+annotations.views.tags.tag_colours.
 """
 
 from __future__ import annotations
@@ -16,19 +17,14 @@ import hashlib
 import re
 
 from django import template
-from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.urls import reverse
-from django.views.decorators.http import require_safe
 
 from annotations.models import Tag
-from corpus.access import HtmxHttpRequest, membership_for
 from corpus.models import Project
 
 # Tag.colour is validated as #rrggbb; a row written around validation is left
 # out (its chip keeps the default colour) rather than written into CSS.
 COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
-A_YEAR = 365 * 24 * 3600
 
 # The text's colour (app.css --ink), and the share of a tag's colour laid over
 # white at each overlap depth: deeper overlaps darker.
@@ -83,7 +79,7 @@ def highlight_tints(colour: str) -> list[str]:
     return tints
 
 
-def _colours(project_id: int) -> list[tuple[int, str]]:
+def colours(project_id: int) -> list[tuple[int, str]]:
     return [
         (pk, colour.lower())
         for pk, colour in Tag.objects.filter(project_id=project_id)
@@ -93,7 +89,19 @@ def _colours(project_id: int) -> list[tuple[int, str]]:
     ]
 
 
-def _version(colours: list[tuple[int, str]]) -> str:
+def stylesheet(project_id: int) -> tuple[str, str]:
+    """The project's tag classes as CSS (a chip's colour, a highlight's tints),
+    and the version of its colours."""
+    found = colours(project_id)
+    css = "".join(
+        f".tag-colour-{pk} {{ --tag: {colour}; }}\n"
+        f".tc-{pk} {{ {tint_properties(colour)} }}\n"
+        for pk, colour in found
+    )
+    return css, version(found)
+
+
+def version(colours: list[tuple[int, str]]) -> str:
     text = ";".join(f"{pk}{colour}" for pk, colour in colours)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -101,37 +109,11 @@ def _version(colours: list[tuple[int, str]]) -> str:
 @register.simple_tag
 def tag_colours_url(project: Project) -> str:
     """The project's tag stylesheet, versioned by its colours."""
-    url = reverse("tag_colours", args=[project.slug])
-    return f"{url}?v={_version(_colours(project.pk))}"
+    url = reverse("annotations:tag_colours", args=[project.slug])
+    return f"{url}?v={version(colours(project.pk))}"
 
 
-@require_safe
-@login_required
-def tag_colours(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    """The project's tag colours, one class per tag; members only (404 otherwise).
-
-    Kept for a year when asked for by the current version, which changes with
-    any colour; any other URL is checked again on every use.
-    """
-    membership = membership_for(request, slug)
-    colours = _colours(membership.project_id)
-    css = "".join(
-        f".tag-colour-{pk} {{ --tag: {colour}; }}\n"
-        f".tc-{pk} {{ {_tint_properties(colour)} }}\n"
-        for pk, colour in colours
-    )
-    response = HttpResponse(
-        f"/* Tag colours of {membership.project.slug} */\n{css}",
-        content_type="text/css; charset=utf-8",
-    )
-    if request.GET.get("v") == _version(colours):
-        response["Cache-Control"] = f"private, max-age={A_YEAR}, immutable"
-    else:
-        response["Cache-Control"] = "private, no-cache"
-    return response
-
-
-def _tint_properties(colour: str) -> str:
+def tint_properties(colour: str) -> str:
     return " ".join(
         f"--hl{depth}: {tint};"
         for depth, tint in enumerate(highlight_tints(colour), start=1)

@@ -1,61 +1,131 @@
+"""Every URL of the annotations app, by screen (namespace "annotations"): each
+name leads to its view in annotations/views/<screen>.py, whose templates are in
+templates/annotations/<screen>/."""
+
 from django.urls import path
 
-from annotations import tag_views, views
+from annotations.views import (
+    curation,
+    links,
+    reading,
+    relations,
+    replies,
+    tags,
+    threads,
+    trash,
+)
 
 app_name = "annotations"
 
 urlpatterns = [
-    path(
-        "p/<slug:slug>/d/<id:pk>/annotate/",
-        views.annotation_new_hx,
-        name="annotation_new_hx",
-    ),
+    # Reading: the text with its highlights, the margin, the poll.
+    path("p/<slug:slug>/d/<id:pk>/", reading.document_detail, name="document_detail"),
     path(
         "p/<slug:slug>/d/<id:pk>/annotations/",
-        views.annotation_list_hx,
+        reading.annotation_list_hx,
         name="annotation_list_hx",
     ),
     path(
+        "p/<slug:slug>/d/<id:pk>/annotations/changes/",
+        reading.annotation_changes_hx,
+        name="annotation_changes_hx",
+    ),
+    # Threads: an annotation, its note and decisions; its replies.
+    path(
+        "p/<slug:slug>/d/<id:pk>/annotate/",
+        threads.annotation_new_hx,
+        name="annotation_new_hx",
+    ),
+    path(
         "p/<slug:slug>/d/<id:pk>/annotations/new/",
-        views.annotation_create,
+        threads.annotation_create,
         name="annotation_create",
     ),
     path(
-        "p/<slug:slug>/d/<id:pk>/annotations/changes/",
-        views.annotation_changes_hx,
-        name="annotation_changes_hx",
+        "p/<slug:slug>/a/<id:pk>/", threads.annotation_detail, name="annotation_detail"
     ),
-    path("p/<slug:slug>/a/<id:pk>/", views.annotation_detail, name="annotation_detail"),
     path(
-        "p/<slug:slug>/a/<id:pk>/edit/", views.annotation_edit, name="annotation_edit"
+        "p/<slug:slug>/a/<id:pk>/edit/", threads.annotation_edit, name="annotation_edit"
     ),
     path(
         "p/<slug:slug>/a/<id:pk>/delete/",
-        views.annotation_delete,
+        threads.annotation_delete,
         name="annotation_delete",
     ),
-    path("p/<slug:slug>/a/<id:pk>/replies/", views.reply_create, name="reply_create"),
     path(
         "p/<slug:slug>/a/<id:pk>/status/",
-        views.annotation_status,
+        threads.annotation_status,
         name="annotation_status",
     ),
-    path("p/<slug:slug>/replies/<id:pk>/edit/", views.reply_edit, name="reply_edit"),
+    path("p/<slug:slug>/a/<id:pk>/replies/", replies.reply_create, name="reply_create"),
+    path("p/<slug:slug>/replies/<id:pk>/edit/", replies.reply_edit, name="reply_edit"),
     path(
         "p/<slug:slug>/replies/<id:pk>/delete/",
-        views.reply_delete,
+        replies.reply_delete,
         name="reply_delete",
     ),
-    path("p/<slug:slug>/tags/", tag_views.tag_search_hx, name="tag_search_hx"),
-    path("p/<slug:slug>/tags/manage/", tag_views.tag_manage, name="tag_manage"),
-    path("p/<slug:slug>/tags/manage/<id:pk>/", tag_views.tag_edit, name="tag_edit"),
-    path("p/<slug:slug>/curation/", views.curation_queue, name="curation_queue"),
+    path(
+        "p/<slug:slug>/preview/",
+        replies.markdown_preview_hx,
+        name="markdown_preview_hx",
+    ),
+    # Links: the picker, side by side, the Links page.
+    path("p/<slug:slug>/a/<id:pk>/link/", links.link_picker, name="link_picker"),
+    path(
+        "p/<slug:slug>/a/<id:pk>/link/search/",
+        links.link_search_hx,
+        name="link_search_hx",
+    ),
+    path("p/<slug:slug>/a/<id:pk>/links/", links.link_create, name="link_create"),
+    path(
+        "p/<slug:slug>/a/<id:pk>/link/compare/", links.link_compare, name="link_compare"
+    ),
+    path(
+        "p/<slug:slug>/a/<id:pk>/link/passage/", links.link_passage, name="link_passage"
+    ),
+    path("p/<slug:slug>/links/<id:pk>/delete/", links.link_delete, name="link_delete"),
+    path("p/<slug:slug>/links/", links.link_list, name="link_list"),
+    # Relation types: the kinds of link a project offers.
+    path("p/<slug:slug>/links/types/", relations.relation_types, name="relation_types"),
+    path(
+        "p/<slug:slug>/links/types/new/",
+        relations.relation_type_create,
+        name="relation_type_create",
+    ),
+    path(
+        "p/<slug:slug>/links/types/<id:pk>/",
+        relations.relation_type_edit,
+        name="relation_type_edit",
+    ),
+    # Curation: the queue of annotations to decide on.
+    path("p/<slug:slug>/curation/", curation.curation_queue, name="curation_queue"),
     path(
         "p/<slug:slug>/curation/decide/",
-        views.curation_decide,
+        curation.curation_decide,
         name="curation_decide",
     ),
+    # Tags: the vocabulary, the note forms' suggestions, the colour stylesheet.
+    path("p/<slug:slug>/tags/", tags.tag_search_hx, name="tag_search_hx"),
+    path("p/<slug:slug>/tags/manage/", tags.tag_manage, name="tag_manage"),
+    path("p/<slug:slug>/tags/manage/<id:pk>/", tags.tag_edit, name="tag_edit"),
+    path("p/<slug:slug>/tag-colours.css", tags.tag_colours, name="tag_colours"),
+    # The trash: documents and projects, restored or purged.
     path(
-        "p/<slug:slug>/preview/", views.markdown_preview_hx, name="markdown_preview_hx"
+        "p/<slug:slug>/d/<id:pk>/delete/", trash.document_trash, name="document_trash"
     ),
+    path("p/<slug:slug>/trash/", trash.project_trash, name="project_trash"),
+    path(
+        "p/<slug:slug>/trash/<id:pk>/restore/",
+        trash.document_restore,
+        name="document_restore",
+    ),
+    path(
+        "p/<slug:slug>/trash/<id:pk>/purge/",
+        trash.document_purge,
+        name="document_purge",
+    ),
+    path("p/<slug:slug>/delete/", trash.project_delete, name="project_delete"),
+    path("trash/", trash.trashed_projects, name="trashed_projects"),
+    path("trash/<id:pk>/restore/", trash.project_restore, name="project_restore"),
+    path("trash/<id:pk>/purge/", trash.project_purge, name="project_purge"),
 ]

@@ -40,7 +40,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from annotations import reading
+from annotations import polling
 from annotations.models import Annotation, Reply, Status, Tag, Visibility
 from annotations.segments import segment_blocks
 from annotations.services import CONTEXT_SIZE, audience_of
@@ -433,7 +433,7 @@ def run(args, projects, members, annotator) -> int:
     )
     # What the page gives the browser to poll with: the changes the annotator
     # may see, and the annotator's own.
-    token = reading.reader_token(
+    token = polling.reader_token(
         Membership.objects.get(project_id=many.project_id, user=annotator),
         Document.objects.get(pk=many.pk),
     )

@@ -323,7 +323,9 @@ def picker_cases(sites: dict[str, Site], client: Client) -> list[Case]:
     ]
 
     def request(site: Site, query: str, page: int):
-        url = reverse("links:link_search_hx", args=[site.project.slug, site.source.pk])
+        url = reverse(
+            "annotations:link_search_hx", args=[site.project.slug, site.source.pk]
+        )
         params = {"q": query, "page": page} if page > 1 else {"q": query}
         return lambda: expect(200, client.get(url, params, headers=HX))
 

@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from annotations import styles
 from config import views
 from corpus.forms import ChangePasswordForm, NewPasswordForm, PasswordResetRequestForm
 
@@ -52,9 +51,6 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("admin/", admin.site.urls),
-    path("p/<slug:slug>/tag-colours.css", styles.tag_colours, name="tag_colours"),
     path("", include("annotations.urls")),
-    path("", include("annotations.link_urls")),
-    path("", include("annotations.trash_urls")),
     path("", include("corpus.urls")),
 ]

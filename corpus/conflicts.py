@@ -212,11 +212,16 @@ def conflict_response(
 ) -> HttpResponse:
     """409: the form again, merged over the newer row, with what changed and who.
 
-    `current` holds the newer row's values of the form's versioned fields.
+    `current` holds the newer row's values of the form's versioned fields. The
+    fresh form keeps the sent one's ids and, for a model form, takes the newer
+    row as its instance.
     """
     loaded_version = form.cleaned_data.get("version") if form.is_valid() else None
     values, changes = merge(form, current)
     row = conflict.current
+    form_kwargs.setdefault("auto_id", form.auto_id)
+    if isinstance(form, forms.BaseModelForm):
+        form_kwargs.setdefault("instance", row)
     fresh = rebound(form, values, current, getattr(row, "version", 1), **form_kwargs)
     return render(
         request,
@@ -228,6 +233,47 @@ def conflict_response(
         },
         status=409,
     )
+
+
+def add_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's refusal on the form: each message on its field when the form
+    has one, the others above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field, texts in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, texts)
+
+
+def versioned_edit(
+    request: HttpRequest,
+    form: forms.Form,
+    *,
+    template: str,
+    context: dict,
+    save: Callable[[dict], Any],
+    values: Callable[[Any], Mapping[str, Any]],
+    saved: Callable[[Any], HttpResponse],
+) -> HttpResponse:
+    """Every edit-with-version view: the form (a GET; or refused, 400), else
+    `save(cleaned_data)` and `saved(what it returned)`. A stale save
+    (EditConflict) answers 409, the form merged over the newer row, whose
+    values of the versioned fields `values(row)` gives; a rule only the service
+    checks (ValidationError), 400 with its messages in the form."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = save(form.cleaned_data)
+        except EditConflict as conflict:
+            current = values(conflict.current)
+            return conflict_response(
+                request, template, context, form, conflict, current
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            return saved(result)
+    status = 400 if form.errors else 200
+    return render(request, template, {**context, "form": form}, status=status)
 
 
 def describe(current, changes: list[FieldChange]) -> str:

@@ -164,7 +164,7 @@ class DocumentQuerySet(models.QuerySet):
 
     def listing(self) -> DocumentQuerySet:
         """Leave out the heavy columns a list of documents does not show."""
-        return self.defer("text", "blocks", "links", "original")
+        return self.defer(*Document.HEAVY_FIELDS)
 
 
 class LiveDocumentManager(models.Manager.from_queryset(DocumentQuerySet)):
@@ -179,6 +179,11 @@ def content_hash(text: str) -> str:
 
 
 class Document(Versioned):
+    # The columns of megabytes: the text and its structure (BODY_FIELDS, which
+    # corpus.bodycache keeps per worker) and the original upload. Lists and
+    # related rows leave them in the database (defer them).
+    BODY_FIELDS = ("text", "blocks", "links")
+    HEAVY_FIELDS = (*BODY_FIELDS, "original")
     # The descriptive fields members may correct; the text is never among them.
     METADATA_FIELDS = (
         "title",
@@ -281,7 +286,8 @@ class Document(Versioned):
 
     def get_absolute_url(self) -> str:
         return reverse(
-            "corpus:document_detail", kwargs={"slug": self.project.slug, "pk": self.pk}
+            "annotations:document_detail",
+            kwargs={"slug": self.project.slug, "pk": self.pk},
         )
 
     @property

@@ -5,3 +5,7 @@ from django.dispatch import Signal
 # A project's pre-moderation setting changed: what its members see changes with
 # it. Sent inside the saving transaction with `project`.
 premoderation_changed = Signal()
+
+# A project was created (corpus.services.create_project), with `project`, inside
+# the transaction that makes it: annotations gives it its relation types.
+project_created = Signal()

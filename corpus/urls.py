@@ -79,6 +79,5 @@ urlpatterns = [
         imports.import_discard,
         name="import_discard",
     ),
-    path("p/<slug:slug>/d/<id:pk>/", views.document_detail, name="document_detail"),
     path("p/<slug:slug>/d/<id:pk>/edit/", views.document_edit, name="document_edit"),
 ]

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from corpus.importers import Block
 from corpus.models import Document, Membership, Project, content_hash
 from corpus.roles import Role
+from corpus.signals import project_created
 
 _counter = itertools.count(1)
 PASSWORD = "correct-horse-battery-staple"
@@ -34,9 +35,13 @@ def make_user(
 
 
 def make_project(**overrides) -> Project:
+    """A project, with what the apps add to a new one (create_project's signal:
+    its relation types), without an owner."""
     n = next(_counter)
     fields = {"name": f"Project {n}", "slug": f"project-{n}"} | overrides
-    return Project.objects.create(**fields)
+    project = Project.objects.create(**fields)
+    project_created.send(sender=Project, project=project)
+    return project
 
 
 def paragraphs_document_fields(paragraphs: list[str]) -> dict:

@@ -30,8 +30,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from hypothesis import strategies as st
 
-from annotations import linking
+from annotations import services
 from annotations import services as notes
+from annotations.models import RelationType
 from corpus import bodycache
 from corpus import services as corpus_services
 from corpus.models import Membership
@@ -160,9 +161,9 @@ def build_world() -> World:
         make_document(project=project),
     ]
     trashed_document = make_document(project=project)
-    relations = list(linking.relation_types(project))
+    relations = list(RelationType.objects.offered_in(project))
     relations.append(
-        linking.create_relation_type(project=project, name="Custom relation")
+        services.create_relation_type(project=project, name="Custom relation")
     )
     # Tag names whose lower case differs between Python and databases ("ΑΣ"
     # lowers to "ας" in Python, "ασ" in PostgreSQL; "İ" to "i̇" or "i").
@@ -181,7 +182,7 @@ def build_world() -> World:
     reply = notes.create_reply(
         annotation=annotations[0], author=annotator, body="A reply"
     )
-    link = linking.create_link(
+    link = services.create_link(
         source=annotations[0],
         author=annotator,
         relation=relations[0],
@@ -227,7 +228,7 @@ def _other_project(owner) -> dict[str, object]:
     other_owner = make_user("fuzz-other-owner", project=other, role=Role.OWNER)
     Membership.objects.create(project=other, user=owner, role=Role.ANNOTATOR)
     document = make_document(project=other)
-    relation = list(linking.relation_types(other))[0]
+    relation = list(RelationType.objects.offered_in(other))[0]
     annotation = make_annotation(
         document, other_owner, "second paragraph", tags=["other tag"]
     )
@@ -240,7 +241,7 @@ def _other_project(owner) -> dict[str, object]:
         "reply": notes.create_reply(annotation=annotation, author=owner, body="Hi"),
         "tag": other.tags.get(),
         "relation": relation,
-        "link": linking.create_link(
+        "link": services.create_link(
             source=mine, author=owner, relation=relation, target_annotation=annotation
         ),
         "membership": Membership.objects.get(project=other, user=owner),

@@ -261,7 +261,7 @@ ROUTES: dict[str, Spec] = {
     "logout": Spec(methods=POST, post=lambda w, _: {"next": ["/"]}),
     "password_change": Spec(methods=BOTH, post=_password),
     "password_change_done": Spec(),
-    "tag_colours": Spec(get=lambda w, _: {"v": ["0123456789ab"]}),
+    "annotations:tag_colours": Spec(get=lambda w, _: {"v": ["0123456789ab"]}),
     "password_reset": Spec(
         methods=BOTH, post=lambda w, _: {"email": ["fuzz-viewer@example.org"]}
     ),
@@ -322,7 +322,7 @@ ROUTES: dict[str, Spec] = {
     "corpus:import_choices": Spec(pk="pending", methods=POST, post=_review),
     "corpus:import_retry": Spec(pk="pending", methods=POST),
     "corpus:import_discard": Spec(pk="pending", methods=POST),
-    "corpus:document_detail": Spec(
+    "annotations:document_detail": Spec(
         pk="document",
         get=lambda w, who: {**_margin(w), "thread": [str(w.annotations[0].pk)]},
     ),
@@ -386,23 +386,23 @@ ROUTES: dict[str, Spec] = {
         methods=POST, post=lambda w, _: {"body": ["*Some* [markdown](https://x.org)"]}
     ),
     # annotations/link_urls.py
-    "links:link_picker": Spec(
+    "annotations:link_picker": Spec(
         pk="annotation", get=lambda w, _: {"q": ["paragraph"], "page": ["1"]}
     ),
-    "links:link_search_hx": Spec(
+    "annotations:link_search_hx": Spec(
         pk="annotation", get=lambda w, _: {"q": ["paragraph"], "page": ["2"]}
     ),
-    "links:link_create": Spec(pk="annotation", methods=POST, post=_link),
-    "links:link_compare": Spec(
+    "annotations:link_create": Spec(pk="annotation", methods=POST, post=_link),
+    "annotations:link_compare": Spec(
         pk="annotation", get=lambda w, _: {"document": [str(w.documents[1].pk)]}
     ),
-    "links:link_passage": Spec(pk="annotation", methods=POST, post=_passage),
-    "links:link_delete": Spec(
+    "annotations:link_passage": Spec(pk="annotation", methods=POST, post=_passage),
+    "annotations:link_delete": Spec(
         pk="link",
         methods=POST,
         post=lambda w, _: {"thread": [str(w.annotations[1].pk)]},
     ),
-    "links:link_list": Spec(
+    "annotations:link_list": Spec(
         get=lambda w, _: {
             "relation": [str(w.relations[0].pk)],
             "document": [str(w.documents[0].pk)],
@@ -410,25 +410,25 @@ ROUTES: dict[str, Spec] = {
             "page": ["1"],
         }
     ),
-    "links:relation_types": Spec(),
-    "links:relation_type_create": Spec(
+    "annotations:relation_types": Spec(),
+    "annotations:relation_type_create": Spec(
         methods=POST,
         post=lambda w, _: {"name": ["refutes"], "description": ["Says otherwise."]},
     ),
-    "links:relation_type_edit": Spec(pk="relation", methods=POST, post=_relation),
+    "annotations:relation_type_edit": Spec(pk="relation", methods=POST, post=_relation),
     # annotations/trash_urls.py
-    "trash:document_trash": Spec(pk="document", methods=BOTH),
-    "trash:project_trash": Spec(),
-    "trash:document_restore": Spec(pk="trashed_document", methods=POST),
-    "trash:document_purge": Spec(
+    "annotations:document_trash": Spec(pk="document", methods=BOTH),
+    "annotations:project_trash": Spec(),
+    "annotations:document_restore": Spec(pk="trashed_document", methods=POST),
+    "annotations:document_purge": Spec(
         pk="trashed_document",
         methods=BOTH,
         post=lambda w, _: {"confirm": [w.trashed_document.title]},
     ),
-    "trash:project_delete": Spec(methods=BOTH),
-    "trash:trashed_projects": Spec(),
-    "trash:project_restore": Spec(pk="trashed_project", methods=POST),
-    "trash:project_purge": Spec(
+    "annotations:project_delete": Spec(methods=BOTH),
+    "annotations:trashed_projects": Spec(),
+    "annotations:project_restore": Spec(pk="trashed_project", methods=POST),
+    "annotations:project_purge": Spec(
         pk="trashed_project",
         methods=BOTH,
         post=lambda w, _: {"confirm": [w.trashed_project.name]},
@@ -1094,14 +1094,14 @@ def _unchanged(baseline) -> None:
 @pytest.mark.parametrize(
     ("key", "kind", "query"),
     [
-        ("corpus:document_detail", "document", {"thread": None}),
+        ("annotations:document_detail", "document", {"thread": None}),
         ("annotations:annotation_changes_hx", "document", {"thread": None}),
         ("annotations:annotation_changes_hx", "document", {"since": None}),
         ("annotations:annotation_detail", "annotation", {"here": None}),
         ("annotations:curation_queue", None, {"document": None}),
-        ("links:link_compare", "annotation", {"document": None}),
-        ("links:link_list", None, {"document": None}),
-        ("links:link_list", None, {"relation": None}),
+        ("annotations:link_compare", "annotation", {"document": None}),
+        ("annotations:link_list", None, {"document": None}),
+        ("annotations:link_list", None, {"relation": None}),
         ("corpus:import_progress_hx", None, {"seen": None}),
     ],
 )
@@ -1184,15 +1184,15 @@ def test_tag_manage_refuses_a_malformed_tag_id(db, world, baseline, body, bad):
 @pytest.mark.parametrize(
     ("key", "name"),
     [
-        ("links:link_create", "target_annotation"),
-        ("links:link_create", "target_document"),
-        ("links:link_create", "relation"),
-        ("links:link_passage", "relation"),
+        ("annotations:link_create", "target_annotation"),
+        ("annotations:link_create", "target_document"),
+        ("annotations:link_create", "relation"),
+        ("annotations:link_passage", "relation"),
         ("annotations:annotation_create", "sb"),
         ("annotations:annotation_edit", "version"),
         ("annotations:reply_edit", "version"),
         ("annotations:tag_edit", "version"),
-        ("links:relation_type_edit", "version"),
+        ("annotations:relation_type_edit", "version"),
         ("corpus:document_edit", "version"),
         ("corpus:project_settings", "version"),
         ("corpus:import_choices", "drop"),
@@ -1213,14 +1213,14 @@ def test_malformed_id_in_a_form_is_refused_and_nothing_written(
 HUGE_PAGE = "9999999999999999999999999"
 PAGINATED = [
     ("corpus:project_detail", None),
-    ("corpus:document_detail", "document"),
+    ("annotations:document_detail", "document"),
     ("annotations:annotation_list_hx", "document"),
     ("annotations:annotation_changes_hx", "document"),
     ("annotations:curation_queue", None),
     ("annotations:tag_manage", None),
-    ("links:link_list", None),
-    ("links:link_picker", "annotation"),
-    ("links:link_search_hx", "annotation"),
+    ("annotations:link_list", None),
+    ("annotations:link_picker", "annotation"),
+    ("annotations:link_search_hx", "annotation"),
 ]
 
 
@@ -1248,14 +1248,14 @@ NUL = "a\x00b"
         ("corpus:import_confirm", "POST", {"authors": NUL}),
         ("annotations:tag_edit", "POST", {"name": NUL}),
         ("annotations:tag_manage", "POST", {"into": NUL}),
-        ("links:relation_type_create", "POST", {"name": NUL}),
+        ("annotations:relation_type_create", "POST", {"name": NUL}),
         ("corpus:project_detail", "GET", {"q": NUL}),
         ("annotations:tag_manage", "GET", {"q": NUL}),
-        ("links:link_picker", "GET", {"q": NUL}),
-        ("links:link_search_hx", "GET", {"q": NUL}),
+        ("annotations:link_picker", "GET", {"q": NUL}),
+        ("annotations:link_search_hx", "GET", {"q": NUL}),
         ("annotations:tag_search_hx", "GET", {"tags": NUL}),
         ("annotations:tag_search_hx", "GET", {"q": NUL}),
-        ("corpus:document_detail", "GET", {"tag": NUL}),
+        ("annotations:document_detail", "GET", {"tag": NUL}),
         ("annotations:curation_queue", "GET", {"author": NUL}),
         ("login", "POST", {"username": NUL}),
     ],
@@ -1289,12 +1289,12 @@ def test_a_nul_character_in_a_parameter_name_is_refused_with_400(db, world, base
 @pytest.mark.parametrize(
     "key",
     [
-        "corpus:document_detail",
+        "annotations:document_detail",
         "annotations:annotation_detail",
         "annotations:reply_edit",
         "annotations:tag_edit",
-        "links:link_delete",
-        "trash:project_restore",
+        "annotations:link_delete",
+        "annotations:project_restore",
     ],
 )
 def test_a_path_id_the_converter_refuses_answers_404(db, world, baseline, key, pk):
@@ -1311,12 +1311,12 @@ def test_a_path_id_the_converter_refuses_answers_404(db, world, baseline, key, p
     "url", ["http://[", "http://[::1", "https://]x", "http://[zz]/"]
 )
 def test_link_to_a_source_address_urlsplit_refuses_is_a_400(db, world, baseline, url):
-    """linking.check_source_url() calls urlsplit(), which raises ValueError
+    """services.check_source_url() calls urlsplit(), which raises ValueError
     ("Invalid IPv6 URL") for these: the view catches only ValidationError."""
     body = {**_valid(_link, world, "owner")[2], "target_url": [url]}
     pk = world.annotations[0].pk
     statuses, problems = _send(
-        world, baseline, "links:link_create", "POST", body=body, pk=pk
+        world, baseline, "annotations:link_create", "POST", body=body, pk=pk
     )
     assert not problems, "\n".join(problems)
     assert statuses == [400, 400]

@@ -13,7 +13,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from annotations import linking, services
+from annotations import services
 from annotations.models import Annotation, RelationType, Tag
 from corpus.models import Membership, Project
 from corpus.roles import Role
@@ -109,9 +109,9 @@ def test_projects_of_one_name_created_at_once_get_their_own_slugs():
 @pytest.mark.django_db(transaction=True)
 def test_relation_types_named_alike_at_once_one_wins_the_others_are_told():
     project = make_project()
-    linking.relation_types(project)
+    RelationType.objects.offered_in(project)
     outcomes = _at_once(
-        lambda i: linking.create_relation_type(
+        lambda i: services.create_relation_type(
             project=project, name="refutes" if i % 2 else "Refutes"
         )
     )

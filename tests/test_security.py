@@ -484,14 +484,16 @@ def test_a_colour_that_is_not_a_colour_never_reaches_the_css(
     Tag.objects.filter(pk=evidence.pk).update(colour="red}*{x")
     client.force_login(members["viewer"])
 
-    css = client.get(reverse("tag_colours", args=[project.slug])).content.decode()
+    css = client.get(
+        reverse("annotations:tag_colours", args=[project.slug])
+    ).content.decode()
 
     assert f"tag-colour-{evidence.pk}" not in css
     assert "red" not in css
 
 
 def test_the_tag_stylesheet_is_for_members_only(client, project, members, tagged):
-    url = reverse("tag_colours", args=[project.slug])
+    url = reverse("annotations:tag_colours", args=[project.slug])
 
     anonymous = client.get(url)
     client.force_login(members["outsider"])
@@ -504,7 +506,7 @@ def test_the_tag_stylesheet_is_for_members_only(client, project, members, tagged
 
 def test_the_tag_stylesheet_answers_head(client, project, members, tagged):
     client.force_login(members["viewer"])
-    url = reverse("tag_colours", args=[project.slug])
+    url = reverse("annotations:tag_colours", args=[project.slug])
 
     assert client.head(url).status_code == 200
     assert client.post(url).status_code == 405

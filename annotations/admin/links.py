@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Q
 
-from annotations import linking
+from annotations import services
 from annotations.admin.common import (
     SoftDeleteAdmin,
     count_per_row,
@@ -76,7 +76,7 @@ class RelationTypeAdmin(VersionedAdmin, ProjectRowsAdmin):
             super().save_model(request, obj, form, change)
             return
         # Through the service, which seeds the project's default types first.
-        relation = linking.create_relation_type(
+        relation = services.create_relation_type(
             project=obj.project, name=obj.name, description=obj.description
         )
         obj.pk, obj.name = relation.pk, relation.name
@@ -84,7 +84,7 @@ class RelationTypeAdmin(VersionedAdmin, ProjectRowsAdmin):
 
     def save_version(self, request, obj, form, version: int) -> None:
         data = form.cleaned_data
-        linking.update_relation_type(
+        services.update_relation_type(
             relation=obj,
             name=data["name"],
             description=data["description"],
@@ -148,7 +148,7 @@ class LinkAdmin(SoftDeleteAdmin):
         return False
 
     def soft_delete_row(self, link, by) -> None:
-        linking.delete_link(link=link, by=by)
+        services.delete_link(link=link, by=by)
 
     @admin.display(description="source")
     def source_quote(self, link) -> str:

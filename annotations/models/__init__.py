@@ -12,7 +12,12 @@ from annotations.models.annotations import (
     SoftDeleted,
 )
 from annotations.models.choices import REASON_REQUIRED, EventKind, Status, Visibility
-from annotations.models.links import DEFAULT_RELATIONS, Link, RelationType
+from annotations.models.links import (
+    DEFAULT_RELATIONS,
+    Link,
+    RelationType,
+    RelationTypeQuerySet,
+)
 from annotations.models.tags import Tag, TagQuerySet
 
 __all__ = [
@@ -24,6 +29,7 @@ __all__ = [
     "EventKind",
     "Link",
     "RelationType",
+    "RelationTypeQuerySet",
     "Reply",
     "ReplyQuerySet",
     "SoftDeleted",

@@ -14,8 +14,15 @@ from corpus.models import Document, Project, Versioned
 DEFAULT_RELATIONS = ["supports", "contradicts", "same event", "elaborates", "cites"]
 
 
+class RelationTypeQuerySet(models.QuerySet):
+    def offered_in(self, project) -> RelationTypeQuerySet:
+        """The project's relation types a new link may take: not retired."""
+        return self.filter(project=project, retired=False).order_by("name")
+
+
 class RelationType(Versioned):
-    """A kind of link in a project's vocabulary ("supports", "contradicts"...)."""
+    """A kind of link in a project's vocabulary ("supports", "contradicts"...).
+    A new project starts with DEFAULT_RELATIONS (services.relations)."""
 
     project = models.ForeignKey(
         Project, on_delete=models.CASCADE, related_name="relation_types"
@@ -23,6 +30,8 @@ class RelationType(Versioned):
     name = models.CharField(max_length=64)
     description = models.TextField(blank=True)
     retired = models.BooleanField(default=False)
+
+    objects = RelationTypeQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -1,4 +1,5 @@
-"""Writes to annotations, replies and tags. No request, no messages.
+"""Writes: annotations and their decisions, replies, tags, links, relation types,
+the trash, and the revision counters every write moves. No request, no messages.
 
 One module per concern; everything is importable from here.
 """
@@ -9,10 +10,22 @@ from annotations.services.annotations import (
     REASON_REQUIRED,
     check_anchor,
     create_annotation,
+    decide_all,
     delete_annotation,
     set_status,
     touch_annotation,
     update_annotation,
+)
+from annotations.services.links import (
+    check_source_url,
+    create_link,
+    delete_link,
+    link_record,
+)
+from annotations.services.relations import (
+    create_relation_type,
+    seed_relation_types,
+    update_relation_type,
 )
 from annotations.services.replies import create_reply, delete_reply, update_reply
 from annotations.services.revisions import record_change
@@ -49,11 +62,17 @@ __all__ = [
     "TrashSummary",
     "audience_of",
     "check_anchor",
+    "check_source_url",
     "create_annotation",
+    "create_link",
+    "create_relation_type",
     "create_reply",
+    "decide_all",
     "delete_annotation",
+    "delete_link",
     "delete_reply",
     "get_or_create_tag",
+    "link_record",
     "merge_tags",
     "purge_document",
     "purge_project",
@@ -63,6 +82,7 @@ __all__ = [
     "restore_document",
     "restore_project",
     "retire_tag",
+    "seed_relation_types",
     "set_status",
     "set_tag_parent",
     "touch_annotation",
@@ -70,6 +90,7 @@ __all__ = [
     "trash_project",
     "trash_summary",
     "update_annotation",
+    "update_relation_type",
     "update_reply",
     "update_tag",
 ]

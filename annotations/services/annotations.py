@@ -28,7 +28,7 @@ from annotations.permissions import audience_of
 from annotations.services.revisions import record_change
 from annotations.services.tags import resolve_tags
 from corpus.conflicts import EditConflict
-from corpus.models import Document
+from corpus.models import Document, Membership
 
 CONTEXT_SIZE = 32
 
@@ -280,3 +280,22 @@ def touch_annotation(annotation: Annotation) -> None:
     Annotation.objects.filter(pk=current.pk).update(
         **record_change(current.document_id, _audience(current), current.author_id)
     )
+
+
+@transaction.atomic
+def decide_all(
+    *,
+    membership: Membership,
+    by: AbstractBaseUser,
+    ids: list[int],
+    status: str,
+    reason: str,
+) -> list[Annotation]:
+    """The same decision and reason for each annotation; all or none."""
+    annotations = Annotation.objects.shown_to_member(membership).filter(pk__in=ids)
+    found = list(annotations)
+    if len(found) != len(set(ids)):
+        raise ValidationError("Some of these annotations are gone or not yours to see.")
+    for annotation in found:
+        set_status(annotation=annotation, by=by, status=status, reason=reason)
+    return found

@@ -20,6 +20,7 @@ from annotations.models import (
     Visibility,
 )
 from annotations.permissions import Audience, link_filter, shown_to_member_filter
+from annotations.services.links import link_record
 from annotations.services.revisions import bump_revision
 from corpus.models import (
     Document,
@@ -151,13 +152,7 @@ def _unlink_from_outside(document_ids, by: AbstractBaseUser) -> None:
             annotation_id=link.source_id,
             actor=by,
             kind=EventKind.UNLINK,
-            before={
-                "link": link.pk,
-                "relation": link.relation.name,
-                "annotation": link.target_annotation_id,
-                "document": link.target_document_id,
-                "url": link.target_url,
-            },
+            before=link_record(link),
             reason="The linked document was purged from the trash.",
         )
         for link in incoming.select_related("relation")

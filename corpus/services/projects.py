@@ -18,7 +18,7 @@ from corpus.models import (
     ProjectEventKind,
 )
 from corpus.roles import Role
-from corpus.signals import premoderation_changed
+from corpus.signals import premoderation_changed, project_created
 
 
 def unique_project_slug(name: str) -> str:
@@ -60,6 +60,7 @@ def create_project(
     else:
         raise ValidationError("Please try again: the project could not be named.")
     Membership.objects.create(project=project, user=owner, role=Role.OWNER)
+    project_created.send(sender=Project, project=project)
     return project
 
 

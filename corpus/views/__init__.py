@@ -1,4 +1,4 @@
-from corpus.views.documents import document_detail, document_edit
+from corpus.views.documents import document_edit
 from corpus.views.imports import (
     import_all,
     import_confirm,
@@ -26,7 +26,6 @@ from corpus.views.projects import (
 )
 
 __all__ = [
-    "document_detail",
     "document_edit",
     "import_all",
     "import_confirm",

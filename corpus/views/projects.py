@@ -18,7 +18,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from corpus import roles, services
 from corpus.access import HtmxHttpRequest, membership_for
-from corpus.conflicts import EditConflict, conflict_response
+from corpus.conflicts import versioned_edit
 from corpus.forms import (
     DocumentFilterForm,
     InviteForm,
@@ -27,7 +27,7 @@ from corpus.forms import (
     ProjectSettingsForm,
     RoleForm,
 )
-from corpus.models import Document, Invitation, Membership
+from corpus.models import Document, Invitation, Membership, Project
 from corpus.roles import Action, Role
 
 DOCUMENTS_PER_PAGE = 25
@@ -112,14 +112,11 @@ def project_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     page = Paginator(documents.order_by(*ordering), DOCUMENTS_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "project": project,
         "membership": membership,
         "filter_form": filter_form,
         "page": page,
-        "query": query.urlencode(),
         "can_import": membership.can(Action.IMPORT),
     }
     template = (
@@ -135,41 +132,35 @@ def project_settings(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     move it to the trash. A save made to an older version is refused (409)."""
     membership = membership_for(request, slug, Action.EDIT_PROJECT, archived_ok=True)
     project = membership.project
-    template = "corpus/project_settings.html"
     form = ProjectSettingsForm(
         request.POST if request.method == "POST" else None,
         instance=project,
         initial={"version": project.version},
     )
-    if request.method != "POST" or not form.is_valid():
-        status = 400 if form.errors else 200
-        return render(
-            request,
-            template,
-            {**_members_context(membership), "form": form},
-            status=status,
+
+    def save(data: dict) -> Project:
+        if project.is_archived:
+            raise PermissionDenied("Take the project out of the archive to change it.")
+        fields = {name: data[name] for name in form.versioned_fields}
+        return services.update_project(
+            project=project, version=data["version"], editor=request.user, **fields
         )
-    if project.is_archived:
-        raise PermissionDenied("Take the project out of the archive to change it.")
-    data = dict(form.cleaned_data)
-    version = data.pop("version")
-    try:
-        services.update_project(
-            project=project, version=version, editor=request.user, **data
-        )
-    except EditConflict as conflict:
-        current = conflict.current
-        return conflict_response(
-            request,
-            template,
-            _members_context(membership),
-            form,
-            conflict,
-            {name: getattr(current, name) for name in form.versioned_fields},
-            instance=current,
-        )
-    messages.success(request, "Project settings saved.")
-    return redirect("corpus:project_settings", slug=project.slug)
+
+    def saved(project: Project) -> HttpResponse:
+        messages.success(request, "Project settings saved.")
+        return redirect("corpus:project_settings", slug=project.slug)
+
+    return versioned_edit(
+        request,
+        form,
+        template="corpus/project_settings.html",
+        context=_members_context(membership),
+        save=save,
+        values=lambda current: {
+            name: getattr(current, name) for name in form.versioned_fields
+        },
+        saved=saved,
+    )
 
 
 @require_POST

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotations import linking, services
+from annotations import services
 from annotations.models import (
     AnnotationEvent,
     EventKind,
@@ -120,36 +120,36 @@ def test_list_shows_tags_and_live_reply_and_link_counts(client, doc, members):
     for body in ("one", "two", "gone"):
         reply = services.create_reply(annotation=note, author=author, body=body)
     services.delete_reply(reply=reply, by=author)
-    supports = linking.relation_types(doc.project).get(name="supports")
+    supports = RelationType.objects.offered_in(doc.project).get(name="supports")
     other = _annotate(doc, author, "gamma")
-    linking.create_link(
+    services.create_link(
         source=note, author=author, relation=supports, target_annotation=other
     )
-    linking.create_link(
+    services.create_link(
         source=_annotate(doc, author, "delta"),
         author=author,
         relation=supports,
         target_annotation=note,
     )
-    deleted = linking.create_link(
+    deleted = services.create_link(
         source=note, author=author, relation=supports, target_document=doc
     )
-    linking.delete_link(link=deleted, by=author)
+    services.delete_link(link=deleted, by=author)
     # A deleted passage's link is gone with it.
     dropped = _annotate(doc, author, "Alpha")
-    linking.create_link(
+    services.create_link(
         source=dropped, author=author, relation=supports, target_annotation=note
     )
     services.delete_annotation(annotation=dropped, by=author)
     # Links with someone else's private passage: the admin does not count them.
     private = _annotate(doc, members["curator"], "gamma", visibility=Visibility.PRIVATE)
-    linking.create_link(
+    services.create_link(
         source=private,
         author=members["curator"],
         relation=supports,
         target_annotation=note,
     )
-    linking.create_link(
+    services.create_link(
         source=note, author=author, relation=supports, target_annotation=private
     )
     client.force_login(_superuser())
@@ -166,7 +166,7 @@ def _grow(doc, author, words):
         note = _annotate(doc, author, word, tags=[tag])
         services.create_reply(annotation=note, author=author, body="ok")
         relation = RelationType.objects.create(project=doc.project, name=f"r-{word}")
-        linking.create_link(
+        services.create_link(
             source=note, author=author, relation=relation, target_document=doc
         )
 
@@ -190,7 +190,7 @@ def test_link_admin_hides_links_touching_others_private_annotations(
     client, doc, members
 ):
     author = members["annotator"]
-    supports = linking.relation_types(doc.project).get(name="supports")
+    supports = RelationType.objects.offered_in(doc.project).get(name="supports")
     shared = _annotate(doc, author, "beta")
     private = _annotate(doc, author, "gamma", visibility=Visibility.PRIVATE)
     for source, target, note in [
@@ -198,7 +198,7 @@ def test_link_admin_hides_links_touching_others_private_annotations(
         (private, None, "hidden-from-private"),
         (shared, private, "hidden-to-private"),
     ]:
-        linking.create_link(
+        services.create_link(
             source=source,
             author=author,
             relation=supports,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from annotations import linking, services
+from annotations import services
 from annotations.models import Annotation, EventKind, RelationType, Tag
 from corpus.roles import Role
 from tests.corpus.test_admin_conflicts import merged_value, save_from_two_places
@@ -132,13 +132,13 @@ def test_a_stale_tag_edit_is_refused_and_shows_the_rename(client, project, membe
 def test_a_stale_relation_type_edit_is_refused_and_shows_the_change(
     client, project, members
 ):
-    relation = linking.relation_types(project).get(name="supports")
+    relation = RelationType.objects.offered_in(project).get(name="supports")
     client.force_login(staff_user(project, Role.CURATOR))
     url = reverse("admin:annotations_relationtype_change", args=[relation.pk])
     _, response = save_from_two_places(
         client,
         url,
-        lambda: linking.update_relation_type(
+        lambda: services.update_relation_type(
             relation=RelationType.objects.get(pk=relation.pk),
             name="supports",
             description="The passage gives evidence for the other.",
@@ -169,13 +169,13 @@ def test_a_stale_relation_type_edit_is_refused_and_shows_the_change(
 
 def test_a_retirement_made_meanwhile_is_not_undone(client, project, members):
     """A checkbox left as loaded takes the newer value, not the loaded one."""
-    relation = linking.relation_types(project).get(name="cites")
+    relation = RelationType.objects.offered_in(project).get(name="cites")
     client.force_login(staff_user(project, Role.CURATOR))
     url = reverse("admin:annotations_relationtype_change", args=[relation.pk])
     _, response = save_from_two_places(
         client,
         url,
-        lambda: linking.update_relation_type(
+        lambda: services.update_relation_type(
             relation=RelationType.objects.get(pk=relation.pk),
             name="cites",
             description="",

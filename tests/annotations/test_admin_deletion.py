@@ -10,12 +10,14 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from annotations import linking, services
+from annotations import links as link_reads
+from annotations import services
 from annotations.models import (
     Annotation,
     AnnotationEvent,
     EventKind,
     Link,
+    RelationType,
     Reply,
     Visibility,
 )
@@ -48,15 +50,15 @@ def thread(doc, members):
     author = members["annotator"]
     note = _annotate(doc, author, "beta")
     other = _annotate(doc, author, "gamma")
-    supports = linking.relation_types(doc.project).get(name="supports")
+    supports = RelationType.objects.offered_in(doc.project).get(name="supports")
     return {
         "note": note,
         "other": other,
         "reply": services.create_reply(annotation=note, author=author, body="Yes."),
-        "link_out": linking.create_link(
+        "link_out": services.create_link(
             source=note, author=author, relation=supports, target_annotation=other
         ),
-        "link_in": linking.create_link(
+        "link_in": services.create_link(
             source=other, author=author, relation=supports, target_annotation=note
         ),
     }
@@ -80,7 +82,7 @@ def _live_links(project, user) -> set[int]:
     membership = Membership.objects.select_related("project").get(
         project=project, user=user
     )
-    return set(linking.live_links_for(membership).values_list("pk", flat=True))
+    return set(link_reads.live_links_for(membership).values_list("pk", flat=True))
 
 
 def _refusal(role: str, noun: str) -> str:
@@ -220,7 +222,7 @@ def test_deleting_a_selection_with_a_deleted_annotation_deletes_none(
 
 def test_deleting_an_already_deleted_link_keeps_who_deleted_it(client, members, thread):
     link = thread["link_out"]
-    linking.delete_link(link=link, by=members["annotator"])
+    services.delete_link(link=link, by=members["annotator"])
     link.refresh_from_db()
     when = link.deleted_at
     client.force_login(_superuser())

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from annotations import linking, services
+from annotations import services
 from annotations.models import (
     Annotation,
     AnnotationEvent,
@@ -82,36 +82,36 @@ def world(db):
             annotation=notes["far"], author=stranger, body="Far away."
         ),
     }
-    supports = linking.relation_types(here).get(name="supports")
+    supports = RelationType.objects.offered_in(here).get(name="supports")
     links = {
-        "live": linking.create_link(
+        "live": services.create_link(
             source=notes["shared"],
             author=writer,
             relation=supports,
             target_document=doc,
         ),
-        "to_private": linking.create_link(
+        "to_private": services.create_link(
             source=notes["shared"],
             author=writer,
             relation=supports,
             target_annotation=notes["private"],
         ),
-        "deleted": linking.create_link(
+        "deleted": services.create_link(
             source=notes["shared"],
             author=writer,
             relation=supports,
             target_url="https://example.org/",
         ),
-        "far": linking.create_link(
+        "far": services.create_link(
             source=notes["far"],
             author=stranger,
-            relation=linking.relation_types(there).get(name="supports"),
+            relation=RelationType.objects.offered_in(there).get(name="supports"),
             target_document=far,
         ),
     }
     services.delete_reply(reply=replies["deleted"], by=writer)
     services.delete_annotation(annotation=notes["deleted"], by=writer)
-    linking.delete_link(link=links["deleted"], by=writer)
+    services.delete_link(link=links["deleted"], by=writer)
     return {
         "here": here,
         "there": there,
@@ -438,7 +438,7 @@ def test_an_author_deletes_their_own_reply_and_link(client, world):
     annotator = world["staff"]["annotator"]
     own = world["notes"]["own"]
     reply = services.create_reply(annotation=own, author=annotator, body="Mine.")
-    link = linking.create_link(
+    link = services.create_link(
         source=own,
         author=annotator,
         relation=world["links"]["live"].relation,
@@ -479,7 +479,7 @@ def test_changelist_queries_do_not_grow_with_rows_for_a_member(client, world, mo
         note = make_annotation(doc, writer, word, tags=[tag])
         services.create_reply(annotation=note, author=writer, body="ok")
         relation = RelationType.objects.create(project=doc.project, name=f"r-{word}")
-        linking.create_link(
+        services.create_link(
             source=note, author=writer, relation=relation, target_document=doc
         )
     with CaptureQueriesContext(connection) as many:

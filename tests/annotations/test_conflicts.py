@@ -8,7 +8,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from annotations import linking, services
+from annotations import services
 from annotations.models import Annotation, RelationType, Reply, Tag, Visibility
 from corpus.models import Document, Project
 from tests.factories import make_annotation, make_document
@@ -187,9 +187,9 @@ def test_stale_project_settings_are_refused(client, project, members):
 
 
 def test_stale_relation_type_edit_is_refused(client, project, members):
-    supports = linking.relation_types(project).get(name="supports")
+    supports = RelationType.objects.offered_in(project).get(name="supports")
     client.force_login(members["curator"])
-    url = reverse("links:relation_type_edit", args=[project.slug, supports.pk])
+    url = reverse("annotations:relation_type_edit", args=[project.slug, supports.pk])
     loaded = {
         "version": 1,
         "initial-name": "supports",
@@ -285,15 +285,15 @@ def test_a_link_delete_with_a_malformed_thread_answers_and_deletes_once(
 ):
     project = doc.project
     source = make_annotation(doc, members["annotator"], "tunnel")
-    supports = linking.relation_types(project).get(name="supports")
-    link = linking.create_link(
+    supports = RelationType.objects.offered_in(project).get(name="supports")
+    link = services.create_link(
         source=source,
         author=members["annotator"],
         relation=supports,
         target_url="https://example.org/",
     )
     client.force_login(members["annotator"])
-    url = reverse("links:link_delete", args=[project.slug, link.pk])
+    url = reverse("annotations:link_delete", args=[project.slug, link.pk])
     response = client.post(url, {"thread": "²"}, headers=HX)
     assert response.status_code == 200
     link.refresh_from_db()

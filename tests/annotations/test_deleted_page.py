@@ -184,7 +184,7 @@ def test_an_annotation_on_a_document_in_the_trash_says_so(
     assert "Its document, “Prison report”, is in the trash" in html
     assert "moved there by owner-user on" in html
     assert doc.get_absolute_url() + '"' not in html  # no link to a page that is gone
-    trash = reverse("trash:project_trash", args=[doc.project.slug])
+    trash = reverse("annotations:project_trash", args=[doc.project.slug])
     if who == "owner":
         assert f'href="{trash}">Restore it from the project\'s Trash' in html
     else:

@@ -13,7 +13,8 @@ from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from annotations import link_graph, linking, services
+from annotations import link_graph, services
+from annotations import links as link_reads
 from annotations.models import DEFAULT_RELATIONS, Link, RelationType, Visibility
 from corpus.models import Membership
 from corpus.roles import Role
@@ -48,11 +49,11 @@ def target(docs, members):
 
 
 def relation(project, name="supports"):
-    return linking.relation_types(project).get(name=name)
+    return RelationType.objects.offered_in(project).get(name=name)
 
 
 def link(source, target, author=None, **kwargs):
-    return linking.create_link(
+    return services.create_link(
         source=source,
         author=author or source.author,
         relation=relation(source.project),
@@ -81,10 +82,10 @@ def outcome(who: str, allowed: set[str], ok: int) -> int:
 
 
 def test_relation_types_seeds_the_defaults_once(project):
-    assert sorted(linking.relation_types(project).values_list("name", flat=True)) == (
-        sorted(DEFAULT_RELATIONS)
-    )
-    linking.relation_types(project)
+    assert sorted(
+        RelationType.objects.offered_in(project).values_list("name", flat=True)
+    ) == (sorted(DEFAULT_RELATIONS))
+    RelationType.objects.offered_in(project)
     assert RelationType.objects.filter(project=project).count() == len(
         DEFAULT_RELATIONS
     )
@@ -92,10 +93,10 @@ def test_relation_types_seeds_the_defaults_once(project):
 
 def test_relation_types_leaves_out_retired_ones(project):
     supports = relation(project)
-    linking.update_relation_type(
+    services.update_relation_type(
         relation=supports, name="supports", description="", retired=True
     )
-    assert "supports" not in linking.relation_types(project).values_list(
+    assert "supports" not in RelationType.objects.offered_in(project).values_list(
         "name", flat=True
     )
 
@@ -108,13 +109,13 @@ def test_create_link_to_annotation_in_another_document(source, target):
 
 
 def test_create_link_to_a_document_and_to_a_source(source, docs):
-    to_document = linking.create_link(
+    to_document = services.create_link(
         source=source,
         author=source.author,
         relation=relation(source.project, "cites"),
         target_document=docs[1],
     )
-    to_source = linking.create_link(
+    to_source = services.create_link(
         source=source,
         author=source.author,
         relation=relation(source.project, "cites"),
@@ -132,7 +133,7 @@ def test_create_link_to_a_document_and_to_a_source(source, docs):
 )
 def test_create_link_refuses_urls_other_than_http(source, url):
     with pytest.raises(ValidationError, match="Only http and https"):
-        linking.create_link(
+        services.create_link(
             source=source,
             author=source.author,
             relation=relation(source.project),
@@ -153,7 +154,7 @@ def test_create_link_refuses_another_projects_annotation_and_document(source):
     with pytest.raises(ValidationError, match="same project"):
         link(source, elsewhere)
     with pytest.raises(ValidationError, match="same project"):
-        linking.create_link(
+        services.create_link(
             source=source,
             author=source.author,
             relation=relation(source.project),
@@ -164,7 +165,7 @@ def test_create_link_refuses_another_projects_annotation_and_document(source):
 
 def test_create_link_needs_exactly_one_target(source, target, docs):
     with pytest.raises(ValidationError, match="exactly one"):
-        linking.create_link(
+        services.create_link(
             source=source,
             author=source.author,
             relation=relation(source.project),
@@ -172,7 +173,7 @@ def test_create_link_needs_exactly_one_target(source, target, docs):
             target_document=docs[1],
         )
     with pytest.raises(ValidationError, match="exactly one"):
-        linking.create_link(
+        services.create_link(
             source=source, author=source.author, relation=relation(source.project)
         )
 
@@ -180,7 +181,7 @@ def test_create_link_needs_exactly_one_target(source, target, docs):
 def test_create_link_refuses_another_projects_relation(source, target):
     other = relation(make_project())
     with pytest.raises(ValidationError, match="relations"):
-        linking.create_link(
+        services.create_link(
             source=source,
             author=source.author,
             relation=other,
@@ -195,7 +196,7 @@ def test_create_link_refuses_another_projects_relation(source, target):
 @pytest.mark.parametrize("who", [*ROLES, "outsider"])
 def test_picker_is_for_annotating_roles(client, members, source, target, who, htmx):
     client.force_login(members[who])
-    url = reverse("links:link_picker", args=[source.project.slug, source.pk])
+    url = reverse("annotations:link_picker", args=[source.project.slug, source.pk])
     response = client.get(url, headers=HX if htmx else {})
     assert response.status_code == outcome(who, CAN_ANNOTATE, 200)
     if response.status_code == 200:
@@ -209,7 +210,7 @@ def test_picker_is_for_annotating_roles(client, members, source, target, who, ht
 @pytest.mark.parametrize("who", [*ROLES, "outsider"])
 def test_search_is_for_annotating_roles(client, members, source, target, who, htmx):
     client.force_login(members[who])
-    url = reverse("links:link_search_hx", args=[source.project.slug, source.pk])
+    url = reverse("annotations:link_search_hx", args=[source.project.slug, source.pk])
     response = client.get(url, {"q": "escaped"}, headers=HX if htmx else {})
     assert response.status_code == outcome(who, CAN_ANNOTATE, 200)
 
@@ -218,7 +219,7 @@ def test_search_is_for_annotating_roles(client, members, source, target, who, ht
 @pytest.mark.parametrize("who", [*ROLES, "outsider"])
 def test_create_is_for_annotating_roles(client, members, source, target, who, htmx):
     client.force_login(members[who])
-    url = reverse("links:link_create", args=[source.project.slug, source.pk])
+    url = reverse("annotations:link_create", args=[source.project.slug, source.pk])
     response = client.post(
         url,
         {"relation": relation(source.project).pk, "target_annotation": target.pk},
@@ -240,7 +241,7 @@ def test_delete_is_for_the_author_or_a_curator(
 ):
     made = link(source, target)  # by the annotator
     client.force_login(members[who])
-    url = reverse("links:link_delete", args=[source.project.slug, made.pk])
+    url = reverse("annotations:link_delete", args=[source.project.slug, made.pk])
     response = client.post(url, {"thread": target.pk}, headers=HX if htmx else {})
     allowed = CAN_MODERATE | {"annotator"}
     assert response.status_code == outcome(who, allowed, 200 if htmx else 302)
@@ -259,7 +260,7 @@ def test_delete_is_for_the_author_or_a_curator(
 def test_links_page_is_for_members(client, members, source, target, who, htmx):
     link(source, target)
     client.force_login(members[who])
-    url = reverse("links:link_list", args=[source.project.slug])
+    url = reverse("annotations:link_list", args=[source.project.slug])
     response = client.get(url, headers=HX if htmx else {})
     assert response.status_code == outcome(who, set(ROLES), 200)
     if response.status_code == 200:
@@ -272,7 +273,7 @@ def test_links_page_is_for_members(client, members, source, target, who, htmx):
 @pytest.mark.parametrize("who", [*ROLES, "outsider"])
 def test_relation_types_page_is_for_curators(client, members, project, who, htmx):
     client.force_login(members[who])
-    url = reverse("links:relation_types", args=[project.slug])
+    url = reverse("annotations:relation_types", args=[project.slug])
     response = client.get(url, headers=HX if htmx else {})
     assert response.status_code == outcome(who, CAN_MODERATE, 200)
     if response.status_code == 200:
@@ -283,7 +284,7 @@ def test_relation_types_page_is_for_curators(client, members, project, who, htmx
 @pytest.mark.parametrize("who", [*ROLES, "outsider"])
 def test_adding_a_relation_is_for_curators(client, members, project, who, htmx):
     client.force_login(members[who])
-    url = reverse("links:relation_type_create", args=[project.slug])
+    url = reverse("annotations:relation_type_create", args=[project.slug])
     response = client.post(url, {"name": "refutes"}, headers=HX if htmx else {})
     assert response.status_code == outcome(who, CAN_MODERATE, 200 if htmx else 302)
     added = RelationType.objects.filter(project=project, name="refutes").exists()
@@ -295,7 +296,7 @@ def test_adding_a_relation_is_for_curators(client, members, project, who, htmx):
 def test_renaming_and_retiring_is_for_curators(client, members, project, who, htmx):
     supports = relation(project)
     client.force_login(members[who])
-    url = reverse("links:relation_type_edit", args=[project.slug, supports.pk])
+    url = reverse("annotations:relation_type_edit", args=[project.slug, supports.pk])
     response = client.post(
         url,
         {"name": "backs up", "retired": "on", "version": 1},
@@ -312,7 +313,7 @@ def test_renaming_and_retiring_is_for_curators(client, members, project, who, ht
 def test_relation_names_are_unique_whatever_the_case(client, owner, project):
     relation(project)
     client.force_login(owner)
-    url = reverse("links:relation_type_create", args=[project.slug])
+    url = reverse("annotations:relation_type_create", args=[project.slug])
     response = client.post(url, {"name": "Supports"}, headers=HX)
     assert response.status_code == 400
     assert "already a relation" in response.content.decode()
@@ -322,22 +323,22 @@ def test_relation_names_are_unique_whatever_the_case(client, owner, project):
 def test_relation_of_another_project_cannot_be_edited(client, owner, project):
     other = relation(make_project())
     client.force_login(owner)
-    url = reverse("links:relation_type_edit", args=[project.slug, other.pk])
+    url = reverse("annotations:relation_type_edit", args=[project.slug, other.pk])
     assert client.post(url, {"name": "x"}).status_code == 404
 
 
 def test_retired_relation_is_not_offered_in_the_picker(client, members, source):
     supports = relation(source.project)
-    linking.update_relation_type(
+    services.update_relation_type(
         relation=supports, name="supports", description="", retired=True
     )
     client.force_login(members["annotator"])
-    url = reverse("links:link_picker", args=[source.project.slug, source.pk])
+    url = reverse("annotations:link_picker", args=[source.project.slug, source.pk])
     html = client.get(url).content.decode()
     assert ">supports</option>" not in html
     assert ">contradicts</option>" in html
     response = client.post(
-        reverse("links:link_create", args=[source.project.slug, source.pk]),
+        reverse("annotations:link_create", args=[source.project.slug, source.pk]),
         {"relation": supports.pk, "target_url": "https://example.org/"},
         headers=HX,
     )
@@ -350,7 +351,7 @@ def test_retired_relation_is_not_offered_in_the_picker(client, members, source):
 
 def _create(client, user, source, data, htmx=True):
     client.force_login(user)
-    url = reverse("links:link_create", args=[source.project.slug, source.pk])
+    url = reverse("annotations:link_create", args=[source.project.slug, source.pk])
     return client.post(
         url,
         {"relation": relation(source.project).pk, **data},
@@ -472,7 +473,7 @@ def test_both_ends_show_the_link(client, members, source, target):
 
 def test_thread_offers_link_button_and_delete_by_role(client, members, source, target):
     link(source, target)
-    picker = reverse("links:link_picker", args=[source.project.slug, source.pk])
+    picker = reverse("annotations:link_picker", args=[source.project.slug, source.pk])
     viewer_html = thread_html(client, members["viewer"], source)
     assert picker not in viewer_html
     assert 'Delete <span class="visually-hidden">link' not in viewer_html
@@ -494,7 +495,7 @@ def test_deleting_either_annotation_hides_the_link(
     assert 'class="link"' not in html
     assert "No links from this passage" in html
     assert "Linked from" not in html
-    listing = client.get(reverse("links:link_list", args=[source.project.slug]))
+    listing = client.get(reverse("annotations:link_list", args=[source.project.slug]))
     assert "0 links" in listing.content.decode()
 
 
@@ -508,13 +509,13 @@ def test_a_private_annotations_links_are_not_shown_to_others(
     assert "Linked from" in thread_html(client, members["annotator"], target)
     assert "Linked from" not in thread_html(client, members["curator"], target)
     client.force_login(members["owner"])
-    listing = client.get(reverse("links:link_list", args=[docs[0].project.slug]))
+    listing = client.get(reverse("annotations:link_list", args=[docs[0].project.slug]))
     assert "0 links" in listing.content.decode()
 
 
 def test_deleted_link_is_hidden(client, members, source, target):
     made = link(source, target)
-    linking.delete_link(link=made, by=members["annotator"])
+    services.delete_link(link=made, by=members["annotator"])
     assert "Linked from" not in thread_html(client, members["owner"], target)
 
 
@@ -532,7 +533,7 @@ def test_search_finds_by_quote_tag_author_document_and_note(
     unrelated = make_document(project=project, title="Ledger", paragraphs=["Wheat."])
     make_annotation(unrelated, members["owner"], "Wheat")
     client.force_login(members["annotator"])
-    url = reverse("links:link_search_hx", args=[project.slug, source.pk])
+    url = reverse("annotations:link_search_hx", args=[project.slug, source.pk])
     html = client.get(url, {"q": query}, headers=HX).content.decode()
     assert f'id="candidate-{target.pk}"' in html
     assert "Wheat" not in html
@@ -545,7 +546,7 @@ def test_search_leaves_out_what_the_member_cannot_see(client, members, project, 
         docs[1], members["owner"], "escaped", visibility=Visibility.PRIVATE
     )
     client.force_login(members["annotator"])
-    url = reverse("links:link_search_hx", args=[project.slug, source.pk])
+    url = reverse("annotations:link_search_hx", args=[project.slug, source.pk])
     html = client.get(url, {"q": "escaped"}).content.decode()
     assert f'id="candidate-{hidden.pk}"' not in html
 
@@ -555,12 +556,12 @@ def test_search_pages_past_the_first_twenty(client, members, project, docs):
     words = ("The", "tunnel", "was", "long.")
     made = [
         make_annotation(docs[0], members["owner"], words[n % 4], body=f"n{n:02d}")
-        for n in range(linking.SEARCH_LIMIT + 5)
+        for n in range(link_reads.SEARCH_LIMIT + 5)
     ]
     client.force_login(members["annotator"])
-    url = reverse("links:link_search_hx", args=[project.slug, source.pk])
+    url = reverse("annotations:link_search_hx", args=[project.slug, source.pk])
     first = client.get(url, headers=HX).content.decode()
-    assert first.count('id="candidate-') == linking.SEARCH_LIMIT
+    assert first.count('id="candidate-') == link_reads.SEARCH_LIMIT
     assert f'id="candidate-{made[-1].pk}"' in first  # newest first
     assert f'{url}?q=&amp;page=2"' in first
     second = client.get(url, {"page": 2}, headers=HX).content.decode()
@@ -571,7 +572,7 @@ def test_search_pages_past_the_first_twenty(client, members, project, docs):
     assert "page=3" not in second
     assert "data-first-new" in second
     # Without htmx, the picker page shows the later page in full.
-    picker = reverse("links:link_picker", args=[project.slug, source.pk])
+    picker = reverse("annotations:link_picker", args=[project.slug, source.pk])
     page = client.get(picker, {"page": 2}).content.decode()
     assert page.count('id="candidate-') == 5
     assert 'start="21"' in page
@@ -580,10 +581,10 @@ def test_search_pages_past_the_first_twenty(client, members, project, docs):
 
 def test_search_pages_keep_the_query(client, members, project, docs):
     source = make_annotation(docs[0], members["annotator"], "tunnel")
-    for n in range(linking.SEARCH_LIMIT + 1):
+    for n in range(link_reads.SEARCH_LIMIT + 1):
         make_annotation(docs[1], members["owner"], "escaped", body=f"night & day {n}")
     client.force_login(members["annotator"])
-    url = reverse("links:link_search_hx", args=[project.slug, source.pk])
+    url = reverse("annotations:link_search_hx", args=[project.slug, source.pk])
     first = client.get(url, {"q": "night & day"}, headers=HX).content.decode()
     assert "?q=night%20%26%20day&amp;page=2" in first
     second = client.get(url, {"q": "night & day", "page": 2}, headers=HX)
@@ -594,7 +595,7 @@ def test_search_pages_keep_the_query(client, members, project, docs):
 
 
 def _compare_url(source):
-    return reverse("links:link_compare", args=[source.project.slug, source.pk])
+    return reverse("annotations:link_compare", args=[source.project.slug, source.pk])
 
 
 def _passage_post(client, source, document, passage="escaped", **extra):
@@ -612,7 +613,7 @@ def _passage_post(client, source, document, passage="escaped", **extra):
         "note": "Not the same night",
         **extra,
     }
-    url = reverse("links:link_passage", args=[source.project.slug, source.pk])
+    url = reverse("annotations:link_passage", args=[source.project.slug, source.pk])
     return client.post(url, data)
 
 
@@ -634,7 +635,7 @@ def test_side_by_side_page_is_for_annotating_roles(client, members, source, docs
 
 def test_side_by_side_is_offered_in_the_picker(client, members, source, docs):
     client.force_login(members["annotator"])
-    url = reverse("links:link_picker", args=[source.project.slug, source.pk])
+    url = reverse("annotations:link_picker", args=[source.project.slug, source.pk])
     html = client.get(url, headers=HX).content.decode()
     assert f'action="{_compare_url(source)}"' in html
     assert f'<option value="{docs[1].pk}" selected>Diary</option>' in html
@@ -749,14 +750,16 @@ def test_links_page_lists_links_and_draws_documents_escaped(client, members, pro
     b = make_annotation(plain, members["annotator"], "Good")
     link(a, b)
     link(a, b)
-    linking.create_link(
+    services.create_link(
         source=b,
         author=members["annotator"],
         relation=relation(project),
         target_document=evil,
     )
     client.force_login(members["viewer"])
-    html = client.get(reverse("links:link_list", args=[project.slug])).content.decode()
+    html = client.get(
+        reverse("annotations:link_list", args=[project.slug])
+    ).content.decode()
     assert "<script>alert" not in html
     svg = _picture(html)
     assert ">&lt;script&gt;alert(1)&lt;/script&gt;</text>" in svg
@@ -772,7 +775,7 @@ def test_links_page_filters_by_relation_document_and_author(
     client, members, project, source, target, docs
 ):
     link(source, target)
-    linking.create_link(
+    services.create_link(
         source=target,
         author=members["curator"],
         relation=relation(project, "contradicts"),
@@ -780,7 +783,7 @@ def test_links_page_filters_by_relation_document_and_author(
         target_title="Outside",
     )
     client.force_login(members["owner"])
-    url = reverse("links:link_list", args=[project.slug])
+    url = reverse("annotations:link_list", args=[project.slug])
     by_relation = client.get(url, {"relation": relation(project, "contradicts").pk})
     assert "Outside" in by_relation.content.decode()
     assert "1 link<" in by_relation.content.decode()
@@ -801,7 +804,7 @@ def _picture(html: str) -> str:
 
 def _graph_page(client, user, project, **query) -> str:
     client.force_login(user)
-    url = reverse("links:link_list", args=[project.slug])
+    url = reverse("annotations:link_list", args=[project.slug])
     response = client.get(url, query)
     assert response.status_code == 200
     return response.content.decode()
@@ -861,8 +864,9 @@ def test_graph_labels_fit_inside_the_picture(client, members, project):
     ]
     for a, b in zip(notes, notes[1:] + notes[:1], strict=True):
         link(a, b)
-    graph = linking.graph_layout(
-        project, linking.link_counts(linking.live_links_for(_member(members, project)))
+    graph = link_reads.graph_layout(
+        project,
+        link_reads.link_counts(link_reads.live_links_for(_member(members, project))),
     )
     left, top, width, height = (float(v) for v in graph.view_box.split())
     for node in graph.nodes:
@@ -887,7 +891,7 @@ def test_graph_colours_edges_by_relation_with_a_legend(
     client, members, project, source, target
 ):
     link(source, target)
-    linking.create_link(
+    services.create_link(
         source=target,
         author=members["curator"],
         relation=relation(project, "contradicts"),
@@ -919,7 +923,7 @@ def test_graph_shows_outside_sources_and_the_table_says_the_same(
         ("https://example.org/report", ""),
         ("https://news.example.com/a", ""),
     ]:
-        linking.create_link(
+        services.create_link(
             source=source,
             author=members["annotator"],
             relation=relation(project, "cites"),
@@ -947,7 +951,7 @@ def test_an_outside_source_keeps_a_title_any_link_gave_it(
     client, members, project, source, target
 ):
     for annotation, title in [(source, "The official report"), (target, "")]:
-        linking.create_link(
+        services.create_link(
             source=annotation,
             author=members["curator"],
             relation=relation(project, "cites"),
@@ -962,16 +966,16 @@ def test_an_outside_source_keeps_a_title_any_link_gave_it(
 def test_graph_draws_the_most_linked_sources_and_the_rest_together(
     client, members, project, source
 ):
-    for i in range(linking.GRAPH_SOURCE_LIMIT + 3):
+    for i in range(link_reads.GRAPH_SOURCE_LIMIT + 3):
         for _ in range(2 if i < 2 else 1):
-            linking.create_link(
+            services.create_link(
                 source=source,
                 author=members["annotator"],
                 relation=relation(project),
                 target_url=f"https://example.org/{i}",
             )
     svg = _picture(_graph_page(client, members["viewer"], project))
-    assert svg.count('aria-label="Outside source:') == linking.GRAPH_SOURCE_LIMIT
+    assert svg.count('aria-label="Outside source:') == link_reads.GRAPH_SOURCE_LIMIT
     assert ">example.org/0 (2)<" in svg and ">example.org/1 (2)<" in svg
     assert ">3 other outside sources (3)</text>" in svg
 
@@ -1035,13 +1039,13 @@ def _many_links(source, target, docs, n):
         other = make_annotation(docs[1], source.author, "night", body=f"n{i}")
         link(source, other)
         link(other, source)
-        linking.create_link(
+        services.create_link(
             source=source,
             author=source.author,
             relation=relation(source.project),
             target_url=f"https://example.org/{i}",
         )
-        linking.create_link(
+        services.create_link(
             source=source,
             author=source.author,
             relation=relation(source.project),
@@ -1064,9 +1068,9 @@ def test_queries_do_not_grow_with_links(client, members, source, target, docs, p
     slug = source.project.slug
     url = {
         "thread": reverse("annotations:annotation_detail", args=[slug, source.pk]),
-        "link_list": reverse("links:link_list", args=[slug]),
-        "link_picker": reverse("links:link_picker", args=[slug, source.pk]),
-        "link_search_hx": reverse("links:link_search_hx", args=[slug, source.pk])
+        "link_list": reverse("annotations:link_list", args=[slug]),
+        "link_picker": reverse("annotations:link_picker", args=[slug, source.pk]),
+        "link_search_hx": reverse("annotations:link_search_hx", args=[slug, source.pk])
         + "?q=night",
     }[page]
     _many_links(source, target, docs, 2)
@@ -1076,7 +1080,6 @@ def test_queries_do_not_grow_with_links(client, members, source, target, docs, p
 
 
 def test_creating_and_deleting_a_link_is_recorded_in_the_history(project, members):
-    from annotations import linking
     from annotations.models import AnnotationEvent, EventKind
     from tests.factories import make_annotation, make_document
 
@@ -1084,14 +1087,14 @@ def test_creating_and_deleting_a_link_is_recorded_in_the_history(project, member
     second = make_document(project=project, paragraphs=["A mile of tunnel."])
     source = make_annotation(first, members["annotator"], "tunnel")
     target = make_annotation(second, members["annotator"], "mile")
-    supports = linking.relation_types(project).get(name="supports")
-    link = linking.create_link(
+    supports = RelationType.objects.offered_in(project).get(name="supports")
+    link = services.create_link(
         source=source,
         author=members["annotator"],
         relation=supports,
         target_annotation=target,
     )
-    linking.delete_link(link=link, by=members["curator"])
+    services.delete_link(link=link, by=members["curator"])
     events = AnnotationEvent.objects.filter(annotation=source).exclude(
         kind=EventKind.CREATED
     )

@@ -221,7 +221,7 @@ def test_a_new_member_sees_nothing_private_in_any_page(client, project, members)
         document.get_absolute_url(),
         reverse("annotations:curation_queue", args=[project.slug]) + "?status=",
         reverse("annotations:tag_manage", args=[project.slug]),
-        reverse("links:link_list", args=[project.slug]),
+        reverse("annotations:link_list", args=[project.slug]),
         project.get_absolute_url(),
     ]
     for url in pages:
@@ -234,7 +234,7 @@ def test_a_shared_rendering_draws_only_what_the_class_sees(project, members):
     """The class's cached rendering is drawn from the class's rule, not from the
     reader's view: a private note the reader saves while their page is being
     built cannot reach the copy everyone shares."""
-    from annotations import reading
+    from annotations import highlights
     from corpus.models import Membership
 
     document = make_document(project=project, paragraphs=["The tunnel was long."])
@@ -244,10 +244,10 @@ def test_a_shared_rendering_draws_only_what_the_class_sees(project, members):
     membership = Membership.objects.select_related("project").get(
         project=project, user=author
     )
-    drawn = reading.highlights_for(membership, document, shared_only=True)
+    drawn = highlights.highlights_for(membership, document, shared_only=True)
     assert {pk for _s, _e, pk in drawn.spans} == {shared.pk}
     assert mine.pk not in drawn.raw_labels
-    own_view = reading.highlights_for(membership, document)
+    own_view = highlights.highlights_for(membership, document)
     assert {pk for _s, _e, pk in own_view.spans} == {shared.pk, mine.pk}
 
 

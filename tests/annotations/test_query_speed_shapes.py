@@ -9,7 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotations import linking, services
+from annotations import links as link_reads
+from annotations import services
 from annotations.models import Annotation, Visibility
 from corpus.models import Membership
 from tests.factories import make_annotation, make_document, make_user
@@ -69,9 +70,9 @@ def _by_hand(membership, query, exclude, page):
         or needle in a.document.title.lower()
         or any(needle in tag.name.lower() for tag in a.tags.all())
     ]
-    first = (page - 1) * linking.SEARCH_LIMIT
-    rows = found[first : first + linking.SEARCH_LIMIT]
-    return [a.pk for a in rows], len(found) > first + linking.SEARCH_LIMIT
+    first = (page - 1) * link_reads.SEARCH_LIMIT
+    rows = found[first : first + link_reads.SEARCH_LIMIT]
+    return [a.pk for a in rows], len(found) > first + link_reads.SEARCH_LIMIT
 
 
 @pytest.mark.parametrize(
@@ -101,7 +102,7 @@ def test_search_finds_what_a_plain_filter_finds_page_by_page(
     )
     source = corpus[0]
     for page in (1, 2, 3):
-        rows, more = linking.search_annotations(
+        rows, more = link_reads.search_annotations(
             membership, query, exclude=source, page=page
         )
         assert ([a.pk for a in rows], more) == _by_hand(membership, query, source, page)
@@ -112,7 +113,7 @@ def test_search_query_count_does_not_grow(client, project, members, query):
     document = make_document(project=project, title="Ledger", paragraphs=PASSAGES)
     tag = services.get_or_create_tag(project=project, name="night-watch")
     source = make_annotation(document, members["annotator"], "tunnel")
-    url = reverse("links:link_search_hx", args=[project.slug, source.pk])
+    url = reverse("annotations:link_search_hx", args=[project.slug, source.pk])
     client.force_login(members["curator"])
     client.get(url, {"q": query}, headers=HX)  # seeds the relation types
 

@@ -79,7 +79,9 @@ def test_the_tag_stylesheet_gives_each_tag_its_highlight_tints(client, doc, memb
     tag = services.get_or_create_tag(project=doc.project, name="evidence")
     Tag.objects.filter(pk=tag.pk).update(colour="#0072b2")
     client.force_login(members["viewer"])
-    css = client.get(reverse("tag_colours", args=[doc.project.slug])).content.decode()
+    css = client.get(
+        reverse("annotations:tag_colours", args=[doc.project.slug])
+    ).content.decode()
     tints = highlight_tints("#0072b2")
     assert f".tag-colour-{tag.pk} {{ --tag: #0072b2; }}" in css
     assert (

@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from annotations import linking, services
-from annotations.models import Annotation, AnnotationEvent, EventKind, Link, Reply
+from annotations import services
+from annotations.models import (
+    Annotation,
+    AnnotationEvent,
+    EventKind,
+    Link,
+    RelationType,
+    Reply,
+)
 from corpus.models import Document, Project, ProjectEvent, ProjectEventKind
 from corpus.roles import Role
 from tests.factories import make_annotation, make_document, make_project, make_user
@@ -27,11 +34,11 @@ def site(project, members):
     secret = make_annotation(doomed, annotator, "hand", visibility="private")
     services.create_reply(annotation=there, author=curator, body="Source?")
     here = make_annotation(kept, annotator, "escaped")
-    supports = linking.relation_types(project).get(name="supports")
-    to_passage = linking.create_link(
+    supports = RelationType.objects.offered_in(project).get(name="supports")
+    to_passage = services.create_link(
         source=here, author=annotator, relation=supports, target_annotation=there
     )
-    to_document = linking.create_link(
+    to_document = services.create_link(
         source=here, author=annotator, relation=supports, target_document=doomed
     )
     return {
@@ -67,7 +74,9 @@ def _state(document: Document) -> dict:
 
 
 def _trash_url(document):
-    return reverse("trash:document_trash", args=[document.project.slug, document.pk])
+    return reverse(
+        "annotations:document_trash", args=[document.project.slug, document.pk]
+    )
 
 
 def test_confirmation_says_what_the_trash_hides(client, site, members):
@@ -90,7 +99,9 @@ def test_trashing_hides_the_document_everywhere_and_keeps_everything(
     client.force_login(members["owner"])
     response = client.post(_trash_url(doomed))
     assert response.status_code == 302
-    assert response["Location"] == reverse("trash:project_trash", args=[project.slug])
+    assert response["Location"] == reverse(
+        "annotations:project_trash", args=[project.slug]
+    )
 
     assert _state(doomed) == before  # nothing deleted or changed
     assert Annotation.objects.filter(document=doomed, in_trash=False).count() == 0
@@ -108,7 +119,7 @@ def test_trashing_hides_the_document_everywhere_and_keeps_everything(
         reverse("annotations:curation_queue", args=[project.slug]), {"status": ""}
     ).content.decode()
     assert "Dug for years" not in queue
-    picker = reverse("links:link_search_hx", args=[project.slug, site["here"].pk])
+    picker = reverse("annotations:link_search_hx", args=[project.slug, site["here"].pk])
     found = client.get(picker, {"q": "tunnel"}).content.decode()
     assert "No annotation matches" in found
     assert "Dug for years" not in found
@@ -130,7 +141,7 @@ def test_links_into_the_trash_show_as_such_in_threads(client, site, members, pro
     assert response.status_code == 200
     assert html.count("document in trash") == 2
     assert site["doomed"].get_absolute_url() not in html  # no dead link
-    links_page = client.get(reverse("links:link_list", args=[project.slug]))
+    links_page = client.get(reverse("annotations:link_list", args=[project.slug]))
     assert links_page.status_code == 200
     assert "tunnel" not in links_page.content.decode()
 
@@ -140,9 +151,9 @@ def test_restore_brings_everything_back_as_it_was(client, site, members, project
     before = _state(doomed)
     services.trash_document(document=doomed, by=members["owner"])
     client.force_login(members["owner"])
-    trash = client.get(reverse("trash:project_trash", args=[project.slug]))
+    trash = client.get(reverse("annotations:project_trash", args=[project.slug]))
     assert doomed.title in trash.content.decode()
-    restore = reverse("trash:document_restore", args=[project.slug, doomed.pk])
+    restore = reverse("annotations:document_restore", args=[project.slug, doomed.pk])
     assert client.post(restore).status_code == 302
     assert _state(doomed) == before
     assert not Annotation.objects.filter(in_trash=True).exists()
@@ -162,7 +173,7 @@ def test_purge_is_explicit_recorded_and_takes_everything(
 ):
     doomed = site["doomed"]
     client.force_login(members["owner"])
-    purge = reverse("trash:document_purge", args=[project.slug, doomed.pk])
+    purge = reverse("annotations:document_purge", args=[project.slug, doomed.pk])
     assert client.get(purge).status_code == 404  # only from the trash
     services.trash_document(document=doomed, by=members["owner"])
     page = client.get(purge)
@@ -190,14 +201,14 @@ def test_purge_is_explicit_recorded_and_takes_everything(
 
 
 TRASH_VIEWS = [
-    ("trash:document_trash", "get", "live"),
-    ("trash:document_trash", "post", "live"),
-    ("trash:project_trash", "get", None),
-    ("trash:document_restore", "post", "trashed"),
-    ("trash:document_purge", "get", "trashed"),
-    ("trash:document_purge", "post", "trashed"),
-    ("trash:project_delete", "get", None),
-    ("trash:project_delete", "post", None),
+    ("annotations:document_trash", "get", "live"),
+    ("annotations:document_trash", "post", "live"),
+    ("annotations:project_trash", "get", None),
+    ("annotations:document_restore", "post", "trashed"),
+    ("annotations:document_purge", "get", "trashed"),
+    ("annotations:document_purge", "post", "trashed"),
+    ("annotations:project_delete", "get", None),
+    ("annotations:project_delete", "post", None),
 ]
 
 
@@ -283,7 +294,7 @@ def test_archived_project_is_read_only_and_listed_apart(client, project, members
 def test_project_trash_restore_and_purge(client, site, members, project):
     owner = members["owner"]
     client.force_login(owner)
-    delete = reverse("trash:project_delete", args=[project.slug])
+    delete = reverse("annotations:project_delete", args=[project.slug])
     assert "Nothing is deleted" in client.get(delete).content.decode()
     assert client.post(delete).status_code == 302
     for who in ("owner", "curator", "viewer"):
@@ -291,18 +302,19 @@ def test_project_trash_restore_and_purge(client, site, members, project):
         assert client.get(project.get_absolute_url()).status_code == 404
         assert project.name not in client.get("/").content.decode()
     client.force_login(members["curator"])  # not an owner: not theirs to restore
-    restore = reverse("trash:project_restore", args=[project.pk])
+    restore = reverse("annotations:project_restore", args=[project.pk])
     assert client.post(restore).status_code == 404
-    trashed = client.get(reverse("trash:trashed_projects")).content.decode()
+    trashed = client.get(reverse("annotations:trashed_projects")).content.decode()
     assert project.name not in trashed
     client.force_login(owner)
     assert (
-        project.name in client.get(reverse("trash:trashed_projects")).content.decode()
+        project.name
+        in client.get(reverse("annotations:trashed_projects")).content.decode()
     )
     assert client.post(restore).status_code == 302
     assert client.get(site["doomed"].get_absolute_url()).status_code == 200
     services.trash_project(project=project, by=owner)
-    purge = reverse("trash:project_purge", args=[project.pk])
+    purge = reverse("annotations:project_purge", args=[project.pk])
     assert client.post(purge, {"confirm": "not its name"}).status_code == 400
     assert Project.objects.filter(pk=project.pk).exists()
     assert client.post(purge, {"confirm": project.name}).status_code == 302
@@ -326,6 +338,6 @@ def test_a_stranger_cannot_restore_or_purge_a_trashed_project(client, project, o
 
     Membership.objects.create(project=other, user=stranger, role=Role.OWNER)
     client.force_login(stranger)
-    for name in ("trash:project_restore", "trash:project_purge"):
+    for name in ("annotations:project_restore", "annotations:project_purge"):
         assert client.post(reverse(name, args=[project.pk])).status_code == 404
     assert Project.objects.get(pk=project.pk).in_trash

@@ -54,6 +54,21 @@ CAN_MODERATE = {"owner", "curator"}
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+@pytest.mark.parametrize("who", [*ROLES, "outsider", "anonymous"])
+def test_the_reading_page_is_for_members(client, doc, members, who, htmx):
+    if who != "anonymous":
+        client.force_login(members[who])
+    response = client.get(doc.get_absolute_url(), headers=HX if htmx else {})
+    if who == "anonymous":
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    elif who == "outsider":
+        assert response.status_code == 404
+    else:
+        assert response.status_code == 200
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
 @pytest.mark.parametrize("who", [*ROLES, "outsider"])
 def test_create_is_for_annotating_roles_only(client, doc, members, who, htmx):
     client.force_login(members[who])

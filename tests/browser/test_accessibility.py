@@ -129,11 +129,15 @@ def test_pages_have_no_serious_or_critical_axe_violations(
     expect(page.get_by_role("heading", level=1)).to_contain_text("Links")
     found["links"] = _blocking_violations(page)
 
-    page.goto(reverse("links:link_picker", args=[project.slug, annotations[0].pk]))
+    page.goto(
+        reverse("annotations:link_picker", args=[project.slug, annotations[0].pk])
+    )
     expect(page.get_by_role("heading", name="Link this passage")).to_be_visible()
     found["link picker"] = _blocking_violations(page)
 
-    page.goto(reverse("links:link_compare", args=[project.slug, annotations[0].pk]))
+    page.goto(
+        reverse("annotations:link_compare", args=[project.slug, annotations[0].pk])
+    )
     expect(page.locator("#compare-text [data-start]").first).to_be_visible()
     found["link side by side"] = _blocking_violations(page)
 

@@ -22,9 +22,9 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import Page, expect
 
-from annotations import linking
+from annotations import services
 from annotations import services as annotation_services
-from annotations.models import Annotation, Reply, Tag
+from annotations.models import Annotation, RelationType, Reply, Tag
 from corpus import services as corpus_services
 from corpus.models import Document, Project
 from corpus.roles import Role
@@ -96,10 +96,10 @@ def world(seeds_dir) -> World:
     there = annotation_services.create_annotation(
         document=other, author=owner, start=start, end=start + 6, exact="tunnel"
     )
-    linking.create_link(
+    services.create_link(
         source=notes[0],
         author=owner,
-        relation=linking.relation_types(project).first(),
+        relation=RelationType.objects.offered_in(project).first(),
         target_annotation=there,
     )
     reply = annotation_services.create_reply(
@@ -137,25 +137,27 @@ PAGES: dict[str, Callable[[World], str]] = {
     "corpus:project_members": lambda w: _url("corpus:project_members", w),
     "corpus:import_upload": lambda w: _url("corpus:import_upload", w),
     "corpus:import_review": lambda w: _url("corpus:import_review", w),
-    "corpus:document_detail": lambda w: w.document.get_absolute_url(),
+    "annotations:document_detail": lambda w: w.document.get_absolute_url(),
     "corpus:document_edit": lambda w: _url("corpus:document_edit", w, w.document),
     "annotations:annotation_detail": lambda w: w.note.get_absolute_url(),
     "annotations:tag_manage": lambda w: _url("annotations:tag_manage", w),
     "annotations:tag_edit": lambda w: _url("annotations:tag_edit", w, w.tag),
     "annotations:curation_queue": lambda w: _url("annotations:curation_queue", w),
-    "links:link_picker": lambda w: _url("links:link_picker", w, w.note),
-    "links:link_compare": lambda w: _url("links:link_compare", w, w.note),
-    "links:link_list": lambda w: _url("links:link_list", w),
-    "links:relation_types": lambda w: _url("links:relation_types", w),
-    "trash:document_trash": lambda w: _url("trash:document_trash", w, w.other),
-    "trash:project_trash": lambda w: _url("trash:project_trash", w),
-    "trash:document_purge": lambda w: _url(
-        "trash:document_purge", w, w.trashed_document
+    "annotations:link_picker": lambda w: _url("annotations:link_picker", w, w.note),
+    "annotations:link_compare": lambda w: _url("annotations:link_compare", w, w.note),
+    "annotations:link_list": lambda w: _url("annotations:link_list", w),
+    "annotations:relation_types": lambda w: _url("annotations:relation_types", w),
+    "annotations:document_trash": lambda w: _url(
+        "annotations:document_trash", w, w.other
     ),
-    "trash:project_delete": lambda w: _url("trash:project_delete", w),
-    "trash:trashed_projects": lambda w: reverse("trash:trashed_projects"),
-    "trash:project_purge": lambda w: reverse(
-        "trash:project_purge", args=[w.trashed_project.pk]
+    "annotations:project_trash": lambda w: _url("annotations:project_trash", w),
+    "annotations:document_purge": lambda w: _url(
+        "annotations:document_purge", w, w.trashed_document
+    ),
+    "annotations:project_delete": lambda w: _url("annotations:project_delete", w),
+    "annotations:trashed_projects": lambda w: reverse("annotations:trashed_projects"),
+    "annotations:project_purge": lambda w: reverse(
+        "annotations:project_purge", args=[w.trashed_project.pk]
     ),
     # Visited signed out (ANONYMOUS_PAGES): the invitation's page lands on
     # /invite/ with the sign-up form; the reset link opens the new-password form.
@@ -196,7 +198,7 @@ FRAGMENT = "an htmx fragment, opened from its page below"
 POST = "answers POST only (a redirect, or a fragment for htmx)"
 NOT_PAGES = {
     "healthz": "JSON for monitors",
-    "tag_colours": "the tag stylesheet (CSS) the project pages link",
+    "annotations:tag_colours": "the tag stylesheet (CSS) the project pages link",
     "logout": POST,
     "corpus:project_create": POST,
     "corpus:project_archive": POST,
@@ -226,14 +228,14 @@ NOT_PAGES = {
     "annotations:tag_search_hx": FRAGMENT,
     "annotations:curation_decide": POST,
     "annotations:markdown_preview_hx": FRAGMENT,
-    "links:link_search_hx": FRAGMENT,
-    "links:link_create": POST,
-    "links:link_passage": POST,
-    "links:link_delete": POST,
-    "links:relation_type_create": POST,
-    "links:relation_type_edit": POST,
-    "trash:document_restore": POST,
-    "trash:project_restore": POST,
+    "annotations:link_search_hx": FRAGMENT,
+    "annotations:link_create": POST,
+    "annotations:link_passage": POST,
+    "annotations:link_delete": POST,
+    "annotations:relation_type_create": POST,
+    "annotations:relation_type_edit": POST,
+    "annotations:document_restore": POST,
+    "annotations:project_restore": POST,
 }
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from annotations import linking
+from annotations import services
 from annotations import services as annotation_services
-from annotations.models import Annotation, EventKind, Link, Status, Tag
+from annotations.models import Annotation, EventKind, Link, RelationType, Status, Tag
 from corpus.roles import Role
 from tests.browser.test_accessibility import _blocking_violations
 from tests.browser.test_annotate import drag_select, mark_of, save_seed
@@ -280,16 +280,16 @@ def test_open_a_document_from_the_links_picture(page, sign_in):
         for title in LONG_TITLES
     ]
     notes = [annotate(document, user, "Text") for document in documents]
-    supports = linking.relation_types(project).get(name="supports")
-    contradicts = linking.relation_types(project).get(name="contradicts")
+    supports = RelationType.objects.offered_in(project).get(name="supports")
+    contradicts = RelationType.objects.offered_in(project).get(name="contradicts")
     for a, b, relation in [(0, 1, supports), (1, 2, contradicts), (2, 0, supports)]:
-        linking.create_link(
+        services.create_link(
             source=notes[a], author=user, relation=relation, target_annotation=notes[b]
         )
-    linking.create_link(
+    services.create_link(
         source=notes[0],
         author=user,
-        relation=linking.relation_types(project).get(name="cites"),
+        relation=RelationType.objects.offered_in(project).get(name="cites"),
         target_url="https://example.org/court-record",
         target_title="The court record of the escape, as published by the state",
     )

@@ -40,7 +40,6 @@ VIEWS = [
     ("import_choices", "post", Action.IMPORT),
     ("import_retry", "post", Action.IMPORT),
     ("import_discard", "post", Action.IMPORT),
-    ("document_detail", "get", Action.READ),
     ("document_edit", "get", Action.EDIT_METADATA),
     ("document_edit", "post", Action.EDIT_METADATA),
 ]
@@ -146,7 +145,7 @@ def test_document_of_other_project_is_404_even_with_own_slug(client, project, me
     foreign = make_document(project=_other_project())
     client.force_login(members["owner"])
     url = reverse(
-        "corpus:document_detail", kwargs={"slug": project.slug, "pk": foreign.pk}
+        "annotations:document_detail", kwargs={"slug": project.slug, "pk": foreign.pk}
     )
     assert client.get(url).status_code == 404
 

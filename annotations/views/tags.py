@@ -1,5 +1,6 @@
 """The Tags screen: curators find, rename, recolour, nest, retire and merge the
-project's tags; the tag autocomplete of the note forms.
+project's tags; the tag autocomplete of the note forms; the project's tag
+colours as a stylesheet.
 
 The screen stays light however large the vocabulary: a page of tags at a time,
 found by name, each edited on its own page (no list of every tag in every row).
@@ -16,17 +17,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from annotations import services
+from annotations import services, styles
 from annotations.forms import TagEditForm, TagFilterForm, TagMergeForm
 from annotations.models import Tag
 from corpus.access import HtmxHttpRequest, membership_for
-from corpus.conflicts import EditConflict, conflict_response
+from corpus.conflicts import EditConflict, versioned_edit
 from corpus.models import Membership
 from corpus.params import carried_query, parse_id, parse_page
 from corpus.roles import Action
 
 TAGS_PAGE_SIZE = 50
 SUGGESTIONS = 20
+A_YEAR = 365 * 24 * 3600
 
 
 def _offered(membership: Membership):
@@ -42,15 +44,11 @@ def _tags_context(request: HtmxHttpRequest, membership: Membership, **extra) -> 
     page = Paginator(tags.order_by("name", "pk"), TAGS_PAGE_SIZE).get_page(
         parse_page(request.GET.get("page"))
     )
-    without_page = request.GET.copy()
-    without_page.pop("page", None)
     return {
         "project": membership.project,
         "membership": membership,
         "filters": filters,
         "query": query,
-        "page_query": without_page.urlencode(),
-        "here_query": request.GET.urlencode(),
         "page": page,
         "tags": page.object_list,
         "merge_form": None,
@@ -61,9 +59,9 @@ def _tags_context(request: HtmxHttpRequest, membership: Membership, **extra) -> 
 
 def _tags_response(request: HtmxHttpRequest, context: dict, status: int = 200):
     template = (
-        "annotations/_tags_table.html"
+        "annotations/tags/_tags_table.html"
         if request.htmx
-        else "annotations/tag_manage.html"
+        else "annotations/tags/tag_manage.html"
     )
     return render(request, template, context, status=status)
 
@@ -172,45 +170,43 @@ def tag_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     version is refused with what changed and who (409)."""
     membership = membership_for(request, slug, Action.MODERATE)
     tag = get_object_or_404(_offered(membership).select_related("parent"), pk=pk)
-    context = {"project": membership.project, "membership": membership, "tag": tag}
-    template = "annotations/tag_edit.html"
-    if request.method != "POST":
-        form = TagEditForm(initial={**_tag_values(tag), "version": tag.version})
-        return render(request, template, {**context, "form": form})
-    form = TagEditForm(request.POST)
-    if not form.is_valid():
-        return render(request, template, {**context, "form": form}, status=400)
-    data = form.cleaned_data
-    try:
+    form = TagEditForm(
+        request.POST if request.method == "POST" else None,
+        initial={**_tag_values(tag), "version": tag.version},
+    )
+
+    def save(data: dict) -> Tag:
         parent = _tag_named(membership, data["parent"]) if data["parent"] else None
-        services.update_tag(
-            tag=tag,
-            version=data["version"],
-            editor=request.user,
-            name=data["name"],
-            colour=data["colour"],
-            description=data["description"],
-            parent=parent,
-            retired=data["retired"],
-        )
-    except EditConflict as conflict:
-        current = Tag.objects.select_related("parent", "updated_by").filter(pk=tag.pk)
-        current = current.first()
-        if current is None:  # merged into another since the page was loaded
-            raise Http404("This tag was merged into another meanwhile.") from None
-        conflict.current = current
-        return conflict_response(
-            request, template, context, form, conflict, _tag_values(current)
-        )
-    except ValidationError as error:
-        if hasattr(error, "error_dict"):
-            for field, texts in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, texts)
-        else:
-            form.add_error(None, error.messages)
-        return render(request, template, {**context, "form": form}, status=400)
-    messages.success(request, f"Tag “{data['name']}” saved.")
-    return redirect("annotations:tag_manage", slug=slug)
+        try:
+            return services.update_tag(
+                tag=tag,
+                version=data["version"],
+                editor=request.user,
+                name=data["name"],
+                colour=data["colour"],
+                description=data["description"],
+                parent=parent,
+                retired=data["retired"],
+            )
+        except EditConflict:
+            if not Tag.objects.filter(pk=tag.pk).exists():
+                # Merged into another since the page was loaded.
+                raise Http404("This tag was merged into another meanwhile.") from None
+            raise
+
+    def saved(saved_tag: Tag) -> HttpResponse:
+        messages.success(request, f"Tag “{form.cleaned_data['name']}” saved.")
+        return redirect("annotations:tag_manage", slug=slug)
+
+    return versioned_edit(
+        request,
+        form,
+        template="annotations/tags/tag_edit.html",
+        context={"project": membership.project, "membership": membership, "tag": tag},
+        save=save,
+        values=_tag_values,
+        saved=saved,
+    )
 
 
 @require_safe
@@ -234,6 +230,27 @@ def tag_search_hx(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         tags = tags.filter(name__icontains=typed)
     return render(
         request,
-        "annotations/_tag_options.html",
+        "annotations/tags/_tag_options.html",
         {"tags": tags.order_by("name")[:SUGGESTIONS]},
     )
+
+
+@require_safe
+@login_required
+def tag_colours(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """The project's tag colours, one class per tag; members only (404 otherwise).
+
+    Kept for a year when asked for by the current version, which changes with
+    any colour; any other URL is checked again on every use.
+    """
+    membership = membership_for(request, slug)
+    css, version = styles.stylesheet(membership.project_id)
+    response = HttpResponse(
+        f"/* Tag colours of {membership.project.slug} */\n{css}",
+        content_type="text/css; charset=utf-8",
+    )
+    if request.GET.get("v") == version:
+        response["Cache-Control"] = f"private, max-age={A_YEAR}, immutable"
+    else:
+        response["Cache-Control"] = "private, no-cache"
+    return response

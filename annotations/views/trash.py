@@ -4,11 +4,9 @@ nothing deleted), restored from there as it was, or purged for good by an owner.
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import (
@@ -18,7 +16,8 @@ from django.views.decorators.http import (
 )
 
 from annotations import services
-from annotations.models import Visibility
+from annotations.forms import ConfirmNameForm
+from annotations.permissions import shown_to_member_filter
 from corpus.access import HtmxHttpRequest, membership_for
 from corpus.models import Document, Membership, Project, ProjectEvent
 from corpus.roles import Action, Role
@@ -30,7 +29,7 @@ def _document(membership: Membership, pk: int, *, in_trash: bool) -> Document:
             project=membership.project, trashed_at__isnull=not in_trash
         )
         .select_related("trashed_by")
-        .defer("text", "blocks", "links", "original"),
+        .defer(*Document.HEAVY_FIELDS),
         pk=pk,
     )
     document.project = membership.project
@@ -50,7 +49,7 @@ def document_trash(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse
             f"“{document.title}” is in the trash with its annotations. "
             "An owner can restore it from the project's Trash.",
         )
-        return redirect("trash:project_trash", slug=slug)
+        return redirect("annotations:project_trash", slug=slug)
     return render(
         request,
         "annotations/trash/document_trash.html",
@@ -72,14 +71,13 @@ def project_trash(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         Document.all_objects.in_trash()
         .filter(project=membership.project)
         .select_related("trashed_by")
-        .defer("text", "blocks", "links", "original")
+        .defer(*Document.HEAVY_FIELDS)
         .annotate(
+            # As the member sees them (an owner: shared ones and their own).
             annotation_count=Count(
                 "annotations",
-                filter=Q(annotations__deleted_at__isnull=True)
-                & (
-                    Q(annotations__visibility=Visibility.PROJECT)
-                    | Q(annotations__author_id=membership.user_id)
+                filter=shown_to_member_filter(
+                    membership, "annotations__", include_trash=True
                 ),
             )
         )
@@ -112,22 +110,6 @@ def document_restore(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespon
     return redirect(document)
 
 
-class ConfirmNameForm(forms.Form):
-    """Typing the name of what is purged: a purge cannot be undone."""
-
-    confirm = forms.CharField(max_length=500, label="Type its name to confirm")
-
-    def __init__(self, *args, expected: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.expected = expected
-
-    def clean_confirm(self) -> str:
-        typed = self.cleaned_data["confirm"].strip()
-        if typed != self.expected.strip():
-            raise ValidationError("That is not its name; nothing was purged.")
-        return typed
-
-
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def document_purge(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
@@ -140,7 +122,7 @@ def document_purge(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse
     if request.method == "POST" and form.is_valid():
         services.purge_document(document=document, by=request.user)
         messages.success(request, f"“{document.title}” was purged for good.")
-        return redirect("trash:project_trash", slug=slug)
+        return redirect("annotations:project_trash", slug=slug)
     return render(
         request,
         "annotations/trash/document_purge.html",
@@ -168,7 +150,7 @@ def project_delete(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             f"“{project.name}” is in the trash. Its owners can restore it from "
             "“Projects in the trash”.",
         )
-        return redirect("trash:trashed_projects")
+        return redirect("annotations:trashed_projects")
     counts = {
         "documents": Document.objects.filter(project=project).count(),
         "members": project.memberships.count(),
@@ -222,7 +204,7 @@ def project_purge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.purge_project(project=project, by=request.user)
         messages.success(request, f"“{project.name}” was purged for good.")
-        return redirect("trash:trashed_projects")
+        return redirect("annotations:trashed_projects")
     return render(
         request,
         "annotations/trash/project_purge.html",

@@ -1,256 +1,26 @@
-"""Links between passages, to documents and to outside sources: writes and reads.
+"""What the Links screen and the link picker read: the links a member sees,
+filtered and paged, the picture of which documents link to which, and the
+annotations the picker finds. (A thread's own links: annotations.reading.)
 
-A link is shown only while both of its ends are: a member sees it when they
-can see its source annotation and, for a link to an annotation, its target.
-Deleting either annotation therefore hides the link everywhere, without
-touching the link row.
+A link is shown only while both of its ends are (permissions.link_filter):
+deleting either annotation hides it everywhere, without touching the link row.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from urllib.parse import urlsplit
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q, QuerySet, Value
 from django.urls import reverse
-from django.utils import timezone
 
 from annotations import link_graph
-from annotations.models import (
-    DEFAULT_RELATIONS,
-    Annotation,
-    AnnotationEvent,
-    EventKind,
-    Link,
-    RelationType,
-    Tag,
-)
-from annotations.permissions import link_filter, may_change
-from corpus.conflicts import EditConflict
+from annotations.models import Annotation, Link, RelationType, Tag
+from annotations.permissions import link_filter
 from corpus.models import Document, Membership, Project
 
 SEARCH_LIMIT = 20
 LINK_PAGE_SIZE = 50
-SAFE_SCHEMES = ("http", "https")
-
-
-# Relation types ----------------------------------------------------------------
-
-
-def relation_types(project: Project) -> QuerySet[RelationType]:
-    """The project's relation types on offer, seeding the defaults the first time."""
-    types = RelationType.objects.filter(project=project)
-    if not types.exists():
-        # get_or_create per name: two first requests at once both end well.
-        for name in DEFAULT_RELATIONS:
-            RelationType.objects.get_or_create(project=project, name=name)
-    return types.filter(retired=False).order_by("name")
-
-
-def _check_relation_name(project: Project, name: str, exclude_pk=None) -> str:
-    name = " ".join(name.split())
-    if not name:
-        raise ValidationError({"name": "Give the relation a name."})
-    clash = RelationType.objects.filter(project=project, name__iexact=name)
-    if exclude_pk is not None:
-        clash = clash.exclude(pk=exclude_pk)
-    if clash.exists():
-        raise ValidationError({"name": f"There is already a relation “{name}”."})
-    return name
-
-
-@transaction.atomic
-def create_relation_type(
-    *, project: Project, name: str, description: str = ""
-) -> RelationType:
-    """Add a relation type to the project's vocabulary."""
-    relation_types(project)  # the defaults come first, or they would never come
-    relation = RelationType(
-        project=project,
-        name=_check_relation_name(project, name),
-        description=description,
-    )
-    relation.full_clean(exclude=["project"], validate_constraints=False)
-    _save_named(relation)
-    return relation
-
-
-@transaction.atomic
-def update_relation_type(
-    *,
-    relation: RelationType,
-    name: str,
-    description: str,
-    retired: bool,
-    version: int | None = None,
-    editor: AbstractBaseUser | None = None,
-) -> RelationType:
-    """Rename, describe, retire or restore a relation type; its links keep it.
-
-    The edit names the `version` it was made to and is refused (EditConflict)
-    if the relation changed since; None skips the check.
-    """
-    current = RelationType.objects.select_for_update().filter(pk=relation.pk).first()
-    if current is None or (version is not None and current.version != version):
-        raise EditConflict(
-            RelationType.objects.select_related("updated_by")
-            .filter(pk=relation.pk)
-            .first()
-            or relation
-        )
-    relation.name = _check_relation_name(relation.project, name, exclude_pk=relation.pk)
-    relation.description = description
-    relation.retired = retired
-    relation.full_clean(exclude=["project", "version"], validate_constraints=False)
-    relation.version = current.version + 1
-    relation.updated_by = editor
-    _save_named(relation)
-    return relation
-
-
-def _save_named(relation: RelationType) -> None:
-    """Save, refusing a name another relation took meanwhile (two curators
-    naming two relations alike at once: one wins, the other is told)."""
-    try:
-        with transaction.atomic():
-            relation.save()
-    except IntegrityError:
-        raise ValidationError(
-            {"name": f"There is already a relation “{relation.name}”."}
-        ) from None
-
-
-# Links -------------------------------------------------------------------------
-
-
-def check_source_url(url: str) -> None:
-    """Refuse anything but an absolute http(s) address (no javascript:, data:...)."""
-    try:
-        parts = urlsplit(url.strip())
-        parts.port  # noqa: B018 (reading it checks it: "http://x:99999" is refused)
-    except ValueError:
-        raise ValidationError(
-            {"target_url": "That is not a web address (http or https)."},
-            code="invalid_url",
-        ) from None
-    if parts.scheme.lower() not in SAFE_SCHEMES or not parts.netloc:
-        raise ValidationError(
-            {"target_url": "Only http and https links can be stored."},
-            code="unsafe_url",
-        )
-
-
-@transaction.atomic
-def create_link(
-    *,
-    source: Annotation,
-    author: AbstractBaseUser,
-    relation: RelationType,
-    target_annotation: Annotation | None = None,
-    target_document: Document | None = None,
-    target_url: str = "",
-    target_title: str = "",
-    citation: str = "",
-    accessed: date | None = None,
-    note: str = "",
-) -> Link:
-    """Link `source` to one annotation, document or outside source of its project."""
-    # No LINK kind in EventKind yet, so links leave no entry in the history.
-    target_url = target_url.strip()
-    targets = [target_annotation, target_document, target_url or None]
-    if sum(target is not None for target in targets) != 1:
-        raise ValidationError(
-            "Link to exactly one thing: a passage, a document or a source.",
-            code="one_target",
-        )
-    if relation.project_id != source.project_id or relation.retired:
-        raise ValidationError(
-            {"relation": "Choose one of this project's relations."}, code="relation"
-        )
-    if target_annotation is not None:
-        if target_annotation.project_id != source.project_id:
-            raise ValidationError(
-                "A passage can only be linked to passages of the same project.",
-                code="other_project",
-            )
-        if target_annotation.pk == source.pk:
-            raise ValidationError(
-                "An annotation cannot be linked to itself.", code="self_link"
-            )
-        if target_annotation.deleted_at is not None:
-            raise ValidationError("That annotation was deleted.", code="deleted")
-    if target_document is not None and target_document.project_id != (
-        source.project_id
-    ):
-        raise ValidationError(
-            "A passage can only be linked to documents of the same project.",
-            code="other_project",
-        )
-    if target_url:
-        check_source_url(target_url)
-    link = Link(
-        project_id=source.project_id,
-        source=source,
-        relation=relation,
-        target_annotation=target_annotation,
-        target_document=target_document,
-        target_url=target_url,
-        target_title=target_title.strip(),
-        citation=citation.strip(),
-        accessed=accessed,
-        note=note.strip(),
-        author=author,
-    )
-    # The related rows are ones the caller holds and were checked above.
-    link.full_clean(
-        exclude=[
-            "project",
-            "source",
-            "relation",
-            "target_annotation",
-            "target_document",
-            "author",
-        ]
-    )
-    link.save()
-    AnnotationEvent.objects.create(
-        annotation=source, actor=author, kind=EventKind.LINK, after=_link_record(link)
-    )
-    return link
-
-
-def _link_record(link: Link) -> dict:
-    """What the history keeps of a link: its relation and where it points."""
-    return {
-        "link": link.pk,
-        "relation": link.relation.name,
-        "annotation": link.target_annotation_id,
-        "document": link.target_document_id,
-        "url": link.target_url,
-    }
-
-
-@transaction.atomic
-def delete_link(*, link: Link, by: AbstractBaseUser) -> Link:
-    """Hide a link, keeping the row with who deleted it and when."""
-    link.deleted_at = timezone.now()
-    link.deleted_by = by
-    link.save(update_fields=["deleted_at", "deleted_by"])
-    AnnotationEvent.objects.create(
-        annotation_id=link.source_id,
-        actor=by,
-        kind=EventKind.UNLINK,
-        before=_link_record(link),
-    )
-    return link
-
-
-# Reads -------------------------------------------------------------------------
 
 
 def live_links_for(
@@ -278,7 +48,7 @@ def live_links_for(
 HEAVY_DOCUMENT_FIELDS = ("text", "blocks", "links", "original")
 
 
-def _with_ends(links: QuerySet[Link]) -> QuerySet[Link]:
+def with_ends(links: QuerySet[Link]) -> QuerySet[Link]:
     documents = ("source__document", "target_annotation__document", "target_document")
     return links.select_related(
         "relation",
@@ -293,20 +63,6 @@ def _with_ends(links: QuerySet[Link]) -> QuerySet[Link]:
             for name in HEAVY_DOCUMENT_FIELDS
         )
     )
-
-
-def thread_links(membership: Membership, annotation: Annotation) -> dict:
-    """An annotation's links out and back, in one query."""
-    links = _with_ends(
-        live_links_for(membership, with_trashed_ends=True).filter(
-            Q(source_id=annotation.pk) | Q(target_annotation_id=annotation.pk)
-        )
-    ).order_by("created_at", "pk")
-    outgoing, incoming = [], []
-    for link in links:
-        link.may_delete = may_change(membership, link)
-        (outgoing if link.source_id == annotation.pk else incoming).append(link)
-    return {"outgoing": outgoing, "incoming": incoming}
 
 
 def search_annotations(
@@ -396,7 +152,7 @@ def filter_links(
 
 def links_table(links: QuerySet[Link]) -> QuerySet[Link]:
     """The links page's rows, with both ends, newest first."""
-    return _with_ends(links).order_by("-created_at", "-pk")
+    return with_ends(links).order_by("-created_at", "-pk")
 
 
 # The picture of documents linked to documents and to outside sources ----------
@@ -484,7 +240,7 @@ def graph_layout(project: Project, counts: list[LinkCount]) -> link_graph.Graph:
         key = f"d{document.pk}"
         if key not in nodes:
             url = reverse(
-                "corpus:document_detail",
+                "annotations:document_detail",
                 kwargs={"slug": project.slug, "pk": document.pk},
             )
             nodes[key] = link_graph.Node(key=key, title=document.title, href=url)

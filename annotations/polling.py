@@ -1,0 +1,121 @@
+"""What a reader's page reflects, and what changed for them since: the polling
+tokens built on the per-audience revision counters (services.revisions).
+
+A page carries the reader's token; the poll compares it with the current one
+in one query (current_token) and, when they differ, asks which annotations
+changed since (changed_since). A change the reader may not see moves neither
+number of their token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import OuterRef, Q, Subquery
+
+from annotations import permissions
+from annotations.models import Annotation
+from corpus.models import Document, Membership
+
+
+def class_revision(membership: Membership, document: Document) -> int:
+    """The document's counter of the changes the member's class may see
+    (services.revisions)."""
+    if permissions.sees_unapproved(membership):
+        return document.shared_revision
+    return document.public_revision
+
+
+@dataclass(frozen=True)
+class ReaderToken:
+    """What a reader's page reflects: the count of changes their class may see,
+    and their own count of changes to their annotations. Polling compares it:
+    a change the reader may not see moves neither number."""
+
+    seen: int
+    own: int
+
+    def __str__(self) -> str:
+        return f"{self.seen}.{self.own}"
+
+    @classmethod
+    def parse(cls, value) -> ReaderToken | None:
+        """The token a page sent back ("12.3"), or None if it is not one."""
+        seen, dot, own = str(value or "").partition(".")
+        parts = [seen, own]
+        if not dot or not all(
+            0 < len(part) <= 18 and part.isascii() and part.isdigit() for part in parts
+        ):
+            return None
+        return cls(int(seen), int(own))
+
+
+def own_latest(membership: Membership, document: Document) -> int:
+    """The reader's own count of changes to their annotations on the document."""
+    own = (
+        Annotation.objects.filter(document=document, author_id=membership.user_id)
+        .order_by("-own_revision")
+        .values_list("own_revision", flat=True)
+        .first()
+    )
+    return own or 0
+
+
+def reader_token(membership: Membership, document: Document) -> ReaderToken:
+    return ReaderToken(
+        class_revision(membership, document), own_latest(membership, document)
+    )
+
+
+def changed_since(
+    membership: Membership, document: Document, since: ReaderToken | None
+) -> list:
+    """(pk, start, end) of the annotations changed since `since` in a way the
+    member may see: their class's changes, and their own annotations'. All of
+    them when `since` is unknown."""
+    annotations = Annotation.objects.filter(document=document)
+    if since is not None:
+        column = (
+            "shared_revision"
+            if permissions.sees_unapproved(membership)
+            else "public_revision"
+        )
+        annotations = annotations.filter(
+            Q(**{f"{column}__gt": since.seen})
+            | Q(author_id=membership.user_id, own_revision__gt=since.own)
+        )
+    return list(annotations.values_list("pk", "start", "end"))
+
+
+def current_token(user, slug: str, document_id: int) -> ReaderToken | None:
+    """The token a member's page of the document would carry now, in one query
+    beyond the session (membership, role, the document's revisions and the
+    reader's own latest change together); None if they are not a member of a
+    live project with that document."""
+    own_latest = (
+        Annotation.objects.filter(document_id=OuterRef("pk"), author_id=user.pk)
+        .order_by("-own_revision")
+        .values("own_revision")[:1]
+    )
+    found = (
+        Document.objects.filter(
+            pk=document_id,
+            project__slug=slug,
+            project__trashed_at__isnull=True,
+            project__memberships__user=user,
+        )
+        .annotate(own_latest=Subquery(own_latest))
+        .order_by()
+        .values_list(
+            "shared_revision",
+            "public_revision",
+            "project__premoderation",
+            "project__memberships__role",
+            "own_latest",
+        )[:1]
+    )
+    if not found:
+        return None
+    shared, public, premoderation, role, own = found[0]
+    sees = permissions.role_sees_unapproved(premoderation=premoderation, role=role)
+    return ReaderToken(shared if sees else public, own or 0)

@@ -1,0 +1,109 @@
+"""Replies in a thread: written, edited and deleted; the note and reply forms'
+Markdown preview."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from annotations import reading, services
+from annotations.forms import PreviewForm, ReplyEditForm, ReplyForm
+from annotations.fragments import thread_response
+from annotations.markdown import render_markdown
+from annotations.models import Reply
+from annotations.permissions import may_change
+from corpus.access import HtmxHttpRequest, membership_for
+from corpus.conflicts import versioned_edit
+from corpus.models import Membership
+from corpus.roles import Action
+
+
+@require_POST
+@login_required
+def reply_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    membership = membership_for(request, slug, Action.ANNOTATE)
+    annotation = reading.member_annotation(membership, pk)
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        services.create_reply(
+            annotation=annotation, author=request.user, body=form.cleaned_data["body"]
+        )
+        if not request.htmx:
+            return redirect(annotation)
+        form = ReplyForm()
+    status = 200 if not form.errors else 400
+    return thread_response(
+        request, membership, annotation, {"reply_form": form}, status=status
+    )
+
+
+def _reply(request: HtmxHttpRequest, membership: Membership, pk: int) -> Reply:
+    reply = get_object_or_404(
+        Reply.objects.visible_to(request.user).select_related("author", "annotation"),
+        annotation__project=membership.project,
+        pk=pk,
+    )
+    if not may_change(membership, reply):
+        raise PermissionDenied("Only its author or a curator may change this reply.")
+    return reply
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def reply_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    membership = membership_for(request, slug, Action.ANNOTATE)
+    reply = _reply(request, membership, pk)
+    form = ReplyEditForm(
+        request.POST if request.method == "POST" else None,
+        initial={"body": reply.body, "version": reply.version},
+        auto_id=f"reply-{reply.pk}-%s",  # not the thread's reply form's ids
+    )
+
+    def save(data: dict) -> Reply:
+        return services.update_reply(
+            reply=reply, version=data["version"], body=data["body"], editor=request.user
+        )
+
+    def saved(reply: Reply) -> HttpResponse:
+        if not request.htmx:
+            return redirect(reply.annotation)
+        reply.may_change = True
+        context = {"reply": reply, "project": membership.project}
+        return render(request, "annotations/threads/_reply.html", context)
+
+    return versioned_edit(
+        request,
+        form,
+        template="annotations/threads/_reply_edit.html",
+        context={"reply": reply, "project": membership.project},
+        save=save,
+        values=lambda current: {"body": current.body},
+        saved=saved,
+    )
+
+
+@require_POST
+@login_required
+def reply_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    membership = membership_for(request, slug, Action.ANNOTATE)
+    reply = _reply(request, membership, pk)
+    services.delete_reply(reply=reply, by=request.user)
+    if not request.htmx:
+        return redirect(reply.annotation)
+    return HttpResponse('<li class="reply deleted" role="status">Reply deleted.</li>')
+
+
+@require_POST
+@login_required
+def markdown_preview_hx(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    membership_for(request, slug, Action.ANNOTATE)
+    form = PreviewForm(request.POST)
+    body = form.cleaned_data["body"] if form.is_valid() else ""
+    return render(
+        request,
+        "annotations/threads/_preview.html",
+        {"html": render_markdown(body), "empty": not body.strip()},
+    )
