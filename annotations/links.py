@@ -45,9 +45,6 @@ def live_links_for(
     return links
 
 
-HEAVY_DOCUMENT_FIELDS = ("text", "blocks", "links", "original")
-
-
 def with_ends(links: QuerySet[Link]) -> QuerySet[Link]:
     documents = ("source__document", "target_annotation__document", "target_document")
     return links.select_related(
@@ -60,7 +57,7 @@ def with_ends(links: QuerySet[Link]) -> QuerySet[Link]:
         *(
             f"{document}__{name}"
             for document in documents
-            for name in HEAVY_DOCUMENT_FIELDS
+            for name in Document.HEAVY_FIELDS
         )
     )
 

@@ -3,7 +3,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config import views
-from corpus.forms import ChangePasswordForm, NewPasswordForm, PasswordResetRequestForm
+from config.accounts import (
+    ChangePasswordForm,
+    NewPasswordForm,
+    PasswordResetRequestForm,
+)
 
 urlpatterns = [
     # Monitors and load balancers ask for the root and the health check
@@ -23,7 +27,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
-    # Password reset by email (Django's views; corpus/forms.py: the same answer
+    # Password reset by email (Django's views; config/accounts.py: the same answer
     # whether or not an account has the address, a limit per address and
     # client, and the new password ends the account's sign-in pause).
     path(

@@ -1,11 +1,14 @@
 """Per-process caches for a document's heavy, immutable parts.
 
-A document's text, blocks and links change only through a recorded text fix,
-which changes its content_hash; keyed by that hash, a copy kept in the worker
-can never be stale. Each gunicorn worker keeps its own few documents (LRU),
-which spares the reading view and every annotation write the transfer and JSON
-decoding of a 1 MB row. The rendered text with highlights is cached the same
-way under the document's annotation_revision, which every change bumps.
+A document's text, blocks and links (Document.BODY_FIELDS) are written once, at
+import, and nothing changes them; a copy is kept under the document's
+content_hash and updated_at, so that any change (a text fix, should one come,
+must change the hash) and any metadata save find a new key, and a copy kept in
+the worker is never stale. Each gunicorn worker keeps its own few documents
+(LRU), which spares the reading view and every annotation write the transfer
+and JSON decoding of a 1 MB row. The text rendered with highlights is cached
+the same way (annotations.highlights.rendered_text), under the revision its
+readers' class sees, so that every change they may see makes a new key.
 """
 
 from __future__ import annotations
@@ -42,17 +45,21 @@ class LRU:
             self._items.clear()
 
 
-HEAVY_FIELDS = ("text", "blocks", "links")
 _bodies = LRU(size=16)
 rendered = LRU(size=8)
 
 
 def fill_body(document) -> None:
-    """Give a document loaded without HEAVY_FIELDS its text, blocks and links."""
+    """Give a document loaded without Document.BODY_FIELDS its text, blocks and
+    links."""
     from corpus.models import Document
 
     def load():
-        return Document.objects.filter(pk=document.pk).values_list(*HEAVY_FIELDS).get()
+        return (
+            Document.objects.filter(pk=document.pk)
+            .values_list(*Document.BODY_FIELDS)
+            .get()
+        )
 
     # updated_at too: a metadata save is rare and a stale block list never is.
     text, blocks, links = _bodies.get_or_make(

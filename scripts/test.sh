@@ -19,6 +19,10 @@ failed=()
 echo "==> ruff check"
 .venv/bin/ruff check . || failed+=("ruff check")
 
+# The architecture's import contracts (pyproject.toml, docs/architecture.md).
+echo "==> lint-imports"
+.venv/bin/lint-imports --no-cache --no-logo || failed+=("lint-imports (an import breaks a contract)")
+
 echo "==> makemigrations --check"
 checkdir=$(mktemp -d)
 DJANGO_DEBUG=1 APPARATUS_VAR_DIR=$checkdir DATABASE_URL="" \
@@ -61,4 +65,4 @@ if [[ ${#failed[@]} -gt 0 ]]; then
     printf '!!   %s\n' "${failed[@]}" >&2
     exit 1
 fi
-echo "==> make test passed: ruff, migrations, pytest on SQLite and PostgreSQL (${elapsed}s)"
+echo "==> make test passed: ruff, lint-imports, migrations, pytest on SQLite and PostgreSQL (${elapsed}s)"

@@ -12,7 +12,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.urls import reverse
 
-from corpus.forms import RESETS_PER_ADDRESS, RESETS_PER_CLIENT
+from config.accounts import RESETS_PER_ADDRESS, RESETS_PER_CLIENT
 from tests.factories import PASSWORD, make_user
 from tests.test_security import ALICE, BOB, lock, sign_in
 

@@ -111,6 +111,7 @@ def link_picker(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_safe
 @login_required
+@vary_on_headers("HX-Request")
 def link_search_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """The picker's results for what has been typed so far."""
     membership = membership_for(request, slug, Action.ANNOTATE)

@@ -3,9 +3,10 @@
 A document's metadata is changed by those who may edit metadata, through
 update_document_metadata with the version the form was loaded at; its text
 never. Documents are not deleted here: they go to the trash and come back
-through the trash services (those who may delete documents), and are purged
-only from the trash. Documents in the trash are listed, marked, to those who
-may restore them.
+(those who may delete documents), and are purged only from the trash; the
+trash is the annotations app's, which fills in these actions
+(annotations/admin/trash.py). Documents in the trash are listed, marked, to
+those who may restore them.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Q
 
-from annotations.models import Annotation, Visibility
-from annotations.services import trash
 from corpus import services
 from corpus.admin.access import (
     MemberProjectFilter,
@@ -136,24 +135,6 @@ class DocumentAdmin(VersionedAdmin, TrashAdmin, ProjectRowsAdmin):
 
     def may_trash(self, request, document) -> bool:
         return may(request, document.project_id, Action.DELETE_DOCUMENT)
-
-    def trash_row(self, document, by) -> None:
-        trash.trash_document(document=document, by=by)
-
-    def restore_row(self, document, by) -> None:
-        trash.restore_document(document=document, by=by)
-
-    def purge_row(self, document, by) -> None:
-        trash.purge_document(document=document, by=by)
-
-    def purge_summary(self, request, document) -> str:
-        # Others' private annotations go too, uncounted, as everywhere else.
-        shown = Annotation.objects.filter(
-            Q(visibility=Visibility.PROJECT) | Q(author=request.user),
-            document=document,
-            deleted_at__isnull=True,
-        ).count()
-        return f"its text, its original upload and {shown} annotation(s) with them"
 
     @admin.display(description="original upload")
     def original_preview(self, document) -> str:

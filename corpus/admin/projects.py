@@ -2,8 +2,10 @@
 
 A project is listed to its members (one in the trash to its owners only) and
 changed by those who may edit it, through update_project with the version the
-form was loaded at. Members are added, re-roled and removed by those who manage
-members, through the services, which keep the last owner.
+form was loaded at; its owners move it to the trash, restore or purge it (the
+annotations app fills in those actions: annotations/admin/trash.py). Members
+are added, re-roled and removed by those who manage members, through the
+services, which keep the last owner.
 """
 
 from __future__ import annotations
@@ -16,8 +18,6 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
-from annotations.models import Annotation, Visibility
-from annotations.services import trash
 from corpus import services
 from corpus.admin.access import (
     MemberProjectFilter,
@@ -192,28 +192,6 @@ class ProjectAdmin(VersionedAdmin, TrashAdmin):
 
     def may_trash(self, request, project) -> bool:
         return owns(request, project.pk)
-
-    def trash_row(self, project, by) -> None:
-        trash.trash_project(project=project, by=by)
-
-    def restore_row(self, project, by) -> None:
-        trash.restore_project(project=project, by=by)
-
-    def purge_row(self, project, by) -> None:
-        trash.purge_project(project=project, by=by)
-
-    def purge_summary(self, request, project) -> str:
-        documents = Document.all_objects.filter(project=project).count()
-        # What the user may see; others' private annotations go uncounted.
-        annotations = Annotation.objects.filter(
-            Q(visibility=Visibility.PROJECT) | Q(author=request.user),
-            project=project,
-            deleted_at__isnull=True,
-        ).count()
-        members = project.memberships.count()
-        return (
-            f"{documents} document(s), {annotations} annotation(s), {members} member(s)"
-        )
 
     @admin.display(ordering="_members", description="members")
     def member_count(self, project) -> int:

@@ -1,8 +1,12 @@
 """The trash in the admin, for projects and documents: nothing is hard-deleted
 here. "Move to the trash" and "Restore from the trash" go through the trash
-services (annotations.services.trash), which record them; "Purge for good" is
-offered only for rows already in the trash, after a confirmation page. Every
-action is all or nothing.
+services, which record them; "Purge for good" is offered only for rows already
+in the trash, after a confirmation page. Every action is all or nothing.
+
+The trash takes everything on a document with it, so its services are the
+annotations app's: TrashAdmin leaves trash_row, restore_row, purge_row and
+purge_summary to the admins that annotations/admin/trash.py puts in place of
+corpus's own, and corpus imports nothing of annotations.
 """
 
 from __future__ import annotations

@@ -4,15 +4,17 @@ messages.
 One module per concern; everything is importable from here.
 """
 
-from corpus.services.documents import update_document_metadata
-from corpus.services.imports import (
+from corpus.services.documents import (
     DuplicateDocument,
+    import_file,
+    save_document,
+    update_document_metadata,
+)
+from corpus.services.imports import (
     InlineBudget,
     clear_imported,
-    import_file,
     import_reviewed,
     retry_pending,
-    save_document,
     save_review_choices,
     stage_upload,
     start_import,

@@ -1,32 +1,33 @@
-"""Writes of the import: uploads on their way to review, and the documents they become.
+"""Writes of the import: uploads on their way to review, and their review.
 
 An upload is parsed once and the result kept with it (`PendingImport`): at
 once when it is small, by the background worker (corpus/tasks.py) when it is
 large. Its importer reviews the result and saves choices (format, boilerplate to
 leave out, title, authors, date); importing then turns the kept result and the
-choices into a Document, all or nothing. Small files are imported within the
-request, large ones by the worker; the review page follows the worker's
-progress. Every file goes its own way: one file's failure is recorded on it and
-never stops the others.
+choices into a Document, all or nothing (the work itself: import_work). Small
+files are imported within the request, large ones by the worker; the review
+page follows the worker's progress. Every file goes its own way: one file's
+failure is recorded on it and never stops the others.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import logging
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from corpus import importers
-from corpus.importers import ImportedText
-from corpus.models import Document, Membership, PendingImport, Project, content_hash
-from corpus.roles import Action
+from corpus.models import PendingImport, Project
+from corpus.services.import_work import (
+    UNEXPECTED,
+    import_pending,
+    parse_pending,
+    summarize,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,34 +38,8 @@ Status = PendingImport.Status
 # already: a request stays well under a second. Larger files go to the worker.
 INLINE_MAX_BYTES = 256 * 1024
 INLINE_BUDGET_BYTES = 1024 * 1024
-PREVIEW_BLOCKS = 4
-PREVIEW_CHARS = 1000
-BOILERPLATE_CHARS = 300
 # Imported uploads stay listed (with a link to their document) this long.
 KEEP_IMPORTED = datetime.timedelta(days=7)
-UNEXPECTED = (
-    "Something went wrong on our side while {doing} it; nothing of it was saved. "
-    "Try again, or discard it."
-)
-
-
-class DuplicateDocument(ValidationError):
-    """The project already holds a document with exactly this text (maybe in the
-    trash, which keeps its texts until an owner purges them)."""
-
-    def __init__(self, existing: Document):
-        self.existing = existing
-        if existing.in_trash:
-            message = (
-                f"This text is in the trash as “{existing.title}”; an owner can "
-                "restore it."
-            )
-        else:
-            message = (
-                f"This text is already in the project as “{existing.title}”; "
-                "it was not imported again."
-            )
-        super().__init__(message, code="duplicate")
 
 
 class InlineBudget:
@@ -79,84 +54,6 @@ class InlineBudget:
             return False
         self.left -= size
         return True
-
-
-@transaction.atomic
-def save_document(
-    *,
-    project: Project,
-    imported: ImportedText,
-    original: bytes,
-    filename: str,
-    imported_by: AbstractBaseUser | None,
-) -> Document:
-    """Store an imported text as a document; refuse a text the project already has."""
-    digest = content_hash(imported.text)
-    # The trash too: the database's uniqueness covers it.
-    existing = Document.all_objects.filter(project=project, content_hash=digest)
-    if (found := existing.first()) is not None:
-        raise DuplicateDocument(found)
-    document = Document(
-        project=project,
-        title=(imported.title or filename or "Untitled")[:500],
-        authors=imported.authors,
-        publisher=imported.publisher[:300],
-        source_url=imported.source_url[:2000],
-        published_date=imported.published_date,
-        keywords=imported.keywords,
-        language=imported.language[:16],
-        word_count=imported.word_count,
-        text=imported.text,
-        blocks=[block.as_dict() for block in imported.blocks],
-        links=[link.as_dict() for link in imported.links],
-        content_hash=digest,
-        original=original,
-        original_filename=filename[:255],
-        original_encoding=imported.encoding[:40],
-        format=imported.format,
-        imported_by=imported_by,
-    )
-    try:
-        document.full_clean(exclude=["source_url"] if not imported.source_url else None)
-    except ValidationError as error:
-        if "source_url" in error.message_dict:
-            # A header URL the validator rejects is dropped, not fatal.
-            document.source_url = ""
-            document.full_clean()
-        else:
-            raise
-    try:
-        with transaction.atomic():
-            document.save()
-    except IntegrityError:
-        # Another import of the same text won the race.
-        found = existing.first()
-        if found is None:
-            raise
-        raise DuplicateDocument(found) from None
-    return document
-
-
-def import_file(
-    *,
-    project: Project,
-    data: bytes,
-    filename: str,
-    imported_by: AbstractBaseUser | None,
-    format: str | None = None,
-    max_bytes: int | None = None,
-) -> Document:
-    """Parse a file and store it as a document, without review (command line)."""
-    imported = importers.import_bytes(
-        data, filename=filename, format=format, max_bytes=max_bytes
-    )
-    return save_document(
-        project=project,
-        imported=imported,
-        original=data,
-        filename=filename,
-        imported_by=imported_by,
-    )
 
 
 # -- Uploads waiting for review ------------------------------------------------
@@ -211,41 +108,6 @@ def stage_upload(
     if imported is None:
         _start(pending, Status.QUEUED, inline=False)
     return pending
-
-
-def summarize(imported: ImportedText) -> dict:
-    """What the review page shows of a parse result, without its bulk."""
-    text = imported.text
-    return {
-        "format": imported.format,
-        "encoding": imported.encoding,
-        "title": imported.title,
-        "authors": imported.authors,
-        "publisher": imported.publisher,
-        "source_url": imported.source_url,
-        "published_date": (
-            imported.published_date.isoformat() if imported.published_date else None
-        ),
-        "keywords": imported.keywords,
-        "language": imported.language,
-        "word_count": imported.word_count,
-        "block_count": len(imported.blocks),
-        "preview": [
-            text[block.start : block.end][:PREVIEW_CHARS]
-            for block in imported.blocks[:PREVIEW_BLOCKS]
-        ],
-        "boilerplate": [
-            [index, _block_text(imported, index)[:BOILERPLATE_CHARS]]
-            for index in imported.boilerplate
-        ],
-        "warnings": imported.warnings,
-        "content_hash": content_hash(text),
-    }
-
-
-def _block_text(imported: ImportedText, index: int) -> str:
-    block = imported.blocks[index]
-    return imported.text[block.start : block.end]
 
 
 def save_review_choices(
@@ -363,147 +225,3 @@ def _start(pending: PendingImport, status: str, *, inline: bool) -> None:
     else:
         task = tasks.parse_upload if status == Status.QUEUED else tasks.import_upload
         task.enqueue(pending.pk, pending.revision)
-
-
-# -- The work itself, in a request or in the worker -----------------------------
-
-
-def parse_pending(*, pending_id: int, revision: int) -> str:
-    """Parse one upload and keep the result; return the status it reached."""
-    begun = PendingImport.objects.filter(
-        pk=pending_id, revision=revision, status=Status.QUEUED
-    ).update(status=Status.PARSING, status_changed_at=timezone.now())
-    if not begun:
-        return "superseded"
-    pending = (
-        PendingImport.objects.filter(pk=pending_id)
-        .only("filename", "data", "choices")
-        .first()
-    )
-    if pending is None:
-        return "discarded"
-    outcome = _parse(pending)
-    PendingImport.objects.filter(pk=pending_id, revision=revision).update(
-        status_changed_at=timezone.now(), **outcome
-    )
-    return outcome["status"]
-
-
-def _parse(pending: PendingImport) -> dict:
-    """The fields that record the outcome of parsing `pending`."""
-    try:
-        imported = importers.import_bytes(
-            bytes(pending.data),
-            filename=pending.filename,
-            format=pending.choices.get("format") or None,
-            max_bytes=settings.APPARATUS_MAX_UPLOAD_BYTES,
-        )
-    except importers.ImportRefused as error:
-        message = str(error)
-    except Exception:
-        logger.exception("Parsing pending import %s failed", pending.pk)
-        message = UNEXPECTED.format(doing="reading")
-    else:
-        return {
-            "status": Status.READY,
-            "message": "",
-            "parsed": imported.as_dict(),
-            "summary": summarize(imported),
-        }
-    return {"status": Status.REFUSED, "message": message, "parsed": None, "summary": {}}
-
-
-def import_pending(*, pending_id: int, revision: int) -> str:
-    """Save one reviewed upload as a document, all or nothing; return the status
-    it reached (IMPORTED, or FAILED with the reason recorded)."""
-    begun = PendingImport.objects.filter(
-        pk=pending_id, revision=revision, status=Status.IMPORT_QUEUED
-    ).update(status=Status.IMPORTING, status_changed_at=timezone.now())
-    if not begun:
-        return "superseded"
-    existing = None
-    try:
-        with transaction.atomic():
-            pending = (
-                PendingImport.objects.select_for_update()
-                .select_related("project", "uploaded_by")
-                .get(pk=pending_id, revision=revision, status=Status.IMPORTING)
-            )
-            _check_may_import(pending)
-            document = save_document(
-                project=pending.project,
-                imported=reviewed_text(pending),
-                original=bytes(pending.data),
-                filename=pending.filename,
-                imported_by=pending.uploaded_by,
-            )
-            _mark_imported(pending, document)
-    except PendingImport.DoesNotExist:
-        return "discarded"
-    except DuplicateDocument as error:
-        message, existing = error.message, error.existing
-    except ValidationError as error:
-        message = " ".join(error.messages)
-    except Exception:
-        logger.exception("Importing pending import %s failed", pending_id)
-        message = UNEXPECTED.format(doing="saving")
-    else:
-        return Status.IMPORTED
-    PendingImport.objects.filter(pk=pending_id, revision=revision).update(
-        status=Status.FAILED,
-        message=message,
-        document=existing,
-        status_changed_at=timezone.now(),
-    )
-    return Status.FAILED
-
-
-def reviewed_text(pending: PendingImport) -> ImportedText:
-    """The kept parse result with the importer's saved choices applied."""
-    imported = ImportedText.from_dict(pending.parsed)
-    drop = set(pending.choices.get("drop", [])) & set(imported.boilerplate)
-    if drop:
-        imported = importers.drop_blocks(imported, drop)
-    date = pending.chosen("published_date")
-    return dataclasses.replace(
-        imported,
-        title=pending.chosen("title") or imported.title,
-        authors=list(pending.chosen("authors") or []),
-        published_date=datetime.date.fromisoformat(date) if date else None,
-    )
-
-
-def _check_may_import(pending: PendingImport) -> None:
-    """The uploader's role may have changed since the work was queued."""
-    membership = (
-        Membership.objects.select_related("project")
-        .filter(project=pending.project_id, user=pending.uploaded_by_id)
-        .first()
-    )
-    if (
-        membership is None
-        or membership.project.in_trash
-        or not membership.can(Action.IMPORT)
-    ):
-        raise ValidationError(
-            "You may no longer import into this project (your role changed, or "
-            "the project was archived)."
-        )
-
-
-def _mark_imported(pending: PendingImport, document: Document) -> None:
-    pending.status, pending.message = Status.IMPORTED, ""
-    pending.document = document
-    # The document keeps the original and the text; nothing here is needed.
-    pending.data, pending.parsed = b"", None
-    pending.status_changed_at = timezone.now()
-    pending.save(
-        update_fields=[
-            "status",
-            "message",
-            "document",
-            "data",
-            "parsed",
-            "status_changed_at",
-        ]
-    )

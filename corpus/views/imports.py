@@ -12,8 +12,6 @@ files whose state changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -28,60 +26,18 @@ from django.views.decorators.http import (
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
-from corpus import importers, services
+from corpus import importers, review, services
 from corpus.access import HtmxHttpRequest, membership_for
-from corpus.forms import ReviewForm, UploadForm
-from corpus.models import Document, PendingImport
+from corpus.forms import UploadForm
+from corpus.models import PendingImport
 from corpus.params import parse_id
 from corpus.roles import Action
 
 Status = PendingImport.Status
-POLL_SECONDS = 2
-# The states in which the importer may change the choices, and import.
-REVIEWABLE = frozenset({Status.READY, Status.FAILED, Status.REFUSED})
-IMPORTABLE = frozenset({Status.READY, Status.FAILED})
-
-
-@dataclass
-class FileReport:
-    filename: str
-    ok: bool
-    message: str
-    # An upload kept for review (even one that could not be read).
-    kept: bool = False
-
-
-@dataclass
-class ImportItem:
-    """One upload as the review page shows it."""
-
-    pending: PendingImport
-    form: ReviewForm | None = None
-    duplicate: Document | None = None
-
-    @property
-    def token(self) -> str:
-        """What the page last saw of a busy upload; the poll compares it."""
-        stale = ":stale" if self.pending.is_stale else ""
-        return f"{self.pending.pk}:{self.pending.status}{stale}"
-
-    @property
-    def format_label(self) -> str:
-        format = self.pending.summary.get("format", "")
-        return importers.FORMATS.get(format, format)
-
-
-def _pendings(membership, user):
-    """The uploads `user` made in this project, without their bulk."""
-    return (
-        PendingImport.objects.filter(project=membership.project, uploaded_by=user)
-        .defer("data", "parsed")
-        .select_related("document")
-    )
 
 
 def _pending_or_404(request: HtmxHttpRequest, membership, pk: int) -> PendingImport:
-    pendings = _pendings(membership, request.user)
+    pendings = review.pendings(membership, request.user)
     if request.method == "POST":
         # Locked for the request's transaction (AtomicWritesMiddleware): two
         # tabs acting on one upload take turns, and the second sees what the
@@ -91,86 +47,12 @@ def _pending_or_404(request: HtmxHttpRequest, membership, pk: int) -> PendingImp
     return get_object_or_404(pendings.select_related("project"), pk=pk)
 
 
-def _review_form(pending: PendingImport, data=None) -> ReviewForm:
-    summary = pending.summary
-    return ReviewForm(
-        data,
-        initial={
-            "format": pending.choices.get("format", ""),
-            "title": pending.chosen("title"),
-            "authors": pending.chosen("authors") or [],
-            "published_date": pending.chosen("published_date"),
-            "drop": pending.choices.get("drop", []),
-        },
-        boilerplate=[(index, text) for index, text in summary.get("boilerplate", [])],
-        readable=pending.status in IMPORTABLE and bool(summary),
-        auto_id=f"pending-{pending.pk}-%s",
-    )
-
-
-def _items(pendings: list[PendingImport], forms: dict | None = None):
-    """Review items, with the documents that already hold the same text."""
-    hashes = {
-        p.summary["content_hash"]
-        for p in pendings
-        if p.status in IMPORTABLE and p.summary.get("content_hash")
-    }
-    duplicates = {}
-    if hashes:
-        found = Document.all_objects.filter(
-            project=pendings[0].project_id, content_hash__in=hashes
-        ).only("pk", "title", "trashed_at", "content_hash")
-        duplicates = {d.content_hash: d for d in found}
-    forms = forms or {}
-    return [
-        ImportItem(
-            pending=p,
-            form=forms.get(p.pk)
-            or (_review_form(p) if p.status in REVIEWABLE else None),
-            duplicate=duplicates.get(p.summary.get("content_hash"))
-            if p.status == Status.READY
-            else None,
-        )
-        for p in pendings
-    ]
-
-
-def _summary(pendings: list[PendingImport]) -> dict:
-    """Counts for the summary at the top of the review: ready, busy, done."""
-    count = {status: 0 for status in Status}
-    for pending in pendings:
-        count[pending.status] += 1
-    reading = count[Status.QUEUED] + count[Status.PARSING]
-    importing = count[Status.IMPORT_QUEUED] + count[Status.IMPORTING]
-    busy = []
-    if reading:
-        busy.append(f"reading {reading} file{'s' if reading > 1 else ''}")
-    if importing:
-        busy.append(f"importing {importing} file{'s' if importing > 1 else ''}")
-    return {
-        "ready": count[Status.READY],
-        "imported": count[Status.IMPORTED],
-        "busy": reading + importing,
-        "busy_text": " and ".join(busy).capitalize(),
-        "total": len(pendings),
-        "settled": len(pendings) - reading - importing,
-    }
-
-
-def _context(membership, pendings: list[PendingImport], **extra) -> dict:
-    return {
-        "project": membership.project,
-        "membership": membership,
-        "summary": _summary(pendings),
-        "poll_seconds": POLL_SECONDS,
-        **extra,
-    }
-
-
 def _page(request: HtmxHttpRequest, membership, *, forms=None, status=200):
     """The review page (or its region, for htmx), from the kept results only."""
-    pendings = list(_pendings(membership, request.user))
-    context = _context(membership, pendings, items=_items(pendings, forms))
+    pendings = list(review.pendings(membership, request.user))
+    context = review.review_context(
+        membership, pendings, items=review.items(pendings, forms)
+    )
     template = (
         "corpus/_import_review.html" if request.htmx else "corpus/import_review.html"
     )
@@ -190,11 +72,11 @@ def _changes(
     """The changed review items and the summary; one of them is the target, the
     other goes out of band (the summary when an item was acted on, the items
     when the summary polled)."""
-    pendings = list(_pendings(membership, request.user))
-    context = _context(
+    pendings = list(review.pendings(membership, request.user))
+    context = review.review_context(
         membership,
         pendings,
-        items=_items(changed, forms) if changed else [],
+        items=review.items(changed, forms) if changed else [],
         gone=gone,
         items_oob=polled,
         summary_oob=not polled,
@@ -203,7 +85,10 @@ def _changes(
 
 
 def _after(
-    request: HtmxHttpRequest, membership, pending: PendingImport, report: FileReport
+    request: HtmxHttpRequest,
+    membership,
+    pending: PendingImport,
+    report: review.FileReport,
 ) -> HttpResponse:
     """Answer an action on one upload: its card (htmx), or back to the review.
 
@@ -219,18 +104,19 @@ def _after(
 
 
 def _refreshed(membership, request, pending: PendingImport) -> PendingImport | None:
-    return _pendings(membership, request.user).filter(pk=pending.pk).first()
+    return review.pendings(membership, request.user).filter(pk=pending.pk).first()
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@vary_on_headers("HX-Request")
 def import_upload(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     membership = membership_for(request, slug, Action.IMPORT)
     project = membership.project
     form = UploadForm(
         *([request.POST, request.FILES] if request.method == "POST" else [])
     )
-    reports: list[FileReport] = []
+    reports: list[review.FileReport] = []
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -244,7 +130,9 @@ def import_upload(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         else:
             status = 400
     pending_count = (
-        _pendings(membership, request.user).exclude(status=Status.IMPORTED).count()
+        review.pendings(membership, request.user)
+        .exclude(status=Status.IMPORTED)
+        .count()
     )
     context = {
         "project": project,
@@ -260,12 +148,12 @@ def import_upload(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
-def _stage(request: HtmxHttpRequest, membership, upload, budget) -> FileReport:
+def _stage(request: HtmxHttpRequest, membership, upload, budget) -> review.FileReport:
     # Control characters (a NUL among them) cannot be stored in a file name.
     name = "".join(c for c in upload.name if c.isprintable()) or "upload.txt"
     limit = settings.APPARATUS_MAX_UPLOAD_BYTES
     if upload.size > limit:
-        return FileReport(
+        return review.FileReport(
             name,
             False,
             f"{name} is {upload.size / 1048576:.1f} MB; "
@@ -280,22 +168,22 @@ def _stage(request: HtmxHttpRequest, membership, upload, budget) -> FileReport:
             budget=budget,
         )
     except importers.ImportRefused as error:
-        return FileReport(name, False, str(error))
+        return review.FileReport(name, False, str(error))
     pending.refresh_from_db(fields=["status", "message", "summary"])
     if pending.status == Status.READY:
         label = importers.FORMATS.get(pending.summary["format"], "")
         title = pending.summary["title"]
         message = f"Ready for review: {label}, “{title}”."
-        return FileReport(name, True, message, kept=True)
+        return review.FileReport(name, True, message, kept=True)
     if pending.status == Status.REFUSED:
-        return FileReport(
+        return review.FileReport(
             name,
             False,
             f"{pending.message} It is kept on the review page, where another "
             "format can be chosen.",
             kept=True,
         )
-    return FileReport(
+    return review.FileReport(
         name,
         True,
         f"Accepted ({pending.size / 1048576:.1f} MB): it is being read in the "
@@ -306,6 +194,7 @@ def _stage(request: HtmxHttpRequest, membership, upload, budget) -> FileReport:
 
 @require_safe
 @login_required
+@vary_on_headers("HX-Request")
 def import_review(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     membership = membership_for(request, slug, Action.IMPORT)
     return _page(request, membership)
@@ -327,7 +216,7 @@ def import_progress_hx(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             seen[pk] = token
     current = {
         item.pending.pk: item
-        for item in map(ImportItem, _pendings(membership, request.user))
+        for item in map(review.ImportItem, review.pendings(membership, request.user))
         if item.pending.pk in seen
     }
     changed = [i.pending for pk, i in current.items() if i.token != seen[pk]]
@@ -341,9 +230,9 @@ def import_choices(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse
     """Save the review choices of one upload; a new format has it read again."""
     membership = membership_for(request, slug, Action.IMPORT)
     pending = _pending_or_404(request, membership, pk)
-    if pending.status not in REVIEWABLE:
+    if pending.status not in review.REVIEWABLE:
         return _busy(request, membership, pending)
-    form = _review_form(pending, request.POST)
+    form = review.review_form(pending, request.POST)
     if not form.is_valid():
         return _invalid(request, membership, pending, form)
     reread = services.save_review_choices(
@@ -362,7 +251,7 @@ def import_choices(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse
     if reread:
         message = "Read again in the chosen format: check it before importing."
     return _after(
-        request, membership, pending, FileReport(pending.filename, True, message)
+        request, membership, pending, review.FileReport(pending.filename, True, message)
     )
 
 
@@ -398,15 +287,15 @@ def import_confirm(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse
     """Import one upload with the choices posted (saved first), all or nothing."""
     membership = membership_for(request, slug, Action.IMPORT)
     pending = _pending_or_404(request, membership, pk)
-    if pending.status not in IMPORTABLE:
+    if pending.status not in review.IMPORTABLE:
         return _busy(request, membership, pending)
-    form = _review_form(pending, request.POST)
+    form = review.review_form(pending, request.POST)
     if not form.is_valid():
         return _invalid(request, membership, pending, form)
     budget = services.InlineBudget()
     if services.save_review_choices(pending=pending, **form.choices(), budget=budget):
         pending = _refreshed(membership, request, pending)
-        report = FileReport(
+        report = review.FileReport(
             pending.filename,
             True,
             "The format changed, so it was read again: check it, then import.",
@@ -417,7 +306,7 @@ def import_confirm(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse
     return _after(request, membership, pending, _outcome(pending))
 
 
-def _outcome(pending: PendingImport) -> FileReport:
+def _outcome(pending: PendingImport) -> review.FileReport:
     if pending.status == Status.IMPORTED:
         title = pending.document.title if pending.document else pending.filename
         message = f"Imported as “{title}”."
@@ -425,7 +314,7 @@ def _outcome(pending: PendingImport) -> FileReport:
         message = f"Not imported. {pending.message}"
     else:
         message = "Being imported in the background; this page shows its progress."
-    return FileReport(pending.filename, pending.status != Status.FAILED, message)
+    return review.FileReport(pending.filename, pending.status != Status.FAILED, message)
 
 
 @require_POST
@@ -438,11 +327,11 @@ def import_discard(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse
     pending.delete()
     message = "Removed from this list." if done else "Discarded; nothing was imported."
     if request.htmx:
-        pendings = list(_pendings(membership, request.user))
-        context = _context(
+        pendings = list(review.pendings(membership, request.user))
+        context = review.review_context(
             membership,
             pendings,
-            report=FileReport(pending.filename, True, message),
+            report=review.FileReport(pending.filename, True, message),
             pending_pk=pk,
         )
         return render(request, "corpus/_import_discarded.html", context)
@@ -459,7 +348,7 @@ def import_retry(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     if pending.is_stale:
         services.retry_pending(pending=pending, budget=services.InlineBudget())
         pending = _refreshed(membership, request, pending)
-    report = FileReport(pending.filename, True, "Started again.")
+    report = review.FileReport(pending.filename, True, "Started again.")
     return _after(request, membership, pending, report)
 
 

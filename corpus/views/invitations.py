@@ -28,24 +28,15 @@ from django_htmx.http import HttpResponseClientRedirect
 from corpus import services
 from corpus.access import HtmxHttpRequest, membership_for
 from corpus.forms import AccountForm, InviteForm
+from corpus.members import members_response
 from corpus.models import Invitation, Membership
 from corpus.roles import Action
 from corpus.services.invitations import token_hash
-from corpus.views.projects import _members_context
 
 # The session key holding the hash of the invitation link last opened.
 SESSION_KEY = "invitation_token_hash"
 # Signing in a new account without authenticate(): say which backend vouches.
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-def _members_page(
-    request: HtmxHttpRequest, membership: Membership, *, status=200, **context
-) -> HttpResponse:
-    template = "corpus/_members.html" if request.htmx else "corpus/project_members.html"
-    return render(
-        request, template, {**_members_context(membership), **context}, status=status
-    )
 
 
 def _after_sending(
@@ -61,11 +52,11 @@ def _after_sending(
             f"{invitation.get_role_display()}.",
         )
         if request.htmx:
-            return _members_page(request, membership)
+            return members_response(request, membership)
         return redirect("corpus:project_members", slug=membership.project.slug)
     # The link exists in clear only in this answer (not in a message, which
     # would keep it in a cookie or the session): the owner passes it on.
-    return _members_page(
+    return members_response(
         request,
         membership,
         new_link=link,
@@ -92,7 +83,7 @@ def member_invite(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         except ValidationError as error:
             form.add_error("email", error)
     if form.errors:
-        return _members_page(request, membership, invite_form=form, status=400)
+        return members_response(request, membership, invite_form=form, status=400)
     return _after_sending(request, membership, invitation, token)
 
 
@@ -132,7 +123,7 @@ def _after_change(
     request: HtmxHttpRequest, membership: Membership, status=200
 ) -> HttpResponse:
     if request.htmx:
-        return _members_page(request, membership, status=status)
+        return members_response(request, membership, status=status)
     return redirect("corpus:project_members", slug=membership.project.slug)
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,18 +15,18 @@ from django.views.decorators.http import (
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from corpus import roles, services
+from corpus import services
 from corpus.access import HtmxHttpRequest, membership_for
 from corpus.conflicts import versioned_edit
 from corpus.forms import (
     DocumentFilterForm,
-    InviteForm,
     MemberAddForm,
     ProjectForm,
     ProjectSettingsForm,
     RoleForm,
 )
-from corpus.models import Document, Invitation, Membership, Project
+from corpus.members import members_context, members_response
+from corpus.models import Document, Membership, Project
 from corpus.roles import Action, Role
 
 DOCUMENTS_PER_PAGE = 25
@@ -154,7 +153,7 @@ def project_settings(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         request,
         form,
         template="corpus/project_settings.html",
-        context=_members_context(membership),
+        context=members_context(membership),
         save=save,
         values=lambda current: {
             name: getattr(current, name) for name in form.versioned_fields
@@ -182,45 +181,11 @@ def project_archive(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return redirect("corpus:project_settings", slug=slug)
 
 
-def _members_context(membership: Membership, add_form=None) -> dict:
-    project = membership.project
-    can_manage = membership.can(Action.MANAGE_MEMBERS)
-    return {
-        "project": project,
-        "membership": membership,
-        "members": project.memberships.select_related("user").order_by(
-            "user__username"
-        ),
-        "roles": Role,
-        "matrix": roles.matrix(),
-        "can_manage": can_manage,
-        "add_form": add_form or MemberAddForm(),
-        "invite_form": InviteForm(),
-        # Addresses are for those who manage members only.
-        "invitations": (
-            project.invitations.open().select_related("invited_by").order_by("email")
-            if can_manage
-            else Invitation.objects.none()
-        ),
-        "sends_email": settings.APPARATUS_SENDS_EMAIL,
-        "role_form": RoleForm(),
-    }
-
-
-def _members_response(
-    request: HtmxHttpRequest, membership: Membership, add_form=None, status=200
-):
-    template = "corpus/_members.html" if request.htmx else "corpus/project_members.html"
-    return render(
-        request, template, _members_context(membership, add_form), status=status
-    )
-
-
 @require_safe
 @login_required
 @vary_on_headers("HX-Request")
 def project_members(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    return _members_response(request, membership_for(request, slug))
+    return members_response(request, membership_for(request, slug))
 
 
 @require_POST
@@ -240,10 +205,10 @@ def member_add(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             # (several fields at once) above the form.
             form.add_error(None if hasattr(error, "error_dict") else "username", error)
     if form.errors:
-        return _members_response(request, membership, add_form=form, status=400)
+        return members_response(request, membership, add_form=form, status=400)
     messages.success(request, f"{form.cleaned_data['username']} added.")
     if request.htmx:
-        return _members_response(request, membership)
+        return members_response(request, membership)
     return redirect("corpus:project_members", slug=slug)
 
 
@@ -299,5 +264,5 @@ def _after_member_change(
 ) -> HttpResponse:
     if request.htmx:
         membership.refresh_from_db()
-        return _members_response(request, membership, status=status)
+        return members_response(request, membership, status=status)
     return redirect("corpus:project_members", slug=slug)

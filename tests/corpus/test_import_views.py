@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from corpus import importers
 from corpus.models import Document, PendingImport
+from corpus.services import import_work
 from corpus.services import imports as import_services
 from tests.factories import make_document
 
@@ -574,7 +575,7 @@ def test_each_file_is_imported_all_or_nothing(
     client.force_login(owner)
     _upload(client, project, *(_seed(seeds_dir, p) for p in ["000", "003", "004"]))
     doomed = PendingImport.objects.get(filename__startswith="003")
-    mark = import_services._mark_imported
+    mark = import_work._mark_imported
 
     def fail_for_one(pending, document):
         assert Document.objects.filter(pk=document.pk).exists()  # written, then:
@@ -582,7 +583,7 @@ def test_each_file_is_imported_all_or_nothing(
             raise RuntimeError("the disk is full")
         mark(pending, document)
 
-    monkeypatch.setattr(import_services, "_mark_imported", fail_for_one)
+    monkeypatch.setattr(import_work, "_mark_imported", fail_for_one)
     response = client.post(
         reverse("corpus:import_all", args=[project.slug]), follow=True
     )
@@ -717,7 +718,7 @@ def test_progress_of_a_file_read_in_the_background(
     assert f"pending-{pending.pk}" not in unchanged
     assert 'hx-trigger="every 2s"' in unchanged
 
-    import_services.parse_pending(pending_id=pending.pk, revision=1)
+    import_work.parse_pending(pending_id=pending.pk, revision=1)
     changed = client.get(
         progress_url, {"seen": f"{pending.pk}:queued"}, headers=HTMX
     ).content.decode()
@@ -733,7 +734,7 @@ def test_progress_of_a_file_read_in_the_background(
     assert "Importing 1 file in the background" in html
     assert not Document.objects.exists()
 
-    import_services.import_pending(pending_id=pending.pk, revision=2)
+    import_work.import_pending(pending_id=pending.pk, revision=2)
     done = client.get(
         progress_url, {"seen": f"{pending.pk}:import_queued"}, headers=HTMX
     ).content.decode()
@@ -748,7 +749,7 @@ def test_progress_shows_refusals_and_forgets_discarded_files(
     data = b"<html><body>" + b"<p></p>" * 50_000 + b"</body></html>"
     _upload(client, project, SimpleUploadedFile("hollow.html", data))
     pending = PendingImport.objects.get()
-    import_services.parse_pending(pending_id=pending.pk, revision=1)
+    import_work.parse_pending(pending_id=pending.pk, revision=1)
     progress_url = reverse("corpus:import_progress_hx", args=[project.slug])
     html = client.get(
         progress_url, {"seen": [f"{pending.pk}:queued", "123456:parsing"]}, headers=HTMX
@@ -797,7 +798,7 @@ def test_work_that_seems_stuck_can_be_started_again(client, project, owner, sett
     pending.refresh_from_db()
     assert (pending.status, pending.revision) == (Status.READY, 2)
     # The task queued first finds itself overtaken and does nothing.
-    assert import_services.parse_pending(pending_id=pending.pk, revision=1) == (
+    assert import_work.parse_pending(pending_id=pending.pk, revision=1) == (
         "superseded"
     )
 
@@ -834,7 +835,7 @@ def test_refused_file_cannot_be_imported_but_can_be_read_again(
     data = b"<html><body>" + b"<p></p>" * 50_000 + b"</body></html>"
     _upload(client, project, SimpleUploadedFile("hollow.html", data))
     pending = PendingImport.objects.get()
-    import_services.parse_pending(pending_id=pending.pk, revision=1)
+    import_work.parse_pending(pending_id=pending.pk, revision=1)
     response = _post(client, "import_confirm", project, pending, {"title": "x"})
     assert response.status_code == 302
     assert not Document.objects.exists()
@@ -890,7 +891,7 @@ def test_the_import_is_refused_when_the_role_changed_meanwhile(
         pending=pending, budget=import_services.InlineBudget(0)
     )
     curator.memberships.update(role="viewer")
-    import_services.import_pending(pending_id=pending.pk, revision=pending.revision)
+    import_work.import_pending(pending_id=pending.pk, revision=pending.revision)
     pending.refresh_from_db()
     assert pending.status == Status.FAILED
     assert "no longer import" in pending.message
@@ -925,7 +926,7 @@ def test_a_fault_in_an_importer_refuses_that_file_only(
     settings.TASKS = QUEUED
     _upload(client, project, SimpleUploadedFile("boom.txt", _large_text() + b"Boom"))
     pending = PendingImport.objects.get(filename="boom.txt")
-    assert import_services.parse_pending(pending_id=pending.pk, revision=1) == (
+    assert import_work.parse_pending(pending_id=pending.pk, revision=1) == (
         Status.REFUSED
     )
     pending.refresh_from_db()

@@ -1,4 +1,5 @@
-"""`manage.py demo`: a demo project, its owner account and a few texts to annotate.
+"""`manage.py demo`: a demo project, its owner account and a few texts to annotate,
+with a few annotations on them (so it is the annotations app's command).
 
 Safe to run again: an existing account, project or text is left as it is. The
 account's password is random, chosen and printed once, when it is created.
@@ -14,6 +15,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from annotations.models import Annotation
+from annotations.services import create_annotation, create_reply, get_or_create_tag
 from corpus.importers import ImportRefused
 from corpus.models import Project
 from corpus.roles import Role
@@ -97,13 +100,6 @@ class Command(BaseCommand):
 
     def _annotate(self, project: Project, user) -> None:
         """A few annotations, tags and a reply, so the reading view shows its work."""
-        from annotations.models import Annotation
-        from annotations.services import (
-            create_annotation,
-            create_reply,
-            get_or_create_tag,
-        )
-
         if Annotation.objects.filter(project=project).exists():
             return
         notes = [

@@ -1,0 +1,174 @@
+"""Documents: the texts a project annotates, with their metadata and origin."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.functional import cached_property
+
+from corpus.models.projects import Project
+from corpus.models.versioned import Versioned
+
+
+class DocumentFormat(models.TextChoices):
+    MARKDOWN = "markdown", "Markdown"
+    PDF_TEXT = "pdf_text", "Text extracted from a PDF"
+    ARTICLE = "article", "Article with a metadata header"
+    PLAIN = "plain", "Plain text"
+    HTML = "html", "HTML page"
+
+
+class DocumentQuerySet(models.QuerySet):
+    def visible_to(self, user) -> DocumentQuerySet:
+        """Documents of the projects `user` is a member of."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(project__memberships__user=user)
+
+    def in_trash(self) -> DocumentQuerySet:
+        return self.filter(trashed_at__isnull=False)
+
+    def listing(self) -> DocumentQuerySet:
+        """Leave out the heavy columns a list of documents does not show."""
+        return self.defer(*Document.HEAVY_FIELDS)
+
+
+class LiveDocumentManager(models.Manager.from_queryset(DocumentQuerySet)):
+    """Documents that are not in the trash: what every reader and list sees."""
+
+    def get_queryset(self) -> DocumentQuerySet:
+        return super().get_queryset().filter(trashed_at__isnull=True)
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Document(Versioned):
+    # The columns of megabytes: the text and its structure (BODY_FIELDS, which
+    # corpus.bodycache keeps per worker) and the original upload. Lists and
+    # related rows leave them in the database (defer them).
+    BODY_FIELDS = ("text", "blocks", "links")
+    HEAVY_FIELDS = (*BODY_FIELDS, "original")
+    # The descriptive fields members may correct; the text is never among them.
+    METADATA_FIELDS = (
+        "title",
+        "authors",
+        "publisher",
+        "source_url",
+        "published_date",
+        "keywords",
+        "language",
+    )
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="documents"
+    )
+    title = models.CharField(max_length=500)
+    authors = models.JSONField(default=list, blank=True)
+    publisher = models.CharField("publisher or source", max_length=300, blank=True)
+    source_url = models.URLField("source URL", max_length=2000, blank=True)
+    published_date = models.DateField(null=True, blank=True)
+    keywords = models.JSONField(default=list, blank=True)
+    # The keywords as one line, for case-insensitive filtering on every database
+    # (JSON text on SQLite escapes non-ASCII letters); kept in step by save().
+    keywords_text = models.TextField(blank=True, editable=False)
+    language = models.CharField(max_length=16, blank=True)
+    word_count = models.PositiveIntegerField(default=0)
+
+    # The normalised text (NFC, "\n" newlines) that annotations point into,
+    # with code-point offsets. Written at import and never changed (a text fix
+    # would have to move the annotations and change content_hash).
+    text = models.TextField()
+    # [{"kind", "start", "end", "level"}, ...] in text order.
+    blocks = models.JSONField(default=list)
+    # Hyperlinks kept from the source: [{"start", "end", "url"}, ...].
+    links = models.JSONField(default=list, blank=True)
+    content_hash = models.CharField(max_length=64, editable=False)
+    # Counters of changes to the document's annotations and replies, moved by
+    # annotations.services.revisions: annotation_revision counts every change,
+    # shared_revision only changes to annotations shared with the project
+    # (what curators and owners see), public_revision only those every member
+    # sees (approved ones, under pre-moderation). Readers poll with the counter
+    # of their class, in one cheap query: a private annotation's change moves
+    # annotation_revision alone, so it shows nowhere else.
+    annotation_revision = models.PositiveBigIntegerField(default=0, editable=False)
+    shared_revision = models.PositiveBigIntegerField(default=0, editable=False)
+    public_revision = models.PositiveBigIntegerField(default=0, editable=False)
+
+    # Provenance: the upload exactly as it came.
+    original = models.BinaryField()
+    original_filename = models.CharField(max_length=255, blank=True)
+    original_encoding = models.CharField(max_length=40, blank=True)
+    format = models.CharField(max_length=16, choices=DocumentFormat.choices)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="imported_documents",
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # In the trash: hidden from reading, search and counts with its annotations
+    # (Annotation.in_trash), restorable as it was until an owner purges it.
+    trashed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    trashed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+    # The default manager leaves the trash out; all_objects is for the trash
+    # page, restoring and purging.
+    objects = LiveDocumentManager()
+    all_objects = DocumentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title", "pk"]
+        base_manager_name = "all_objects"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "content_hash"],
+                name="document_unique_text_per_project",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["project", "published_date"]),
+            models.Index(fields=["project", "title"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.keywords_text = ", ".join(self.keywords)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "keywords" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "keywords_text"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "annotations:document_detail",
+            kwargs={"slug": self.project.slug, "pk": self.pk},
+        )
+
+    @property
+    def in_trash(self) -> bool:
+        return self.trashed_at is not None
+
+    @cached_property
+    def headings(self) -> list[dict]:
+        """Heading blocks with their text, for a table of contents."""
+        return [
+            {**block, "title": self.text[block["start"] : block["end"]]}
+            for block in self.blocks
+            if block["kind"] == "heading"
+        ]
