@@ -55,22 +55,20 @@ def _rows(membership: Membership) -> QuerySet:
     )
 
 
+# The queue's filters (QueueFilterForm) and the lookups they make.
+QUEUE_FILTERS = {
+    "status": "status",
+    "document": "document_id",
+    "tag": "tags__name__iexact",
+    "author": "author__username",
+    "since": "created_at__date__gte",
+    "until": "created_at__date__lte",
+}
+
+
 def queue(membership: Membership, form: QueueFilterForm) -> QuerySet:
-    annotations = _rows(membership)
     data = form.cleaned_data if form.is_valid() else {"status": Status.SUBMITTED}
-    if data.get("status"):
-        annotations = annotations.filter(status=data["status"])
-    if data.get("document"):
-        annotations = annotations.filter(document_id=data["document"])
-    if data.get("tag"):
-        annotations = annotations.filter(tags__name__iexact=data["tag"])
-    if data.get("author"):
-        annotations = annotations.filter(author__username=data["author"])
-    if data.get("since"):
-        annotations = annotations.filter(created_at__date__gte=data["since"])
-    if data.get("until"):
-        annotations = annotations.filter(created_at__date__lte=data["until"])
-    return annotations
+    return _rows(membership).filtered(data, QUEUE_FILTERS)
 
 
 def queue_row(membership: Membership, pk: int) -> Annotation | None:

@@ -31,6 +31,12 @@ from corpus.models import Document, Membership
 from corpus.roles import Action
 
 MARGIN_PAGE_SIZE = 50
+# The margin's filters (MarginFilterForm) that look up what they are given.
+MARGIN_FILTERS = {
+    "tag": "tags__name__iexact",
+    "author": "author__username",
+    "status": "status",
+}
 # The margin shows the start of each note: its first paragraph, up to about
 # this many characters (the stylesheet shows three lines of it).
 EXCERPT_CHARS = 280
@@ -117,18 +123,14 @@ def margin_queryset(
         .with_reply_count()
         .in_text_order()
     )
-    if form.is_valid():
-        data = form.cleaned_data
-        if data["tag"]:
-            annotations = annotations.filter(tags__name__iexact=data["tag"])
-        if data["author"]:
-            annotations = annotations.filter(author__username=data["author"])
-        if data["status"]:
-            annotations = annotations.filter(status=data["status"])
-        if data["mine"]:
-            annotations = annotations.filter(author_id=membership.user_id)
-        if data["approved"]:
-            annotations = annotations.filter(status=Status.APPROVED)
+    if not form.is_valid():
+        return annotations
+    data = form.cleaned_data
+    annotations = annotations.filtered(data, MARGIN_FILTERS)
+    if data["mine"]:
+        annotations = annotations.filter(author_id=membership.user_id)
+    if data["approved"]:
+        annotations = annotations.filter(status=Status.APPROVED)
     return annotations
 
 

@@ -140,8 +140,8 @@ class CommaListField(forms.CharField):
         return [item.strip() for item in value.split(",") if item.strip()]
 
 
-class DocumentMetadataForm(VersionedForm, forms.ModelForm):
-    versioned_fields = Document.METADATA_FIELDS
+class DocumentMetadataFields(forms.ModelForm):
+    """A document's metadata as people edit it, in the app and in the admin."""
 
     source_url = forms.URLField(
         label="Source URL", required=False, max_length=2000, assume_scheme="https"
@@ -154,6 +154,12 @@ class DocumentMetadataForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = Document
         fields = Document.METADATA_FIELDS
+
+
+class DocumentMetadataForm(VersionedForm, DocumentMetadataFields):
+    versioned_fields = Document.METADATA_FIELDS
+
+    class Meta(DocumentMetadataFields.Meta):
         widgets = {"published_date": forms.DateInput(attrs={"type": "date"})}
 
 

@@ -5,10 +5,9 @@ delete, by the same rule as the app.
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.utils import model_ngettext
-from django.contrib.auth import get_permission_codename
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
@@ -18,7 +17,15 @@ from annotations.permissions import (
     may_change_work,
     visible_filter,
 )
-from corpus.admin.access import ProjectRowsAdmin, all_found, may, refused
+from corpus.admin.access import (
+    NoHardDeleteAdmin,
+    ProjectRowsAdmin,
+    all_found,
+    apply_all,
+    has_model_permissions,
+    may,
+    refused,
+)
 from corpus.admin.inlines import ReadOnlyInline
 
 __all__ = [
@@ -105,7 +112,7 @@ def link_target(link: Link) -> str:
     return link.target_title or link.target_url
 
 
-class SoftDeleteAdmin(ProjectRowsAdmin):
+class SoftDeleteAdmin(NoHardDeleteAdmin, ProjectRowsAdmin):
     """An admin whose rows are never removed: deleting goes through the service,
     which keeps the row with who deleted it and when, for curators. As in the
     app, a row is deleted by its author (while they may annotate) or by the
@@ -120,19 +127,9 @@ class SoftDeleteAdmin(ProjectRowsAdmin):
     def may_delete_row(self, request, row) -> bool:
         return may_change_row(request, self.project_id_of(row), row.author_id)
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # No hard delete: not from the list, not from the change page.
-        return False
-
     def has_soft_delete_permission(self, request) -> bool:
         """The model's delete permission, which the hard delete no longer uses."""
-        codename = get_permission_codename("delete", self.opts)
-        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
+        return has_model_permissions(request, self.opts, "delete")
 
     @admin.action(description="Delete (kept for curators)", permissions=["soft_delete"])
     def soft_delete(self, request, queryset):
@@ -147,32 +144,29 @@ class SoftDeleteAdmin(ProjectRowsAdmin):
             )
         elif not all_found(request, rows):
             problem = f"some of the selected {noun} are gone."
-        else:
-            with transaction.atomic():
-                # Locked, so a row deleted meanwhile is not deleted twice.
-                deleted_at = dict(
-                    self.model._default_manager.select_for_update()
-                    .filter(pk__in=[row.pk for row in rows])
-                    .order_by("pk")
-                    .values_list("pk", "deleted_at")
-                )
-                if count := sum(deleted_at.get(r.pk) is not None for r in rows):
-                    problem = (
-                        f"{count} of the selected {noun} "
-                        f"{'was' if count == 1 else 'were'} already deleted."
-                    )
-                else:
-                    for row in rows:
-                        self.soft_delete_row(row, request.user)
-        if problem:
-            self.message_user(
-                request, f"Nothing was changed: {problem}", messages.ERROR
+
+        def apply() -> None:
+            # Locked, so a row deleted meanwhile is not deleted twice.
+            deleted_at = dict(
+                self.model._default_manager.select_for_update()
+                .filter(pk__in=[row.pk for row in rows])
+                .order_by("pk")
+                .values_list("pk", "deleted_at")
             )
-            return None
-        self.message_user(
+            if count := sum(deleted_at.get(r.pk) is not None for r in rows):
+                raise ValidationError(
+                    f"{count} of the selected {noun} "
+                    f"{'was' if count == 1 else 'were'} already deleted."
+                )
+            for row in rows:
+                self.soft_delete_row(row, request.user)
+
+        apply_all(
+            self,
             request,
-            f"Deleted {len(rows)} {model_ngettext(self.opts, len(rows))}; "
+            apply,
+            problem=problem,
+            done=f"Deleted {len(rows)} {model_ngettext(self.opts, len(rows))}; "
             "curators still find them here.",
-            messages.SUCCESS,
         )
         return None

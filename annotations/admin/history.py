@@ -6,10 +6,11 @@ from django.contrib import admin
 
 from annotations.admin.common import seen
 from annotations.models import AnnotationEvent
+from corpus.admin.access import ReadOnlyAdmin
 
 
 @admin.register(AnnotationEvent)
-class AnnotationEventAdmin(admin.ModelAdmin):
+class AnnotationEventAdmin(ReadOnlyAdmin):
     list_display = ["at", "annotation", "actor", "kind", "reason"]
     list_filter = ["kind", "at"]
     search_fields = ["reason", "actor__username"]
@@ -18,12 +19,3 @@ class AnnotationEventAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # An annotation's history is seen with it.
         return super().get_queryset(request).filter(seen(request.user, "annotation__"))
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -14,7 +14,12 @@ from annotations.admin.common import (
 )
 from annotations.models import Link, RelationType
 from annotations.permissions import visible_filter
-from corpus.admin.access import MemberProjectFilter, MemberRowsFilter, ProjectRowsAdmin
+from corpus.admin.access import (
+    MemberProjectFilter,
+    MemberRowsFilter,
+    NoHardDeleteAdmin,
+    ProjectRowsAdmin,
+)
 from corpus.admin.versioned import VersionedAdmin, VersionedAdminForm
 from corpus.roles import Action
 
@@ -28,7 +33,7 @@ class RelationTypeAdminForm(VersionedAdminForm):
 
 
 @admin.register(RelationType)
-class RelationTypeAdmin(VersionedAdmin, ProjectRowsAdmin):
+class RelationTypeAdmin(NoHardDeleteAdmin, VersionedAdmin, ProjectRowsAdmin):
     """A project's relation types, changed by its curators and owners; never
     deleted (a used one is retired instead: its links keep it)."""
 
@@ -62,14 +67,6 @@ class RelationTypeAdmin(VersionedAdmin, ProjectRowsAdmin):
     def get_readonly_fields(self, request, obj=None):
         # Its links belong to its project: a relation type does not move.
         return ["project", "version", "updated_by"] if obj is not None else []
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def save_model(self, request, obj, form, change) -> None:
         if change:

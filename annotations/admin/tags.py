@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
@@ -16,7 +15,9 @@ from annotations.models import Annotation, Tag
 from annotations.permissions import visible_filter
 from corpus.admin.access import (
     MemberProjectFilter,
+    NoHardDeleteAdmin,
     ProjectRowsAdmin,
+    has_model_permissions,
     may,
     projects_where,
 )
@@ -76,7 +77,7 @@ class MergeForm(forms.Form):
 
 
 @admin.register(Tag)
-class TagAdmin(VersionedAdmin, ProjectRowsAdmin):
+class TagAdmin(NoHardDeleteAdmin, VersionedAdmin, ProjectRowsAdmin):
     """A project's tags, changed and merged by its curators and owners; never
     deleted here (merged into another, or retired, instead)."""
 
@@ -113,24 +114,10 @@ class TagAdmin(VersionedAdmin, ProjectRowsAdmin):
         # Its annotations belong to its project: a tag does not move.
         return ["project", "version", "updated_by"] if obj is not None else []
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
     def has_merge_permission(self, request) -> bool:
         """Merging deletes the merged tags: the model's change and delete
         permissions (the project role is checked on the chosen tags)."""
-        opts = self.opts
-        return all(
-            request.user.has_perm(
-                f"{opts.app_label}.{get_permission_codename(action, opts)}"
-            )
-            for action in ("change", "delete")
-        )
+        return has_model_permissions(request, self.opts, "change", "delete")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "parent":

@@ -45,6 +45,15 @@ class AnnotationQuerySet(models.QuerySet):
         """
         return self.filter(permissions.shown_to_member_filter(membership))
 
+    def filtered(self, data: dict, lookups: dict[str, str]) -> AnnotationQuerySet:
+        """Narrowed by each filter of `data` that has a value, through its lookup
+        in `lookups` (a list's filter form: {"tag": "tags__name__iexact", ...})."""
+        annotations = self
+        for name, lookup in lookups.items():
+            if data.get(name):
+                annotations = annotations.filter(**{lookup: data[name]})
+        return annotations
+
     def for_document(self, document: Document) -> AnnotationQuerySet:
         return self.filter(document=document)
 

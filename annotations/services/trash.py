@@ -99,44 +99,47 @@ def _counts(document: Document) -> dict:
     }
 
 
-@transaction.atomic
-def trash_document(*, document: Document, by: AbstractBaseUser) -> Document:
-    """Hide a document with its annotations, replies and links; nothing is deleted."""
+def _move_document(
+    document: Document, by: AbstractBaseUser, *, to_trash: bool
+) -> Document:
+    """Move a document, with everything on it, into the trash or out of it;
+    recorded with what it holds."""
     current = Document.all_objects.select_for_update().get(pk=document.pk)
-    if current.in_trash:
-        raise ValidationError("This document is already in the trash.")
+    if current.in_trash == to_trash:
+        where = "already in" if to_trash else "not in"
+        raise ValidationError(f"This document is {where} the trash.")
     Document.all_objects.filter(pk=current.pk).update(
-        trashed_at=timezone.now(), trashed_by=by
+        trashed_at=timezone.now() if to_trash else None,
+        trashed_by=by if to_trash else None,
     )
-    Annotation.objects.filter(document=current).update(in_trash=True)
+    Annotation.objects.filter(document=current).update(in_trash=to_trash)
+    if not to_trash:
+        # Tags may have been renamed or merged meanwhile: draw it afresh.
+        bump_revision(current.pk, Audience.EVERYONE)
     ProjectEvent.objects.create(
         project_id=current.project_id,
         actor=by,
-        kind=ProjectEventKind.DOCUMENT_TRASHED,
+        kind=(
+            ProjectEventKind.DOCUMENT_TRASHED
+            if to_trash
+            else ProjectEventKind.DOCUMENT_RESTORED
+        ),
         detail=_counts(current),
     )
     current.refresh_from_db(fields=["trashed_at", "trashed_by"])
     return current
+
+
+@transaction.atomic
+def trash_document(*, document: Document, by: AbstractBaseUser) -> Document:
+    """Hide a document with its annotations, replies and links; nothing is deleted."""
+    return _move_document(document, by, to_trash=True)
 
 
 @transaction.atomic
 def restore_document(*, document: Document, by: AbstractBaseUser) -> Document:
     """Bring a document back from the trash with everything it had."""
-    current = Document.all_objects.select_for_update().get(pk=document.pk)
-    if not current.in_trash:
-        raise ValidationError("This document is not in the trash.")
-    Document.all_objects.filter(pk=current.pk).update(trashed_at=None, trashed_by=None)
-    Annotation.objects.filter(document=current).update(in_trash=False)
-    # Tags may have been renamed or merged meanwhile: draw it afresh.
-    bump_revision(current.pk, Audience.EVERYONE)
-    ProjectEvent.objects.create(
-        project_id=current.project_id,
-        actor=by,
-        kind=ProjectEventKind.DOCUMENT_RESTORED,
-        detail=_counts(current),
-    )
-    current.refresh_from_db(fields=["trashed_at", "trashed_by"])
-    return current
+    return _move_document(document, by, to_trash=False)
 
 
 def _unlink_from_outside(document_ids, by: AbstractBaseUser) -> None:
@@ -188,38 +191,38 @@ def _project_counts(project: Project) -> dict:
     }
 
 
-@transaction.atomic
-def trash_project(*, project: Project, by: AbstractBaseUser) -> Project:
-    """Hide a whole project from its members; its owners may restore or purge it."""
+def _move_project(project: Project, by: AbstractBaseUser, *, to_trash: bool) -> Project:
+    """Move a project into the trash or out of it, recorded with its counts."""
     current = Project.objects.select_for_update().get(pk=project.pk)
-    if current.in_trash:
-        raise ValidationError("This project is already in the trash.")
-    current.trashed_at, current.trashed_by = timezone.now(), by
+    if current.in_trash == to_trash:
+        where = "already in" if to_trash else "not in"
+        raise ValidationError(f"This project is {where} the trash.")
+    current.trashed_at = timezone.now() if to_trash else None
+    current.trashed_by = by if to_trash else None
     current.save(update_fields=["trashed_at", "trashed_by"])
     ProjectEvent.objects.create(
         project=current,
         actor=by,
-        kind=ProjectEventKind.PROJECT_TRASHED,
+        kind=(
+            ProjectEventKind.PROJECT_TRASHED
+            if to_trash
+            else ProjectEventKind.PROJECT_RESTORED
+        ),
         detail=_project_counts(current),
     )
     return current
+
+
+@transaction.atomic
+def trash_project(*, project: Project, by: AbstractBaseUser) -> Project:
+    """Hide a whole project from its members; its owners may restore or purge it."""
+    return _move_project(project, by, to_trash=True)
 
 
 @transaction.atomic
 def restore_project(*, project: Project, by: AbstractBaseUser) -> Project:
     """Bring a project back from the trash as it was."""
-    current = Project.objects.select_for_update().get(pk=project.pk)
-    if not current.in_trash:
-        raise ValidationError("This project is not in the trash.")
-    current.trashed_at, current.trashed_by = None, None
-    current.save(update_fields=["trashed_at", "trashed_by"])
-    ProjectEvent.objects.create(
-        project=current,
-        actor=by,
-        kind=ProjectEventKind.PROJECT_RESTORED,
-        detail=_project_counts(current),
-    )
-    return current
+    return _move_project(project, by, to_trash=False)
 
 
 @transaction.atomic

@@ -10,8 +10,13 @@ related-object popups, and their pages answer as for a row that does not exist
 
 from __future__ import annotations
 
-from django.contrib import admin
+from collections.abc import Callable
+
+from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
@@ -84,6 +89,42 @@ def may_anywhere(request: HttpRequest, action: Action) -> bool:
     if request.user.is_superuser:
         return True
     return any(may(request, pk, action) for pk in memberships(request))
+
+
+def has_model_permissions(request: HttpRequest, opts, *actions: str) -> bool:
+    """Whether the user holds the model's Django permissions for every action
+    ("change", "delete"...): an admin action keeps requiring them."""
+    return all(
+        request.user.has_perm(f"{opts.app_label}.{get_permission_codename(a, opts)}")
+        for a in actions
+    )
+
+
+class NoHardDeleteAdmin(admin.ModelAdmin):
+    """No hard delete, for anyone: not from the list (its action is gone), not
+    from the change page. Rows go through a service (soft deletion, the trash,
+    a merge) or stay; the model's delete permission then guards that action."""
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record to read: nobody adds, changes or deletes its rows here."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class MemberProjectFilter(admin.RelatedFieldListFilter):
@@ -159,6 +200,32 @@ def all_found(request: HttpRequest, rows: list) -> bool:
     return len(rows) >= len(set(request.POST.getlist(ACTION_CHECKBOX_NAME)))
 
 
+def apply_all(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    apply: Callable[[], object],
+    *,
+    problem: str | None,
+    done: str,
+) -> bool:
+    """An admin action, all or nothing: unless a `problem` refuses it already,
+    `apply()` in one transaction, which a service's ValidationError rolls back
+    whole. Says "Nothing was changed" and why, or `done`; True when applied."""
+    if problem is None:
+        try:
+            with transaction.atomic():
+                apply()
+        except ValidationError as error:
+            problem = " ".join(error.messages)
+    if problem:
+        model_admin.message_user(
+            request, f"Nothing was changed: {problem}", messages.ERROR
+        )
+        return False
+    model_admin.message_user(request, done, messages.SUCCESS)
+    return True
+
+
 def refused(rows, allowed) -> int:
     """How many of `rows` `allowed(row)` refuses."""
     return sum(not allowed(row) for row in rows)
@@ -166,9 +233,13 @@ def refused(rows, allowed) -> int:
 
 __all__ = [
     "all_found",
+    "apply_all",
+    "has_model_permissions",
     "MemberProjectFilter",
+    "NoHardDeleteAdmin",
     "MemberRowsFilter",
     "ProjectRowsAdmin",
+    "ReadOnlyAdmin",
     "may",
     "may_anywhere",
     "member_scope",

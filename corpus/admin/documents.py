@@ -11,7 +11,6 @@ those who may restore them.
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin
 from django.db.models import Q
 
@@ -25,25 +24,16 @@ from corpus.admin.access import (
 )
 from corpus.admin.trash import TrashAdmin, TrashFilter
 from corpus.admin.versioned import VersionedAdmin, VersionedAdminForm
-from corpus.forms import CommaListField
+from corpus.forms import DocumentMetadataFields
 from corpus.models import Document, PendingImport
 from corpus.roles import Action, can
 
 
-class DocumentAdminForm(VersionedAdminForm):
+class DocumentAdminForm(VersionedAdminForm, DocumentMetadataFields):
     versioned = Document.METADATA_FIELDS
 
-    source_url = forms.URLField(
-        label="Source URL", required=False, max_length=2000, assume_scheme="https"
-    )
-    authors = CommaListField(required=False, help_text="Separate names with commas.")
-    keywords = CommaListField(
-        required=False, help_text="Separate keywords with commas."
-    )
-
-    class Meta:
-        model = Document
-        fields = Document.METADATA_FIELDS
+    class Meta(DocumentMetadataFields.Meta):
+        pass
 
 
 @admin.register(Document)

@@ -10,13 +10,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Q
 
-from corpus.admin.access import MemberProjectFilter, ProjectRowsAdmin
+from corpus.admin.access import MemberProjectFilter, ProjectRowsAdmin, ReadOnlyAdmin
 from corpus.models import Invitation, Membership
 from corpus.roles import Role
 
 
 @admin.register(Invitation)
-class InvitationAdmin(ProjectRowsAdmin):
+class InvitationAdmin(ReadOnlyAdmin, ProjectRowsAdmin):
     list_display = [
         "email",
         "project",
@@ -53,12 +53,3 @@ class InvitationAdmin(ProjectRowsAdmin):
     @admin.display(description="status")
     def status(self, invitation) -> str:
         return invitation.status.label
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -11,10 +11,8 @@ services, which keep the last owner.
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
@@ -23,6 +21,7 @@ from corpus.admin.access import (
     MemberProjectFilter,
     ProjectRowsAdmin,
     all_found,
+    apply_all,
     may,
     memberships,
     owns,
@@ -296,16 +295,15 @@ class MembershipAdmin(ProjectRowsAdmin):
             )
         elif not all_found(request, rows):
             problem = "some of the selected members are gone."
-        else:
-            try:
-                with transaction.atomic():
-                    for row in rows:
-                        services.remove_member(membership=row, by=request.user)
-            except ValidationError as error:
-                problem = " ".join(error.messages)
-        if problem:
-            self.message_user(
-                request, f"Nothing was changed: {problem}", messages.ERROR
-            )
-            return
-        self.message_user(request, f"Removed {len(rows)} member(s).", messages.SUCCESS)
+
+        def apply() -> None:
+            for row in rows:
+                services.remove_member(membership=row, by=request.user)
+
+        apply_all(
+            self,
+            request,
+            apply,
+            problem=problem,
+            done=f"Removed {len(rows)} member(s).",
+        )

@@ -15,13 +15,15 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import model_ngettext
-from django.contrib.auth import get_permission_codename
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
-from corpus.admin.access import all_found
+from corpus.admin.access import (
+    NoHardDeleteAdmin,
+    all_found,
+    apply_all,
+    has_model_permissions,
+)
 
 
 class TrashFilter(admin.SimpleListFilter):
@@ -39,7 +41,7 @@ class TrashFilter(admin.SimpleListFilter):
         return queryset
 
 
-class TrashAdmin(admin.ModelAdmin):
+class TrashAdmin(NoHardDeleteAdmin):
     """Trash, restore and purge actions in place of the built-in delete.
 
     Subclasses say who may act on a row (may_trash) and call the services.
@@ -66,19 +68,9 @@ class TrashAdmin(admin.ModelAdmin):
 
     who_may = "its owners"
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # No hard delete, for anyone: the trash, then an explicit purge.
-        return False
-
     def has_trash_permission(self, request) -> bool:
         """The model's delete permission, which the hard delete no longer uses."""
-        codename = get_permission_codename("delete", self.opts)
-        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
+        return has_model_permissions(request, self.opts, "delete")
 
     @admin.display(description="state")
     def state(self, row) -> str:
@@ -104,23 +96,16 @@ class TrashAdmin(admin.ModelAdmin):
         return None
 
     def _apply(self, request, rows, method, *, in_trash: bool, done: str):
-        problem = self._refusal(request, rows, in_trash=in_trash)
-        if problem is None:
-            try:
-                with transaction.atomic():
-                    for row in rows:
-                        method(row, request.user)
-            except ValidationError as error:
-                problem = " ".join(error.messages)
-        if problem:
-            self.message_user(
-                request, f"Nothing was changed: {problem}", messages.ERROR
-            )
-            return
-        self.message_user(
+        def apply() -> None:
+            for row in rows:
+                method(row, request.user)
+
+        apply_all(
+            self,
             request,
-            f"{done.format(n=len(rows), noun=model_ngettext(self.opts, len(rows)))}",
-            messages.SUCCESS,
+            apply,
+            problem=self._refusal(request, rows, in_trash=in_trash),
+            done=done.format(n=len(rows), noun=model_ngettext(self.opts, len(rows))),
         )
 
     @admin.action(description="Move to the trash", permissions=["trash"])
