@@ -1,4 +1,6 @@
-"""Shared fixtures: fast hashing, plain static files, users in every role."""
+"""Shared fixtures and names: fast hashing, plain static files, users in every
+role, the htmx request header, the role sets (from corpus.roles), and the
+hypothesis profiles."""
 
 from __future__ import annotations
 
@@ -6,10 +8,51 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from corpus import bodycache
-from corpus.roles import Role
+from corpus.roles import Action, Role, can
 from tests.factories import make_document, make_project, make_user
+
+# What htmx sends with each of its requests.
+HX = {"HX-Request": "true"}
+
+# The project roles, in corpus.roles' order; the admin tests also sign in as a
+# non-member ("outsider") and a superuser.
+ROLES = [role.value for role in Role]
+STAFF_ROLES = [*ROLES, "outsider", "superuser"]
+
+
+def roles_that(action: Action, *, superuser: bool = False) -> set[str]:
+    """The roles corpus.roles allows `action` (with "superuser", who may do
+    anything in the admin, when asked)."""
+    allowed = {role.value for role in Role if can(role, action)}
+    return allowed | {"superuser"} if superuser else allowed
+
+
+CAN_ANNOTATE = roles_that(Action.ANNOTATE)
+CAN_MODERATE = roles_that(Action.MODERATE)
+
+
+def expected_status(who: str, allowed: set[str], ok: int) -> int:
+    """What a view answers `who`: 404 to a non-member (the project is not
+    theirs to know of), `ok` to the roles `allowed`, 403 to the others."""
+    if who == "outsider":
+        return 404
+    return ok if who in allowed else 403
+
+
+# Hypothesis: "ci", the default (make test and CI), holds on a loaded two-core
+# machine, where a generated example may take seconds: no deadline, and no
+# health check that fails a test for being slow. "dev" keeps hypothesis's own
+# defaults, to notice slow examples while working on them. Chosen with
+# APPARATUS_HYPOTHESIS_PROFILE.
+hypothesis_settings.register_profile(
+    "ci", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.register_profile("dev")
+hypothesis_settings.load_profile(os.environ.get("APPARATUS_HYPOTHESIS_PROFILE", "ci"))
 
 SEEDS_DIR = Path(
     os.environ.get(

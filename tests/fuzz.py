@@ -38,9 +38,9 @@ from corpus import services as corpus_services
 from corpus.models import Membership
 from corpus.params import MAX_ID
 from corpus.roles import Role
+from tests.conftest import ROLES
 from tests.factories import make_annotation, make_document, make_project, make_user
 
-ROLES = [role.value for role in Role]
 WHO = [*ROLES, "outsider", "anonymous"]
 # An id that matches the <id:pk> converter (18 digits) and exists nowhere.
 ABSENT_ID = "9" * 18

@@ -20,11 +20,11 @@ from annotations.models import (
     Tag,
     Visibility,
 )
-from corpus.roles import Role
+from corpus.roles import Action, Role
+from tests.conftest import STAFF_ROLES, roles_that
 from tests.factories import make_annotation, make_document, make_project, make_user
 
-STAFF_ROLES = ["owner", "curator", "annotator", "viewer", "outsider", "superuser"]
-MAY_MODERATE = {"owner", "curator", "superuser"}
+MAY_MODERATE = roles_that(Action.MODERATE, superuser=True)
 ANNOTATIONS = "admin:annotations_annotation_changelist"
 TAGS = "admin:annotations_tag_changelist"
 DECISIONS = [

@@ -26,7 +26,9 @@ from annotations.models import (
     Visibility,
 )
 from corpus.models import Project
-from corpus.roles import Role
+from corpus.roles import Action, Role
+from tests.conftest import ROLES as MEMBER_ROLES
+from tests.conftest import roles_that
 from tests.corpus.test_admin_roles import (
     ROLES,
     answers_as_for_a_missing_row,
@@ -36,8 +38,8 @@ from tests.corpus.test_admin_roles import (
 )
 from tests.factories import make_annotation, make_document, make_project, make_user
 
-MEMBERS = {"owner", "curator", "annotator", "viewer"}
-MODERATORS = {"owner", "curator", "superuser"}
+MEMBERS = set(MEMBER_ROLES)
+MODERATORS = roles_that(Action.MODERATE, superuser=True)
 
 
 @pytest.fixture

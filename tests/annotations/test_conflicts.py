@@ -11,9 +11,8 @@ from django.urls import reverse
 from annotations import services
 from annotations.models import Annotation, RelationType, Reply, Tag, Visibility
 from corpus.models import Document, Project
+from tests.conftest import HX
 from tests.factories import make_annotation, make_document
-
-HX = {"HX-Request": "true"}
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from annotations import services
 from annotations.models import Annotation, Visibility
 from corpus.models import Project
 from corpus.roles import Role
+from tests.conftest import HX
 from tests.factories import make_annotation, make_document, make_project, make_user
 
-HX = {"HX-Request": "true"}
 WHO = [*(role.value for role in Role), "outsider"]
 NOTE = "A secret note body"
 

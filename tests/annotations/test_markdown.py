@@ -12,9 +12,9 @@ from django.urls import reverse
 from annotations import services
 from annotations.forms import MAX_BODY
 from annotations.markdown import render_markdown
+from tests.conftest import HX
 from tests.factories import make_annotation, make_document
 
-HX = {"HX-Request": "true"}
 REL = 'rel="noopener noreferrer nofollow"'
 
 # What Markdown renders to --------------------------------------------------------

@@ -17,9 +17,9 @@ from annotations import services
 from annotations.models import Status, Visibility
 from corpus import bodycache
 from corpus.roles import Role
+from tests.conftest import HX
 from tests.factories import make_annotation, make_document, make_user, reader_since
 
-HX = {"HX-Request": "true"}
 WORDS = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima"
 STATES = list(itertools.product(Visibility.values, Status.values))
 

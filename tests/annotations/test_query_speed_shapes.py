@@ -13,9 +13,9 @@ from annotations import links as link_reads
 from annotations import services
 from annotations.models import Annotation, Visibility
 from corpus.models import Membership
+from tests.conftest import HX
 from tests.factories import make_annotation, make_document, make_user
 
-HX = {"HX-Request": "true"}
 PASSAGES = ["The tunnel was long", "they escaped at night", "wheat and barley"]
 NOTES = ["", "Compare the river survey.", "A second source", "TUNNEL again"]
 

@@ -23,9 +23,9 @@ from annotations.styles import (
     highlight_tints,
 )
 from corpus.models import Project
+from tests.conftest import HX
 from tests.factories import make_annotation, make_document
 
-HX = {"HX-Request": "true"}
 APP_CSS = Path(__file__).resolve().parents[2] / "static" / "css" / "app.css"
 
 

@@ -8,9 +8,8 @@ from django.urls import reverse
 from annotations import services
 from annotations.models import AnnotationEvent, EventKind, Tag
 from corpus.roles import Role
+from tests.conftest import HX
 from tests.factories import make_annotation, make_document
-
-HX = {"HX-Request": "true"}
 
 
 @pytest.fixture

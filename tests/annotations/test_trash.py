@@ -16,9 +16,8 @@ from annotations.models import (
 )
 from corpus.models import Document, Project, ProjectEvent, ProjectEventKind
 from corpus.roles import Role
+from tests.conftest import HX
 from tests.factories import make_annotation, make_document, make_project, make_user
-
-HX = {"HX-Request": "true"}
 
 
 @pytest.fixture

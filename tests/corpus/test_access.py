@@ -12,9 +12,9 @@ from django.urls import reverse
 from corpus import services
 from corpus.models import Document, Invitation, Membership, PendingImport
 from corpus.roles import Action, Role, can
+from tests.conftest import ROLES
 from tests.factories import make_document, make_project, make_user
 
-ROLES = [role.value for role in Role]
 PENDING_VIEWS = {"import_confirm", "import_choices", "import_retry", "import_discard"}
 INVITATION_VIEWS = {"invitation_resend", "invitation_revoke"}
 

@@ -18,10 +18,12 @@ from django.utils import timezone
 
 from annotations import services as annotation_services
 from corpus.models import Membership, PendingImport, Project
-from corpus.roles import Role
+from corpus.roles import Action, Role
+from tests.conftest import ROLES as MEMBER_ROLES
+from tests.conftest import STAFF_ROLES, roles_that
 from tests.factories import make_document, make_project, make_user
 
-ROLES = ["owner", "curator", "annotator", "viewer", "outsider", "superuser"]
+ROLES = STAFF_ROLES
 
 
 def staff_user(project: Project | None, role: str):
@@ -178,11 +180,11 @@ def world(db):
     }
 
 
-MEMBERS = {"owner", "curator", "annotator", "viewer"}
-MAY_EDIT_PROJECT = {"owner", "superuser"}
-MAY_MANAGE_MEMBERS = {"owner", "superuser"}
-MAY_EDIT_METADATA = {"owner", "curator", "superuser"}
-MAY_DELETE_DOCUMENTS = {"owner", "superuser"}
+MEMBERS = set(MEMBER_ROLES)
+MAY_EDIT_PROJECT = roles_that(Action.EDIT_PROJECT, superuser=True)
+MAY_MANAGE_MEMBERS = roles_that(Action.MANAGE_MEMBERS, superuser=True)
+MAY_EDIT_METADATA = roles_that(Action.EDIT_METADATA, superuser=True)
+MAY_DELETE_DOCUMENTS = roles_that(Action.DELETE_DOCUMENT, superuser=True)
 
 
 # What each role sees ---------------------------------------------------------

@@ -12,11 +12,12 @@ from django.utils import timezone
 
 from annotations.services import trash_project
 from corpus.models import Document, Project, ProjectEvent, ProjectEventKind
-from corpus.roles import Role
+from corpus.roles import Action, Role
+from tests.conftest import roles_that
 from tests.corpus.test_admin_roles import ROLES, run_action, staff_user
 from tests.factories import make_annotation, make_document
 
-MAY_TRASH = {"owner", "superuser"}
+MAY_TRASH = roles_that(Action.DELETE_DOCUMENT, superuser=True)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import re
 import unicodedata
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corpus.importers import (
@@ -247,7 +247,7 @@ _TEXTS = st.lists(_ALPHABET, min_size=1, max_size=300).map("".join)
 
 
 @pytest.mark.parametrize("format", sorted(set(FORMATS) - {"html"}))
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150)
 @given(text=_TEXTS)
 def test_property_any_text_imports_with_invariants_or_is_refused(format, text):
     try:
@@ -259,7 +259,7 @@ def test_property_any_text_imports_with_invariants_or_is_refused(format, text):
     assert_invariants(imported)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(text=_TEXTS)
 def test_property_html_import_keeps_invariants(text):
     page = f"<html><body><p>{text}</p></body></html>"
@@ -271,7 +271,7 @@ def test_property_html_import_keeps_invariants(text):
 
 
 @pytest.mark.parametrize("format", ["plain", "pdf_text"])
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(text=_TEXTS)
 def test_property_plain_and_pdf_text_lose_no_word(format, text):
     try:
@@ -282,7 +282,7 @@ def test_property_plain_and_pdf_text_lose_no_word(format, text):
     assert sorted(TOKEN_RE.findall(imported.text)) == sorted(TOKEN_RE.findall(expected))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(text=_TEXTS, data=st.data())
 def test_property_drop_blocks_keeps_invariants_and_the_other_blocks(text, data):
     try:

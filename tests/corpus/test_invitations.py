@@ -23,11 +23,11 @@ from corpus.models import Invitation, Membership, Project
 from corpus.roles import Role
 from corpus.services import invitations
 from corpus.views.invitations import SESSION_KEY
+from tests.conftest import ROLES, STAFF_ROLES
 from tests.corpus.test_admin_roles import is_hidden, staff_user
 from tests.factories import PASSWORD, make_project, make_user
 from tests.test_races import THREADS, _at_once
 
-ROLES = [role.value for role in Role]
 ACCEPT = "/invite/"
 NEW_PASSWORD = "a long and new passphrase"
 
@@ -758,7 +758,7 @@ def test_inviting_one_address_at_once_leaves_one_open_invitation():
 
 # -- The admin ------------------------------------------------------------------------
 
-ADMIN_ROLES = [*ROLES, "outsider", "superuser"]
+ADMIN_ROLES = STAFF_ROLES
 
 
 @pytest.mark.parametrize("role", ADMIN_ROLES)

@@ -1,0 +1,65 @@
+"""The one visibility rule (annotations/permissions.py) says the same in each of
+its forms: for a user across projects, for one membership, and for one row
+(audience_of, which the polling counters use)."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotations import permissions
+from annotations.models import Annotation, Status, Visibility
+from annotations.permissions import Audience
+from corpus.models import Membership
+from tests.conftest import ROLES
+from tests.factories import make_annotation, make_document
+
+
+@pytest.mark.parametrize("premoderation", [False, True])
+def test_each_form_of_the_rule_shows_the_same_annotations(
+    project, members, premoderation
+):
+    project.premoderation = premoderation
+    project.save()
+    document = make_document(
+        project=project, paragraphs=["one two three four five six seven eight"]
+    )
+    author = members["annotator"]
+    made = []
+    for word, visibility, status in [
+        ("one", Visibility.PROJECT, Status.SUBMITTED),
+        ("two", Visibility.PROJECT, Status.APPROVED),
+        ("three", Visibility.PROJECT, Status.REJECTED),
+        ("four", Visibility.PRIVATE, Status.SUBMITTED),
+        ("five", Visibility.PRIVATE, Status.APPROVED),
+    ]:
+        annotation = make_annotation(document, author, word, visibility=visibility)
+        Annotation.objects.filter(pk=annotation.pk).update(status=status)
+        annotation.status = status
+        made.append(annotation)
+    for role in ROLES:
+        user = members[role]
+        membership = Membership.objects.select_related("project").get(
+            project=project, user=user
+        )
+        across = set(
+            Annotation.objects.visible_to(user)
+            .filter(project=project)
+            .values_list("pk", flat=True)
+        )
+        member = set(
+            Annotation.objects.shown_to_member(membership).values_list("pk", flat=True)
+        )
+        by_row = set()
+        for annotation in made:
+            audience = permissions.audience_of(
+                visibility=annotation.visibility,
+                status=annotation.status,
+                premoderation=premoderation,
+            )
+            if (
+                user.pk == annotation.author_id
+                or audience == Audience.EVERYONE
+                or (audience == Audience.CURATORS and membership.moderates)
+            ):
+                by_row.add(annotation.pk)
+        assert across == member == by_row, role
