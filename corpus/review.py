@@ -129,3 +129,39 @@ def review_context(membership, pendings: list[PendingImport], **extra) -> dict:
         "poll_seconds": POLL_SECONDS,
         **extra,
     }
+
+
+def staged(name: str, pending: PendingImport) -> FileReport:
+    """What the upload page says of a file kept for review."""
+    if pending.status == Status.READY:
+        label = importers.FORMATS.get(pending.summary["format"], "")
+        title = pending.summary["title"]
+        message = f"Ready for review: {label}, “{title}”."
+        return FileReport(name, True, message, kept=True)
+    if pending.status == Status.REFUSED:
+        return FileReport(
+            name,
+            False,
+            f"{pending.message} It is kept on the review page, where another "
+            "format can be chosen.",
+            kept=True,
+        )
+    return FileReport(
+        name,
+        True,
+        f"Accepted ({pending.size / 1048576:.1f} MB): it is being read in the "
+        "background; the review page shows its progress.",
+        kept=True,
+    )
+
+
+def outcome(pending: PendingImport) -> FileReport:
+    """What the review says of an upload sent for import."""
+    if pending.status == Status.IMPORTED:
+        title = pending.document.title if pending.document else pending.filename
+        message = f"Imported as “{title}”."
+    elif pending.status == Status.FAILED:
+        message = f"Not imported. {pending.message}"
+    else:
+        message = "Being imported in the background; this page shows its progress."
+    return FileReport(pending.filename, pending.status != Status.FAILED, message)

@@ -6,20 +6,14 @@ decisions, which go through the services as in the app.
 
 from __future__ import annotations
 
-from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.contrib import admin
 from django.db.models import Q
-from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from annotations import services
 from annotations.admin.common import (
     ReadOnlyInline,
     SoftDeleteAdmin,
-    all_found,
     count_per_row,
     link_scope,
     link_target,
@@ -27,23 +21,20 @@ from annotations.admin.common import (
     reply_scope,
     seen,
 )
+from annotations.admin.decisions import DecisionActions
 from annotations.models import (
     Annotation,
     AnnotationEvent,
     Link,
     Reply,
-    Status,
     Tag,
 )
 from annotations.permissions import visible_filter
 from corpus.admin.access import (
     MemberProjectFilter,
     MemberRowsFilter,
-    may,
-    refused,
 )
 from corpus.admin.versioned import ModelListField, VersionedAdmin, VersionedAdminForm
-from corpus.roles import Action
 
 
 class ReplyInline(ReadOnlyInline):
@@ -96,14 +87,6 @@ class EventInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("actor")
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        required=False,
-        max_length=5_000,
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
-    )
-
-
 class AnnotationAdminForm(VersionedAdminForm):
     versioned = ("body", "tags", "visibility")
 
@@ -129,7 +112,7 @@ class AnnotationAdminForm(VersionedAdminForm):
 
 
 @admin.register(Annotation)
-class AnnotationAdmin(VersionedAdmin, SoftDeleteAdmin):
+class AnnotationAdmin(DecisionActions, VersionedAdmin, SoftDeleteAdmin):
     form = AnnotationAdminForm
     list_display = [
         "document",
@@ -295,88 +278,4 @@ class AnnotationAdmin(VersionedAdmin, SoftDeleteAdmin):
             annotation.prefix,
             annotation.exact,
             annotation.suffix,
-        )
-
-    @admin.action(description="Approve selected annotations…", permissions=["change"])
-    def approve(self, request, queryset):
-        return self._decide(request, queryset, Status.APPROVED, "approve")
-
-    @admin.action(description="Reject selected annotations…", permissions=["change"])
-    def reject(self, request, queryset):
-        return self._decide(request, queryset, Status.REJECTED, "reject")
-
-    @admin.action(
-        description="Send selected annotations back for revision…",
-        permissions=["change"],
-    )
-    def ask_for_revision(self, request, queryset):
-        return self._decide(
-            request, queryset, Status.NEEDS_REVISION, "ask_for_revision"
-        )
-
-    def _decide(self, request, queryset, status: str, action: str):
-        """Ask for the reason, then set the status of every row, or of none."""
-        annotations = list(queryset)
-        if count := refused(
-            annotations, lambda row: may(request, row.project_id, Action.MODERATE)
-        ):
-            self.message_user(
-                request,
-                f"Nothing was changed: you may not decide on {count} of the "
-                f"{len(annotations)} selected annotations. Only the project's "
-                "curators and owners may.",
-                messages.ERROR,
-            )
-            return None
-        if not all_found(request, annotations):
-            self.message_user(
-                request,
-                "Nothing was changed: some of the selected annotations are gone.",
-                messages.ERROR,
-            )
-            return None
-        form = ReasonForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    for annotation in annotations:
-                        services.set_status(
-                            annotation=annotation,
-                            by=request.user,
-                            status=status,
-                            reason=form.cleaned_data["reason"],
-                        )
-            except ValidationError as error:
-                if set(getattr(error, "error_dict", {})) == {"reason"}:
-                    form.add_error(None, error)
-                else:
-                    self.message_user(
-                        request,
-                        "Nothing was changed: " + " ".join(error.messages),
-                        messages.ERROR,
-                    )
-                    return None
-            else:
-                self.message_user(
-                    request,
-                    f"{len(annotations)} annotation(s) marked "
-                    f"“{Status(status).label}”.",
-                    messages.SUCCESS,
-                )
-                return None
-        return TemplateResponse(
-            request,
-            "admin/annotations/annotation/decide.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": f"Mark as “{Status(status).label}”",
-                "opts": self.opts,
-                "media": self.media,
-                "annotations": annotations,
-                "form": form,
-                "action": action,
-                "status_label": Status(status).label,
-                "reason_required": status in services.REASON_REQUIRED,
-                "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            },
         )

@@ -170,26 +170,7 @@ def _stage(request: HtmxHttpRequest, membership, upload, budget) -> review.FileR
     except importers.ImportRefused as error:
         return review.FileReport(name, False, str(error))
     pending.refresh_from_db(fields=["status", "message", "summary"])
-    if pending.status == Status.READY:
-        label = importers.FORMATS.get(pending.summary["format"], "")
-        title = pending.summary["title"]
-        message = f"Ready for review: {label}, “{title}”."
-        return review.FileReport(name, True, message, kept=True)
-    if pending.status == Status.REFUSED:
-        return review.FileReport(
-            name,
-            False,
-            f"{pending.message} It is kept on the review page, where another "
-            "format can be chosen.",
-            kept=True,
-        )
-    return review.FileReport(
-        name,
-        True,
-        f"Accepted ({pending.size / 1048576:.1f} MB): it is being read in the "
-        "background; the review page shows its progress.",
-        kept=True,
-    )
+    return review.staged(name, pending)
 
 
 @require_safe
@@ -303,18 +284,7 @@ def import_confirm(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse
         return _after(request, membership, pending, report)
     services.start_import(pending=pending, budget=budget)
     pending = _refreshed(membership, request, pending)
-    return _after(request, membership, pending, _outcome(pending))
-
-
-def _outcome(pending: PendingImport) -> review.FileReport:
-    if pending.status == Status.IMPORTED:
-        title = pending.document.title if pending.document else pending.filename
-        message = f"Imported as “{title}”."
-    elif pending.status == Status.FAILED:
-        message = f"Not imported. {pending.message}"
-    else:
-        message = "Being imported in the background; this page shows its progress."
-    return review.FileReport(pending.filename, pending.status != Status.FAILED, message)
+    return _after(request, membership, pending, review.outcome(pending))
 
 
 @require_POST
