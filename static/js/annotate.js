@@ -81,6 +81,9 @@
       sb: pending.sb, so: pending.so, eb: pending.eb, eo: pending.eo,
       exact: pending.exact
     };
+    // A selection change noticed just before (its timer still running) must
+    // not bring the toolbar back over the form.
+    clearTimeout(selectionTimer);
     hideToolbar();
     if (what === "highlight") {
       values.visibility = "project";
@@ -226,7 +229,9 @@
   document.addEventListener("keydown", function (event) {
     var typing = event.target.closest && event.target.closest("input, textarea, select");
     if (event.key === "Escape") {
-      if (toolbar && !toolbar.hidden) { hideToolbar(); return; }
+      // In the thread (a note's form), Esc closes it, toolbar or not.
+      var inThread = panel.contains(event.target);
+      if (!inThread && toolbar && !toolbar.hidden) { hideToolbar(); return; }
       if (closeThread()) event.preventDefault();
       return;
     }
