@@ -5,6 +5,8 @@ Everything an operator may want to change comes from the environment.
 """
 
 import os
+import time
+from pathlib import Path
 
 import gunicorn
 
@@ -18,6 +20,10 @@ workers = int(
     os.environ.get("APPARATUS_WORKERS") or min(2 * (os.cpu_count() or 1) + 1, 12)
 )
 
+# The worker class and, for "gthread", the threads each worker runs requests on.
+worker_class = os.environ.get("APPARATUS_WORKER_CLASS") or "sync"
+threads = int(os.environ.get("APPARATUS_THREADS") or 1)
+
 # A worker busy longer than this (a large import, say) is killed and restarted.
 timeout = int(os.environ.get("APPARATUS_WORKER_TIMEOUT") or 60)
 graceful_timeout = 30
@@ -25,8 +31,8 @@ graceful_timeout = 30
 # one-request default.
 keepalive = 5
 # Restart workers now and then so a slow leak never grows large.
-max_requests = 1000
-max_requests_jitter = 100
+max_requests = int(os.environ.get("APPARATUS_MAX_REQUESTS") or 1000)
+max_requests_jitter = max_requests // 10
 
 # Logs to stdout/stderr: systemd's journal or the container runtime keeps them.
 accesslog = "-"
@@ -56,3 +62,65 @@ control_socket_disable = True
 # header stays, empty. (Behind nginx it never reaches clients anyway: nginx
 # drops the upstream's Server header and sends its own.)
 gunicorn.SERVER = ""
+
+
+# A new worker (at start, or after recycling) imports the views, compiles the
+# templates and connects to the database before it takes its first request,
+# instead of making that request wait for them (docs/performance.md, "Worker
+# start"). APPARATUS_WARM_WORKERS=0 leaves it all to the first requests.
+warm_workers = os.environ.get("APPARATUS_WARM_WORKERS", "1") != "0"
+
+
+def post_worker_init(worker) -> None:
+    """Warm the worker: gunicorn calls this after loading the app, before the
+    worker accepts connections."""
+    if not warm_workers:
+        return
+    started = time.perf_counter()
+    try:
+        _warm(worker)
+    except Exception:
+        # Warming is an optimisation: a worker that could not do it still serves.
+        worker.log.exception("Worker %s could not warm up", worker.pid)
+        return
+    worker.log.info(
+        "Worker %s warmed in %.0f ms",
+        worker.pid,
+        (time.perf_counter() - started) * 1000,
+    )
+
+
+def _warm(worker) -> None:
+    import django.forms
+    from django.conf import settings
+    from django.forms.renderers import get_default_renderer
+    from django.template.loader import get_template
+    from django.test import RequestFactory
+    from django.urls import get_resolver
+
+    # The URLconf imports every view module; resolving compiles its patterns,
+    # and the reverse lookups ({% url %}, redirects) are indexed per namespace.
+    resolver = get_resolver()
+    resolver.resolve("/healthz/")
+    resolvers = [resolver, *(sub for _prefix, sub in resolver.namespace_dict.values())]
+    for each in resolvers:
+        each.reverse_dict  # noqa: B018 (reading it builds it)
+    # Compiled templates stay in the cached loaders: each of ours once, and
+    # the form widgets' (the form renderer has an engine of its own).
+    for directory in settings.TEMPLATES[0]["DIRS"]:
+        for path in sorted(Path(directory).rglob("*.html")):
+            get_template(str(path.relative_to(directory)))
+    renderer = get_default_renderer()
+    forms_templates = Path(django.forms.__file__).parent / "templates"
+    for path in sorted(forms_templates.rglob("*.html")):
+        renderer.get_template(str(path.relative_to(forms_templates)))
+    # A request through the whole middleware stack, and a query (healthz asks
+    # the database); on PostgreSQL the connection then stays open for the
+    # first request, as CONN_MAX_AGE allows.
+    host = next(
+        (h.lstrip(".") for h in settings.ALLOWED_HOSTS if h != "*"), "localhost"
+    )
+    environ = RequestFactory().get("/healthz/", HTTP_HOST=host, secure=True).environ
+    response = worker.wsgi(environ, lambda status, headers, exc_info=None: None)
+    b"".join(response)
+    response.close()
