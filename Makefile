@@ -3,11 +3,12 @@
 #   make test    lint, migrations check, the whole suite on SQLite and PostgreSQL
 #   make serve   production mode (gunicorn); configure with environment variables
 #   make bench   every benchmark in bench/ at full size, one after another (minutes)
+#   make load    the benchmarks over HTTP: load, 10-minute soak, worker start (~20 min)
 
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help run test serve bench demo venv clean
+.PHONY: help run test serve bench load demo venv clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -25,6 +26,11 @@ serve:
 # BENCH_ARGS go to every script (BENCH_ARGS=--smoke: all of them in seconds).
 bench:
 	scripts/bench.sh $(BENCH_ARGS)
+
+# gunicorn in production mode under locust (bench/bench_load.py, bench_soak.py,
+# bench_worker_start.py); the same variables as make bench.
+load:
+	BENCHMARKS="bench_load bench_soak bench_worker_start" scripts/bench.sh $(BENCH_ARGS)
 
 # The demo project alone, into the development database.
 demo:

@@ -104,7 +104,7 @@ def main() -> int:
                 echo=args.echo,
             )
         print(
-            f"soak: {args.users} members, {args.minutes:g} minutes measured after "
+            f"soak: {args.users} members, {args.minutes * 60:g} s measured after "
             f"sign-in and {args.warmup:g} s of warm-up; "
             f"{_harness.machine().split('; ')[-1]}"
         )

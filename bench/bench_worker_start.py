@@ -126,13 +126,15 @@ def requests_to_time(built, session: Session) -> dict[str, tuple[str, dict]]:
     page = f"/p/{slug}/d/{pk}/"
     status, content, _ms = session.request("GET", page)
     assert status == 200, status
-    since = re.search(rb"changes/\?since=(\d+\.\d+)", content).group(1).decode()
+    since = re.search(
+        rb'(?:changes/\?since=|name="since" value=")(\d+\.\d+)', content
+    ).group(1)
     htmx = {"HX-Request": "true"}
     thread = largest["threads"][0]
     return {
         "poll, nothing changed (204)": (
             f"{page}annotations/changes/?"
-            + urlencode({"since": since, "thread": "", "tag": "", "author": ""}),
+            + urlencode({"since": since.decode(), "thread": "", "tag": ""}),
             htmx,
         ),
         "thread (htmx)": (f"/p/{slug}/a/{thread}/?here={thread}", htmx),

@@ -3,6 +3,11 @@
 #
 #   scripts/bench.sh [ARG...]        ARGs go to every script (--smoke, --runs N)
 #
+# BENCHMARKS names the scripts to run instead of the default list; `make load`
+# runs those over HTTP (gunicorn and locust, about 20 minutes with the soak):
+#
+#   BENCHMARKS="bench_load bench_soak bench_worker_start" scripts/bench.sh
+#
 # The scripts that need a database each make a throw-away SQLite file, whatever
 # DATABASE_URL the shell has. BENCH_DATABASE_URL names another database for
 # them (each removes the rows it made there); on a throw-away PostgreSQL server:
@@ -34,7 +39,11 @@ benchmarks=(
     bench_curation
     bench_document_page
     bench_segments
+    bench_scaling
 )
+if [[ -n ${BENCHMARKS:-} ]]; then
+    read -r -a benchmarks <<<"$BENCHMARKS"
+fi
 echo "==> Benchmarks on $database; $(nproc) CPUs, load average" \
     "$(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -48,7 +57,7 @@ done
 
 elapsed=$((SECONDS - started))
 if [[ ${#failed[@]} -gt 0 ]]; then
-    echo "!! make bench: ${failed[*]} failed or missed a target (${elapsed}s)" >&2
+    echo "!! ${#benchmarks[@]} benchmarks: ${failed[*]} failed or missed a target (${elapsed}s)" >&2
     exit 1
 fi
-echo "==> make bench: all ${#benchmarks[@]} benchmarks exited 0 (${elapsed}s)"
+echo "==> all ${#benchmarks[@]} benchmarks exited 0 (${elapsed}s)"
