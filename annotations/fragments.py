@@ -1,18 +1,20 @@
 """Fragments that several screens answer with: an annotation's thread, as the
 reading view's panel (#thread) shows it, after a note, a reply or a link was
-made or changed (views/threads.py, views/replies.py, views/links.py)."""
+made or changed (views/threads.py, views/replies.py, views/links.py); and what
+a write on the reading page brings the page besides (with_reader_update)."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django_htmx.http import trigger_client_event
+from django.template.loader import render_to_string
 
-from annotations import reading
+from annotations import polling, reading
 from annotations.models import Annotation, Tag
-from corpus.models import Membership
+from corpus.models import Document, Membership
 
 THREAD = "annotations/threads/_thread.html"
+READER_UPDATE = "annotations/reading/_reader_update.html"
 
 
 def thread_response(
@@ -32,6 +34,28 @@ def thread_response(
     return render(request, THREAD, context, status=status)
 
 
-def announce_change(response: HttpResponse) -> HttpResponse:
-    """The margin list refreshes itself on this event (its own, cheap request)."""
-    return trigger_client_event(response, "annotations-changed")
+def with_reader_update(
+    request: HttpRequest,
+    response: HttpResponse,
+    membership: Membership,
+    document: Document,
+    touched: list[tuple[int, int, int]],
+    *,
+    redraw: bool = True,
+) -> HttpResponse:
+    """The write's answer, followed by what the reader's page changes besides
+    (reading.reader_update: redrawn blocks, margin news, counts, token) as
+    out-of-band fragments: one request does the whole action, none follows."""
+    context = reading.reader_update(
+        membership,
+        document,
+        polling.ReaderView.of_write(request),
+        touched,
+        redraw=redraw,
+    )
+    response.content += render_to_string(READER_UPDATE, context, request).encode()
+    return response
+
+
+def touched(annotation: Annotation) -> list[tuple[int, int, int]]:
+    return [(annotation.pk, annotation.start, annotation.end)]

@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import OuterRef, Q, Subquery
+from django.http import QueryDict
 
 from annotations import permissions
+from annotations.forms import MarginFilterForm
 from annotations.models import Annotation
 from corpus.models import Document, Membership
 
@@ -48,6 +50,34 @@ class ReaderToken:
         ):
             return None
         return cls(int(seen), int(own))
+
+
+@dataclass(frozen=True)
+class ReaderView:
+    """What a reader's page shows besides the text: the margin's filters and page,
+    and the token of what it reflects. A poll sends it as its query; a write on
+    the reading page sends it as one field, `reader` (a query string: its names
+    would clash with a form's own, static/js/annotate.js), so that its answer
+    brings the page up to date in place (reading.reader_update)."""
+
+    filters: MarginFilterForm
+    since: ReaderToken | None
+
+    # Longer than any page's state (a few filters and a token): not one.
+    MAX_LENGTH = 2_000
+
+    @classmethod
+    def of_query(cls, query) -> ReaderView:
+        return cls(MarginFilterForm(query), ReaderToken.parse(query.get("since")))
+
+    @classmethod
+    def of_write(cls, request) -> ReaderView | None:
+        """The state a write was sent with; None without one (no script, or
+        another page than the reading view)."""
+        raw = request.POST.get("reader")
+        if raw is None or len(raw) > cls.MAX_LENGTH:
+            return None
+        return cls.of_query(QueryDict(raw))
 
 
 def own_latest(membership: Membership, document: Document) -> int:

@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.safestring import SafeString, mark_safe
 
-from annotations import highlights, permissions
+from annotations import highlights, permissions, polling
 from annotations import links as links_reads
 from annotations.forms import MarginFilterForm, ReplyForm, StatusForm
 from annotations.markdown import render_markdown
@@ -145,13 +145,74 @@ def margin_page(
     (`excerpt`) and whether colleagues cannot see it yet (`awaiting_approval`)."""
     paginator = Paginator(margin_queryset(membership, document, form), MARGIN_PAGE_SIZE)
     shown = paginator.get_page(page)
-    shown.object_list = list(shown.object_list)
-    for annotation in shown.object_list:
+    shown.object_list = _for_margin(membership, shown.object_list)
+    return shown
+
+
+def _for_margin(membership: Membership, annotations) -> list[Annotation]:
+    shown = list(annotations)
+    for annotation in shown:
         annotation.excerpt = note_excerpt(annotation.body)
         annotation.awaiting_approval = permissions.awaiting_approval(
             membership, annotation
         )
     return shown
+
+
+def reader_update(
+    membership: Membership,
+    document: Document,
+    view: polling.ReaderView | None,
+    touched: list[tuple[int, int, int]],
+    *,
+    redraw: bool = True,
+) -> dict:
+    """What a reader's page needs after a change, for _reader_update.html: the
+    blocks to redraw, the margin's news (entries in the filters, and ids to take
+    out), the counts, and the token the page then reflects.
+
+    `touched` are the (pk, start, end) a write changed (`redraw`: in the text;
+    a reply changes only the margin's entry). With the token the page
+    had (`view.since`), every change it has not seen comes along, the write's
+    own among them, and the page takes the new token; without one (no script, a
+    stale state) only the write's, and the page's token stays, for its poll to
+    catch up. The token is read before what changed since it: a change made in
+    between comes twice, never not at all.
+    """
+    filters = view.filters if view is not None else MarginFilterForm({})
+    token = None
+    changed = list(touched)
+    if view is not None and view.since is not None:
+        token = polling.current_token(
+            membership.user, membership.project.slug, document.pk
+        )
+        if token != view.since:
+            changed += polling.changed_since(membership, document, view.since)
+    kept = set() if redraw else {pk for pk, _s, _e in touched}
+    ranges = [(start, end) for pk, start, end in changed if pk not in kept]
+    return {
+        **changed_regions(
+            membership, document, ranges, approved_only=filters.approved_only
+        ),
+        **margin_news(membership, document, filters, {pk for pk, _s, _e in changed}),
+        "revision": token,
+    }
+
+
+def margin_news(
+    membership: Membership, document: Document, filters: MarginFilterForm, pks
+) -> dict:
+    """The margin entries of the annotations `pks` that the reader's filters show
+    (to file in place or redraw), the others' ids (to take out), and the counts."""
+    listed = margin_queryset(membership, document, filters)
+    entries = _for_margin(membership, listed.filter(pk__in=pks)) if pks else []
+    count = visible_count(membership, document)
+    return {
+        "margin_entries": entries,
+        "margin_gone": sorted(set(pks) - {entry.pk for entry in entries}),
+        "annotation_count": count,
+        "margin_total": listed.count() if filters.query() else count,
+    }
 
 
 def note_excerpt(body: str) -> SafeString:

@@ -92,4 +92,4 @@ def reader_since(client, document: Document) -> str:
     import re
 
     html = client.get(document.get_absolute_url()).content.decode()
-    return re.search(r"\?since=([0-9.]+)", html).group(1)
+    return re.search(r'id="reader-token" name="since" value="([0-9.]+)"', html).group(1)

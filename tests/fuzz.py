@@ -411,14 +411,27 @@ def long_text(draw) -> str:
 
 
 # Which malformations fit a parameter best, by name (the others still come).
+# The reading page's state that a write sends (polling.ReaderView): a query
+# string of filters, page and token, whole or broken.
+READER_STATES = [
+    "since=1.0",
+    "since=99999999999999999999.1&page=2",
+    "since=.&page=-1&tag=%00",
+    "tag=x&tag=y&status=nonsense&approved=on&since=3.x",
+    "page=999999999999&since=0.0&mine=on&author=%FF",
+    "%%%&&==",
+    "since=" + "9" * 500,
+]
 KINDS = {
     "numbers": NUMBERS,
     "dates": DATES,
     "urls": URLS,
+    "readers": READER_STATES,
 }
 NAME_KINDS = {
     "dates": {"since", "until", "published_date", "accessed"},
     "urls": {"source_url", "target_url", "next"},
+    "readers": {"reader"},
 }
 
 

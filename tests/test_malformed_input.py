@@ -459,7 +459,7 @@ PARAM_NAMES = sorted(
         "initial-parent", "initial-retired", "initial-title", "initial-authors",
         "initial-publisher", "initial-source_url", "initial-published_date",
         "initial-keywords", "initial-language", "csrfmiddlewaretoken",
-        "email", "password1", "password2",
+        "email", "password1", "password2", "reader",
     }
 )  # fmt: skip
 

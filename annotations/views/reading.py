@@ -117,13 +117,23 @@ def annotation_changes_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpR
         return HttpResponse(status=204)
     membership = membership_for(request, slug)
     document = reading.member_document(membership, pk)
+    view = polling.ReaderView.of_query(request.GET)
     changed = polling.changed_since(membership, document, since)
     context = reading.changed_regions(
         membership,
         document,
         [(start, end) for _pk, start, end in changed],
-        approved_only=MarginFilterForm(request.GET).approved_only,
+        approved_only=view.filters.approved_only,
     )
+    if since is None:
+        # A page without a token: its whole margin page (and then the token).
+        context.update(_margin_context(request, membership, document))
+    else:
+        context.update(
+            reading.margin_news(
+                membership, document, view.filters, {pk for pk, _s, _e in changed}
+            )
+        )
     thread_id = parse_id(request.GET.get("thread", ""))
     thread = None
     if thread_id is not None and any(pk == thread_id for pk, _s, _e in changed):
@@ -135,9 +145,5 @@ def annotation_changes_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpR
         )
     if thread is not None:
         context.update(reading.thread_context(membership, thread, with_links=False))
-    context.update(
-        _margin_context(request, membership, document),
-        revision=token,
-        thread_changed=thread is not None,
-    )
+    context.update(revision=token, thread_changed=thread is not None)
     return render(request, "annotations/reading/_changes.html", context)

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from annotations import reading, services
 from annotations.forms import PreviewForm, ReplyEditForm, ReplyForm
-from annotations.fragments import thread_response
+from annotations.fragments import thread_response, touched, with_reader_update
 from annotations.markdown import render_markdown
-from annotations.models import Reply
+from annotations.models import Annotation, Reply
 from annotations.permissions import may_change
 from corpus.access import HtmxHttpRequest, membership_for
 from corpus.conflicts import versioned_edit
@@ -33,10 +33,26 @@ def reply_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
         )
         if not request.htmx:
             return redirect(annotation)
-        form = ReplyForm()
-    status = 200 if not form.errors else 400
+        response = thread_response(
+            request, membership, annotation, {"reply_form": ReplyForm()}
+        )
+        return _with_margin(request, response, membership, annotation)
     return thread_response(
-        request, membership, annotation, {"reply_form": form}, status=status
+        request, membership, annotation, {"reply_form": form}, status=400
+    )
+
+
+def _with_margin(
+    request: HtmxHttpRequest,
+    response: HttpResponse,
+    membership: Membership,
+    annotation: Annotation,
+) -> HttpResponse:
+    """A reply's answer, with the page's news: the thread's margin entry (its
+    count of replies) and whatever else changed; the text stays as it is."""
+    document = reading.member_document(membership, annotation.document_id)
+    return with_reader_update(
+        request, response, membership, document, touched(annotation), redraw=False
     )
 
 
@@ -72,7 +88,8 @@ def reply_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
             return redirect(reply.annotation)
         reply.may_change = True
         context = {"reply": reply, "project": membership.project}
-        return render(request, "annotations/threads/_reply.html", context)
+        response = render(request, "annotations/threads/_reply.html", context)
+        return _with_margin(request, response, membership, reply.annotation)
 
     return versioned_edit(
         request,
@@ -93,7 +110,10 @@ def reply_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     services.delete_reply(reply=reply, by=request.user)
     if not request.htmx:
         return redirect(reply.annotation)
-    return HttpResponse('<li class="reply deleted" role="status">Reply deleted.</li>')
+    response = HttpResponse(
+        '<li class="reply deleted" role="status">Reply deleted.</li>'
+    )
+    return _with_margin(request, response, membership, reply.annotation)
 
 
 @require_POST

@@ -20,10 +20,9 @@ from annotations import reading, services
 from annotations.forms import (
     AnnotationCreateForm,
     AnnotationEditForm,
-    MarginFilterForm,
     StatusForm,
 )
-from annotations.fragments import announce_change, thread_response
+from annotations.fragments import thread_response, touched, with_reader_update
 from annotations.models import Annotation
 from annotations.permissions import may_change
 from corpus.access import HtmxHttpRequest, membership_for
@@ -31,16 +30,6 @@ from corpus.conflicts import add_errors, versioned_edit
 from corpus.models import Document, Membership
 from corpus.params import parse_ids
 from corpus.roles import Action
-
-
-def _changed(
-    request: HtmxHttpRequest, membership: Membership, document: Document, ranges
-) -> dict:
-    """The blocks a change touched, redrawn as the reader has them filtered."""
-    approved_only = MarginFilterForm(request.POST).approved_only
-    return reading.changed_regions(
-        membership, document, ranges, approved_only=approved_only
-    )
 
 
 def _note_form(
@@ -98,11 +87,11 @@ def annotation_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
     if not request.htmx:
         return redirect(annotation)
     annotation.document = document
-    changed = _changed(request, membership, document, [(start, end)])
-    return announce_change(
-        thread_response(
-            request, membership, annotation, changed, tags=annotation.tag_list
-        )
+    response = thread_response(
+        request, membership, annotation, tags=annotation.tag_list
+    )
+    return with_reader_update(
+        request, response, membership, document, touched(annotation)
     )
 
 
@@ -204,13 +193,16 @@ def annotation_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
         annotation.document = document
         # The form sits in the note's own area (a refusal shows there, the
         # thread around it intact); the saved note redraws the whole thread.
-        changed = _changed(
-            request, membership, document, [(annotation.start, annotation.end)]
-        )
         response = thread_response(
-            request, membership, annotation, changed, tags=annotation.tag_list
+            request, membership, annotation, tags=annotation.tag_list
         )
-        return announce_change(retarget(response, "#thread"))
+        return with_reader_update(
+            request,
+            retarget(response, "#thread"),
+            membership,
+            document,
+            touched(annotation),
+        )
 
     return versioned_edit(
         request,
@@ -236,15 +228,11 @@ def annotation_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
     document = reading.member_document(membership, annotation.document_id)
     if not request.htmx:
         return redirect(document)
-    changed = _changed(
-        request, membership, document, [(annotation.start, annotation.end)]
+    response = render(
+        request, "annotations/threads/_deleted.html", {"annotation": annotation}
     )
-    return announce_change(
-        render(
-            request,
-            "annotations/threads/_deleted.html",
-            {"annotation": annotation, **changed},
-        )
+    return with_reader_update(
+        request, response, membership, document, touched(annotation)
     )
 
 
@@ -273,6 +261,8 @@ def annotation_status(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
     if not request.htmx:
         return redirect(annotation)
     annotation = reading.member_annotation(membership, pk)
-    return announce_change(
-        thread_response(request, membership, annotation, {"status_form": form})
+    response = thread_response(request, membership, annotation, {"status_form": form})
+    document = reading.member_document(membership, annotation.document_id)
+    return with_reader_update(
+        request, response, membership, document, touched(annotation)
     )

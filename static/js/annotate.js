@@ -88,8 +88,7 @@
     if (what === "highlight") {
       values.visibility = "project";
       htmx.ajax("POST", createUrl, {
-        target: "#thread", swap: "innerHTML", values: values,
-        source: document.getElementById("margin-filters")
+        target: "#thread", swap: "innerHTML", values: values
       });
       return;
     }
@@ -316,4 +315,83 @@
       });
     }
   });
+
+  // A write on this page sends what the page shows (one field, `reader`: the
+  // margin's filters and page, and the token of what the page reflects), so
+  // that its answer alone brings the page up to date: no request follows.
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    var token = document.getElementById("reader-token");
+    if (event.detail.verb === "get" || !token) return;
+    var filters = document.getElementById("margin-filters");
+    var state = new URLSearchParams(filters ? new FormData(filters) : undefined);
+    var page = document.getElementById("margin-page");
+    if (page) state.set("page", page.value);
+    state.set("since", token.value);
+    event.detail.parameters.reader = state.toString();
+  });
+
+  // The margin's news (#margin-news, from a write or a poll): each entry takes
+  // the place of its old self, or its place in text order when it belongs to
+  // the page shown (a page that overflows hands its last entry on to the next
+  // page); entries gone or filtered out leave.
+  function orderOf(item) {
+    var id = item.id ? item.id.slice(2) : item.dataset.news;
+    return [+item.dataset.start, +item.dataset.end, +id];
+  }
+  function comesBefore(a, b) {
+    for (var i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i];
+    return false;
+  }
+  function fileEntry(list, item) {
+    var pageField = document.getElementById("margin-page");
+    var page = pageField ? +pageField.value : 1;
+    var lastPage = !pageField || pageField.hasAttribute("data-last");
+    var entries = list.querySelector("ol.margin-items");
+    if (!entries) {
+      if (page !== 1) return;
+      entries = document.createElement("ol");
+      entries.className = "margin-items";
+      var empty = list.querySelector(".empty");
+      if (empty) empty.replaceWith(entries); else list.appendChild(entries);
+    }
+    var key = orderOf(item);
+    var next = null;
+    for (var child = entries.firstElementChild; child; child = child.nextElementSibling) {
+      if (comesBefore(key, orderOf(child))) { next = child; break; }
+    }
+    if (next && next === entries.firstElementChild && page > 1) return; // an earlier page's
+    if (!next && !lastPage) return; // a later page's
+    entries.insertBefore(item, next);
+    htmx.process(item);
+    var size = pageField ? +pageField.dataset.pageSize : 0;
+    if (size && entries.children.length > size) entries.lastElementChild.remove();
+  }
+  function fileNews() {
+    var news = document.getElementById("margin-news");
+    var list = document.getElementById("margin-list");
+    if (!news || !list || !news.querySelector("li")) return;
+    news.querySelectorAll("li[data-news], li[data-gone]").forEach(function (item) {
+      var id = item.dataset.news || item.dataset.gone;
+      var old = document.getElementById("m-" + id);
+      if (item.hasAttribute("data-gone")) {
+        if (old) old.remove();
+        return;
+      }
+      item.removeAttribute("data-news");
+      item.id = "m-" + id;
+      if (old) {
+        old.replaceWith(item);
+        htmx.process(item);
+      } else {
+        fileEntry(list, item);
+      }
+    });
+    var total = list.querySelector("[data-total]");
+    if (total && news.dataset.total) total.textContent = news.dataset.total;
+    news.textContent = "";
+  }
+  document.body.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "margin-news") fileNews();
+  });
+  document.body.addEventListener("htmx:afterSettle", fileNews);
 })();

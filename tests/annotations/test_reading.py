@@ -111,8 +111,10 @@ def test_polling_brings_a_colleagues_new_annotation(client, doc, members):
     url = reverse("annotations:annotation_changes_hx", args=[doc.project.slug, doc.pk])
     html = client.get(url, {"since": since}, headers=HX).content.decode()
     assert f'data-ids="{theirs.pk}"' in html
-    assert f'id="m-{theirs.pk}"' in html
-    assert f"since={reader_since(client, doc)}" in html  # the next poll
+    assert f'<li data-news="{theirs.pk}"' in html  # the margin's news
+    # The token of the next poll.
+    token = reader_since(client, doc)
+    assert f'id="reader-token" name="since" value="{token}" hx-swap-oob' in html
 
 
 def test_polling_does_not_reveal_private_annotations(client, doc, members):
@@ -123,6 +125,7 @@ def test_polling_does_not_reveal_private_annotations(client, doc, members):
     html = client.get(url, {"since": since}, headers=HX).content.decode()
     assert f'data-ids="{private.pk}"' not in html
     assert f'id="m-{private.pk}"' not in html
+    assert f'"{private.pk}"' not in html
 
 
 def test_reading_page_queries_do_not_grow_with_annotations(client, doc, members):
@@ -158,11 +161,16 @@ def test_polling_keeps_the_margin_page_the_reader_is_on(client, doc, members):
         annotate(doc, members["owner"], exact=word, body=f"n{n}")
     client.force_login(members["viewer"])
     since = reader_since(client, doc)
-    annotate(doc, members["annotator"], exact="long")
+    late = annotate(doc, members["annotator"], exact="long")
     url = reverse("annotations:annotation_changes_hx", args=[doc.project.slug, doc.pk])
+    # With its token, the page gets news of the change and the new total.
     html = client.get(url, {"since": since, "page": 2}, headers=HX).content.decode()
+    assert f'<li data-news="{late.pk}"' in html
+    assert 'id="margin-news" hidden hx-swap-oob="true" data-total="61"' in html
+    # Without one (a page that lost it), its whole margin page, the same page.
+    html = client.get(url, {"page": 2}, headers=HX).content.decode()
     assert 'id="margin-page" name="page" value="2"' in html
-    assert "51–61 of 61" in html
+    assert "51–61 of <span data-total>61</span>" in html
 
 
 def test_cached_rendering_never_shows_a_private_annotation_to_others(
@@ -205,8 +213,7 @@ def test_page_carries_highlight_labels_once_as_json(client, doc, members):
 
 def test_the_poll_swaps_the_margins_content_not_its_element(client, doc, members):
     client.force_login(members["viewer"])
-    since = reader_since(client, doc)
     annotate(doc, members["annotator"], body="New.")
     url = reverse("annotations:annotation_changes_hx", args=[doc.project.slug, doc.pk])
-    html = client.get(url, {"since": since}, headers=HX).content.decode()
+    html = client.get(url, headers=HX).content.decode()  # a page without a token
     assert '<div id="margin-list" hx-swap-oob="innerHTML"' in html

@@ -1,0 +1,130 @@
+"""A write's answer brings the reading page up to date by itself
+(reading.reader_update): the margin's news, the counts, the redrawn blocks, and
+the token the page then reflects, so that no request follows it and its next
+poll finds nothing new. What the page sent (`reader`) decides what comes."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+import pytest
+from django.urls import reverse
+
+from annotations import services
+from annotations.models import Status
+from tests.annotations.test_threads import PARAGRAPHS, annotate, selection
+from tests.conftest import HX
+from tests.factories import make_document, reader_since
+
+
+@pytest.fixture
+def doc(project):
+    return make_document(project=project, paragraphs=PARAGRAPHS)
+
+
+def _create(client, doc, exact: str, reader: dict | None, **fields):
+    data = {**selection(doc, exact), **fields}
+    if reader is not None:
+        data["reader"] = urlencode(reader)
+    url = reverse("annotations:annotation_create", args=[doc.project.slug, doc.pk])
+    response = client.post(url, data, headers=HX)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _token(html: str) -> str | None:
+    found = re.search(r'id="reader-token" name="since" value="([0-9.]+)"', html)
+    return found.group(1) if found else None
+
+
+def _poll(client, doc, since: str) -> int:
+    url = reverse("annotations:annotation_changes_hx", args=[doc.project.slug, doc.pk])
+    return client.get(url, {"since": since}, headers=HX).status_code
+
+
+def test_a_note_moves_the_pages_token_and_its_next_poll_is_empty(client, doc, members):
+    client.force_login(members["annotator"])
+    since = reader_since(client, doc)
+    html = _create(client, doc, "mile", {"since": since}, body="A note")
+    token = _token(html)
+    assert token is not None and token != since
+    assert token == reader_since(client, doc)
+    assert _poll(client, doc, token) == 204
+    # The page it came from would have had to fetch it.
+    assert _poll(client, doc, since) == 200
+
+
+def test_a_note_brings_what_the_page_missed_too(client, doc, members):
+    client.force_login(members["annotator"])
+    since = reader_since(client, doc)
+    theirs = annotate(doc, members["curator"], exact="Guzmán", body="Theirs")
+    html = _create(client, doc, "mile", {"since": since}, body="Mine")
+    assert f'<li data-news="{theirs.pk}"' in html
+    assert f'data-ids="{theirs.pk}"' in html  # its block redrawn
+    assert "(2)</span>" in html
+    assert _poll(client, doc, _token(html)) == 204
+
+
+def test_without_the_pages_state_only_the_write_comes_and_the_token_stays(
+    client, doc, members
+):
+    client.force_login(members["annotator"])
+    theirs = annotate(doc, members["curator"], exact="Guzmán", body="Theirs")
+    for reader in (None, {"since": "not a token"}):
+        html = _create(client, doc, "mile", reader, body="Mine")
+        assert _token(html) is None  # its poll catches up
+        assert f'<li data-news="{theirs.pk}"' not in html
+        assert html.count("<li data-news=") == 1
+
+
+def test_a_note_the_filters_leave_out_is_counted_not_listed(client, doc, members):
+    client.force_login(members["annotator"])
+    annotate(doc, members["curator"], exact="Guzmán").tags.add(
+        services.get_or_create_tag(project=doc.project, name="places")
+    )
+    since = reader_since(client, doc)
+    html = _create(client, doc, "mile", {"since": since, "tag": "places"}, tags="other")
+    made = re.search(r'data-gone="(\d+)"', html)
+    assert made is not None and "<li data-news=" not in html
+    assert 'data-total="1"' in html  # what the filtered list holds
+    assert "(2)</span>" in html  # what the document holds
+
+
+def test_a_reply_changes_its_entry_not_the_text(client, doc, members):
+    note = annotate(doc, members["curator"], body="Discuss")
+    client.force_login(members["annotator"])
+    since = reader_since(client, doc)
+    url = reverse("annotations:reply_create", args=[doc.project.slug, note.pk])
+    html = client.post(
+        url, {"body": "Agreed", "reader": urlencode({"since": since})}, headers=HX
+    ).content.decode()
+    assert f'<li data-news="{note.pk}"' in html and "1 reply" in html
+    assert 'id="b0"' not in html  # no block redrawn
+    assert _poll(client, doc, _token(html)) == 204
+
+
+def test_a_decision_and_a_deletion_come_as_news(client, doc, members):
+    note = annotate(doc, members["annotator"], body="Decide")
+    client.force_login(members["curator"])
+    since = reader_since(client, doc)
+    reader = urlencode({"since": since})
+    url = reverse("annotations:annotation_status", args=[doc.project.slug, note.pk])
+    html = client.post(
+        url,
+        {"status": Status.APPROVED, "reason": "", "reader": reader},
+        headers=HX,
+    ).content.decode()
+    entry = re.search(rf'<li data-news="{note.pk}" class="([^"]+)"', html)
+    assert entry is not None and "status-approved" in entry.group(1)
+    token = _token(html)
+    assert _poll(client, doc, token) == 204
+
+    url = reverse("annotations:annotation_delete", args=[doc.project.slug, note.pk])
+    html = client.post(
+        url, {"reader": urlencode({"since": token})}, headers=HX
+    ).content.decode()
+    assert f'<li data-gone="{note.pk}"></li>' in html
+    assert "(0)</span>" in html
+    assert 'id="b0"' in html and f'data-ids="{note.pk}"' not in html  # redrawn
+    assert _poll(client, doc, _token(html)) == 204
