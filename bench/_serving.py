@@ -113,8 +113,9 @@ class Gunicorn:
         sizes = {pid: rss_kb(pid) for pid in self.workers()}
         return {pid: size for pid, size in sizes.items() if size is not None}
 
-    def worker_cpu(self) -> float:
-        return sum(cpu_seconds(pid) for pid in self.workers())
+    def worker_cpu(self) -> dict[int, float]:
+        """Each worker's CPU seconds so far."""
+        return {pid: cpu_seconds(pid) for pid in self.workers()}
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -307,7 +308,7 @@ class Measured:
     memory_start: dict[int, int]  # worker pid: RSS kB when the window opened
     memory_end: dict[int, int]
     memory_samples: list[tuple[float, dict[int, int]]]
-    worker_cpu: float  # CPU seconds the workers used in the window
+    worker_cpu: float  # CPU seconds the workers (those alive at the end) used
     server_errors: list[str]
 
 
@@ -331,14 +332,19 @@ def measure(
         if line == "measuring":
             state["opened"] = time.monotonic()
             state["start"] = server.memory()
-            state["cpu"] = server.worker_cpu()
+            state["cpu_start"] = server.worker_cpu()
         elif line.startswith("progress") and state["opened"] is not None:
             state["samples"].append(
                 (time.monotonic() - state["opened"], server.memory())
             )
         elif line == "window closed":
             state["end"] = server.memory()
-            state["cpu"] = server.worker_cpu() - state.get("cpu", 0.0)
+            # A worker replaced in the window counts from its start; what the
+            # one it replaced used since the window opened is not counted.
+            before = state.get("cpu_start", {})
+            state["cpu"] = sum(
+                used - before.get(pid, 0.0) for pid, used in server.worker_cpu().items()
+            )
 
     result = run_locust(
         server,

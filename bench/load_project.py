@@ -461,8 +461,13 @@ def describe(built: Built) -> str:
 
 
 def clean_up(built: Built | None) -> None:
-    if built is not None:
-        _harness.clean_up(projects=[built.project], users=built.users)
+    """Remove the project from a DATABASE_URL database; links first, as they
+    PROTECT the relation types the project's deletion would take."""
+    if built is None:
+        return
+    if _harness.own_database():
+        Link.objects.filter(project=built.project).delete()
+    _harness.clean_up(projects=[built.project], users=built.users)
 
 
 def main() -> int:
