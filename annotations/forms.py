@@ -11,6 +11,7 @@ from django.http import QueryDict
 from annotations.models import REASON_REQUIRED, RelationType, Status, Visibility
 from annotations.offsets import resolve_selection
 from annotations.services.tags import MAX_TAGS
+from corpus import bodycache
 from corpus.conflicts import VersionedForm
 from corpus.forms import Multiline
 from corpus.models import Document, Membership
@@ -91,7 +92,7 @@ class AnnotationCreateForm(NoteFields):
         data = self.cleaned_data
         return resolve_selection(
             document.text,
-            [(block["start"], block["end"]) for block in document.blocks],
+            bodycache.block_bounds(document).spans,
             data["sb"],
             data["so"],
             data["eb"],

@@ -21,7 +21,7 @@ from django.http import HttpResponse
 from django.utils.html import json_script
 
 from annotations import permissions, polling
-from annotations.models import Annotation, Status, Tag
+from annotations.models import Annotation, DocumentCounters, Status, Tag
 from annotations.segments import segment_blocks
 from corpus import bodycache
 from corpus.models import Document, Membership
@@ -202,8 +202,8 @@ def render_text(document: Document, highlights: Highlights) -> str:
 
 def blocks_touching(document: Document, ranges: list[tuple[int, int]]) -> list[int]:
     """Indices of the blocks that overlap any of the ranges, in order."""
-    starts = [block["start"] for block in document.blocks]
-    ends = [block["end"] for block in document.blocks]
+    bounds = bodycache.block_bounds(document)
+    starts, ends = bounds.starts, bounds.ends
     touched: set[int] = set()
     for start, end in ranges:
         first = bisect_right(ends, start)
@@ -317,7 +317,8 @@ def rendered_text(
     )
     if has_own_hidden:
         # Every change may matter to this member's own rendering.
-        revision, reader = document.annotation_revision, membership.user_id
+        revision = DocumentCounters.of(document).every
+        reader = membership.user_id
     else:
         # Only changes the member's class may see matter.
         revision, reader = polling.class_revision(membership, document), None

@@ -47,8 +47,10 @@ def member_document(
 ) -> Document:
     """A document of the member's project, with its text, blocks and links
     (from the worker's cache when they have not changed), or 404."""
-    documents = Document.objects.filter(project=membership.project).defer(
-        *Document.HEAVY_FIELDS
+    documents = (
+        Document.objects.filter(project=membership.project)
+        .defer(*Document.HEAVY_FIELDS)
+        .select_related("counters")
     )
     if with_importer:
         documents = documents.select_related("imported_by")

@@ -149,7 +149,7 @@ def add_annotations(
     premoderation = document.project.premoderation
     ranges = Ranges(document, rng)
     counts = BulkCounts(document)
-    first_revision = document.annotation_revision
+    first_revision = counts.every
     rows = []
     for _ in range(count):
         start, end = ranges.one()
@@ -204,10 +204,7 @@ def add_annotations(
             ],
             batch_size=2000,
         )
-        counters = counts.document_fields()
-        Document.objects.filter(pk=document.pk).update(**counters)
-    for column, value in counters.items():
-        setattr(document, column, value)
+        counts.save()
 
 
 def overlap_stats(document: Document) -> tuple[int, int, int]:

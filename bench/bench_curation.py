@@ -241,9 +241,7 @@ def add_annotations(site: Site, authors: list, rng: random.Random) -> None:
         ]
         Reply.objects.bulk_create(replies, batch_size=2000)
         for document in documents:
-            Document.objects.filter(pk=document.pk).update(
-                **counts[document.pk].document_fields()
-            )
+            counts[document.pk].save()
     site.stats = {
         "tag links": len(tag_rows),
         "replies": len(replies),

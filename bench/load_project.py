@@ -49,6 +49,7 @@ from django.utils import timezone
 
 from annotations.models import (
     Annotation,
+    DocumentCounters,
     Link,
     RelationType,
     Reply,
@@ -306,11 +307,8 @@ def add_annotations(
         ]
         Link.objects.bulk_create(links, batch_size=2000)
         for document in documents:
-            fields = counts[document.pk].document_fields()
-            Document.objects.filter(pk=document.pk).update(**fields)
-            for name, value in fields.items():
-                setattr(document, name, value)
-    _harness.analyze(Annotation, through, Reply, Link, Document)
+            counts[document.pk].save()
+    _harness.analyze(Annotation, through, Reply, Link, Document, DocumentCounters)
     return {
         "annotations": len(made),
         "private": sum(row.visibility == Visibility.PRIVATE for row in made),

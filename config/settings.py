@@ -80,6 +80,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages go out compressed to browsers that accept it (static files come
+    # compressed from WhiteNoise, above). Django's adds random bytes to each
+    # answer against BREACH, which the CSRF tokens in our pages call for.
+    "config.middleware.CompressMiddleware",
     # Outside the session and CSRF middleware, so it sees the cookies they set.
     "config.middleware.PrivateCacheMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -96,6 +100,10 @@ MIDDLEWARE = [
     # Last, as axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
+
+# The gzip level of pages (config.middleware.CompressMiddleware): 1 (fastest)
+# to 9 (smallest).
+GZIP_LEVEL = int(os.environ.get("APPARATUS_GZIP_LEVEL", "1"))
 
 ROOT_URLCONF = "config.urls"
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -46,7 +47,29 @@ class LRU:
 
 
 _bodies = LRU(size=16)
+_bounds = LRU(size=16)
 rendered = LRU(size=8)
+
+
+@dataclass(frozen=True)
+class BlockBounds:
+    """Where a document's blocks start and end, for bisecting: an annotation
+    write looks its selection and its blocks up in them."""
+
+    spans: list[tuple[int, int]]
+    starts: list[int]
+    ends: list[int]
+
+    @classmethod
+    def of(cls, blocks: list[dict]) -> BlockBounds:
+        spans = [(block["start"], block["end"]) for block in blocks]
+        return cls(spans, [start for start, _ in spans], [end for _, end in spans])
+
+
+def block_bounds(document) -> BlockBounds:
+    """The document's BlockBounds, made once per body (the key of fill_body)."""
+    key = (document.pk, document.content_hash, document.updated_at)
+    return _bounds.get_or_make(key, lambda: BlockBounds.of(document.blocks))
 
 
 def fill_body(document) -> None:
@@ -70,4 +93,5 @@ def fill_body(document) -> None:
 
 def clear() -> None:
     _bodies.clear()
+    _bounds.clear()
     rendered.clear()

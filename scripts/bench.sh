@@ -36,6 +36,7 @@ benchmarks=(
     bench_import
     bench_markdown
     bench_annotations
+    bench_write_path
     bench_curation
     bench_document_page
     bench_segments

@@ -159,3 +159,25 @@ def test_curation_bench_times_every_picker_and_queue_case_in_smoke_mode(bench_en
         "RESULT queue-500",
         "RESULT queue-queries",
     ]
+
+
+def test_write_path_bench_times_each_action_in_one_request_in_smoke_mode(bench_env):
+    env, vendor = bench_env
+    lines = run_smoke("bench_write_path.py", env)
+
+    assert_figures(
+        lines,
+        f"database: {vendor}; ",
+        "document: ",
+        "create a note (test client), 4 after 1 warm-ups: median ",
+        "reply (test client), 4 after 1 warm-ups: median ",
+        "decide (test client), 4 after 1 warm-ups: median ",
+        "reading page: ",
+        "  gzip level 1: ",
+        "  gzip level 6: ",
+        "create a note over HTTP (gunicorn, 1 sync worker), ",
+        "reply over HTTP (gunicorn, 1 sync worker), ",
+        "decide over HTTP (gunicorn, 1 sync worker), ",
+        "RESULT http-errors: OK ",
+        "RESULT answer-size: OK ",
+    )

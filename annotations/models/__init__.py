@@ -1,5 +1,6 @@
 """The annotations app's models: annotations with their replies and history
-(annotations), the tag vocabulary (tags), links and relation types (links).
+(annotations), the tag vocabulary (tags), links and relation types (links), a
+document's counters of changes (counters).
 Who sees which row is annotations.permissions' to say.
 """
 
@@ -12,6 +13,7 @@ from annotations.models.annotations import (
     SoftDeleted,
 )
 from annotations.models.choices import REASON_REQUIRED, EventKind, Status, Visibility
+from annotations.models.counters import DocumentCounters
 from annotations.models.links import (
     DEFAULT_RELATIONS,
     Link,
@@ -26,6 +28,7 @@ __all__ = [
     "Annotation",
     "AnnotationEvent",
     "AnnotationQuerySet",
+    "DocumentCounters",
     "EventKind",
     "Link",
     "RelationType",

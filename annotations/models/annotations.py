@@ -139,6 +139,20 @@ class Annotation(SoftDeleted, Versioned):
             models.Index(fields=["document", "public_revision"]),
             models.Index(fields=["document", "author", "own_revision"]),
             models.Index(fields=["project", "author"]),
+            # What a member sees on a document, counted from the index alone
+            # (the margin's count after every write).
+            models.Index(
+                fields=[
+                    "project",
+                    "document",
+                    "in_trash",
+                    "deleted_at",
+                    "visibility",
+                    "status",
+                    "author",
+                ],
+                name="annotation_shown_count_idx",
+            ),
             # Newest first, a page at a time, without sorting the project: the
             # curation queue filtered by status, and the link picker's search
             # and the queue's "any status". (On PostgreSQL, migration 0005 also

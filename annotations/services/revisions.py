@@ -1,10 +1,11 @@
 """Who may learn of a change: every write moves its document's counters.
 
-A document counts its annotations' changes three ways. annotation_revision
-counts every change. shared_revision counts only changes to annotations shared
+A document counts its annotations' changes three ways (DocumentCounters).
+`every` counts every change. `shared` counts only changes to annotations shared
 with the project (what curators and owners see, and everyone when the project
-does not pre-moderate), public_revision only changes every member sees. Each
-annotation row keeps the counters' values at its last change they count, and
+does not pre-moderate), `public` only changes every member sees. Each
+annotation row keeps the counters' values at its last change they count (its
+revision, shared_revision and public_revision), and
 its own_revision: its author's own count of changes to their annotations on
 the document. A reader polls with the counter of their class and their own
 count (reading.reader_token): a change they may not see moves neither, so it
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from annotations.models import Annotation, Visibility
+from annotations.models import Annotation, DocumentCounters, Visibility
 from annotations.permissions import Audience
 from corpus.models import Document
 
@@ -41,38 +42,42 @@ def bump_revision(
     """Count a change seen by `audience` on the document; return its counters and,
     with `author_id`, the next own count of that author on the document.
 
-    Refuses (ValidationError) when the document is in the trash: the update
-    takes the document's row lock, so a write and a move to the trash never
-    cross (the write is refused, or the trash takes the new row with it). The
-    lock also orders the own counts of one author.
+    Refuses (ValidationError) when the document is in the trash: the upsert
+    takes a lock on the document's row that a move to the trash waits for (and
+    the other way round), so a write and a move to the trash never cross (the
+    write is refused, or the trash takes the new row with it). The counters'
+    row lock orders the writes on one document, and the own counts of one
+    author with them.
     """
-    # One round trip with RETURNING (PostgreSQL, SQLite >= 3.35) on every write.
+    # One round trip: an upsert with RETURNING (PostgreSQL, SQLite >= 3.35).
+    # It reads the document only to see that it is not in the trash; on
+    # PostgreSQL it takes a share lock on its row, which a move to the trash
+    # (select_for_update) waits for, and which waits for it.
     quote = connection.ops.quote_name
-    table = quote(Document._meta.db_table)
-    annotations = quote("annotations_annotation")
-    every, shared, public = (
-        quote(name)
-        for name in ("annotation_revision", "shared_revision", "public_revision")
+    counters = quote(DocumentCounters._meta.db_table)
+    documents = quote(Document._meta.db_table)
+    annotations = quote(Annotation._meta.db_table)
+    key, every, shared, public = (
+        quote(name) for name in ("document_id", "every", "shared", "public")
     )
+    lock = " FOR SHARE" if connection.features.has_select_for_update else ""
     own = (
         f"(SELECT COALESCE(MAX({quote('own_revision')}), 0) + 1 "  # noqa: S608
         f"FROM {annotations} WHERE {quote('document_id')} = %s "
         f"AND {quote('author_id')} = %s)"
     )
+    sees = [int(audience >= Audience.CURATORS), int(audience >= Audience.EVERYONE)]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET {every} = {every} + 1, "  # noqa: S608
-            f"{shared} = {shared} + CASE WHEN %s THEN 1 ELSE 0 END, "
-            f"{public} = {public} + CASE WHEN %s THEN 1 ELSE 0 END "
-            f"WHERE id = %s AND {quote('trashed_at')} IS NULL "
+            f"INSERT INTO {counters} ({key}, {every}, {shared}, {public}) "  # noqa: S608
+            f"SELECT id, 1, %s, %s FROM {documents} "
+            f"WHERE id = %s AND {quote('trashed_at')} IS NULL{lock} "
+            f"ON CONFLICT ({key}) DO UPDATE SET "
+            f"{every} = {counters}.{every} + 1, "
+            f"{shared} = {counters}.{shared} + excluded.{shared}, "
+            f"{public} = {counters}.{public} + excluded.{public} "
             f"RETURNING {every}, {shared}, {public}, {own}",
-            [
-                audience >= Audience.CURATORS,
-                audience >= Audience.EVERYONE,
-                document_id,
-                document_id,
-                author_id,
-            ],
+            [*sees, document_id, document_id, author_id],
         )
         row = cursor.fetchone()
     if row is None:
@@ -122,13 +127,14 @@ def redraw_project(*, project, **_signal) -> None:
 class BulkCounts:
     """The counting record_change does, for rows made in bulk (a benchmark's, a
     restore's): the same stamps, without a query per row. Start it from a
-    document no other write touches meanwhile; save document_fields() after.
+    document no other write touches meanwhile; save() after.
     """
 
     def __init__(self, document: Document):
-        self.every = document.annotation_revision
-        self.shared = document.shared_revision
-        self.public = document.public_revision
+        self.document = document
+        start = DocumentCounters.objects.filter(document=document).first()
+        start = start or DocumentCounters(document=document)
+        self.every, self.shared, self.public = start.every, start.shared, start.public
         self.own: dict[int, int] = {}
 
     def stamp(self, audience: Audience, author_id: int) -> dict[str, int]:
@@ -139,9 +145,12 @@ class BulkCounts:
         counts = Counts(self.every, self.shared, self.public, self.own[author_id])
         return stamps(counts, audience)
 
-    def document_fields(self) -> dict[str, int]:
-        return {
-            "annotation_revision": self.every,
-            "shared_revision": self.shared,
-            "public_revision": self.public,
-        }
+    def save(self) -> None:
+        DocumentCounters.objects.update_or_create(
+            document=self.document,
+            defaults={
+                "every": self.every,
+                "shared": self.shared,
+                "public": self.public,
+            },
+        )

@@ -88,17 +88,6 @@ class Document(Versioned):
     # Hyperlinks kept from the source: [{"start", "end", "url"}, ...].
     links = models.JSONField(default=list, blank=True)
     content_hash = models.CharField(max_length=64, editable=False)
-    # Counters of changes to the document's annotations and replies, moved by
-    # annotations.services.revisions: annotation_revision counts every change,
-    # shared_revision only changes to annotations shared with the project
-    # (what curators and owners see), public_revision only those every member
-    # sees (approved ones, under pre-moderation). Readers poll with the counter
-    # of their class, in one cheap query: a private annotation's change moves
-    # annotation_revision alone, so it shows nowhere else.
-    annotation_revision = models.PositiveBigIntegerField(default=0, editable=False)
-    shared_revision = models.PositiveBigIntegerField(default=0, editable=False)
-    public_revision = models.PositiveBigIntegerField(default=0, editable=False)
-
     # Provenance: the upload exactly as it came.
     original = models.BinaryField()
     original_filename = models.CharField(max_length=255, blank=True)
