@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 
 from annotations import polling, reading
 from annotations.models import Annotation, Tag
+from annotations.services.revisions import Counted
 from corpus.models import Document, Membership
 
 THREAD = "annotations/threads/_thread.html"
@@ -39,23 +40,22 @@ def with_reader_update(
     response: HttpResponse,
     membership: Membership,
     document: Document,
-    touched: list[tuple[int, int, int]],
+    touched: list[polling.Touched],
+    counted: list[Counted],
     *,
     redraw: bool = True,
 ) -> HttpResponse:
     """The write's answer, followed by what the reader's page changes besides
     (reading.reader_update: redrawn blocks, margin news, counts, token) as
-    out-of-band fragments: one request does the whole action, none follows."""
+    out-of-band fragments: one request does the whole action, none follows.
+    `counted`: what the write counted (services.revisions.counting)."""
     context = reading.reader_update(
         membership,
         document,
         polling.ReaderView.of_write(request),
         touched,
+        counted=counted,
         redraw=redraw,
     )
     response.content += render_to_string(READER_UPDATE, context, request).encode()
     return response
-
-
-def touched(annotation: Annotation) -> list[tuple[int, int, int]]:
-    return [(annotation.pk, annotation.start, annotation.end)]

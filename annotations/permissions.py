@@ -151,6 +151,21 @@ def audience_of(*, visibility: str, status: str, premoderation: bool) -> Audienc
     return Audience.EVERYONE
 
 
+def shown_to(membership: Membership, annotation) -> bool:
+    """The rule for one row of the member's project: whether they see it."""
+    if annotation.deleted_at is not None or annotation.in_trash:
+        return False
+    if annotation.author_id == membership.user_id:
+        return True
+    audience = audience_of(
+        visibility=annotation.visibility,
+        status=annotation.status,
+        premoderation=membership.project.premoderation,
+    )
+    needed = Audience.CURATORS if sees_unapproved(membership) else Audience.EVERYONE
+    return audience >= needed
+
+
 def awaiting_approval(membership: Membership, annotation) -> bool:
     """Whether the member's own shared annotation is hidden from colleagues
     until a curator approves it (the project pre-moderates)."""

@@ -4,7 +4,8 @@ tokens built on the per-audience revision counters (services.revisions).
 A page carries the reader's token; the poll compares it with the current one
 in one query (current_token) and, when they differ, asks which annotations
 changed since (changed_since). A change the reader may not see moves neither
-number of their token.
+number of their token. A page's own write learns its next token from what the
+write counted (token_after), without asking.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from django.http import QueryDict
 
 from annotations import permissions
 from annotations.forms import MarginFilterForm
-from annotations.models import Annotation, DocumentCounters
+from annotations.models import Annotation, DocumentCounters, Status
+from annotations.permissions import Audience
+from annotations.services.revisions import Counted
 from corpus.models import Document, Membership
 
 
@@ -63,13 +66,18 @@ class ReaderView:
 
     filters: MarginFilterForm
     since: ReaderToken | None
+    count: int | None = None  # the page's count of annotations, as it shows it
 
     # Longer than any page's state (a few filters and a token): not one.
     MAX_LENGTH = 2_000
 
     @classmethod
     def of_query(cls, query) -> ReaderView:
-        return cls(MarginFilterForm(query), ReaderToken.parse(query.get("since")))
+        return cls(
+            MarginFilterForm(query),
+            ReaderToken.parse(query.get("since")),
+            _count(query.get("count")),
+        )
 
     @classmethod
     def of_write(cls, request) -> ReaderView | None:
@@ -79,6 +87,80 @@ class ReaderView:
         if raw is None or len(raw) > cls.MAX_LENGTH:
             return None
         return cls.of_query(QueryDict(raw))
+
+
+@dataclass(frozen=True)
+class Touched:
+    """An annotation a write changed: where it is, and how it stood to the
+    writer before and after ((shown to them, status), None before it was made
+    or after it was deleted)."""
+
+    pk: int
+    start: int
+    end: int
+    before: tuple[bool, str] | None
+    after: tuple[bool, str] | None
+
+    @classmethod
+    def of(cls, membership: Membership, before, after) -> Touched:
+        def state(annotation) -> tuple[bool, str] | None:
+            if annotation is None:
+                return None
+            return permissions.shown_to(membership, annotation), annotation.status
+
+        either = after or before
+        return cls(either.pk, either.start, either.end, state(before), state(after))
+
+    def counted(self, approved_only: bool) -> int:
+        """How this write changed the writer's count of annotations (-1, 0, 1)
+        in their reading mode."""
+
+        def counts(state) -> int:
+            return bool(
+                state
+                and state[0]
+                and (not approved_only or state[1] == Status.APPROVED)
+            )
+
+        return counts(self.after) - counts(self.before)
+
+
+def token_after(
+    membership: Membership, since: ReaderToken, counted: list[Counted], document_id
+) -> ReaderToken | None:
+    """The writer's token after the changes their request `counted`, if `since`
+    was up to date before them: the counter of their class moved by exactly
+    their own changes, and so did their own count. None otherwise (someone
+    else's change came in between: the page must ask what changed).
+
+    Each counter moves by one per change it counts, so a page whose token was
+    the one before this request's changes misses nothing else."""
+    if not counted or any(change.document_id != document_id for change in counted):
+        return None
+    needed = (
+        Audience.CURATORS
+        if permissions.sees_unapproved(membership)
+        else Audience.EVERYONE
+    )
+    latest = counted[-1].counts
+    seen = latest.shared if needed == Audience.CURATORS else latest.public
+    if since.seen != seen - sum(change.audience >= needed for change in counted):
+        return None
+    mine = [c.counts.own for c in counted if c.author_id == membership.user_id]
+    if not mine:
+        return ReaderToken(seen, since.own)
+    if since.own != min(mine) - 1:
+        return None
+    return ReaderToken(seen, max(mine))
+
+
+def _count(value) -> int | None:
+    value = str(value or "")
+    return (
+        int(value)
+        if 0 < len(value) <= 9 and value.isascii() and value.isdigit()
+        else None
+    )
 
 
 def own_latest(membership: Membership, document: Document) -> int:
@@ -123,13 +205,13 @@ def changed_since(
     )
 
 
-def current_token(user, slug: str, document_id: int) -> ReaderToken | None:
+def current_token(user_id: int, slug: str, document_id: int) -> ReaderToken | None:
     """The token a member's page of the document would carry now, in one query
     beyond the session (membership, role, the document's revisions and the
     reader's own latest change together); None if they are not a member of a
     live project with that document."""
     own_latest = (
-        Annotation.objects.filter(document_id=OuterRef("pk"), author_id=user.pk)
+        Annotation.objects.filter(document_id=OuterRef("pk"), author_id=user_id)
         .order_by("-own_revision")
         .values("own_revision")[:1]
     )
@@ -138,7 +220,7 @@ def current_token(user, slug: str, document_id: int) -> ReaderToken | None:
             pk=document_id,
             project__slug=slug,
             project__trashed_at__isnull=True,
-            project__memberships__user=user,
+            project__memberships__user_id=user_id,
         )
         .annotate(own_latest=Subquery(own_latest))
         .order_by()

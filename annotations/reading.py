@@ -136,8 +136,14 @@ def margin_queryset(
     return annotations
 
 
-def visible_count(membership: Membership, document: Document) -> int:
-    return Annotation.objects.shown_to_member(membership).for_document(document).count()
+def visible_count(
+    membership: Membership, document: Document, approved_only: bool = False
+) -> int:
+    """What the reader sees on the document, in their reading mode."""
+    shown = Annotation.objects.shown_to_member(membership).for_document(document)
+    if approved_only:
+        shown = shown.filter(status=Status.APPROVED)
+    return shown.count()
 
 
 def margin_page(
@@ -165,50 +171,68 @@ def reader_update(
     membership: Membership,
     document: Document,
     view: polling.ReaderView | None,
-    touched: list[tuple[int, int, int]],
+    touched: list[polling.Touched],
     *,
+    counted: list | None = None,
     redraw: bool = True,
 ) -> dict:
-    """What a reader's page needs after a change, for _reader_update.html: the
-    blocks to redraw, the margin's news (entries in the filters, and ids to take
-    out), the counts, and the token the page then reflects.
+    """What a reader's page needs after their write, for _reader_update.html:
+    the blocks to redraw, the margin's news (entries in the filters, and ids to
+    take out), the counts, and the token the page then reflects.
 
-    `touched` are the (pk, start, end) a write changed (`redraw`: in the text;
-    a reply changes only the margin's entry). With the token the page
-    had (`view.since`), every change it has not seen comes along, the write's
-    own among them, and the page takes the new token; without one (no script, a
-    stale state) only the write's, and the page's token stays, for its poll to
-    catch up. The token is read before what changed since it: a change made in
-    between comes twice, never not at all.
+    `touched` are the annotations the write changed (`redraw`: in the text; a
+    reply changes only the margin's entry), `counted` the changes it counted
+    (services.revisions.counting). When the page's token (`view.since`) was up
+    to date before the write, the write's changes are all it misses: the new
+    token and count follow from them, without asking (polling.token_after).
+    Otherwise, with a token, every change the page has not seen comes along
+    and the page takes the current token; without one (no script, a stale
+    state) only the write's, and the page's token stays, for its poll to catch
+    up. The current token is read before what changed since it: a change made
+    in between comes twice, never not at all.
     """
     filters = view.filters if view is not None else MarginFilterForm({})
-    token = None
-    changed = list(touched)
-    if view is not None and view.since is not None:
+    since = view.since if view is not None else None
+    changed = [(one.pk, one.start, one.end) for one in touched]
+    token = count = None
+    if since is not None and counted:
+        token = polling.token_after(membership, since, counted, document.pk)
+        if token is not None and view.count is not None:
+            approved_only = filters.approved_only
+            count = view.count + sum(one.counted(approved_only) for one in touched)
+    if since is not None and token is None:
         token = polling.current_token(
-            membership.user, membership.project.slug, document.pk
+            membership.user_id, membership.project.slug, document.pk
         )
-        if token != view.since:
-            changed += polling.changed_since(membership, document, view.since)
-    kept = set() if redraw else {pk for pk, _s, _e in touched}
+        if token != since:
+            changed += polling.changed_since(membership, document, since)
+    kept = set() if redraw else {one.pk for one in touched}
     ranges = [(start, end) for pk, start, end in changed if pk not in kept]
     return {
         **changed_regions(
             membership, document, ranges, approved_only=filters.approved_only
         ),
-        **margin_news(membership, document, filters, {pk for pk, _s, _e in changed}),
+        **margin_news(
+            membership, document, filters, {pk for pk, _s, _e in changed}, count
+        ),
         "revision": token,
     }
 
 
 def margin_news(
-    membership: Membership, document: Document, filters: MarginFilterForm, pks
+    membership: Membership,
+    document: Document,
+    filters: MarginFilterForm,
+    pks,
+    count: int | None = None,
 ) -> dict:
     """The margin entries of the annotations `pks` that the reader's filters show
-    (to file in place or redraw), the others' ids (to take out), and the counts."""
+    (to file in place or redraw), the others' ids (to take out), and the counts
+    (`count`, the reader's, when the caller knows it)."""
     listed = margin_queryset(membership, document, filters)
     entries = _for_margin(membership, listed.filter(pk__in=pks)) if pks else []
-    count = visible_count(membership, document)
+    if count is None:
+        count = visible_count(membership, document, filters.approved_only)
     return {
         "margin_entries": entries,
         "margin_gone": sorted(set(pks) - {entry.pk for entry in entries}),

@@ -16,6 +16,9 @@ number, that it happened. Who sees which row (Audience) is the visibility rule's
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -34,6 +37,31 @@ class Counts:
     shared: int
     public: int
     own: int
+
+
+@dataclass(frozen=True)
+class Counted:
+    """One change as bump_revision counted it."""
+
+    document_id: int
+    audience: Audience
+    author_id: int | None
+    counts: Counts
+
+
+_counted: ContextVar[list[Counted] | None] = ContextVar("counted", default=None)
+
+
+@contextmanager
+def counting() -> Iterator[list[Counted]]:
+    """The changes the writes within it count, in order: a view tells the page
+    that made them which token they bring it to (reading.reader_update)."""
+    counted: list[Counted] = []
+    reset = _counted.set(counted)
+    try:
+        yield counted
+    finally:
+        _counted.reset(reset)
 
 
 def bump_revision(
@@ -85,7 +113,11 @@ def bump_revision(
             "This document was moved to the trash: nothing on it can change.",
             code="in_trash",
         )
-    return Counts(*row)
+    counts = Counts(*row)
+    counted = _counted.get()
+    if counted is not None:
+        counted.append(Counted(document_id, audience, author_id, counts))
+    return counts
 
 
 def stamps(counts: Counts, audience: Audience) -> dict[str, int]:

@@ -41,7 +41,9 @@ def _margin_context(
         "margin": reading.margin_page(
             membership, document, filters, request.GET.get("page")
         ),
-        "annotation_count": reading.visible_count(membership, document),
+        "annotation_count": reading.visible_count(
+            membership, document, filters.approved_only
+        ),
         "filters": filters,
     }
 
@@ -109,7 +111,7 @@ def annotation_changes_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpR
     pre-moderation) move neither of its numbers, so they never turn a 204
     into a 200. The common answer costs one query beyond the session.
     """
-    token = polling.current_token(request.user, slug, pk)
+    token = polling.current_token(request.user.pk, slug, pk)
     if token is None:
         raise Http404("No such document in your projects.")
     since = polling.ReaderToken.parse(request.GET.get("since", ""))

@@ -11,10 +11,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from annotations import reading, services
 from annotations.forms import PreviewForm, ReplyEditForm, ReplyForm
-from annotations.fragments import thread_response, touched, with_reader_update
+from annotations.fragments import thread_response, with_reader_update
 from annotations.markdown import render_markdown
 from annotations.models import Annotation, Reply
 from annotations.permissions import may_change
+from annotations.polling import Touched
+from annotations.services.revisions import counting
 from corpus.access import HtmxHttpRequest, membership_for
 from corpus.conflicts import versioned_edit
 from corpus.models import Membership
@@ -28,15 +30,18 @@ def reply_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     annotation = reading.member_annotation(membership, pk)
     form = ReplyForm(request.POST)
     if form.is_valid():
-        services.create_reply(
-            annotation=annotation, author=request.user, body=form.cleaned_data["body"]
-        )
+        with counting() as counted:
+            services.create_reply(
+                annotation=annotation,
+                author=request.user,
+                body=form.cleaned_data["body"],
+            )
         if not request.htmx:
             return redirect(annotation)
         response = thread_response(
             request, membership, annotation, {"reply_form": ReplyForm()}
         )
-        return _with_margin(request, response, membership, annotation)
+        return _with_margin(request, response, membership, annotation, counted)
     return thread_response(
         request, membership, annotation, {"reply_form": form}, status=400
     )
@@ -47,12 +52,14 @@ def _with_margin(
     response: HttpResponse,
     membership: Membership,
     annotation: Annotation,
+    counted: list,
 ) -> HttpResponse:
     """A reply's answer, with the page's news: the thread's margin entry (its
     count of replies) and whatever else changed; the text stays as it is."""
     document = reading.member_document(membership, annotation.document_id)
+    replied = Touched.of(membership, annotation, annotation)
     return with_reader_update(
-        request, response, membership, document, touched(annotation), redraw=False
+        request, response, membership, document, [replied], counted, redraw=False
     )
 
 
@@ -78,10 +85,18 @@ def reply_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
         auto_id=f"reply-{reply.pk}-%s",  # not the thread's reply form's ids
     )
 
+    counted = []
+
     def save(data: dict) -> Reply:
-        return services.update_reply(
-            reply=reply, version=data["version"], body=data["body"], editor=request.user
-        )
+        with counting() as changes:
+            saved = services.update_reply(
+                reply=reply,
+                version=data["version"],
+                body=data["body"],
+                editor=request.user,
+            )
+        counted.extend(changes)
+        return saved
 
     def saved(reply: Reply) -> HttpResponse:
         if not request.htmx:
@@ -89,7 +104,7 @@ def reply_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
         reply.may_change = True
         context = {"reply": reply, "project": membership.project}
         response = render(request, "annotations/threads/_reply.html", context)
-        return _with_margin(request, response, membership, reply.annotation)
+        return _with_margin(request, response, membership, reply.annotation, counted)
 
     return versioned_edit(
         request,
@@ -107,13 +122,14 @@ def reply_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
 def reply_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     membership = membership_for(request, slug, Action.ANNOTATE)
     reply = _reply(request, membership, pk)
-    services.delete_reply(reply=reply, by=request.user)
+    with counting() as counted:
+        services.delete_reply(reply=reply, by=request.user)
     if not request.htmx:
         return redirect(reply.annotation)
     response = HttpResponse(
         '<li class="reply deleted" role="status">Reply deleted.</li>'
     )
-    return _with_margin(request, response, membership, reply.annotation)
+    return _with_margin(request, response, membership, reply.annotation, counted)
 
 
 @require_POST

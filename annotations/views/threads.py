@@ -3,6 +3,8 @@ decided on. (Its replies: views/replies.py.)"""
 
 from __future__ import annotations
 
+import copy
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
@@ -22,9 +24,11 @@ from annotations.forms import (
     AnnotationEditForm,
     StatusForm,
 )
-from annotations.fragments import thread_response, touched, with_reader_update
+from annotations.fragments import thread_response, with_reader_update
 from annotations.models import Annotation
 from annotations.permissions import may_change
+from annotations.polling import Touched
+from annotations.services.revisions import counting
 from corpus.access import HtmxHttpRequest, membership_for
 from corpus.conflicts import add_errors, versioned_edit
 from corpus.models import Document, Membership
@@ -70,16 +74,17 @@ def annotation_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
     data = form.cleaned_data
     try:
         start, end = form.selection_range(document)
-        annotation = services.create_annotation(
-            document=document,
-            author=request.user,
-            start=start,
-            end=end,
-            exact=data["exact"],
-            body=data["body"],
-            tags=data["tags"],
-            visibility=data["visibility"],
-        )
+        with counting() as counted:
+            annotation = services.create_annotation(
+                document=document,
+                author=request.user,
+                start=start,
+                end=end,
+                exact=data["exact"],
+                body=data["body"],
+                tags=data["tags"],
+                visibility=data["visibility"],
+            )
     except (ValueError, ValidationError) as error:
         texts = error.messages if isinstance(error, ValidationError) else [str(error)]
         form.add_error(None, " ".join(texts))
@@ -90,9 +95,8 @@ def annotation_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
     response = thread_response(
         request, membership, annotation, tags=annotation.tag_list
     )
-    return with_reader_update(
-        request, response, membership, document, touched(annotation)
-    )
+    made = Touched.of(membership, None, annotation)
+    return with_reader_update(request, response, membership, document, [made], counted)
 
 
 @require_safe
@@ -176,15 +180,21 @@ def annotation_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
         auto_id=f"edit-{annotation.pk}-%s",
     )
 
+    before = copy.copy(annotation)
+    counted = []
+
     def save(data: dict) -> Annotation:
-        return services.update_annotation(
-            annotation=annotation,
-            editor=request.user,
-            version=data["version"],
-            body=data["body"],
-            tags=data["tags"],
-            visibility=data["visibility"],
-        )
+        with counting() as changes:
+            saved = services.update_annotation(
+                annotation=annotation,
+                editor=request.user,
+                version=data["version"],
+                body=data["body"],
+                tags=data["tags"],
+                visibility=data["visibility"],
+            )
+        counted.extend(changes)
+        return saved
 
     def saved(annotation: Annotation) -> HttpResponse:
         if not request.htmx:
@@ -201,7 +211,8 @@ def annotation_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
             retarget(response, "#thread"),
             membership,
             document,
-            touched(annotation),
+            [Touched.of(membership, before, annotation)],
+            counted,
         )
 
     return versioned_edit(
@@ -224,16 +235,17 @@ def annotation_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
         raise PermissionDenied(
             "Only its author or a curator may delete this annotation."
         )
-    services.delete_annotation(annotation=annotation, by=request.user)
+    before = copy.copy(annotation)
+    with counting() as counted:
+        services.delete_annotation(annotation=annotation, by=request.user)
     document = reading.member_document(membership, annotation.document_id)
     if not request.htmx:
         return redirect(document)
     response = render(
         request, "annotations/threads/_deleted.html", {"annotation": annotation}
     )
-    return with_reader_update(
-        request, response, membership, document, touched(annotation)
-    )
+    gone = Touched.of(membership, before, None)
+    return with_reader_update(request, response, membership, document, [gone], counted)
 
 
 @require_POST
@@ -242,15 +254,17 @@ def annotation_status(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
     """A curator approves, rejects or sends back an annotation, with a reason."""
     membership = membership_for(request, slug, Action.MODERATE)
     annotation = reading.member_annotation(membership, pk)
+    before = copy.copy(annotation)
     form = StatusForm(request.POST)
     if form.is_valid():
         try:
-            annotation = services.set_status(
-                annotation=annotation,
-                by=request.user,
-                status=form.cleaned_data["status"],
-                reason=form.cleaned_data["reason"],
-            )
+            with counting() as counted:
+                annotation = services.set_status(
+                    annotation=annotation,
+                    by=request.user,
+                    status=form.cleaned_data["status"],
+                    reason=form.cleaned_data["reason"],
+                )
         except ValidationError as error:
             add_errors(form, error)
     if form.errors:
@@ -263,6 +277,7 @@ def annotation_status(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
     annotation = reading.member_annotation(membership, pk)
     response = thread_response(request, membership, annotation, {"status_form": form})
     document = reading.member_document(membership, annotation.document_id)
+    decided = Touched.of(membership, before, annotation)
     return with_reader_update(
-        request, response, membership, document, touched(annotation)
+        request, response, membership, document, [decided], counted
     )

@@ -317,8 +317,9 @@
   });
 
   // A write on this page sends what the page shows (one field, `reader`: the
-  // margin's filters and page, and the token of what the page reflects), so
-  // that its answer alone brings the page up to date: no request follows.
+  // margin's filters and page, the count it shows and the token of what it
+  // reflects), so that its answer alone brings the page up to date: no
+  // request follows.
   document.body.addEventListener("htmx:configRequest", function (event) {
     var token = document.getElementById("reader-token");
     if (event.detail.verb === "get" || !token) return;
@@ -327,6 +328,9 @@
     var page = document.getElementById("margin-page");
     if (page) state.set("page", page.value);
     state.set("since", token.value);
+    var count = document.getElementById("annotation-count");
+    var number = count && /\d+/.exec(count.textContent);
+    if (number) state.set("count", number[0]);
     event.detail.parameters.reader = state.toString();
   });
 

@@ -1,6 +1,7 @@
 """The one visibility rule (annotations/permissions.py) says the same in each of
 its forms: for a user across projects, for one membership, and for one row
-(audience_of, which the polling counters use)."""
+(audience_of, which the polling counters use, and shown_to, which a write's
+answer counts with)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ def test_each_form_of_the_rule_shows_the_same_annotations(
         member = set(
             Annotation.objects.shown_to_member(membership).values_list("pk", flat=True)
         )
+        one_by_one = {a.pk for a in made if permissions.shown_to(membership, a)}
         by_row = set()
         for annotation in made:
             audience = permissions.audience_of(
@@ -62,4 +64,7 @@ def test_each_form_of_the_rule_shows_the_same_annotations(
                 or (audience == Audience.CURATORS and membership.moderates)
             ):
                 by_row.add(annotation.pk)
-        assert across == member == by_row, role
+        assert across == member == by_row == one_by_one, role
+    gone = made[1]
+    gone.deleted_at = gone.created_at
+    assert not permissions.shown_to(membership, gone)

@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 
 from annotations import services
-from annotations.models import Status
+from annotations.models import Annotation, Status, Visibility
 from tests.annotations.test_threads import PARAGRAPHS, annotate, selection
 from tests.conftest import HX
 from tests.factories import make_document, reader_since
@@ -127,4 +127,60 @@ def test_a_decision_and_a_deletion_come_as_news(client, doc, members):
     assert f'<li data-gone="{note.pk}"></li>' in html
     assert "(0)</span>" in html
     assert 'id="b0"' in html and f'data-ids="{note.pk}"' not in html  # redrawn
+    assert _poll(client, doc, _token(html)) == 204
+
+
+def test_an_up_to_date_page_learns_its_token_and_count_without_asking(
+    client, doc, members
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(members["annotator"])
+    annotate(doc, members["curator"], exact="Guzmán")
+    since = reader_since(client, doc)
+    with CaptureQueriesContext(connection) as queries:
+        html = _create(client, doc, "mile", {"since": since, "count": 1}, body="Mine")
+    sql = " ".join(query["sql"] for query in queries.captured_queries)
+    assert "__count" not in sql  # the count follows from the page's
+    assert "(2)</span>" in html
+    assert _token(html) == reader_since(client, doc)
+    assert _poll(client, doc, _token(html)) == 204
+
+
+def test_a_change_from_another_tab_is_not_skipped(client, doc, members):
+    """The writer's own private note, made elsewhere after the page loaded, moves
+    their own count: the page was not up to date, so it comes along."""
+    client.force_login(members["annotator"])
+    since = reader_since(client, doc)
+    elsewhere = annotate(
+        doc, members["annotator"], exact="Guzmán", visibility=Visibility.PRIVATE
+    )
+    html = _create(client, doc, "mile", {"since": since, "count": 0}, body="Here")
+    assert f'<li data-news="{elsewhere.pk}"' in html
+    assert "(2)</span>" in html
+    assert _poll(client, doc, _token(html)) == 204
+
+
+def test_a_deletion_and_a_decision_count_right_in_each_reading_mode(
+    client, doc, members
+):
+    note = annotate(doc, members["annotator"], body="Decide")
+    other = annotate(doc, members["annotator"], exact="Guzmán")
+    Annotation.objects.filter(pk=other.pk).update(status=Status.APPROVED)
+    client.force_login(members["curator"])
+    # Approved only: the page counts one; approving the note makes two.
+    since = reader_since(client, doc)
+    url = reverse("annotations:annotation_status", args=[doc.project.slug, note.pk])
+    reader = {"since": since, "count": 1, "approved": "on"}
+    html = client.post(
+        url,
+        {"status": Status.APPROVED, "reason": "", "reader": urlencode(reader)},
+        headers=HX,
+    ).content.decode()
+    assert "(2)</span>" in html
+    url = reverse("annotations:annotation_delete", args=[doc.project.slug, note.pk])
+    reader = {"since": _token(html), "count": 2}
+    html = client.post(url, {"reader": urlencode(reader)}, headers=HX).content.decode()
+    assert "(1)</span>" in html
     assert _poll(client, doc, _token(html)) == 204
