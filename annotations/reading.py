@@ -43,10 +43,15 @@ EXCERPT_CHARS = 280
 
 
 def member_document(
-    membership: Membership, pk: int, *, with_importer: bool = False
+    membership: Membership,
+    pk: int,
+    *,
+    with_importer: bool = False,
+    with_body: bool = True,
 ) -> Document:
-    """A document of the member's project, with its text, blocks and links
-    (from the worker's cache when they have not changed), or 404."""
+    """A document of the member's project, or 404; with its text, blocks and
+    links (from the worker's cache when they have not changed) unless
+    `with_body` is False (changed_regions reads them when it needs them)."""
     documents = (
         Document.objects.filter(project=membership.project)
         .defer(*Document.HEAVY_FIELDS)
@@ -56,7 +61,8 @@ def member_document(
         documents = documents.select_related("imported_by")
     document = get_object_or_404(documents, pk=pk)
     document.project = membership.project
-    bodycache.fill_body(document)
+    if with_body:
+        bodycache.fill_body(document)
     return document
 
 
@@ -80,7 +86,18 @@ def changed_regions(
     *,
     approved_only: bool,
 ) -> dict:
-    """Out-of-band fragments for the blocks a change to annotations touched."""
+    """Out-of-band fragments for the blocks a change to annotations touched
+    (the document's text is read for them only when there are some)."""
+    context = {
+        "oob_blocks": [],
+        "document": document,
+        "project": membership.project,
+        "membership": membership,
+    }
+    if not ranges:
+        return context
+    if "text" in document.get_deferred_fields():
+        bodycache.fill_body(document)
     indices = highlights.blocks_touching(document, ranges)
     drawn = highlights.highlights_for(
         membership,
@@ -88,12 +105,10 @@ def changed_regions(
         within=highlights.block_ranges(document, indices),
         approved_only=approved_only,
     )
-    return {
-        "oob_blocks": highlights.render_some_blocks(document, drawn, indices, oob=True),
-        "document": document,
-        "project": membership.project,
-        "membership": membership,
-    }
+    context["oob_blocks"] = highlights.render_some_blocks(
+        document, drawn, indices, oob=True
+    )
+    return context
 
 
 def gone_annotation(membership: Membership, pk: int) -> Annotation | None:
@@ -292,6 +307,29 @@ def thread_context(
     )
     for reply in replies:
         reply.may_change = permissions.may_change(membership, reply)
+    links = (
+        thread_links(membership, annotation)
+        if with_links and not new
+        else {"outgoing": [], "incoming": []}
+    )
+    return {
+        **links,
+        **decision_context(membership, annotation, new=new),
+        "new_annotation": new,
+        "tags": tags if tags is not None else list(annotation.tags.all()),
+        "replies": replies,
+        "may_change": permissions.may_change(membership, annotation),
+        "may_reply": membership.can(Action.ANNOTATE),
+        "may_link": membership.can(Action.ANNOTATE),
+        "reply_form": ReplyForm(),
+    }
+
+
+def decision_context(
+    membership: Membership, annotation: Annotation, *, new: bool = False
+) -> dict:
+    """The parts of a thread a decision changes: the status, the last decision,
+    the history, the form to decide (for those who may)."""
     history = (
         []
         if new
@@ -303,32 +341,19 @@ def thread_context(
     )
     decisions = [event for event in history if event.kind == EventKind.STATUS]
     may_decide = permissions.may_decide(membership)
-    links = (
-        thread_links(membership, annotation)
-        if with_links and not new
-        else {"outgoing": [], "incoming": []}
-    )
     return {
         "project": membership.project,
         "membership": membership,
-        **links,
+        "annotation": annotation,
         "history": history,
         "decision": decisions[-1] if decisions else None,
         "may_decide": may_decide,
-        "new_annotation": new,
         "status_form": StatusForm(initial={"status": annotation.status})
         if may_decide
         else None,
-        "annotation": annotation,
         "awaiting_approval": permissions.awaiting_approval(membership, annotation),
         # The author's next edit revises the note (services.update_annotation).
         "revisable": annotation.revised_by(membership.user_id),
-        "tags": tags if tags is not None else list(annotation.tags.all()),
-        "replies": replies,
-        "may_change": permissions.may_change(membership, annotation),
-        "may_reply": membership.can(Action.ANNOTATE),
-        "may_link": membership.can(Action.ANNOTATE),
-        "reply_form": ReplyForm(),
     }
 
 

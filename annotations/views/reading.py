@@ -87,7 +87,7 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
 def annotation_list_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """The margin's list of annotations, filtered and paginated."""
     membership = membership_for(request, slug)
-    document = reading.member_document(membership, pk)
+    document = reading.member_document(membership, pk, with_body=False)
     return render(
         request,
         "annotations/reading/_margin_list.html",
@@ -118,7 +118,7 @@ def annotation_changes_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpR
     if since == token:
         return HttpResponse(status=204)
     membership = membership_for(request, slug)
-    document = reading.member_document(membership, pk)
+    document = reading.member_document(membership, pk, with_body=False)
     view = polling.ReaderView.of_query(request.GET)
     changed = polling.changed_since(membership, document, since)
     context = reading.changed_regions(

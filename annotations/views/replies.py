@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
 
 from annotations import reading, services
 from annotations.forms import PreviewForm, ReplyEditForm, ReplyForm
@@ -19,7 +20,7 @@ from annotations.polling import Touched
 from annotations.services.revisions import counting
 from corpus.access import HtmxHttpRequest, membership_for
 from corpus.conflicts import versioned_edit
-from corpus.models import Membership
+from corpus.models import Document, Membership
 from corpus.roles import Action
 
 
@@ -31,16 +32,19 @@ def reply_create(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     form = ReplyForm(request.POST)
     if form.is_valid():
         with counting() as counted:
-            services.create_reply(
+            reply = services.create_reply(
                 annotation=annotation,
                 author=request.user,
                 body=form.cleaned_data["body"],
             )
         if not request.htmx:
             return redirect(annotation)
-        response = thread_response(
-            request, membership, annotation, {"reply_form": ReplyForm()}
-        )
+        # The new reply at the end of the thread's list (the form empties
+        # itself: data-reset-on-success); the rest of the thread stands.
+        reply.may_change = True
+        context = {"reply": reply, "project": membership.project}
+        response = render(request, "annotations/threads/_reply.html", context)
+        response = reswap(retarget(response, f"#replies-{annotation.pk}"), "beforeend")
         return _with_margin(request, response, membership, annotation, counted)
     return thread_response(
         request, membership, annotation, {"reply_form": form}, status=400
@@ -56,7 +60,8 @@ def _with_margin(
 ) -> HttpResponse:
     """A reply's answer, with the page's news: the thread's margin entry (its
     count of replies) and whatever else changed; the text stays as it is."""
-    document = reading.member_document(membership, annotation.document_id)
+    # The document without its text, which only others' changes would need.
+    document = annotation.document
     replied = Touched.of(membership, annotation, annotation)
     return with_reader_update(
         request, response, membership, document, [replied], counted, redraw=False
@@ -65,7 +70,9 @@ def _with_margin(
 
 def _reply(request: HtmxHttpRequest, membership: Membership, pk: int) -> Reply:
     reply = get_object_or_404(
-        Reply.objects.visible_to(request.user).select_related("author", "annotation"),
+        Reply.objects.visible_to(request.user)
+        .select_related("author", "annotation__document")
+        .defer(*(f"annotation__document__{name}" for name in Document.HEAVY_FIELDS)),
         annotation__project=membership.project,
         pk=pk,
     )

@@ -16,7 +16,7 @@ from django.views.decorators.http import (
     require_safe,
 )
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import retarget
+from django_htmx.http import reswap, retarget
 
 from annotations import reading, services
 from annotations.forms import (
@@ -57,7 +57,7 @@ def _note_form(
 def annotation_new_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """The note form for a selection, shown in the margin."""
     membership = membership_for(request, slug, Action.ANNOTATE)
-    document = reading.member_document(membership, pk)
+    document = reading.member_document(membership, pk, with_body=False)
     return _note_form(
         request, document, AnnotationCreateForm(initial=request.GET.dict())
     )
@@ -199,7 +199,9 @@ def annotation_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
     def saved(annotation: Annotation) -> HttpResponse:
         if not request.htmx:
             return redirect(annotation)
-        document = reading.member_document(membership, annotation.document_id)
+        document = reading.member_document(
+            membership, annotation.document_id, with_body=False
+        )
         annotation.document = document
         # The form sits in the note's own area (a refusal shows there, the
         # thread around it intact); the saved note redraws the whole thread.
@@ -238,7 +240,9 @@ def annotation_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
     before = copy.copy(annotation)
     with counting() as counted:
         services.delete_annotation(annotation=annotation, by=request.user)
-    document = reading.member_document(membership, annotation.document_id)
+    document = reading.member_document(
+        membership, annotation.document_id, with_body=False
+    )
     if not request.htmx:
         return redirect(document)
     response = render(
@@ -274,9 +278,19 @@ def annotation_status(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
         )
     if not request.htmx:
         return redirect(annotation)
-    annotation = reading.member_annotation(membership, pk)
-    response = thread_response(request, membership, annotation, {"status_form": form})
-    document = reading.member_document(membership, annotation.document_id)
+    # The parts of the thread a decision changes, each in its place; the
+    # note, its replies and links stand as they are.
+    annotation.author, annotation.project = before.author, membership.project
+    context = {
+        **reading.decision_context(membership, annotation),
+        "status_form": form,
+    }
+    response = reswap(
+        render(request, "annotations/threads/_decided.html", context), "none"
+    )
+    document = reading.member_document(
+        membership, annotation.document_id, with_body=False
+    )
     decided = Touched.of(membership, before, annotation)
     return with_reader_update(
         request, response, membership, document, [decided], counted

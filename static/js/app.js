@@ -19,6 +19,13 @@
     if (event.detail.successful || event.detail.xhr.status === 400) form.reset();
   });
 
+  // A form marked data-reset-on-success empties itself once its answer is in
+  // (a reply: the thread keeps the focus in the form, ready for the next).
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-reset-on-success]");
+    if (form && event.detail.successful) form.reset();
+  });
+
   // An answer htmx does not swap (403, 404, 5xx) or no answer at all: say so
   // where messages show, instead of doing nothing. Form errors (400, 409) come
   // as fragments and are swapped in place (base.html's htmx config).

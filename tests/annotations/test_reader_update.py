@@ -96,9 +96,15 @@ def test_a_reply_changes_its_entry_not_the_text(client, doc, members):
     client.force_login(members["annotator"])
     since = reader_since(client, doc)
     url = reverse("annotations:reply_create", args=[doc.project.slug, note.pk])
-    html = client.post(
+    response = client.post(
         url, {"body": "Agreed", "reader": urlencode({"since": since})}, headers=HX
-    ).content.decode()
+    )
+    html = response.content.decode()
+    # The new reply goes at the end of the thread's list; the thread stands.
+    assert response["HX-Retarget"] == f"#replies-{note.pk}"
+    assert response["HX-Reswap"] == "beforeend"
+    assert '<li class="reply" id="reply-' in html
+    assert 'class="thread"' not in html
     assert f'<li data-news="{note.pk}"' in html and "1 reply" in html
     assert 'id="b0"' not in html  # no block redrawn
     assert _poll(client, doc, _token(html)) == 204
@@ -110,11 +116,18 @@ def test_a_decision_and_a_deletion_come_as_news(client, doc, members):
     since = reader_since(client, doc)
     reader = urlencode({"since": since})
     url = reverse("annotations:annotation_status", args=[doc.project.slug, note.pk])
-    html = client.post(
+    response = client.post(
         url,
         {"status": Status.APPROVED, "reason": "", "reader": reader},
         headers=HX,
-    ).content.decode()
+    )
+    html = response.content.decode()
+    # The parts of the thread a decision changes, each in its place.
+    assert response["HX-Reswap"] == "none"
+    for part in (f"status-of-{note.pk}", f"decision-{note.pk}", f"record-{note.pk}"):
+        assert f'id="{part}" hx-swap-oob="true"' in html
+    assert f'id="decide-{note.pk}" hx-swap-oob="true"' in html
+    assert 'class="replies"' not in html
     entry = re.search(rf'<li data-news="{note.pk}" class="([^"]+)"', html)
     assert entry is not None and "status-approved" in entry.group(1)
     token = _token(html)

@@ -225,7 +225,7 @@ def test_curators_find_the_decision_form_folded(client, doc, members):
 
     html = _thread(client, note)
 
-    assert '<details class="decide">' in html
+    assert f'<details class="decide" id="decide-{note.pk}">' in html
     assert "<summary>Decide</summary>" in html
     assert html.index("<summary>Decide</summary>") < html.index('class="status-form"')
     client.force_login(members["annotator"])
@@ -240,7 +240,9 @@ def test_a_refused_decision_shows_its_form_open(client, doc, members):
     response = client.post(url, {"status": "rejected", "reason": ""}, headers=HX)
 
     assert response.status_code == 400
-    assert '<details class="decide" open>' in response.content.decode()
+    assert f'<details class="decide" id="decide-{note.pk}" open>' in (
+        response.content.decode()
+    )
 
 
 # Pre-moderation ----------------------------------------------------------------
