@@ -96,6 +96,45 @@ class Highlights:
 MAX_RANGES = 100
 
 
+def _few_rows(annotations) -> tuple[list, dict, list, dict]:
+    """(pk, start, end, author_id) rows, author names, (annotation, tag) pairs
+    and tag names, in one query: a row per tag, in text order."""
+    rows: dict[int, tuple] = {}
+    names, pairs, tag_name = {}, [], {}
+    joined = annotations.values_list(
+        "pk", "start", "end", "author_id", "author__username", "tags__id", "tags__name"
+    )
+    for pk, start, end, author_id, username, tag_id, name in joined:
+        if pk not in rows:
+            rows[pk] = (pk, start, end, author_id)
+            names[author_id] = username
+        if tag_id is not None:
+            pairs.append((pk, tag_id))
+            tag_name[tag_id] = name
+    return list(rows.values()), names, pairs, tag_name
+
+
+def _all_rows(document: Document, annotations) -> tuple[list, dict, list, dict]:
+    """As _few_rows, for the whole document: the rows from one table, names
+    and tags from small look-ups."""
+    rows = list(annotations.values_list("pk", "start", "end", "author_id"))
+    if not rows:
+        return rows, {}, [], {}
+    names = dict(
+        get_user_model()
+        .objects.filter(pk__in={row[3] for row in rows})
+        .values_list("pk", "username")
+    )
+    through = Annotation.tags.through.objects.filter(annotation__document=document)
+    pairs = list(through.order_by().values_list("annotation_id", "tag_id"))
+    tag_name = {}
+    if pairs:
+        tag_name = dict(
+            Tag.objects.filter(project_id=document.project_id).values_list("pk", "name")
+        )
+    return rows, names, pairs, tag_name
+
+
 def highlights_for(
     membership: Membership,
     document: Document,
@@ -109,7 +148,8 @@ def highlights_for(
     The 10,000-row query reads one table; authors' and tags' names come from
     small look-ups, so that PostgreSQL joins nothing row by row.
 
-    With `within`, only annotations touching those ranges (to redraw a few blocks).
+    With `within`, only annotations touching those ranges (to redraw a few
+    blocks), with their names, in one query.
     With `shared_only`, what every member of the reader's class sees, and no
     more: the reader's own private (or unapproved) annotations are left out, so
     the rendering can be shared with the class whatever the reader wrote.
@@ -125,68 +165,40 @@ def highlights_for(
         for start, end in within:
             touching |= Q(start__lt=end, end__gt=start)
         annotations = annotations.filter(touching)
-    # The whole document: no joins (the names come from two small look-ups),
-    # so that PostgreSQL joins nothing row by row. A few blocks: the names come
-    # joined, for two queries fewer. The text order needs no document (the
-    # model's default ordering would join and sort by its title).
-    names_too = ["author__username"] if few else []
-    rows = list(
-        annotations.in_text_order().values_list(
-            "pk", "start", "end", "author_id", *names_too
-        )
-    )
+    # The whole document: no joins (the names come from small look-ups), so
+    # that PostgreSQL joins nothing row by row. A few blocks: one query, with
+    # the names joined. The text order needs no document (the model's default
+    # ordering would join and sort by its title).
+    if few:
+        rows, names, pairs, tag_name = _few_rows(annotations.in_text_order())
+    else:
+        rows, names, pairs, tag_name = _all_rows(document, annotations.in_text_order())
     tag_names: dict[int, list[str]] = defaultdict(list)
     tag_ids: set[int] = set()
     colour_tags: dict[int, int] = {}
-    names: dict[int, str] = {}
-    if rows and few:
-        names = {row[3]: row[4] for row in rows}
-    elif rows:
-        names = dict(
-            get_user_model()
-            .objects.filter(pk__in={row[3] for row in rows})
-            .values_list("pk", "username")
-        )
-    if rows:
-        through = Annotation.tags.through.objects.filter(annotation__document=document)
-        if few:
-            through = through.filter(annotation_id__in=[row[0] for row in rows])
-            triples = through.order_by().values_list(
-                "annotation_id", "tag_id", "tag__name"
-            )
-            tag_name = {tag_id: name for _pk, tag_id, name in triples}
-            pairs = [(pk, tag_id) for pk, tag_id, _name in triples]
-        else:
-            pairs = list(through.order_by().values_list("annotation_id", "tag_id"))
-        if pairs and not few:
-            tag_name = dict(
-                Tag.objects.filter(project_id=document.project_id).values_list(
-                    "pk", "name"
-                )
-            )
-        if pairs:
-            drawn = {row[0] for row in rows}
-            for annotation_id, tag_id in pairs:
-                if tag_id in tag_name:  # not merged away since the last query
-                    tag_names[annotation_id].append(tag_name[tag_id])
-                    if annotation_id in drawn:
-                        tag_ids.add(tag_id)
-            for listed in tag_names.values():
-                listed.sort()
-            # A highlight takes the colour of its first tag by name (names are
-            # unique in a project), the first its hover label lists.
-            tag_of = {name: pk for pk, name in tag_name.items()}
-            colour_tags = {
-                pk: tag_of[listed[0]] for pk, listed in tag_names.items() if pk in drawn
-            }
+    if rows and pairs:
+        drawn = {row[0] for row in rows}
+        for annotation_id, tag_id in pairs:
+            if tag_id in tag_name:  # not merged away since the last query
+                tag_names[annotation_id].append(tag_name[tag_id])
+                if annotation_id in drawn:
+                    tag_ids.add(tag_id)
+        for listed in tag_names.values():
+            listed.sort()
+        # A highlight takes the colour of its first tag by name (names are
+        # unique in a project), the first its hover label lists.
+        tag_of = {name: pk for pk, name in tag_name.items()}
+        colour_tags = {
+            pk: tag_of[listed[0]] for pk, listed in tag_names.items() if pk in drawn
+        }
     raw_labels, first_start = {}, {}
-    for pk, start, _end, author_id, *_name in rows:
+    for pk, start, _end, author_id in rows:
         author = names.get(author_id, "")
         tags = tag_names.get(pk)
         raw_labels[pk] = f"{author} ({', '.join(tags)})" if tags else author
         first_start.setdefault(start, pk)
     return Highlights(
-        spans=[(start, end, pk) for pk, start, end, *_author in rows],
+        spans=[(start, end, pk) for pk, start, end, _author in rows],
         labels={pk: escape(label) for pk, label in raw_labels.items()},
         first_start=first_start,
         raw_labels=raw_labels,

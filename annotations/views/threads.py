@@ -288,9 +288,7 @@ def annotation_status(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
     response = reswap(
         render(request, "annotations/threads/_decided.html", context), "none"
     )
-    document = reading.member_document(
-        membership, annotation.document_id, with_body=False
-    )
+    document = before.document  # without its text, read if blocks need it
     decided = Touched.of(membership, before, annotation)
     return with_reader_update(
         request, response, membership, document, [decided], counted
