@@ -101,6 +101,10 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# What each worker may keep in memory of the documents read lately: their
+# texts, and their renderings with highlights, this many MB each (corpus.bodycache).
+BODY_CACHE_MB = int(os.environ.get("APPARATUS_BODY_CACHE_MB", "64"))
+
 # The gzip level of pages (config.middleware.CompressMiddleware): 1 (fastest)
 # to 9 (smallest).
 GZIP_LEVEL = int(os.environ.get("APPARATUS_GZIP_LEVEL", "1"))

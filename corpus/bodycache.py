@@ -13,42 +13,78 @@ readers' class sees, so that every change they may see makes a new key.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+
 
 class LRU:
-    """A small thread-safe least-recently-used map."""
+    """A thread-safe least-recently-used map of at most `size` items and, with
+    `weigh` (an item's size in bytes), at most `budget` bytes (the newest item
+    stays whatever it weighs)."""
 
-    def __init__(self, size: int):
+    def __init__(
+        self,
+        size: int,
+        budget: int | None = None,
+        weigh: Callable[[Any], int] | None = None,
+    ):
         self.size = size
-        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self.budget = budget
+        self.weigh = weigh
+        self.weight = 0
+        self._items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get_or_make(self, key, make: Callable[[], Any]) -> Any:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
-                return self._items[key]
+                return self._items[key][0]
         value = make()
+        weight = self.weigh(value) if self.weigh else 0
         with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            if key in self._items:
+                self.weight -= self._items.pop(key)[1]
+            self._items[key] = (value, weight)
+            self.weight += weight
+            while len(self._items) > 1 and (
+                len(self._items) > self.size
+                or (self.budget is not None and self.weight > self.budget)
+            ):
+                self.weight -= self._items.popitem(last=False)[1][1]
         return value
+
+    def __len__(self) -> int:
+        return len(self._items)
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self.weight = 0
 
 
-_bodies = LRU(size=16)
-_bounds = LRU(size=16)
-rendered = LRU(size=8)
+def _body_weight(body: tuple) -> int:
+    """About what a document's text, blocks and links take in memory."""
+    text, blocks, links = body
+    return sys.getsizeof(text) + 400 * len(blocks) + 300 * len(links)
+
+
+def _rendered_weight(rendered) -> int:
+    return len(rendered.body) + len(rendered.labels_script) + 1_000
+
+
+# Each worker keeps the bodies and renderings of the documents read lately, up
+# to a memory budget each (BODY_CACHE_MB, docs/deploy.md).
+_budget = settings.BODY_CACHE_MB * 1024 * 1024
+_bodies = LRU(size=1_000, budget=_budget, weigh=_body_weight)
+_bounds = LRU(size=64)
+rendered = LRU(size=1_000, budget=_budget, weigh=_rendered_weight)
 
 
 @dataclass(frozen=True)

@@ -117,13 +117,17 @@ def annotation_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
             raise
         return _gone_response(request, membership, gone)
     if request.htmx:
-        here = parse_ids(request.GET.get("here", "").split(","), limit=50)
-        also = list(
-            Annotation.objects.visible_to(request.user)
-            .filter(document_id=annotation.document_id, pk__in=here)
-            .exclude(pk=annotation.pk)
-            .select_related("author")
-            .in_text_order()
+        here = set(parse_ids(request.GET.get("here", "").split(","), limit=50))
+        here.discard(annotation.pk)
+        also = (
+            list(
+                Annotation.objects.shown_to_member(membership)
+                .filter(document_id=annotation.document_id, pk__in=here)
+                .select_related("author")
+                .in_text_order()
+            )
+            if here
+            else []
         )
         return thread_response(request, membership, annotation, {"also": also})
     url = reverse(
