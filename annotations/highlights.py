@@ -142,6 +142,7 @@ def highlights_for(
     approved_only: bool = False,
     *,
     shared_only: bool = False,
+    longest: int | None = None,
 ) -> Highlights:
     """The visible annotations' ranges and labels (author and tags).
 
@@ -149,7 +150,9 @@ def highlights_for(
     small look-ups, so that PostgreSQL joins nothing row by row.
 
     With `within`, only annotations touching those ranges (to redraw a few
-    blocks), with their names, in one query.
+    blocks), with their names, in one query; `longest`, the longest passage an
+    annotation of the document may have (DocumentCounters.longest), bounds the
+    search to those starting at most that far before each range.
     With `shared_only`, what every member of the reader's class sees, and no
     more: the reader's own private (or unapproved) annotations are left out, so
     the rendering can be shared with the class whatever the reader wrote.
@@ -163,7 +166,10 @@ def highlights_for(
     if few:
         touching = Q(pk__in=[])
         for start, end in within:
-            touching |= Q(start__lt=end, end__gt=start)
+            near = Q(start__lt=end, end__gt=start)
+            if longest is not None:
+                near &= Q(start__gte=start - longest)
+            touching |= near
         annotations = annotations.filter(touching)
     # The whole document: no joins (the names come from small look-ups), so
     # that PostgreSQL joins nothing row by row. A few blocks: one query, with

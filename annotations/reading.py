@@ -21,6 +21,7 @@ from annotations.markdown import render_markdown
 from annotations.models import (
     Annotation,
     AnnotationEvent,
+    DocumentCounters,
     EventKind,
     Reply,
     Status,
@@ -71,7 +72,7 @@ def member_annotation(membership: Membership, pk: int) -> Annotation:
     its document (without the document's text), or 404."""
     annotation = get_object_or_404(
         Annotation.objects.shown_to_member(membership)
-        .select_related("author", "document")
+        .select_related("author", "document__counters")
         .defer(*(f"document__{name}" for name in Document.HEAVY_FIELDS)),
         pk=pk,
     )
@@ -99,11 +100,17 @@ def changed_regions(
     if "text" in document.get_deferred_fields():
         bodycache.fill_body(document)
     indices = highlights.blocks_touching(document, ranges)
+    # Annotations start at most `longest` before a block they touch; the
+    # changed ones may be newer than the document's counters read at first.
+    longest = max(
+        [DocumentCounters.of(document).longest, *(end - start for start, end in ranges)]
+    )
     drawn = highlights.highlights_for(
         membership,
         document,
         within=highlights.block_ranges(document, indices),
         approved_only=approved_only,
+        longest=longest,
     )
     context["oob_blocks"] = highlights.render_some_blocks(
         document, drawn, indices, oob=True

@@ -173,7 +173,8 @@ def add_annotations(
             status=annotation.status,
             premoderation=premoderation,
         )
-        for column, value in counts.stamp(audience, annotation.author_id).items():
+        span = annotation.end - annotation.start
+        for column, value in counts.stamp(audience, annotation.author_id, span).items():
             setattr(annotation, column, value)
         rows.append(annotation)
     with transaction.atomic():

@@ -192,6 +192,7 @@ def add_annotations(site: Site, authors: list, rng: random.Random) -> None:
                 premoderation=project.premoderation,
             ),
             author.pk,
+            end - start,
         )
         rows.append(
             Annotation(

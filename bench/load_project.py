@@ -264,7 +264,7 @@ def add_annotations(
                 created_at=at,
                 deleted_at=at + timedelta(days=1) if deleted else None,
                 deleted_by=author if deleted else None,
-                **counts[document.pk].stamp(audience, author.pk),
+                **counts[document.pk].stamp(audience, author.pk, end - start),
             )
         )
     created_at = Annotation._meta.get_field("created_at")

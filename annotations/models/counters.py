@@ -27,6 +27,10 @@ class DocumentCounters(models.Model):
     every = models.PositiveBigIntegerField(default=0)
     shared = models.PositiveBigIntegerField(default=0)
     public = models.PositiveBigIntegerField(default=0)
+    # The longest passage (end - start) any annotation was made on, deleted
+    # ones too: the annotations touching a range start at most this far
+    # before it, which bounds the search when a few blocks are redrawn.
+    longest = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name_plural = "document counters"

@@ -117,7 +117,10 @@ def create_annotation(
     )
     tags = resolve_tags(document.project, tags)
     columns = record_change(
-        document.pk, _audience(annotation, document.project), author.pk
+        document.pk,
+        _audience(annotation, document.project),
+        author.pk,
+        span=end - start,
     )
     for name, value in columns.items():
         setattr(annotation, name, value)

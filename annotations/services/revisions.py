@@ -65,10 +65,11 @@ def counting() -> Iterator[list[Counted]]:
 
 
 def bump_revision(
-    document_id: int, audience: Audience, author_id: int | None = None
+    document_id: int, audience: Audience, author_id: int | None = None, span: int = 0
 ) -> Counts:
     """Count a change seen by `audience` on the document; return its counters and,
     with `author_id`, the next own count of that author on the document.
+    `span`: the length of a new annotation's passage (DocumentCounters.longest).
 
     Refuses (ValidationError) when the document is in the trash: the upsert
     takes a lock on the document's row that a move to the trash waits for (and
@@ -85,8 +86,8 @@ def bump_revision(
     counters = quote(DocumentCounters._meta.db_table)
     documents = quote(Document._meta.db_table)
     annotations = quote(Annotation._meta.db_table)
-    key, every, shared, public = (
-        quote(name) for name in ("document_id", "every", "shared", "public")
+    key, every, shared, public, longest = (
+        quote(name) for name in ("document_id", "every", "shared", "public", "longest")
     )
     lock = " FOR SHARE" if connection.features.has_select_for_update else ""
     own = (
@@ -97,15 +98,18 @@ def bump_revision(
     sees = [int(audience >= Audience.CURATORS), int(audience >= Audience.EVERYONE)]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {counters} ({key}, {every}, {shared}, {public}) "  # noqa: S608
-            f"SELECT id, 1, %s, %s FROM {documents} "
+            f"INSERT INTO {counters} "  # noqa: S608
+            f"({key}, {every}, {shared}, {public}, {longest}) "
+            f"SELECT id, 1, %s, %s, %s FROM {documents} "
             f"WHERE id = %s AND {quote('trashed_at')} IS NULL{lock} "
             f"ON CONFLICT ({key}) DO UPDATE SET "
             f"{every} = {counters}.{every} + 1, "
             f"{shared} = {counters}.{shared} + excluded.{shared}, "
-            f"{public} = {counters}.{public} + excluded.{public} "
+            f"{public} = {counters}.{public} + excluded.{public}, "
+            f"{longest} = CASE WHEN excluded.{longest} > {counters}.{longest} "
+            f"THEN excluded.{longest} ELSE {counters}.{longest} END "
             f"RETURNING {every}, {shared}, {public}, {own}",
-            [*sees, document_id, document_id, author_id],
+            [*sees, span, document_id, document_id, author_id],
         )
         row = cursor.fetchone()
     if row is None:
@@ -131,11 +135,12 @@ def stamps(counts: Counts, audience: Audience) -> dict[str, int]:
 
 
 def record_change(
-    document_id: int, audience: Audience, author_id: int
+    document_id: int, audience: Audience, author_id: int, span: int = 0
 ) -> dict[str, int]:
     """Count a change to an annotation by `author_id` (its author, whoever made
-    the change) seen by `audience`; return the columns to stamp its row with."""
-    return stamps(bump_revision(document_id, audience, author_id), audience)
+    the change) seen by `audience` (`span`: a new one's length); return the
+    columns to stamp its row with."""
+    return stamps(bump_revision(document_id, audience, author_id, span), audience)
 
 
 def redraw_project(*, project, **_signal) -> None:
@@ -167,9 +172,13 @@ class BulkCounts:
         start = DocumentCounters.objects.filter(document=document).first()
         start = start or DocumentCounters(document=document)
         self.every, self.shared, self.public = start.every, start.shared, start.public
+        self.longest = start.longest
         self.own: dict[int, int] = {}
 
-    def stamp(self, audience: Audience, author_id: int) -> dict[str, int]:
+    def stamp(
+        self, audience: Audience, author_id: int, span: int = 0
+    ) -> dict[str, int]:
+        self.longest = max(self.longest, span)
         self.every += 1
         self.shared += audience >= Audience.CURATORS
         self.public += audience >= Audience.EVERYONE
@@ -184,5 +193,6 @@ class BulkCounts:
                 "every": self.every,
                 "shared": self.shared,
                 "public": self.public,
+                "longest": self.longest,
             },
         )

@@ -197,3 +197,30 @@ def test_a_deletion_and_a_decision_count_right_in_each_reading_mode(
     html = client.post(url, {"reader": urlencode(reader)}, headers=HX).content.decode()
     assert "(1)</span>" in html
     assert _poll(client, doc, _token(html)) == 204
+
+
+def test_a_redrawn_block_keeps_a_long_annotation_that_starts_far_before_it(
+    client, project, members
+):
+    paragraphs = [
+        "First paragraph, where the long note begins.",
+        "Second paragraph, all of it under the long note.",
+        "Third paragraph, where a short note is made.",
+    ]
+    doc = make_document(project=project, paragraphs=paragraphs)
+    start = doc.text.index("where the long")
+    end = doc.text.index("where a short")
+    long = services.create_annotation(
+        document=doc,
+        author=members["curator"],
+        start=start,
+        end=end,
+        exact=doc.text[start:end],
+    )
+    client.force_login(members["annotator"])
+    since = reader_since(client, doc)
+    html = _create(client, doc, "short note", {"since": since, "count": 1})
+    third = doc.text.index("Third")
+    redrawn = re.search(rf'<p [^>]*id="b{third}"[^>]*>.*?</p>', html, re.S)
+    assert redrawn is not None
+    assert f'data-ids="{long.pk}"' in redrawn.group(0)
