@@ -1,46 +1,33 @@
 """What the reading page shows around the text: the document as a member
-reads it, the margin's list, an open thread (note, replies, history, links),
-a gone annotation's record, and the blocks a change redraws.
+reads it, an open thread (note, replies, history, links), a gone annotation's
+record, the blocks a change redraws, and what a write brings the page.
 
 Every function here runs a fixed number of queries, whatever the number of
 annotations on the document (DESIGN invariant 5). The text with its highlights
-is annotations.highlights'; what changed since a reader's page, polling's.
+is annotations.highlights'; the margin's list, annotations.margin's; what
+changed since a reader's page, polling's.
 """
 
 from __future__ import annotations
 
-from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from django.utils.safestring import SafeString, mark_safe
 
 from annotations import highlights, permissions, polling
 from annotations import links as links_reads
 from annotations.forms import MarginFilterForm, ReplyForm, StatusForm
-from annotations.markdown import render_markdown
+from annotations.margin import margin_news
 from annotations.models import (
     Annotation,
     AnnotationEvent,
     DocumentCounters,
     EventKind,
     Reply,
-    Status,
     Tag,
 )
 from corpus import bodycache
 from corpus.models import Document, Membership
 from corpus.roles import Action
-
-MARGIN_PAGE_SIZE = 50
-# The margin's filters (MarginFilterForm) that look up what they are given.
-MARGIN_FILTERS = {
-    "tag": "tags__name__iexact",
-    "author": "author__username",
-    "status": "status",
-}
-# The margin shows the start of each note: its first paragraph, up to about
-# this many characters (the stylesheet shows three lines of it).
-EXCERPT_CHARS = 280
 
 
 def member_document(
@@ -136,59 +123,6 @@ def gone_annotation(membership: Membership, pk: int) -> Annotation | None:
     )
 
 
-def margin_queryset(
-    membership: Membership, document: Document, form: MarginFilterForm
-) -> QuerySet:
-    annotations = (
-        Annotation.objects.shown_to_member(membership)
-        .for_document(document)
-        .select_related("author")
-        .prefetch_related("tags")
-        .with_reply_count()
-        .in_text_order()
-    )
-    if not form.is_valid():
-        return annotations
-    data = form.cleaned_data
-    annotations = annotations.filtered(data, MARGIN_FILTERS)
-    if data["mine"]:
-        annotations = annotations.filter(author_id=membership.user_id)
-    if data["approved"]:
-        annotations = annotations.filter(status=Status.APPROVED)
-    return annotations
-
-
-def visible_count(
-    membership: Membership, document: Document, approved_only: bool = False
-) -> int:
-    """What the reader sees on the document, in their reading mode."""
-    shown = Annotation.objects.shown_to_member(membership).for_document(document)
-    if approved_only:
-        shown = shown.filter(status=Status.APPROVED)
-    return shown.count()
-
-
-def margin_page(
-    membership: Membership, document: Document, form: MarginFilterForm, page
-) -> Page:
-    """A page of the margin list; each annotation with the start of its note
-    (`excerpt`) and whether colleagues cannot see it yet (`awaiting_approval`)."""
-    paginator = Paginator(margin_queryset(membership, document, form), MARGIN_PAGE_SIZE)
-    shown = paginator.get_page(page)
-    shown.object_list = _for_margin(membership, shown.object_list)
-    return shown
-
-
-def _for_margin(membership: Membership, annotations) -> list[Annotation]:
-    shown = list(annotations)
-    for annotation in shown:
-        annotation.excerpt = note_excerpt(annotation.body)
-        annotation.awaiting_approval = permissions.awaiting_approval(
-            membership, annotation
-        )
-    return shown
-
-
 def reader_update(
     membership: Membership,
     document: Document,
@@ -239,54 +173,6 @@ def reader_update(
         ),
         "revision": token,
     }
-
-
-def margin_news(
-    membership: Membership,
-    document: Document,
-    filters: MarginFilterForm,
-    pks,
-    count: int | None = None,
-) -> dict:
-    """The margin entries of the annotations `pks` that the reader's filters show
-    (to file in place or redraw), the others' ids (to take out), and the counts
-    (`count`, the reader's, when the caller knows it)."""
-    listed = margin_queryset(membership, document, filters)
-    entries = _for_margin(membership, listed.filter(pk__in=pks)) if pks else []
-    if count is None:
-        count = visible_count(membership, document, filters.approved_only)
-    return {
-        "margin_entries": entries,
-        "margin_gone": sorted(set(pks) - {entry.pk for entry in entries}),
-        "annotation_count": count,
-        "margin_total": listed.count() if filters.query() else count,
-    }
-
-
-def note_excerpt(body: str) -> SafeString:
-    """The first lines of a note as sanitised HTML: its first paragraph, cut at
-    a word past EXCERPT_CHARS; an ellipsis says there is more. Empty for a
-    highlight without a note."""
-    text = body.replace("\r\n", "\n").strip()
-    if not text:
-        return mark_safe("")  # noqa: S308 (empty)
-    first, _gap, rest = text.partition("\n\n")
-    more = bool(rest.strip())
-    if len(first) > EXCERPT_CHARS:
-        words = first[:EXCERPT_CHARS].rsplit(None, 1)
-        first = words[0] if len(words) > 1 else first[:EXCERPT_CHARS]
-        more = True
-    # render_markdown sanitises what it returns.
-    return mark_safe(render_markdown(f"{first} …" if more else first))  # noqa: S308
-
-
-def author_choices(document: Document) -> list[str]:
-    """The members, for the margin's author filter."""
-    return list(
-        Membership.objects.filter(project_id=document.project_id)
-        .order_by("user__username")
-        .values_list("user__username", flat=True)
-    )
 
 
 def thread_context(

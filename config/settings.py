@@ -157,6 +157,9 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "apparatus.sqlite3",
             "OPTIONS": dict(SQLITE_OPTIONS),
+            # A worker keeps its connection (and the PRAGMAs it was opened
+            # with) from one request to the next, as with DATABASE_URL.
+            "CONN_MAX_AGE": 600,
             # The test database is a file too, as in use: concurrent tests
             # then meet SQLite's real locking (WAL, busy timeout), not the
             # table locks of a shared in-memory database.

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
-from annotations import highlights, polling, reading
+from annotations import highlights, margin, polling, reading
 from annotations.forms import MarginFilterForm
 from annotations.models import Annotation
 from corpus.access import HtmxHttpRequest, membership_for
@@ -38,10 +38,10 @@ def _margin_context(
     """The margin list as the reader has it (filters, page) and the total count."""
     filters = MarginFilterForm(request.GET)
     return {
-        "margin": reading.margin_page(
+        "margin": margin.margin_page(
             membership, document, filters, request.GET.get("page")
         ),
-        "annotation_count": reading.visible_count(
+        "annotation_count": margin.visible_count(
             membership, document, filters.approved_only
         ),
         "filters": filters,
@@ -66,7 +66,7 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
         "body": mark_safe(highlights.BODY_SLOT),  # noqa: S308 (a constant)
         "annotation_count": text.annotation_count,
         "highlight_labels": text.labels_script,
-        "margin": reading.margin_page(
+        "margin": margin.margin_page(
             membership, document, filters, request.GET.get("page")
         ),
         "filters": filters,
@@ -75,7 +75,7 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
         "can_edit": membership.can(Action.EDIT_METADATA),
         "can_delete": membership.can(Action.DELETE_DOCUMENT),
         "tag_choices": text.tag_choices,
-        "author_choices": reading.author_choices(document),
+        "author_choices": margin.author_choices(document),
         **_open_thread(membership, document, request.GET.get("thread", "")),
     }
     response = render(request, "annotations/reading/document_detail.html", context)
@@ -132,7 +132,7 @@ def annotation_changes_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpR
         context.update(_margin_context(request, membership, document))
     else:
         context.update(
-            reading.margin_news(
+            margin.margin_news(
                 membership, document, view.filters, {pk for pk, _s, _e in changed}
             )
         )

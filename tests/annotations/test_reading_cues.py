@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from annotations import reading, services
+from annotations import margin, services
 from annotations.models import Status, Tag, Visibility
 from annotations.services.tags import PALETTE
 from annotations.styles import (
@@ -186,17 +186,17 @@ def test_the_margin_shows_the_start_of_each_note(client, doc, members):
     shown = re.search(r'<div class="margin-note">(.*?)</div>', item(long), re.S)
     text = re.sub(r"<[^>]+>", "", shown.group(1)).strip()
     assert text.endswith("Word …")
-    assert len(text) <= reading.EXCERPT_CHARS + 2
+    assert len(text) <= margin.EXCERPT_CHARS + 2
     assert "second paragraph" not in text
 
 
 def test_note_excerpt_cuts_at_a_word_and_is_sanitised():
-    assert reading.note_excerpt("") == ""
-    assert reading.note_excerpt("  \n ") == ""
-    assert reading.note_excerpt("One.\r\n\r\nTwo.") == "<p>One. …</p>\n"
-    assert "<script" not in reading.note_excerpt("<script>alert(1)</script>")
+    assert margin.note_excerpt("") == ""
+    assert margin.note_excerpt("  \n ") == ""
+    assert margin.note_excerpt("One.\r\n\r\nTwo.") == "<p>One. …</p>\n"
+    assert "<script" not in margin.note_excerpt("<script>alert(1)</script>")
     unbroken = "x" * 1000
-    assert reading.note_excerpt(unbroken) == f"<p>{'x' * reading.EXCERPT_CHARS} …</p>\n"
+    assert margin.note_excerpt(unbroken) == f"<p>{'x' * margin.EXCERPT_CHARS} …</p>\n"
 
 
 def test_the_margin_costs_no_more_queries_with_long_notes(client, doc, members):

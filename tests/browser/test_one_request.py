@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from annotations import services as annotation_services
-from annotations.reading import MARGIN_PAGE_SIZE
+from annotations.margin import MARGIN_PAGE_SIZE
 from tests.browser.test_annotate import annotate_selection, range_select
 from tests.browser.test_annotate import annotator as annotator  # a fixture, by name
 from tests.factories import make_document

@@ -1,0 +1,196 @@
+"""The margin beside the reading page's text: a page of its entries (filtered,
+in text order), each entry drawn once per change to its annotation, the news of
+entries a change brings, and the counts.
+
+Every function here runs a fixed number of queries, whatever the number of
+annotations on the document (DESIGN invariant 5).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
+
+from annotations import permissions
+from annotations.forms import MarginFilterForm
+from annotations.markdown import render_markdown
+from annotations.models import Annotation, Status
+from corpus import bodycache
+from corpus.models import Document, Membership
+
+MARGIN_PAGE_SIZE = 50
+# The margin's filters (MarginFilterForm) that look up what they are given.
+MARGIN_FILTERS = {
+    "tag": "tags__name__iexact",
+    "author": "author__username",
+    "status": "status",
+}
+# The margin shows the start of each note: its first paragraph, up to about
+# this many characters (the stylesheet shows three lines of it).
+EXCERPT_CHARS = 280
+# A margin entry quotes its passage up to this many characters.
+QUOTE_CHARS = 140
+MARGIN_ITEM = "annotations/reading/_margin_item.html"
+
+
+def margin_queryset(
+    membership: Membership, document: Document, form: MarginFilterForm
+) -> QuerySet:
+    annotations = (
+        Annotation.objects.shown_to_member(membership)
+        .for_document(document)
+        .select_related("author")
+        .prefetch_related("tags")
+        .with_reply_count()
+        .in_text_order()
+    )
+    if not form.is_valid():
+        return annotations
+    data = form.cleaned_data
+    annotations = annotations.filtered(data, MARGIN_FILTERS)
+    if data["mine"]:
+        annotations = annotations.filter(author_id=membership.user_id)
+    if data["approved"]:
+        annotations = annotations.filter(status=Status.APPROVED)
+    return annotations
+
+
+def visible_count(
+    membership: Membership, document: Document, approved_only: bool = False
+) -> int:
+    """What the reader sees on the document, in their reading mode."""
+    shown = Annotation.objects.shown_to_member(membership).for_document(document)
+    if approved_only:
+        shown = shown.filter(status=Status.APPROVED)
+    return shown.count()
+
+
+def margin_page(
+    membership: Membership, document: Document, form: MarginFilterForm, page
+) -> Page:
+    """A page of the margin list; each annotation with the start of its note
+    (`excerpt`) and whether colleagues cannot see it yet (`awaiting_approval`)."""
+    paginator = Paginator(margin_queryset(membership, document, form), MARGIN_PAGE_SIZE)
+    shown = paginator.get_page(page)
+    shown.object_list = _for_margin(membership, shown.object_list)
+    for annotation in shown.object_list:
+        annotation.entry = margin_entry(annotation)
+    return shown
+
+
+def _for_margin(membership: Membership, annotations) -> list[Annotation]:
+    """The margin's entries, with what each one shows worked out here once: its
+    address, its quote cut to length, the start of its note, its tags, and
+    whether colleagues cannot see it yet (a page draws 50 of them)."""
+    shown = list(annotations)
+    # One reverse() for the page, not two per entry.
+    address = reverse(
+        "annotations:annotation_detail", args=[membership.project.slug, 0]
+    ).removesuffix("0/")
+    now = timezone.now()
+    for annotation in shown:
+        annotation.address = f"{address}{annotation.pk}/"
+        annotation.quote = truncate(annotation.exact, QUOTE_CHARS)
+        annotation.excerpt = note_excerpt(annotation.body)
+        annotation.tag_list = list(annotation.tags.all())
+        annotation.ago = timesince(annotation.created_at, now)
+        annotation.awaiting_approval = permissions.awaiting_approval(
+            membership, annotation
+        )
+    return shown
+
+
+# The margin entries each worker drew lately. An entry changes only with its
+# annotation's revision (a note edited, a reply, a decision, a tag renamed or
+# merged all move it), its author's name, whether colleagues see it yet and
+# the time since it was made as the entry words it: all in the key.
+_entries = bodycache.LRU(size=20_000, budget=16 * 1024 * 1024, weigh=len)
+
+
+def margin_entry(annotation: Annotation, *, news: bool = False) -> SafeString:
+    """One entry of the margin (_margin_item.html), as _for_margin prepared it."""
+    key = (
+        annotation.pk,
+        annotation.created_at,  # a purged annotation's id may come again
+        annotation.revision,
+        annotation.author.get_username(),
+        annotation.awaiting_approval,
+        annotation.ago,
+        news,
+    )
+    return _entries.get_or_make(
+        key,
+        lambda: mark_safe(  # noqa: S308 (a template's output)
+            render_to_string(MARGIN_ITEM, {"a": annotation, "news": news})
+        ),
+    )
+
+
+def truncate(text: str, length: int) -> str:
+    """`text` cut to `length` characters with an ellipsis, as the truncatechars
+    filter does."""
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def margin_news(
+    membership: Membership,
+    document: Document,
+    filters: MarginFilterForm,
+    pks,
+    count: int | None = None,
+) -> dict:
+    """The margin entries of the annotations `pks` that the reader's filters show
+    (to file in place or redraw), the others' ids (to take out), and the counts
+    (`count`, the reader's, when the caller knows it)."""
+    listed = margin_queryset(membership, document, filters)
+    entries = _for_margin(membership, listed.filter(pk__in=pks)) if pks else []
+    for annotation in entries:
+        annotation.news_entry = margin_entry(annotation, news=True)
+    if count is None:
+        count = visible_count(membership, document, filters.approved_only)
+    return {
+        "margin_entries": entries,
+        "margin_gone": sorted(set(pks) - {entry.pk for entry in entries}),
+        "annotation_count": count,
+        "margin_total": listed.count() if filters.query() else count,
+    }
+
+
+@functools.lru_cache(maxsize=4096)
+def note_excerpt(body: str) -> SafeString:
+    """The first lines of a note as sanitised HTML: its first paragraph, cut at
+    a word past EXCERPT_CHARS; an ellipsis says there is more. Empty for a
+    highlight without a note."""
+    text = body.replace("\r\n", "\n").strip()
+    if not text:
+        return mark_safe("")  # noqa: S308 (empty)
+    first, _gap, rest = text.partition("\n\n")
+    more = bool(rest.strip())
+    if len(first) > EXCERPT_CHARS:
+        words = first[:EXCERPT_CHARS].rsplit(None, 1)
+        first = words[0] if len(words) > 1 else first[:EXCERPT_CHARS]
+        more = True
+    # render_markdown sanitises what it returns.
+    return mark_safe(render_markdown(f"{first} …" if more else first))  # noqa: S308
+
+
+def author_choices(document: Document) -> list[str]:
+    """The members, for the margin's author filter."""
+    return list(
+        Membership.objects.filter(project_id=document.project_id)
+        .order_by("user__username")
+        .values_list("user__username", flat=True)
+    )
+
+
+def clear() -> None:
+    """Forget the entries drawn (tests, whose rows are rolled back)."""
+    _entries.clear()
+    note_excerpt.cache_clear()
