@@ -22,6 +22,7 @@ from annotations import permissions
 from annotations.forms import MarginFilterForm
 from annotations.markdown import render_markdown
 from annotations.models import Annotation, Status
+from annotations.templatetags import annotations_tags
 from corpus import bodycache
 from corpus.models import Document, Membership
 
@@ -191,6 +192,7 @@ def author_choices(document: Document) -> list[str]:
 
 
 def clear() -> None:
-    """Forget the entries drawn (tests, whose rows are rolled back)."""
+    """Forget the entries and notes drawn (tests, whose rows are rolled back)."""
     _entries.clear()
     note_excerpt.cache_clear()
+    annotations_tags.clear()

@@ -251,15 +251,20 @@ def decision_context(
 
 
 def thread_links(membership: Membership, annotation: Annotation) -> dict:
-    """An annotation's links out and back, in one query, with what the member may
-    do to each (`may_delete`)."""
-    links = links_reads.with_ends(
-        links_reads.live_links_for(membership, with_trashed_ends=True).filter(
-            Q(source_id=annotation.pk) | Q(target_annotation_id=annotation.pk)
-        )
-    ).order_by("created_at", "pk")
-    outgoing, incoming = [], []
-    for link in links:
-        link.may_delete = permissions.may_change(membership, link)
-        (outgoing if link.source_id == annotation.pk else incoming).append(link)
-    return {"outgoing": outgoing, "incoming": incoming}
+    """An annotation's links out and back, with what the member may do to each
+    (`may_delete`): two queries, each by its own index (an OR of the two ends
+    read every link of the project)."""
+    # Sorted here: an ORDER BY would lead SQLite, which has no statistics, to
+    # read the project's links in the order of their creation instead.
+    shown = links_reads.with_ends(
+        links_reads.live_links_for(membership, with_trashed_ends=True)
+    ).order_by()
+    ends = {
+        "outgoing": list(shown.filter(source_id=annotation.pk)),
+        "incoming": list(shown.filter(target_annotation_id=annotation.pk)),
+    }
+    for links in ends.values():
+        links.sort(key=lambda link: (link.created_at, link.pk))
+        for link in links:
+            link.may_delete = permissions.may_change(membership, link)
+    return ends

@@ -99,7 +99,13 @@ class Link(SoftDeleted):
                 name="link_has_one_target",
             ),
         ]
-        indexes = [models.Index(fields=["project", "created_at"])]
+        indexes = [
+            models.Index(fields=["project", "created_at"]),
+            # A thread's links out and back, by the project and the end (SQLite
+            # has no statistics to prefer the ends' own indexes otherwise).
+            models.Index(fields=["project", "source"]),
+            models.Index(fields=["project", "target_annotation"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source} {self.relation} …"

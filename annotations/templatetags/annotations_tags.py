@@ -2,11 +2,24 @@ from django import template
 from django.utils.safestring import SafeString, mark_safe
 
 from annotations.markdown import render_markdown
+from corpus.bodycache import LRU
 
 register = template.Library()
+
+# Notes and replies are drawn far more often than written: each worker keeps
+# the HTML of those it drew lately (a thread's note and replies, again and
+# again), within a few MB.
+_rendered = LRU(size=10_000, budget=8 * 1024 * 1024, weigh=lambda html: 2 * len(html))
 
 
 @register.filter
 def markdown(source: str) -> SafeString:
     """Render a note or reply; render_markdown sanitises its output with nh3."""
-    return mark_safe(render_markdown(source or ""))  # noqa: S308
+    source = source or ""
+    html = _rendered.get_or_make(source, lambda: render_markdown(source))
+    return mark_safe(html)  # noqa: S308
+
+
+def clear() -> None:
+    """Forget the notes drawn (tests)."""
+    _rendered.clear()
