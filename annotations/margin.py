@@ -48,7 +48,6 @@ def margin_queryset(
         Annotation.objects.shown_to_member(membership)
         .for_document(document)
         .select_related("author")
-        .prefetch_related("tags")
         .with_reply_count()
         .in_text_order()
     )
@@ -76,35 +75,10 @@ def visible_count(
 def margin_page(
     membership: Membership, document: Document, form: MarginFilterForm, page
 ) -> Page:
-    """A page of the margin list; each annotation with the start of its note
-    (`excerpt`) and whether colleagues cannot see it yet (`awaiting_approval`)."""
+    """A page of the margin list, each annotation with its drawn `entry`."""
     paginator = Paginator(margin_queryset(membership, document, form), MARGIN_PAGE_SIZE)
     shown = paginator.get_page(page)
-    shown.object_list = _for_margin(membership, shown.object_list)
-    for annotation in shown.object_list:
-        annotation.entry = margin_entry(annotation)
-    return shown
-
-
-def _for_margin(membership: Membership, annotations) -> list[Annotation]:
-    """The margin's entries, with what each one shows worked out here once: its
-    address, its quote cut to length, the start of its note, its tags, and
-    whether colleagues cannot see it yet (a page draws 50 of them)."""
-    shown = list(annotations)
-    # One reverse() for the page, not two per entry.
-    address = reverse(
-        "annotations:annotation_detail", args=[membership.project.slug, 0]
-    ).removesuffix("0/")
-    now = timezone.now()
-    for annotation in shown:
-        annotation.address = f"{address}{annotation.pk}/"
-        annotation.quote = truncate(annotation.exact, QUOTE_CHARS)
-        annotation.excerpt = note_excerpt(annotation.body)
-        annotation.tag_list = list(annotation.tags.all())
-        annotation.ago = timesince(annotation.created_at, now)
-        annotation.awaiting_approval = permissions.awaiting_approval(
-            membership, annotation
-        )
+    shown.object_list = with_entries(membership, shown.object_list)
     return shown
 
 
@@ -115,23 +89,56 @@ def _for_margin(membership: Membership, annotations) -> list[Annotation]:
 _entries = bodycache.LRU(size=20_000, budget=16 * 1024 * 1024, weigh=len)
 
 
-def margin_entry(annotation: Annotation, *, news: bool = False) -> SafeString:
-    """One entry of the margin (_margin_item.html), as _for_margin prepared it."""
-    key = (
-        annotation.pk,
-        annotation.created_at,  # a purged annotation's id may come again
-        annotation.revision,
-        annotation.author.get_username(),
-        annotation.awaiting_approval,
-        annotation.ago,
-        news,
-    )
-    return _entries.get_or_make(
-        key,
-        lambda: mark_safe(  # noqa: S308 (a template's output)
+def with_entries(
+    membership: Membership, annotations, *, news: bool = False
+) -> list[Annotation]:
+    """The annotations, each with its margin entry drawn (`entry`): from the
+    worker's cache, or, for those it does not hold, from _margin_item.html with
+    what it shows worked out here (address, quote cut to length, the start of
+    the note, tags: one query for all of them)."""
+    shown = list(annotations)
+    now = timezone.now()
+    missing = {}
+    for annotation in shown:
+        annotation.ago = timesince(annotation.created_at, now)
+        annotation.awaiting_approval = permissions.awaiting_approval(
+            membership, annotation
+        )
+        annotation.key = (
+            annotation.pk,
+            annotation.created_at,  # a purged annotation's id may come again
+            annotation.revision,
+            annotation.author.get_username(),
+            annotation.awaiting_approval,
+            annotation.ago,
+            news,
+        )
+        annotation.entry = _entries.get(annotation.key)
+        if annotation.entry is None:
+            missing[annotation.pk] = annotation
+    if missing:
+        _draw(membership, missing, news)
+    return shown
+
+
+def _draw(membership: Membership, missing: dict[int, Annotation], news: bool) -> None:
+    # One reverse() for all, not two per entry.
+    address = reverse(
+        "annotations:annotation_detail", args=[membership.project.slug, 0]
+    ).removesuffix("0/")
+    for annotation in missing.values():
+        annotation.tag_list = []
+    links = Annotation.tags.through.objects.filter(annotation_id__in=list(missing))
+    for link in links.select_related("tag").order_by("tag__name"):
+        missing[link.annotation_id].tag_list.append(link.tag)
+    for annotation in missing.values():
+        annotation.address = f"{address}{annotation.pk}/"
+        annotation.quote = truncate(annotation.exact, QUOTE_CHARS)
+        annotation.excerpt = note_excerpt(annotation.body)
+        annotation.entry = mark_safe(  # noqa: S308 (a template's output)
             render_to_string(MARGIN_ITEM, {"a": annotation, "news": news})
-        ),
-    )
+        )
+        _entries.put(annotation.key, annotation.entry)
 
 
 def truncate(text: str, length: int) -> str:
@@ -151,9 +158,9 @@ def margin_news(
     (to file in place or redraw), the others' ids (to take out), and the counts
     (`count`, the reader's, when the caller knows it)."""
     listed = margin_queryset(membership, document, filters)
-    entries = _for_margin(membership, listed.filter(pk__in=pks)) if pks else []
-    for annotation in entries:
-        annotation.news_entry = margin_entry(annotation, news=True)
+    entries = (
+        with_entries(membership, listed.filter(pk__in=pks), news=True) if pks else []
+    )
     if count is None:
         count = visible_count(membership, document, filters.approved_only)
     return {

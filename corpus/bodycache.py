@@ -42,11 +42,22 @@ class LRU:
         self._lock = threading.Lock()
 
     def get_or_make(self, key, make: Callable[[], Any]) -> Any:
+        found = self.get(key)
+        if found is not None:
+            return found
+        value = make()
+        self.put(key, value)
+        return value
+
+    def get(self, key) -> Any:
+        """The value kept under `key` (now the most recently used), or None."""
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key][0]
-        value = make()
+        return None
+
+    def put(self, key, value) -> None:
         weight = self.weigh(value) if self.weigh else 0
         with self._lock:
             if key in self._items:
@@ -58,7 +69,6 @@ class LRU:
                 or (self.budget is not None and self.weight > self.budget)
             ):
                 self.weight -= self._items.popitem(last=False)[1][1]
-        return value
 
     def __len__(self) -> int:
         return len(self._items)
