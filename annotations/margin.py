@@ -84,8 +84,8 @@ def margin_page(
 
 # The margin entries each worker drew lately. An entry changes only with its
 # annotation's revision (a note edited, a reply, a decision, a tag renamed or
-# merged all move it), its author's name, whether colleagues see it yet and
-# the time since it was made as the entry words it: all in the key.
+# merged all move it), its author's name, whether colleagues see it yet, the
+# time since it was made as the entry words it and the address: all in the key.
 _entries = bodycache.LRU(size=20_000, budget=16 * 1024 * 1024, weigh=len)
 
 
@@ -107,6 +107,7 @@ def with_entries(
         annotation.key = (
             annotation.pk,
             annotation.created_at,  # a purged annotation's id may come again
+            membership.project.slug,  # in the entry's address
             annotation.revision,
             annotation.author.get_username(),
             annotation.awaiting_approval,

@@ -51,6 +51,13 @@ def production_env(**variables: str) -> dict[str, str]:
     }
     if os.environ.get("DATABASE_URL"):
         env["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    # The app's own settings set in the shell (APPARATUS_MAX_REQUESTS,
+    # APPARATUS_BODY_CACHE_MB...) go to the server too, to compare them.
+    env |= {
+        name: value
+        for name, value in os.environ.items()
+        if name.startswith("APPARATUS_") and name not in env
+    }
     return env | variables
 
 

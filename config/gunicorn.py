@@ -30,8 +30,10 @@ graceful_timeout = 30
 # The proxy keeps connections open to us; hold them a little longer than the
 # one-request default.
 keepalive = 5
-# Restart workers now and then so a slow leak never grows large.
-max_requests = int(os.environ.get("APPARATUS_MAX_REQUESTS") or 1000)
+# Restart workers now and then so a slow leak never grows large, but rarely:
+# a new worker starts with empty caches (docs/performance.md, "Soak": every
+# 1,000 requests, a worker threw its caches away every ~15 s under load).
+max_requests = int(os.environ.get("APPARATUS_MAX_REQUESTS") or 20_000)
 max_requests_jitter = max_requests // 10
 
 # Logs to stdout/stderr: systemd's journal or the container runtime keeps them.
