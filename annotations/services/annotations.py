@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -54,12 +54,15 @@ def _locked(annotation: Annotation) -> Annotation | None:
     the caller had it, or read unlocked).
 
     Its document's row is locked first: every write takes the document, then
-    its annotations (record_change updates the document), so two writes on one
-    document never wait for each other crosswise (a deadlock on PostgreSQL).
+    its annotations (record_change locks the document's row too), so two writes
+    on one document never wait for each other crosswise (a deadlock on
+    PostgreSQL). SQLite has no row locks: its write transaction holds the whole
+    database from its start.
     """
-    Document.all_objects.select_for_update().filter(pk=annotation.document_id).values(
-        "pk"
-    ).first()
+    if connection.features.has_select_for_update:
+        Document.all_objects.select_for_update().filter(
+            pk=annotation.document_id
+        ).values("pk").first()
     current = Annotation.objects.select_for_update().filter(pk=annotation.pk).first()
     if current is not None:
         cached = Annotation.project.field.get_cached_value(annotation, default=None)
