@@ -41,6 +41,8 @@ class Highlights:
     tag_ids: set[int] = field(default_factory=set)  # on the annotations drawn
     # annotation -> the tag that colours it: its first by name
     colour_tags: dict[int, int] = field(default_factory=dict)
+    # annotation drawn -> its tags (id, name) by name; for a few blocks only
+    tags: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
 
     def marker(self, *, titles: bool) -> Callable[[tuple[int, ...], int], str]:
         """The attributes of a highlighted segment's <mark>, from the keys of
@@ -197,6 +199,15 @@ def highlights_for(
         colour_tags = {
             pk: tag_of[listed[0]] for pk, listed in tag_names.items() if pk in drawn
         }
+    tags_drawn = {}
+    if few:
+        # Every annotation drawn, with its tags or none (the margin's entries
+        # of a change take them from here).
+        tag_of = {name: pk for pk, name in tag_name.items()}
+        tags_drawn = {
+            row[0]: [(tag_of[name], name) for name in tag_names.get(row[0], [])]
+            for row in rows
+        }
     raw_labels, first_start = {}, {}
     for pk, start, _end, author_id in rows:
         author = names.get(author_id, "")
@@ -210,6 +221,7 @@ def highlights_for(
         raw_labels=raw_labels,
         tag_ids=tag_ids,
         colour_tags=colour_tags,
+        tags=tags_drawn,
     )
 
 

@@ -9,6 +9,7 @@ annotations on the document (DESIGN invariant 5).
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
@@ -90,12 +91,17 @@ _entries = bodycache.LRU(size=20_000, budget=16 * 1024 * 1024, weigh=len)
 
 
 def with_entries(
-    membership: Membership, annotations, *, news: bool = False
+    membership: Membership,
+    annotations,
+    *,
+    news: bool = False,
+    tags: dict[int, list[tuple[int, str]]] | None = None,
 ) -> list[Annotation]:
     """The annotations, each with its margin entry drawn (`entry`): from the
     worker's cache, or, for those it does not hold, from _margin_item.html with
     what it shows worked out here (address, quote cut to length, the start of
-    the note, tags: one query for all of them)."""
+    the note, tags: one query for all of them, or none for those `tags` gives,
+    annotation -> (id, name), from the blocks just redrawn)."""
     shown = list(annotations)
     now = timezone.now()
     missing = {}
@@ -118,20 +124,40 @@ def with_entries(
         if annotation.entry is None:
             missing[annotation.pk] = annotation
     if missing:
-        _draw(membership, missing, news)
+        _draw(membership, missing, news, tags or {})
     return shown
 
 
-def _draw(membership: Membership, missing: dict[int, Annotation], news: bool) -> None:
+@dataclass(frozen=True)
+class Chip:
+    """What a tag chip shows of a tag (_tag_chip.html)."""
+
+    pk: int
+    name: str
+    parent = None
+
+
+def _draw(
+    membership: Membership,
+    missing: dict[int, Annotation],
+    news: bool,
+    tags: dict[int, list[tuple[int, str]]],
+) -> None:
     # One reverse() for all, not two per entry.
     address = reverse(
         "annotations:annotation_detail", args=[membership.project.slug, 0]
     ).removesuffix("0/")
-    for annotation in missing.values():
-        annotation.tag_list = []
-    links = Annotation.tags.through.objects.filter(annotation_id__in=list(missing))
-    for link in links.select_related("tag").order_by("tag__name"):
-        missing[link.annotation_id].tag_list.append(link.tag)
+    unknown = []
+    for pk, annotation in missing.items():
+        if pk in tags:
+            annotation.tag_list = [Chip(*tag) for tag in tags[pk]]
+        else:
+            annotation.tag_list = []
+            unknown.append(pk)
+    if unknown:
+        links = Annotation.tags.through.objects.filter(annotation_id__in=unknown)
+        for link in links.select_related("tag").order_by("tag__name"):
+            missing[link.annotation_id].tag_list.append(link.tag)
     for annotation in missing.values():
         annotation.address = f"{address}{annotation.pk}/"
         annotation.quote = truncate(annotation.exact, QUOTE_CHARS)
@@ -154,13 +180,17 @@ def margin_news(
     filters: MarginFilterForm,
     pks,
     count: int | None = None,
+    *,
+    tags: dict[int, list[tuple[int, str]]] | None = None,
 ) -> dict:
     """The margin entries of the annotations `pks` that the reader's filters show
     (to file in place or redraw), the others' ids (to take out), and the counts
     (`count`, the reader's, when the caller knows it)."""
     listed = margin_queryset(membership, document, filters)
     entries = (
-        with_entries(membership, listed.filter(pk__in=pks), news=True) if pks else []
+        with_entries(membership, listed.filter(pk__in=pks), news=True, tags=tags)
+        if pks
+        else []
     )
     if count is None:
         count = visible_count(membership, document, filters.approved_only)

@@ -102,6 +102,7 @@ def changed_regions(
     context["oob_blocks"] = highlights.render_some_blocks(
         document, drawn, indices, oob=True
     )
+    context["drawn_tags"] = drawn.tags
     return context
 
 
@@ -164,15 +165,18 @@ def reader_update(
             changed += polling.changed_since(membership, document, since)
     kept = set() if redraw else {one.pk for one in touched}
     ranges = [(start, end) for pk, start, end in changed if pk not in kept]
-    return {
-        **changed_regions(
-            membership, document, ranges, approved_only=filters.approved_only
-        ),
-        **margin_news(
-            membership, document, filters, {pk for pk, _s, _e in changed}, count
-        ),
-        "revision": token,
-    }
+    regions = changed_regions(
+        membership, document, ranges, approved_only=filters.approved_only
+    )
+    news = margin_news(
+        membership,
+        document,
+        filters,
+        {pk for pk, _s, _e in changed},
+        count,
+        tags=regions.get("drawn_tags"),
+    )
+    return {**regions, **news, "revision": token}
 
 
 def thread_context(

@@ -133,7 +133,11 @@ def annotation_changes_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpR
     else:
         context.update(
             margin.margin_news(
-                membership, document, view.filters, {pk for pk, _s, _e in changed}
+                membership,
+                document,
+                view.filters,
+                {pk for pk, _s, _e in changed},
+                tags=context.get("drawn_tags"),
             )
         )
     thread_id = parse_id(request.GET.get("thread", ""))

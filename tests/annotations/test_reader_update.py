@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 
 from annotations import services
-from annotations.models import Annotation, Status, Visibility
+from annotations.models import Annotation, Status, Tag, Visibility
 from tests.annotations.test_threads import PARAGRAPHS, annotate, selection
 from tests.conftest import HX
 from tests.factories import make_document, reader_since
@@ -224,3 +224,27 @@ def test_a_redrawn_block_keeps_a_long_annotation_that_starts_far_before_it(
     redrawn = re.search(rf'<p [^>]*id="b{third}"[^>]*>.*?</p>', html, re.S)
     assert redrawn is not None
     assert f'data-ids="{long.pk}"' in redrawn.group(0)
+
+
+def test_a_new_notes_entry_shows_its_tags_read_once(client, doc, members):
+    """The margin's entry takes the tags the redrawn block just read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(members["annotator"])
+    since = reader_since(client, doc)
+    with CaptureQueriesContext(connection) as queries:
+        html = _create(
+            client, doc, "mile", {"since": since, "count": 0}, tags="tunnels, Escape"
+        )
+    entry = re.search(r"<li data-news=.*?</li>", html, re.S).group(0)
+    chips = re.findall(r'<span class="tag tag-colour-(\d+)">([^<]+)</span>', entry)
+    tags = dict(Tag.objects.values_list("name", "pk"))
+    assert chips == [(str(tags["Escape"]), "Escape"), (str(tags["tunnels"]), "tunnels")]
+    reads = [
+        query["sql"]
+        for query in queries.captured_queries
+        if query["sql"].startswith("SELECT")
+        and "annotations_annotation_tags" in query["sql"]
+    ]
+    assert len(reads) == 1, reads
