@@ -47,7 +47,14 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from annotations.models import Annotation, Status, Tag, Visibility
+from annotations.models import (
+    Annotation,
+    DocumentCounters,
+    Reply,
+    Status,
+    Tag,
+    Visibility,
+)
 from corpus import importers, services
 from corpus.roles import Role
 
@@ -246,6 +253,9 @@ def run(args, project, owner, annotator, curator) -> int:
         sizes.annotations,
         rng,
     )
+    # PostgreSQL's planner gets its statistics, as autovacuum gives them within
+    # a minute of a bulk load (otherwise they come in the middle of the run).
+    _harness.analyze(Annotation, Annotation.tags.through, Reply, DocumentCounters)
     # Shared and live: what every member may reply to and a curator decide on.
     ids = list(
         Annotation.objects.filter(
