@@ -202,7 +202,6 @@ def margin_news(
     }
 
 
-@functools.lru_cache(maxsize=4096)
 def note_excerpt(body: str) -> SafeString:
     """The first lines of a note as sanitised HTML: its first paragraph, cut at
     a word past EXCERPT_CHARS; an ellipsis says there is more. Empty for a
@@ -216,8 +215,15 @@ def note_excerpt(body: str) -> SafeString:
         words = first[:EXCERPT_CHARS].rsplit(None, 1)
         first = words[0] if len(words) > 1 else first[:EXCERPT_CHARS]
         more = True
+    return _excerpt_html(f"{first} …" if more else first)
+
+
+@functools.lru_cache(maxsize=4096)
+def _excerpt_html(excerpt: str) -> SafeString:
+    """An excerpt drawn, once per worker: its key is the excerpt (a few hundred
+    characters at most), never the whole note."""
     # render_markdown sanitises what it returns.
-    return mark_safe(render_markdown(f"{first} …" if more else first))  # noqa: S308
+    return mark_safe(render_markdown(excerpt))  # noqa: S308
 
 
 def author_choices(document: Document) -> list[str]:
@@ -232,5 +238,5 @@ def author_choices(document: Document) -> list[str]:
 def clear() -> None:
     """Forget the entries and notes drawn (tests, whose rows are rolled back)."""
     _entries.clear()
-    note_excerpt.cache_clear()
+    _excerpt_html.cache_clear()
     annotations_tags.clear()

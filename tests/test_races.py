@@ -182,3 +182,37 @@ def test_an_edit_and_a_reply_at_once_do_not_deadlock():
         outcomes = _at_once(act, count=2)
         assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
     assert Annotation.objects.get(pk=note.pk).body == f"Edit {ROUNDS - 1}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_notes_made_at_once_by_one_author_get_their_own_counts():
+    """Each change to an author's annotations on a document gets its own count
+    (own_revision), however many are made at once: a page's token moves past a
+    count only when it has seen every change up to it, so a count given twice
+    would hide one of the two from the author's other tab for good."""
+    project = make_project()
+    author = make_user("two-tabs", project=project, role=Role.ANNOTATOR)
+    words = [f"word{i}" for i in range(THREADS)]
+    document = make_document(project=project, paragraphs=[" ".join(words)])
+    for _round in range(ROUNDS):
+
+        def make(i: int):
+            start = document.text.index(words[i])
+            return services.create_annotation(
+                document=document,
+                author=author,
+                start=start,
+                end=start + len(words[i]),
+                exact=words[i],
+                visibility="private",
+            )
+
+        outcomes = _at_once(make)
+        assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    counts = list(
+        Annotation.objects.filter(document=document).values_list(
+            "own_revision", flat=True
+        )
+    )
+    assert len(counts) == ROUNDS * THREADS
+    assert sorted(counts) == list(range(1, ROUNDS * THREADS + 1))

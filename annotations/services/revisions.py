@@ -78,10 +78,10 @@ def bump_revision(
     row lock orders the writes on one document, and the own counts of one
     author with them.
     """
-    # One round trip: an upsert with RETURNING (PostgreSQL, SQLite >= 3.35).
-    # It reads the document only to see that it is not in the trash; on
-    # PostgreSQL it takes a share lock on its row, which a move to the trash
-    # (select_for_update) waits for, and which waits for it.
+    # An upsert with RETURNING (PostgreSQL, SQLite >= 3.35). It reads the
+    # document only to see that it is not in the trash; on PostgreSQL it takes
+    # a share lock on its row, which a move to the trash (select_for_update)
+    # waits for, and which waits for it.
     quote = connection.ops.quote_name
     counters = quote(DocumentCounters._meta.db_table)
     documents = quote(Document._meta.db_table)
@@ -89,29 +89,51 @@ def bump_revision(
     key, every, shared, public, longest = (
         quote(name) for name in ("document_id", "every", "shared", "public", "longest")
     )
-    lock = " FOR SHARE" if connection.features.has_select_for_update else ""
+    row_locks = connection.features.has_select_for_update
     own = (
-        f"(SELECT COALESCE(MAX({quote('own_revision')}), 0) + 1 "  # noqa: S608
+        f"SELECT COALESCE(MAX({quote('own_revision')}), 0) + 1 "  # noqa: S608
         f"FROM {annotations} WHERE {quote('document_id')} = %s "
-        f"AND {quote('author_id')} = %s)"
+        f"AND {quote('author_id')} = %s"
     )
+    # The author's next own count is read once this write holds the counters'
+    # row: on PostgreSQL in a statement of its own, which sees every write that
+    # held the row before (a subquery of the upsert would see the database as
+    # it was when the upsert began, before it waited, and give two writes the
+    # same count); on SQLite, whose write transaction holds the whole database,
+    # in the same statement.
+    returning = f"{every}, {shared}, {public}"
+    in_upsert = author_id is not None and not row_locks
+    if in_upsert:
+        returning += f", ({own})"
     sees = [int(audience >= Audience.CURATORS), int(audience >= Audience.EVERYONE)]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {counters} "  # noqa: S608
             f"({key}, {every}, {shared}, {public}, {longest}) "
             f"SELECT id, 1, %s, %s, %s FROM {documents} "
-            f"WHERE id = %s AND {quote('trashed_at')} IS NULL{lock} "
+            f"WHERE id = %s AND {quote('trashed_at')} IS NULL"
+            f"{' FOR SHARE' if row_locks else ''} "
             f"ON CONFLICT ({key}) DO UPDATE SET "
             f"{every} = {counters}.{every} + 1, "
             f"{shared} = {counters}.{shared} + excluded.{shared}, "
             f"{public} = {counters}.{public} + excluded.{public}, "
             f"{longest} = CASE WHEN excluded.{longest} > {counters}.{longest} "
             f"THEN excluded.{longest} ELSE {counters}.{longest} END "
-            f"RETURNING {every}, {shared}, {public}, {own}",
-            [*sees, span, document_id, document_id, author_id],
+            f"RETURNING {returning}",
+            [
+                *sees,
+                span,
+                document_id,
+                *([document_id, author_id] if in_upsert else []),
+            ],
         )
         row = cursor.fetchone()
+        if row is not None and not in_upsert:
+            if author_id is None:  # no author's count to give
+                row = (*row, 0)
+            else:
+                cursor.execute(own, [document_id, author_id])
+                row = (*row, cursor.fetchone()[0])
     if row is None:
         raise ValidationError(
             "This document was moved to the trash: nothing on it can change.",

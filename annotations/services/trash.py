@@ -114,8 +114,11 @@ def _move_document(
     )
     Annotation.objects.filter(document=current).update(in_trash=to_trash)
     if not to_trash:
-        # Tags may have been renamed or merged meanwhile: draw it afresh.
-        bump_revision(current.pk, Audience.EVERYONE)
+        # Tags may have been renamed or merged meanwhile (which left the rows
+        # in the trash alone): draw the text afresh, and mark every row
+        # changed, so that no margin entry drawn before is shown again.
+        counts = bump_revision(current.pk, Audience.EVERYONE)
+        Annotation.objects.filter(document=current).update(revision=counts.every)
     ProjectEvent.objects.create(
         project_id=current.project_id,
         actor=by,

@@ -9,15 +9,20 @@ register = template.Library()
 # Notes and replies are drawn far more often than written: each worker keeps
 # the HTML of those it drew lately (a thread's note and replies, again and
 # again), within a few MB.
-_rendered = LRU(size=10_000, budget=8 * 1024 * 1024, weigh=lambda html: 2 * len(html))
+# Each item weighs its key (the note) as well as its HTML.
+_rendered = LRU(size=10_000, budget=8 * 1024 * 1024, weigh=lambda item: item[1])
 
 
 @register.filter
 def markdown(source: str) -> SafeString:
     """Render a note or reply; render_markdown sanitises its output with nh3."""
     source = source or ""
-    html = _rendered.get_or_make(source, lambda: render_markdown(source))
-    return mark_safe(html)  # noqa: S308
+
+    def draw() -> tuple[str, int]:
+        html = render_markdown(source)
+        return html, 2 * (len(source) + len(html)) + 100
+
+    return mark_safe(_rendered.get_or_make(source, draw)[0])  # noqa: S308
 
 
 def clear() -> None:

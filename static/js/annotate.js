@@ -367,8 +367,12 @@
     if (!next && !lastPage) return; // a later page's
     entries.insertBefore(item, next);
     htmx.process(item);
+    // A full page hands its last entry on to the next page; the last page
+    // keeps it (no page would show it until a reload).
     var size = pageField ? +pageField.dataset.pageSize : 0;
-    if (size && entries.children.length > size) entries.lastElementChild.remove();
+    if (size && !lastPage && entries.children.length > size) {
+      entries.lastElementChild.remove();
+    }
   }
   function fileNews() {
     var news = document.getElementById("margin-news");

@@ -340,3 +340,22 @@ def test_a_stranger_cannot_restore_or_purge_a_trashed_project(client, project, o
     for name in ("annotations:project_restore", "annotations:project_purge"):
         assert client.post(reverse(name, args=[project.pk])).status_code == 404
     assert Project.objects.get(pk=project.pk).in_trash
+
+
+def test_a_restored_documents_margin_shows_its_tags_as_they_are_now(
+    client, members, project
+):
+    """A tag renamed while the document was in the trash: the margin entries a
+    worker drew before must not come back with the old name."""
+    document = make_document(project=project, paragraphs=["The long tunnel."])
+    note = make_annotation(document, members["annotator"], "tunnel", body="See.")
+    tag = services.get_or_create_tag(project=project, name="passages")
+    note.tags.add(tag)
+    client.force_login(members["owner"])
+    margin = reverse("annotations:annotation_list_hx", args=[project.slug, document.pk])
+    assert "passages" in client.get(margin, headers=HX).content.decode()
+    services.trash_document(document=document, by=members["owner"])
+    services.rename_tag(tag=tag, name="corridors")
+    services.restore_document(document=document, by=members["owner"])
+    html = client.get(margin, headers=HX).content.decode()
+    assert "corridors" in html and "passages" not in html
