@@ -116,6 +116,20 @@ def clean_up(*, projects: Iterable = (), users: Iterable = ()) -> None:
     get_user_model().objects.filter(pk__in=[user.pk for user in users]).delete()
 
 
+def bulk_create_dated(model, rows: list, batch_size: int = 2000) -> list:
+    """Bulk-create `rows` keeping the creation dates they were given (bulk_create
+    would stamp every auto_now_add field with now()); the rows, with their keys."""
+    created_at = model._meta.get_field("created_at")
+    created_at.auto_now_add = False
+    try:
+        made = model.objects.bulk_create(rows, batch_size=batch_size)
+    finally:
+        created_at.auto_now_add = True
+    if made and made[0].pk is None:
+        raise SystemExit("The database did not return the new rows' keys.")
+    return made
+
+
 def analyze(*models) -> None:
     """Give PostgreSQL's planner statistics on the tables of `models`.
 

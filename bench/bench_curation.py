@@ -213,16 +213,9 @@ def add_annotations(site: Site, authors: list, rng: random.Random) -> None:
                 **columns,
             )
         )
-    created_at = Annotation._meta.get_field("created_at")
     with transaction.atomic():
-        # bulk_create would stamp every row with now(): keep the generated dates.
-        created_at.auto_now_add = False
-        try:
-            made = Annotation.objects.bulk_create(rows, batch_size=2000)
-        finally:
-            created_at.auto_now_add = True
+        made = _harness.bulk_create_dated(Annotation, rows)
         pks = [annotation.pk for annotation in made]
-        assert None not in pks, "the backend did not return primary keys"
         through = Annotation.tags.through
         tag_rows = [
             through(annotation_id=pk, tag_id=tag.pk)

@@ -267,16 +267,8 @@ def add_annotations(
                 **counts[document.pk].stamp(audience, author.pk, end - start),
             )
         )
-    created_at = Annotation._meta.get_field("created_at")
     with transaction.atomic():
-        # bulk_create would stamp every row with now(): keep the generated dates.
-        created_at.auto_now_add = False
-        try:
-            made = Annotation.objects.bulk_create(rows, batch_size=2000)
-        finally:
-            created_at.auto_now_add = True
-        if made and made[0].pk is None:
-            raise SystemExit("The database did not return the new rows' keys.")
+        made = _harness.bulk_create_dated(Annotation, rows)
         through = Annotation.tags.through
         tag_rows = [
             through(annotation_id=row.pk, tag_id=tag.pk)
