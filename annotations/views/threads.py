@@ -203,9 +203,7 @@ def annotation_edit(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
     def saved(annotation: Annotation) -> HttpResponse:
         if not request.htmx:
             return redirect(annotation)
-        document = reading.member_document(
-            membership, annotation.document_id, with_body=False
-        )
+        document = before.document  # without its text, read if blocks need it
         annotation.document = document
         # The form sits in the note's own area (a refusal shows there, the
         # thread around it intact); the saved note redraws the whole thread.
@@ -244,9 +242,7 @@ def annotation_delete(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
     before = copy.copy(annotation)
     with counting() as counted:
         services.delete_annotation(annotation=annotation, by=request.user)
-    document = reading.member_document(
-        membership, annotation.document_id, with_body=False
-    )
+    document = before.document  # without its text, read if blocks need it
     if not request.htmx:
         return redirect(document)
     response = render(
