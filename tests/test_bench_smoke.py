@@ -16,6 +16,7 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -41,8 +42,22 @@ def bench_env() -> Iterator[tuple[dict[str, str], str]]:
         fresh = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
         yield {**env, "DATABASE_URL": fresh}, "postgresql"
     finally:
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(url, name)
+
+
+def drop_database(url: str, name: str) -> None:
+    """Drop the benchmark's database. An autovacuum worker the bulk load woke
+    may still be in it, which our role may not end (FORCE refuses): it is
+    done within seconds, so try again."""
+    for attempt in range(30):
+        try:
+            with psycopg.connect(url, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ObjectInUse):
+            if attempt == 29:
+                raise
+            time.sleep(1)
 
 
 def run_smoke(script: str, env: dict[str, str]) -> list[str]:

@@ -27,6 +27,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import psycopg
 import pytest
 
+from tests.test_bench_smoke import drop_database
+
 # One worker runs the whole module (make test uses --dist loadgroup): the
 # servers and the database are made once.
 pytestmark = [pytest.mark.production, pytest.mark.xdist_group("production")]
@@ -188,8 +190,7 @@ def database_url(postgres_url: str) -> Iterator[str]:
     try:
         yield with_database(postgres_url, name)
     finally:
-        with psycopg.connect(postgres_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(postgres_url, name)
 
 
 @pytest.fixture(scope="module")
