@@ -5,10 +5,13 @@ services.set_status and services.decide_all.)"""
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 
 from annotations.forms import QueueFilterForm
 from annotations.models import Annotation, Status
-from corpus.models import Document, Membership
+from corpus import bodycache
+from corpus.models import Document, Membership, Project
 
 QUEUE_PAGE_SIZE = 50
 # A row shows the start of its note: this many lines and characters at most.
@@ -82,3 +85,64 @@ def prepare_rows(rows) -> list[Annotation]:
     for row in rows:
         row.note_excerpt, row.note_cut = note_excerpt(row.body)
     return rows
+
+
+QUEUE_ROW = "annotations/curation/_queue_row.html"
+# Rows are drawn with this in place of the CSRF token, which differs from
+# reader to reader, and given the page's token as they go out. A NUL never
+# comes from a user (config.request_checks refuses it in every request).
+TOKEN_SLOT = "\x00csrf\x00"
+# The rows each worker drew lately. A row changes only with its annotation's
+# revision (a decision, an edit, a reply, a tag renamed or merged all move
+# it), its author's name, its document's title and the address decisions go
+# to (the queue's filters): all in the key.
+_drawn = bodycache.LRU(size=10_000, budget=16 * 1024 * 1024, weigh=len)
+
+
+def drawn_rows(
+    project: Project,
+    rows: list[Annotation],
+    *,
+    decide_url: str,
+    token: str,
+    selected: set[int] = frozenset(),
+) -> list[Annotation]:
+    """The queue's rows, each with its HTML (`html`): from the worker's cache,
+    or drawn from _queue_row.html and kept. A row with a decision's errors, or
+    ticked, is drawn for this answer alone."""
+    for row in rows:
+        plain = getattr(row, "decision_form", None) is None and row.pk not in selected
+        key = (
+            row.pk,
+            row.created_at,  # a purged annotation's id may come again
+            project.slug,
+            row.revision,
+            row.author.get_username(),
+            row.document.title,
+            decide_url,
+        )
+        html = _drawn.get(key) if plain else None
+        if html is None:
+            html = render_to_string(
+                QUEUE_ROW,
+                {
+                    "project": project,
+                    "a": row,
+                    "decide_url": decide_url,
+                    "selected": selected,
+                    "csrf_token": TOKEN_SLOT,
+                },
+            )
+            if plain:
+                _drawn.put(key, html)
+        row.html = _with_token(html, token)
+    return rows
+
+
+def _with_token(html: str, token: str) -> SafeString:
+    return mark_safe(html.replace(TOKEN_SLOT, token))  # noqa: S308 (a template's output)
+
+
+def clear() -> None:
+    """Forget the rows drawn (tests, whose rows are rolled back)."""
+    _drawn.clear()

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-from annotations import margin
+from annotations import curation, margin
 from corpus import bodycache
 from corpus.roles import Action, Role, can
 from tests.factories import make_document, make_project, make_user
@@ -67,9 +67,11 @@ def _fresh_caches():
     """Rows are rolled back between tests; the worker's caches must be too."""
     bodycache.clear()
     margin.clear()
+    curation.clear()
     yield
     bodycache.clear()
     margin.clear()
+    curation.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
@@ -38,14 +39,21 @@ def _queue_context(request, membership, decision_form=None) -> dict:
         for row in page.object_list:
             if row.pk == decision_form.row:
                 row.decision_form, bulk_form = decision_form, None
+    decide_url = _queue_url(membership.project.slug, request, "decide")
+    page.object_list = curation.drawn_rows(
+        membership.project,
+        page.object_list,
+        decide_url=decide_url,
+        token=get_token(request),
+        selected=set(parse_ids(request.POST.getlist("ids"))),
+    )
     return {
         "project": membership.project,
         "membership": membership,
         "filters": filters,
         "page": page,
-        "decide_url": _queue_url(membership.project.slug, request, "decide"),
+        "decide_url": decide_url,
         "bulk_form": bulk_form,
-        "selected": set(parse_ids(request.POST.getlist("ids"))),
     }
 
 

@@ -419,3 +419,65 @@ def test_a_reason_the_browser_accepted_fits_however_it_breaks_lines(
     assert note.status == "rejected"
     stored = note.events.get(kind="status").reason
     assert "\r" not in stored and stored.count("\n") == 99
+
+
+def _row(html: str, pk: int) -> str:
+    return re.search(rf'<tr id="q-{pk}".*?</tr>', html, re.S).group(0)
+
+
+def test_a_kept_row_follows_every_change_it_shows(client, project, members, notes):
+    """Rows are drawn once and kept by each worker: a reply, an edit of the
+    note and its tags, a renamed author or document, and the filters' address
+    each draw the row anew."""
+    client.force_login(members["curator"])
+    note = notes[0]
+
+    def row(**query) -> str:
+        return _row(client.get(_queue(project), query).content.decode(), note.pk)
+
+    assert "repl" not in row()
+    services.create_reply(annotation=note, author=members["owner"], body="Agreed.")
+    assert "1 reply" in row()
+    services.update_annotation(
+        annotation=note,
+        editor=members["annotator"],
+        version=note.version,
+        body="Dug by hand.",
+        tags=["method"],
+        visibility=note.visibility,
+    )
+    edited = row()
+    assert "Dug by hand." in edited and ">method<" in edited
+    members["annotator"].username = "renamed-author"
+    members["annotator"].save()
+    assert "renamed-author" in row()
+    note.document.title = "A retitled source"
+    note.document.save()
+    assert "A retitled source" in row()
+    assert "author=renamed-author" in row(author="renamed-author")
+
+
+def _tokens(html: str) -> set[str]:
+    return set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html))
+
+
+def test_kept_rows_carry_each_readers_own_token(project, members, notes):
+    """A row drawn for one curator and kept by the worker goes to the next with
+    the next one's CSRF token, which their decision then passes with."""
+    from django.test import Client
+
+    owner, curator = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    owner.force_login(members["owner"])
+    curator.force_login(members["curator"])
+    owners = owner.get(_queue(project)).content.decode()
+    curators = curator.get(_queue(project)).content.decode()
+    row_tokens = _tokens(_row(curators, notes[1].pk))
+    assert row_tokens and row_tokens <= _tokens(curators)
+    assert not row_tokens & _tokens(owners)
+    response = curator.post(
+        _decide(project),
+        {"decide": f"{notes[1].pk} approved", "csrfmiddlewaretoken": row_tokens.pop()},
+    )
+    assert response.status_code == 302
+    notes[1].refresh_from_db()
+    assert notes[1].status == Status.APPROVED
