@@ -91,7 +91,7 @@ QUEUE_ROW = "annotations/curation/_queue_row.html"
 # Rows are drawn with this in place of the CSRF token, which differs from
 # reader to reader, and given the page's token as they go out. A NUL never
 # comes from a user (config.request_checks refuses it in every request).
-TOKEN_SLOT = "\x00csrf\x00"
+TOKEN_SLOT = "\x00csrf\x00"  # noqa: S105 (a placeholder, not a secret)
 # The rows each worker drew lately. A row changes only with its annotation's
 # revision (a decision, an edit, a reply, a tag renamed or merged all move
 # it), its author's name, its document's title and the address decisions go

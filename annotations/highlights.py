@@ -2,9 +2,8 @@
 
 highlights_for() reads the annotations a member sees on a document (a fixed
 number of queries, whatever their number: DESIGN invariant 5); render_text()
-and render_some_blocks() draw them into the text's blocks; rendered_text()
-keeps the whole rendering in the worker's cache (corpus.bodycache) for the
-readers who see the same annotations, and with_body() splices it into the page.
+and render_some_blocks() draw them into the text's blocks (annotations.rendering
+keeps the whole rendering for the readers who see the same annotations).
 """
 
 from __future__ import annotations
@@ -17,11 +16,9 @@ from html import escape
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.http import HttpResponse
-from django.utils.html import json_script
 
-from annotations import permissions, polling
-from annotations.models import Annotation, DocumentCounters, Status, Tag
+from annotations import permissions
+from annotations.models import Annotation, Status, Tag
 from annotations.segments import segment_blocks
 from corpus import bodycache
 from corpus.models import Document, Membership
@@ -43,6 +40,8 @@ class Highlights:
     colour_tags: dict[int, int] = field(default_factory=dict)
     # annotation drawn -> its tags (id, name) by name; for a few blocks only
     tags: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
+    # annotation drawn and tagged -> its tags' ids
+    tags_of: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
     def marker(self, *, titles: bool) -> Callable[[tuple[int, ...], int], str]:
         """The attributes of a highlighted segment's <mark>, from the keys of
@@ -183,6 +182,7 @@ def highlights_for(
         rows, names, pairs, tag_name = _all_rows(document, annotations.in_text_order())
     tag_names: dict[int, list[str]] = defaultdict(list)
     tag_ids: set[int] = set()
+    tags_of: dict[int, list[int]] = defaultdict(list)
     colour_tags: dict[int, int] = {}
     if rows and pairs:
         drawn = {row[0] for row in rows}
@@ -191,6 +191,7 @@ def highlights_for(
                 tag_names[annotation_id].append(tag_name[tag_id])
                 if annotation_id in drawn:
                     tag_ids.add(tag_id)
+                    tags_of[annotation_id].append(tag_id)
         for listed in tag_names.values():
             listed.sort()
         # A highlight takes the colour of its first tag by name (names are
@@ -222,6 +223,7 @@ def highlights_for(
         tag_ids=tag_ids,
         colour_tags=colour_tags,
         tags=tags_drawn,
+        tags_of={pk: tuple(ids) for pk, ids in tags_of.items()},
     )
 
 
@@ -270,16 +272,23 @@ def block_ranges(document: Document, indices: list[int]) -> list[tuple[int, int]
 
 
 def render_some_blocks(
-    document: Document, highlights: Highlights, indices: list[int], oob: bool = False
+    document: Document,
+    highlights: Highlights,
+    indices: list[int],
+    oob: bool = False,
+    *,
+    titles: bool = True,
 ) -> list[str]:
-    """Fresh HTML of a few blocks, to swap (out of band) for the ones on the page."""
+    """Fresh HTML of a few blocks, to swap (out of band) for the ones on the
+    page (with hover titles), or for the ones of a kept rendering (without:
+    as render_text draws them)."""
     blocks = [document.blocks[index] for index in indices]
     segments = segment_blocks(
         [(block["start"], block["end"]) for block in blocks],
         highlights.spans,
         cuts=_link_cuts(document.links),
     )
-    mark = highlights.marker(titles=True)
+    mark = highlights.marker(titles=titles)
     return [
         render_block(
             document.text,
@@ -297,98 +306,15 @@ def render_some_blocks(
     ]
 
 
-def tag_choices(highlights: Highlights) -> list[tuple[str, str]]:
-    """(name, label) of the tags on the annotations drawn, for the margin's tag
-    filter: the tags this reader can see used here, with their parents."""
-    if not highlights.tag_ids:
+def tag_choices(tag_ids: set[int]) -> list[tuple[str, str]]:
+    """(name, label) of the tags on the annotations drawn (`tag_ids`), for the
+    margin's tag filter: the tags this reader can see used here, with their
+    parents."""
+    if not tag_ids:
         return []
     return [
         (name, f"{parent} › {name}" if parent else name)
-        for name, parent in Tag.objects.filter(pk__in=highlights.tag_ids)
+        for name, parent in Tag.objects.filter(pk__in=tag_ids)
         .order_by("parent__name", "name")
         .values_list("name", "parent__name")
     ]
-
-
-@dataclass(frozen=True)
-class RenderedText:
-    """A document's text with highlights, ready to send."""
-
-    body: bytes  # the blocks' HTML, UTF-8: spliced into the page by with_body()
-    annotation_count: int
-    labels_script: str  # <script type="application/json"> of the hover labels
-    tag_choices: list[tuple[str, str]]  # the margin filter's tags: those drawn
-
-
-# Where a page template leaves room for the text. A comment: no user text can
-# make one, since every "<" of it is escaped.
-BODY_SLOT = "<!-- the document's text -->"
-
-
-def with_body(response: HttpResponse, body: bytes) -> HttpResponse:
-    """Put the rendered text into the page's BODY_SLOT.
-
-    Megabytes of text through the template's nested nodes cost a copy at each
-    level (about 40 ms for 4 MB); spliced here, it is copied once.
-    """
-    before, slot, after = response.content.partition(BODY_SLOT.encode())
-    if not slot:
-        raise ValueError("the template has no slot for the document's text")
-    response.content = b"".join((before, body, after))
-    return response
-
-
-def rendered_text(
-    membership: Membership, document: Document, approved_only: bool
-) -> RenderedText:
-    """The text with highlights, from the worker's cache when nothing changed.
-
-    Members who see the same annotations share a rendering: those who see every
-    shared annotation (curators and owners, or everyone without pre-moderation),
-    and the others, each in either reading mode. A member who has annotations
-    of their own that the rest of their class cannot see (private ones, or
-    unapproved ones under pre-moderation) gets a rendering of their own.
-    """
-    sees_unapproved = permissions.sees_unapproved(membership)
-    own = Annotation.objects.filter(
-        document=document, author_id=membership.user_id, deleted_at__isnull=True
-    )
-    if approved_only:
-        own = own.filter(status=Status.APPROVED)
-    has_own_hidden = (
-        own.exclude(permissions.shown_to_member_filter(membership, own=False))
-        .only("pk")
-        .exists()
-    )
-    if has_own_hidden:
-        # Every change may matter to this member's own rendering.
-        revision = DocumentCounters.of(document).every
-        reader = membership.user_id
-    else:
-        # Only changes the member's class may see matter.
-        revision, reader = polling.class_revision(membership, document), None
-    key = (
-        document.pk,
-        document.content_hash,
-        revision,
-        reader,
-        sees_unapproved,
-        approved_only,
-    )
-
-    def render_now() -> RenderedText:
-        # A shared rendering is made from what the class sees, never from what
-        # this reader sees: a private note saved between the check above and
-        # this query cannot reach the class's cache.
-        highlights = highlights_for(
-            membership, document, approved_only=approved_only, shared_only=not reader
-        )
-        # render_text escapes every character of the text itself.
-        return RenderedText(
-            body=render_text(document, highlights).encode(),
-            annotation_count=len(highlights.spans),
-            labels_script=json_script(highlights.raw_labels, "highlight-labels"),
-            tag_choices=tag_choices(highlights),
-        )
-
-    return bodycache.rendered.get_or_make(key, render_now)

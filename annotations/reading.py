@@ -268,8 +268,10 @@ def thread_links(membership: Membership, annotation: Annotation) -> dict:
     touching = Link.objects.filter(
         project_id=membership.project_id, deleted_at__isnull=True
     ).order_by()
-    found = touching.filter(source_id=annotation.pk).values_list("pk").union(
-        touching.filter(target_annotation_id=annotation.pk).values_list("pk")
+    found = (
+        touching.filter(source_id=annotation.pk)
+        .values_list("pk")
+        .union(touching.filter(target_annotation_id=annotation.pk).values_list("pk"))
     )
     pks = [pk for (pk,) in found]
     if not pks:

@@ -7,8 +7,8 @@ must change the hash) and any metadata save find a new key, and a copy kept in
 the worker is never stale. Each gunicorn worker keeps its own few documents
 (LRU), which spares the reading view and every annotation write the transfer
 and JSON decoding of a 1 MB row. The text rendered with highlights is cached
-the same way (annotations.highlights.rendered_text), under the revision its
-readers' class sees, so that every change they may see makes a new key.
+the same way (annotations.rendering.rendered_text), one per class of readers,
+brought up to date with every change they may see.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def _body_weight(body: tuple) -> int:
 
 
 def _rendered_weight(rendered) -> int:
-    return len(rendered.body) + len(rendered.labels_script) + 1_000
+    return rendered.weight() + 1_000
 
 
 # Each worker keeps the bodies and renderings of the documents read lately, up

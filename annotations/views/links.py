@@ -14,7 +14,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from annotations import highlights, links, reading, services
+from annotations import links, reading, rendering, services
 from annotations.forms import (
     LinkFilterForm,
     LinkForm,
@@ -181,7 +181,7 @@ def _compare_context(
     source = annotation.document
     bodycache.fill_body(source)
     start, end = annotation.start, annotation.end
-    text = highlights.rendered_text(membership, document, approved_only=False)
+    text = rendering.rendered_text(membership, document, approved_only=False)
     return {
         "project": membership.project,
         "membership": membership,
@@ -190,7 +190,7 @@ def _compare_context(
         "after": source.text[end : end + CONTEXT_CHARS],
         "document": document,
         "documents": list(project_documents(membership)),
-        "body": mark_safe(highlights.BODY_SLOT),  # noqa: S308 (a constant)
+        "body": mark_safe(rendering.BODY_SLOT),  # noqa: S308 (a constant)
         "text": text,
         "form": form,
         "relations": list(form.fields["relation"].queryset),
@@ -219,7 +219,7 @@ def link_compare(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     form = PassageLinkForm(membership=membership)
     context = _compare_context(membership, annotation, document, form)
     response = render(request, "annotations/links/link_compare.html", context)
-    return highlights.with_body(response, context["text"].body)
+    return rendering.with_body(response, context["text"].body)
 
 
 @require_POST
@@ -264,7 +264,7 @@ def link_passage(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
         response = render(
             request, "annotations/links/link_compare.html", context, status=400
         )
-        return highlights.with_body(response, context["text"].body)
+        return rendering.with_body(response, context["text"].body)
     messages.success(request, f"Linked to “{target.exact[:60]}” in {document.title}.")
     return redirect(annotation)
 

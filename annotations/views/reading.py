@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
-from annotations import highlights, margin, polling, reading
+from annotations import margin, polling, reading, rendering
 from annotations.forms import MarginFilterForm
 from annotations.models import Annotation
 from corpus.access import HtmxHttpRequest, membership_for
@@ -58,12 +58,12 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
     # Read before the text is drawn: a change made while the page is built is
     # then newer than the revision the page polls with, and comes with a poll.
     revision = polling.reader_token(membership, document)
-    text = highlights.rendered_text(membership, document, filters.approved_only)
+    text = rendering.rendered_text(membership, document, filters.approved_only)
     context = {
         "project": membership.project,
         "membership": membership,
         "document": document,
-        "body": mark_safe(highlights.BODY_SLOT),  # noqa: S308 (a constant)
+        "body": mark_safe(rendering.BODY_SLOT),  # noqa: S308 (a constant)
         "annotation_count": text.annotation_count,
         "highlight_labels": text.labels_script,
         "margin": margin.margin_page(
@@ -79,7 +79,7 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
         **_open_thread(membership, document, request.GET.get("thread", "")),
     }
     response = render(request, "annotations/reading/document_detail.html", context)
-    return highlights.with_body(response, text.body)
+    return rendering.with_body(response, text.body)
 
 
 @require_safe
