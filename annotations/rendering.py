@@ -29,14 +29,15 @@ MAX_PATCHED_BLOCKS = 64
 
 @dataclass(frozen=True)
 class RenderedText:
-    """A document's text with highlights, ready to send, as of `revision` (the
-    counter of the changes its readers' class sees)."""
+    """A document's text with highlights, ready to send, as of `revision`: the
+    count of changes its readers' class saw, and for a reader's own rendering
+    their own count (polling.ReaderToken: what a poll compares)."""
 
     body: bytes  # the blocks' HTML, UTF-8: spliced into the page by with_body()
     annotation_count: int
     labels_script: str  # <script type="application/json"> of the hover labels
     tag_choices: list[tuple[str, str]]  # the margin filter's tags: those drawn
-    revision: int = 0
+    revision: polling.ReaderToken
     # What an update needs: the hover label of each annotation drawn, and the
     # tags of each tagged one.
     labels: dict[int, str] = field(default_factory=dict)
@@ -48,7 +49,7 @@ class RenderedText:
         body: bytes,
         labels: dict[int, str],
         tags_of: dict[int, tuple[int, ...]],
-        revision: int,
+        revision: polling.ReaderToken,
     ) -> RenderedText:
         return cls(
             body=body,
@@ -114,20 +115,23 @@ def rendered_text(
         .exists()
     )
     if has_own_hidden:
-        # Every change may matter to this member's own rendering.
-        revision = DocumentCounters.of(document).every
+        # The changes the class sees matter, and the member's own.
+        revision = polling.reader_token(membership, document)
         reader = membership.user_id
     else:
         # Only changes the member's class may see matter.
-        revision, reader = polling.class_revision(membership, document), None
+        revision = polling.ReaderToken(polling.class_revision(membership, document), 0)
+        reader = None
     # One rendering per class (or reader) and reading mode: the latest.
     key = (document.pk, document.content_hash, reader, sees_unapproved, approved_only)
     last = bodycache.rendered.get(key) if kept else None
     if last is not None and last.revision == revision:
         return last
     made = None
-    if last is not None and last.revision < revision and reader is None:
-        made = _brought_up_to_date(last, membership, document, approved_only, revision)
+    if last is not None and _before(last.revision, revision):
+        made = _brought_up_to_date(
+            last, membership, document, approved_only, reader, revision
+        )
     if made is None:
         # A shared rendering is made from what the class sees, never from what
         # this reader sees: a private note saved between the check above and
@@ -142,9 +146,15 @@ def rendered_text(
             drawn.tags_of,
             revision,
         )
-    if kept and (last is None or last.revision < revision):
+    if kept and (last is None or _before(last.revision, revision)):
         bodycache.rendered.put(key, made)
     return made
+
+
+def _before(kept: polling.ReaderToken, now: polling.ReaderToken) -> bool:
+    """Whether a rendering as of `kept` is an earlier one than `now` (a request
+    that read the counters before another's write committed may come later)."""
+    return kept != now and kept.seen <= now.seen and kept.own <= now.own
 
 
 def _brought_up_to_date(
@@ -152,20 +162,27 @@ def _brought_up_to_date(
     membership: Membership,
     document: Document,
     approved_only: bool,
-    revision: int,
+    reader: int | None,
+    revision: polling.ReaderToken,
 ) -> RenderedText | None:
     """`kept` with the annotations changed since its revision that the class
-    may see redrawn, or None when they touch too many blocks."""
-    column = (
-        "shared_revision"
-        if permissions.sees_unapproved(membership)
-        else "public_revision"
-    )
-    changed = list(
-        Annotation.objects.filter(document=document, **{f"{column}__gt": kept.revision})
-        .order_by()
-        .values_list("pk", "start", "end")
-    )
+    (and the `reader`, for their own rendering) may see redrawn, or None when
+    they touch too many blocks."""
+    if reader is None:
+        column = (
+            "shared_revision"
+            if permissions.sees_unapproved(membership)
+            else "public_revision"
+        )
+        changed = list(
+            Annotation.objects.filter(
+                document=document, **{f"{column}__gt": kept.revision.seen}
+            )
+            .order_by()
+            .values_list("pk", "start", "end")
+        )
+    else:
+        changed = polling.changed_since(membership, document, kept.revision)
     ranges = [(start, end) for _pk, start, end in changed]
     indices = highlights.blocks_touching(document, ranges)
     if len(indices) > MAX_PATCHED_BLOCKS:
@@ -179,7 +196,7 @@ def _brought_up_to_date(
         document,
         within=highlights.block_ranges(document, indices),
         approved_only=approved_only,
-        shared_only=True,
+        shared_only=reader is None,
         longest=longest,
     )
     blocks = highlights.render_some_blocks(document, drawn, indices, titles=False)
