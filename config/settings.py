@@ -128,6 +128,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's form renderer, with <select> written without a template per option.
+FORM_RENDERER = "config.form_renderer.QuickSelectRenderer"
+
 WSGI_APPLICATION = "config.wsgi.application"
 
 # Database: SQLite under var/ unless DATABASE_URL names another (PostgreSQL).
