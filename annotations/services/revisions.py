@@ -90,10 +90,14 @@ def bump_revision(
         quote(name) for name in ("document_id", "every", "shared", "public", "longest")
     )
     row_locks = connection.features.has_select_for_update
+    # The latest by the index (document, author, own count), one entry read: a
+    # MAX() that PostgreSQL's planner, misled by its statistics, may compute
+    # by reading every entry of the author on the document (1.3 ms for 3,400).
+    own_revision = quote("own_revision")
     own = (
-        f"SELECT COALESCE(MAX({quote('own_revision')}), 0) + 1 "  # noqa: S608
-        f"FROM {annotations} WHERE {quote('document_id')} = %s "
-        f"AND {quote('author_id')} = %s"
+        f"SELECT COALESCE((SELECT {own_revision} FROM {annotations} "  # noqa: S608
+        f"WHERE {quote('document_id')} = %s AND {quote('author_id')} = %s "
+        f"ORDER BY {own_revision} DESC LIMIT 1), 0) + 1"
     )
     # The author's next own count is read once this write holds the counters'
     # row: on PostgreSQL in a statement of its own, which sees every write that
