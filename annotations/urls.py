@@ -6,6 +6,7 @@ from django.urls import path
 
 from annotations.views import (
     curation,
+    export,
     links,
     reading,
     relations,
@@ -20,6 +21,16 @@ app_name = "annotations"
 urlpatterns = [
     # Reading: the text with its highlights, the margin, the poll.
     path("p/<slug:slug>/d/<id:pk>/", reading.document_detail, name="document_detail"),
+    path(
+        "p/<slug:slug>/d/<id:pk>/export/annotations.jsonld",
+        export.export_annotations,
+        name="document_export_annotations",
+    ),
+    path(
+        "p/<slug:slug>/export/annotations.jsonld",
+        export.export_annotations,
+        name="project_export_annotations",
+    ),
     path(
         "p/<slug:slug>/d/<id:pk>/annotations/",
         reading.annotation_list_hx,
