@@ -14,6 +14,7 @@ from django.urls import reverse
 from annotations import export, services, w3c
 from annotations.models import Annotation, RelationType, Visibility
 from corpus.roles import Role
+from tests import w3c_model
 from tests.factories import make_annotation, make_document, make_project
 
 ASTRAL = "Chapo 𝔊uzmán 🚇 escaped"
@@ -248,3 +249,22 @@ def test_queries_grow_with_batches_not_notes(project, members, work, monkeypatch
 
     # 7 notes: one batch and an empty one, or four and an empty one.
     assert queries(100) + 3 * 5 == queries(2)
+
+
+@pytest.mark.parametrize("scope", ["project", "document"])
+def test_the_export_passes_every_must_of_the_w3c_suite(
+    client, project, members, work, scope
+):
+    client.force_login(members["curator"])
+    collection = _export(
+        client, project, work["document"] if scope == "document" else None
+    )
+    assert w3c_model.must_failures(collection, "AnnotationCollection") == []
+    page = {"@context": collection["@context"], **collection["first"]}
+    assert w3c_model.must_failures(page, "AnnotationPage") == []
+    kinds = set()
+    for item in collection["first"]["items"]:
+        kinds.add(item["motivation"])
+        alone = {"@context": collection["@context"], **item}
+        assert w3c_model.must_failures(alone, "Annotation") == [], item["id"]
+    assert kinds == {"commenting", "highlighting", "replying", "linking"}
