@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
@@ -40,21 +41,9 @@ def notes_for(
     return notes.order_by()
 
 
-def _replies(notes: QuerySet[Annotation]) -> QuerySet[Reply]:
-    return Reply.objects.filter(annotation__in=notes, deleted_at__isnull=True)
-
-
-def _links(membership: Membership, notes: QuerySet[Annotation]):
-    return links_reads.live_links_for(membership).filter(source__in=notes)
-
-
 def total(membership: Membership, notes: QuerySet[Annotation]) -> int:
     """Notes, replies and links: the items of the collection."""
-    return (
-        notes.count()
-        + _replies(notes.values("pk")).count()
-        + _links(membership, notes.values("pk")).count()
-    )
+    return _count(membership, notes.values("pk"))
 
 
 def collection(
@@ -106,18 +95,27 @@ def collection(
 
 
 def items(
-    membership: Membership, iris: w3c.Iris, notes: QuerySet[Annotation]
+    membership: Membership,
+    iris: w3c.Iris,
+    notes: QuerySet[Annotation],
+    *,
+    after: int = 0,
+    limit: int | None = None,
 ) -> Iterator[dict]:
-    """Each note, then its replies and links, a batch of notes at a time (by id:
-    a write meanwhile moves no note from one batch to another)."""
-    last = 0
-    while True:
+    """Each note, then its replies and links, a batch of notes at a time, by id
+    (a write meanwhile moves no note from one batch to another): the notes
+    after the id `after`, `limit` of them at most."""
+    last, left = after, limit
+    while left is None or left > 0:
+        size = BATCH if left is None else min(BATCH, left)
         batch = list(
-            notes.filter(pk__gt=last).select_related("author").order_by("pk")[:BATCH]
+            notes.filter(pk__gt=last).select_related("author").order_by("pk")[:size]
         )
         if not batch:
             return
         last = batch[-1].pk
+        if left is not None:
+            left -= len(batch)
         pks = [note.pk for note in batch]
         tags, replies, links, events = _around(membership, pks)
         for note in batch:
@@ -126,6 +124,63 @@ def items(
                 yield w3c.reply(iris, row)
             for row in links[note.pk]:
                 yield w3c.link(iris, row)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of a container: the notes after the id `after` (with their replies
+    and links), where it starts among all items, and its neighbours' cursors."""
+
+    after: int
+    items: list[dict]
+    start_index: int
+    total: int
+    next_after: int | None
+    previous_after: int | None
+
+
+def page(
+    membership: Membership,
+    iris: w3c.Iris,
+    notes: QuerySet[Annotation],
+    after: int,
+    size: int,
+) -> Page:
+    """The page of `size` notes after the note id `after` (0: the first page).
+    The cursor is a note's id, so a page stays the same while others annotate
+    (new notes come last)."""
+    before = notes.filter(pk__lte=after)
+    # One more than the page holds: whether a next page follows.
+    ahead = list(
+        notes.filter(pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", flat=True)[: size + 1]
+    )
+    shown = ahead[:size]
+    listed = list(items(membership, iris, notes, after=after, limit=size))
+    previous = None
+    if after:
+        back = list(
+            before.order_by("-pk").values_list("pk", flat=True)[size : size + 1]
+        )
+        previous = back[0] if back else 0
+    return Page(
+        after=after,
+        items=listed,
+        start_index=_count(membership, before.values("pk")),
+        total=_count(membership, notes.values("pk")),
+        next_after=shown[-1] if len(ahead) > size else None,
+        previous_after=previous,
+    )
+
+
+def _count(membership: Membership, ids: QuerySet) -> int:
+    """The notes `ids` with their live replies and visible links."""
+    return (
+        ids.count()
+        + Reply.objects.filter(annotation__in=ids, deleted_at__isnull=True).count()
+        + links_reads.live_links_for(membership).filter(source__in=ids).count()
+    )
 
 
 def _around(membership: Membership, pks: list[int]):

@@ -8,6 +8,7 @@ from annotations.views import (
     curation,
     export,
     links,
+    protocol,
     reading,
     relations,
     replies,
@@ -30,6 +31,26 @@ urlpatterns = [
         "p/<slug:slug>/export/annotations.jsonld",
         export.export_annotations,
         name="project_export_annotations",
+    ),
+    # The W3C Web Annotation Protocol: containers, and each annotation's IRI.
+    path("p/<slug:slug>/annotations/", protocol.container, name="w3c_container"),
+    path(
+        "p/<slug:slug>/annotations/documents/<id:pk>/",
+        protocol.container,
+        name="w3c_document_container",
+    ),
+    path("p/<slug:slug>/annotations/<id:pk>", protocol.annotation, name="w3c_note"),
+    path(
+        "p/<slug:slug>/annotations/replies/<id:pk>",
+        protocol.annotation,
+        {"kind": "reply"},
+        name="w3c_reply",
+    ),
+    path(
+        "p/<slug:slug>/annotations/links/<id:pk>",
+        protocol.annotation,
+        {"kind": "link"},
+        name="w3c_link",
     ),
     path(
         "p/<slug:slug>/d/<id:pk>/annotations/",

@@ -67,7 +67,7 @@ class Iris:
         return f"{self.base}/people/{pk}"
 
 
-def _when(moment: datetime) -> str:
+def when(moment: datetime) -> str:
     """An xsd:dateTime in UTC, as the model asks, to the microsecond we keep."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
@@ -122,8 +122,8 @@ def note(iris: Iris, annotation, tags: list[str], events: list = ()) -> dict:
         "id": iris.annotation(annotation.pk),
         "type": "Annotation",
         "motivation": _motivation(annotation.body, tags),
-        "created": _when(annotation.created_at),
-        "modified": _when(annotation.updated_at),
+        "created": when(annotation.created_at),
+        "modified": when(annotation.updated_at),
         "creator": person(iris, annotation.author),
     }
     if body:
@@ -146,7 +146,7 @@ def history_entry(iris: Iris, event) -> dict:
     entry = {
         f"{PREFIX}:kind": event.kind,
         f"{PREFIX}:actor": iris.person(event.actor_id),
-        f"{PREFIX}:at": _when(event.at),
+        f"{PREFIX}:at": when(event.at),
     }
     # Values of any shape (a status, a note, a list of tags), as JSON text.
     for name in ("before", "after"):
@@ -164,8 +164,8 @@ def reply(iris: Iris, row) -> dict:
         "id": iris.reply(row.pk),
         "type": "Annotation",
         "motivation": "replying",
-        "created": _when(row.created_at),
-        "modified": _when(row.updated_at),
+        "created": when(row.created_at),
+        "modified": when(row.updated_at),
         "creator": person(iris, row.author),
         "body": {
             "type": "TextualBody",
@@ -192,7 +192,7 @@ def link(iris: Iris, row) -> dict:
         "id": iris.link(row.pk),
         "type": "Annotation",
         "motivation": "linking",
-        "created": _when(row.created_at),
+        "created": when(row.created_at),
         "creator": person(iris, row.author),
         "body": body,
         "target": iris.annotation(row.source_id),
