@@ -36,6 +36,11 @@ class Iris:
     base: str
     slug: str
 
+    @classmethod
+    def of_request(cls, request, slug: str) -> Iris:
+        """On the origin the request came to (behind the TLS proxy: https)."""
+        return cls(base=request.build_absolute_uri("/").rstrip("/"), slug=slug)
+
     @property
     def namespace(self) -> str:
         return f"{self.base}/ns#"
@@ -129,6 +134,9 @@ def note(iris: Iris, annotation, tags: list[str], events: list = ()) -> dict:
     if body:
         item["body"] = body
     item["target"] = passage(iris, annotation)
+    for name in ("via", "canonical"):
+        if getattr(annotation, name, ""):
+            item[name] = getattr(annotation, name)
     item[f"{PREFIX}:status"] = annotation.status
     item[f"{PREFIX}:visibility"] = annotation.visibility
     if events:

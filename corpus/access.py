@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
 from django_htmx.middleware import HtmxDetails
 
 from corpus.models import Membership
 from corpus.roles import Action, can
+from corpus.services import tokens
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -42,3 +47,51 @@ def membership_for(
             "An owner can take it out of the archive on its settings page."
         )
     return membership
+
+
+def _unauthorized(message: str) -> JsonResponse:
+    response = JsonResponse({"error": message}, status=401)
+    response["WWW-Authenticate"] = 'Bearer realm="apparatus"'
+    return response
+
+
+def _csrf_refusal(request: HttpRequest):
+    """The CSRF middleware's answer to this request: None when it passes."""
+    check = CsrfViewMiddleware(lambda request: None)
+    return check.process_view(request, lambda: None, (), {})
+
+
+def api_view(view):
+    """A view programs call (the W3C protocol): signed in by the browser's
+    session, or by a personal API token (`Authorization: Bearer ...`), else 401
+    in JSON. CSRF applies to session-authenticated writes only: a token is not
+    something a browser sends by itself from another site."""
+
+    @csrf_exempt
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        scheme, _, credentials = request.headers.get("Authorization", "").partition(
+            " "
+        )
+        if scheme.lower() == "bearer":
+            user = tokens.user_for(credentials.strip())
+            if user is None:
+                return _unauthorized("This token is unknown or revoked.")
+            request.user = user
+        elif not request.user.is_authenticated:
+            if request.method == "OPTIONS":
+                return view(request, *args, **kwargs)
+            return _unauthorized("Sign in, or send a personal API token.")
+        elif request.method not in {"GET", "HEAD", "OPTIONS", "TRACE"}:
+            refused = _csrf_refusal(request)
+            if refused is not None:
+                return refused
+        # Refusals in JSON, for programs: raised before anything is written.
+        try:
+            return view(request, *args, **kwargs)
+        except Http404:
+            return JsonResponse({"error": "Not found here."}, status=404)
+        except PermissionDenied as denied:
+            return JsonResponse({"error": str(denied) or "Not allowed."}, status=403)
+
+    return wrapped

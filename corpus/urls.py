@@ -52,6 +52,12 @@ urlpatterns = [
         name="invitation_open",
     ),
     path("invite/", views.invitation_accept, name="invitation_accept"),
+    path("accounts/tokens/", views.api_tokens, name="api_tokens"),
+    path(
+        "accounts/tokens/<id:pk>/revoke/",
+        views.api_token_revoke,
+        name="api_token_revoke",
+    ),
     path("p/<slug:slug>/import/", imports.import_upload, name="import_upload"),
     path("p/<slug:slug>/import/review/", imports.import_review, name="import_review"),
     path(

@@ -101,6 +101,10 @@ class Annotation(SoftDeleted, Versioned):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Made through the W3C protocol: the IRI the client gave it (`via`) and
+    # the one it names as canonical, kept as the protocol asks.
+    via = models.CharField(max_length=2000, blank=True)
+    canonical = models.CharField(max_length=2000, blank=True)
     # The document's counters at this row's last change (services.revisions):
     # annotation_revision at any change, shared_revision and public_revision
     # at the last change curators, or every member, could see.

@@ -92,6 +92,8 @@ def create_annotation(
     body: str = "",
     tags: Iterable[Tag | str] = (),
     visibility: str = Visibility.PROJECT,
+    via: str = "",
+    canonical: str = "",
 ) -> Annotation:
     """Anchor a new annotation on document.text[start:end] after checking the quote.
 
@@ -111,6 +113,8 @@ def create_annotation(
         suffix=text[end : end + CONTEXT_SIZE],
         body=body,
         visibility=visibility,
+        via=via,
+        canonical=canonical,
     )
     # The foreign keys are rows the caller holds and the range was checked
     # above; the database enforces both again. Skipping their lookups here

@@ -11,16 +11,19 @@ from __future__ import annotations
 import hashlib
 import json
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_http_methods
 
-from annotations import export, reading, w3c
+from annotations import export, reading, services, w3c, w3c_in
 from annotations.links import live_links_for
 from annotations.models import Annotation, Reply
-from annotations.views.export import iris_for
-from corpus.access import HtmxHttpRequest, membership_for
+from annotations.permissions import may_change
+from corpus.access import HtmxHttpRequest, api_view, membership_for
+from corpus.conflicts import EditConflict
 from corpus.params import parse_id
+from corpus.roles import Action
 
 PAGE_SIZE = 100
 LDP = "http://www.w3.org/ns/ldp#"
@@ -33,14 +36,23 @@ PREFER_MINIMAL = f"{LDP}PreferMinimalContainer"
 PREFER_IRIS = "http://www.w3.org/ns/oa#PreferContainedIRIs"
 PREFER_DESCRIPTIONS = "http://www.w3.org/ns/oa#PreferContainedDescriptions"
 READ_METHODS = "GET, HEAD, OPTIONS"
+CONTAINER_METHODS = "GET, HEAD, OPTIONS, POST"
+NOTE_METHODS = "GET, HEAD, OPTIONS, PUT, DELETE"
+MAX_BODY = 1024 * 1024
 
 
-def _unauthenticated() -> JsonResponse:
-    response = JsonResponse(
-        {"error": "Sign in, or send a personal API token."}, status=401
-    )
-    response["WWW-Authenticate"] = 'Bearer realm="apparatus"'
-    return response
+def _error(message: str, status: int = 400, **details) -> JsonResponse:
+    return JsonResponse({"error": message, **details}, status=status)
+
+
+def _json(request):
+    """The request's JSON, or a Refused."""
+    if len(request.body) > MAX_BODY:
+        raise w3c_in.Refused("An annotation is at most 1 MB of JSON.", status=413)
+    try:
+        return json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise w3c_in.Refused(f"The body is not JSON: {error}") from None
 
 
 def _preference(request) -> str | None:
@@ -52,15 +64,24 @@ def _preference(request) -> str | None:
     return None
 
 
-def _answer(request, document: dict, *, link: str, allow: str) -> HttpResponse:
+def _etag(body: bytes) -> str:
+    return f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+
+
+def _answer(
+    request, document: dict, *, link: str, allow: str, status: int = 200
+) -> HttpResponse:
     """JSON-LD with a strong ETag (of the bytes themselves: any change makes a
     new one), 304 when the client has it."""
     body = json.dumps(document, ensure_ascii=False).encode()
-    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
-    if request.headers.get("If-None-Match") == etag:
+    etag = _etag(body)
+    if (
+        request.method in {"GET", "HEAD"}
+        and request.headers.get("If-None-Match") == etag
+    ):
         response = HttpResponse(status=304)
     else:
-        response = HttpResponse(body, content_type=w3c.MEDIA_TYPE)
+        response = HttpResponse(body, content_type=w3c.MEDIA_TYPE, status=status)
     response["ETag"] = etag
     response["Link"] = link
     response["Allow"] = allow
@@ -77,20 +98,22 @@ def _options(link: str, allow: str, accept_post: bool = False) -> HttpResponse:
     return response
 
 
-@require_http_methods(["GET", "HEAD", "OPTIONS"])
+@require_http_methods(["GET", "HEAD", "OPTIONS", "POST"])
+@api_view
 def container(
     request: HtmxHttpRequest, slug: str, pk: int | None = None
 ) -> HttpResponse:
     """The project's container (or a document's, with `pk`): the collection with
-    its first page, or `?page=` a page, as the client prefers."""
+    its first page, or `?page=` a page, as the client prefers; POST makes an
+    annotation in it."""
     link = f'<{LDP}BasicContainer>; rel="type", {CONSTRAINED_BY}'
     if request.method == "OPTIONS":
-        return _options(link, READ_METHODS, accept_post=True)
-    if not request.user.is_authenticated:
-        return _unauthenticated()
+        return _options(link, CONTAINER_METHODS, accept_post=True)
+    if request.method == "POST":
+        return _created(request, slug, pk)
     membership = membership_for(request, slug)
     document = None if pk is None else reading.member_document(membership, pk)
-    iris = iris_for(request, slug)
+    iris = w3c.Iris.of_request(request, slug)
     notes = export.notes_for(membership, document)
     address = (
         iris.container if document is None else iris.document_container(document.pk)
@@ -123,7 +146,7 @@ def container(
             collection["modified"] = w3c.when(modified)
         collection["first"] = first["id"] if preference == PREFER_MINIMAL else first
         collection["last"] = _page_iri(address, _last_after(notes))
-        answer = _answer(request, collection, link=link, allow=READ_METHODS)
+        answer = _answer(request, collection, link=link, allow=CONTAINER_METHODS)
         answer["Accept-Post"] = w3c.MEDIA_TYPE
     if preference is not None:
         answer["Preference-Applied"] = "return=representation"
@@ -164,18 +187,25 @@ def _page(membership, iris, notes, address: str, after: int, preference) -> dict
     return shown
 
 
-@require_http_methods(["GET", "HEAD", "OPTIONS"])
+@require_http_methods(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"])
+@api_view
 def annotation(
     request: HtmxHttpRequest, slug: str, pk: int, kind: str = "note"
 ) -> HttpResponse:
-    """A note, a reply or a link at its own IRI."""
+    """A note, a reply or a link at its own IRI; a note is replaced by PUT and
+    deleted by DELETE, each with the ETag it was read with (If-Match)."""
     link = f'<{LDP}Resource>; rel="type"'
+    allow = NOTE_METHODS if kind == "note" else READ_METHODS
     if request.method == "OPTIONS":
-        return _options(link, READ_METHODS)
-    if not request.user.is_authenticated:
-        return _unauthenticated()
-    membership = membership_for(request, slug)
-    iris = iris_for(request, slug)
+        return _options(link, allow)
+    if request.method in {"PUT", "DELETE"} and kind != "note":
+        return _error("Replies and links are read here, not changed.", 405)
+    membership = membership_for(
+        request,
+        slug,
+        Action.READ if request.method in {"GET", "HEAD"} else Action.ANNOTATE,
+    )
+    iris = w3c.Iris.of_request(request, slug)
     notes = Annotation.objects.shown_to_member(membership)
     if kind == "reply":
         row = get_object_or_404(
@@ -191,10 +221,144 @@ def annotation(
         )
         item = w3c.link(iris, row)
     else:
-        note = get_object_or_404(notes.select_related("author"), pk=pk)
-        events = list(note.events.order_by("at", "pk"))
-        tags = sorted(note.tags.values_list("name", flat=True))
-        item = w3c.note(iris, note, tags, events)
+        note = get_object_or_404(notes.select_related("author", "document"), pk=pk)
+        item = _note_item(iris, note)
+        if request.method in {"PUT", "DELETE"}:
+            return _change(request, membership, iris, note, item, link)
+    return _answer(request, {"@context": iris.context, **item}, link=link, allow=allow)
+
+
+def _note_item(iris: w3c.Iris, note: Annotation) -> dict:
+    events = list(note.events.order_by("at", "pk"))
+    tags = sorted(note.tags.values_list("name", flat=True))
+    return w3c.note(iris, note, tags, events)
+
+
+def _representation(iris: w3c.Iris, item: dict) -> bytes:
+    return json.dumps({"@context": iris.context, **item}, ensure_ascii=False).encode()
+
+
+def _change(request, membership, iris, note, item, link) -> HttpResponse:
+    """PUT or DELETE on a note, if the client read its latest state."""
+    if not may_change(membership, note):
+        raise PermissionDenied(
+            "Only its author or a curator may change this annotation."
+        )
+    asked = request.headers.get("If-Match")
+    if not asked:
+        return _error("Send If-Match with the ETag you read the annotation with.", 428)
+    current = _etag(_representation(iris, item))
+    if asked != current:
+        return _error(
+            "The annotation changed since you read it: read it again.",
+            412,
+            etag=current,
+        )
+    if request.method == "DELETE":
+        services.delete_annotation(annotation=note, by=request.user)
+        return HttpResponse(status=204)
+    try:
+        data = w3c_in.annotation(_json(request))
+        wanted = w3c_in.wanted(data)
+        target = w3c_in.target(data, iris)
+        start, end = w3c_in.passage(note.document.text, target.selectors)
+        if (target.document_id, start, end) != (note.document_id, note.start, note.end):
+            raise w3c_in.Refused(
+                "An annotation keeps its passage: make a new one for another.",
+                expected=item["target"],
+            )
+        services.update_annotation(
+            annotation=note,
+            editor=request.user,
+            version=note.version,
+            body=wanted.body,
+            tags=wanted.tags,
+            visibility=wanted.visibility,
+        )
+    except w3c_in.Refused as refused:
+        return _error(refused.message, refused.status, **refused.details)
+    except EditConflict:
+        return _error("The annotation changed since you read it: read it again.", 412)
+    except ValidationError as error:
+        return _error(" ".join(error.messages))
+    changed = get_object_or_404(Annotation.objects.select_related("author"), pk=note.pk)
     return _answer(
-        request, {"@context": iris.context, **item}, link=link, allow=READ_METHODS
+        request,
+        {"@context": iris.context, **_note_item(iris, changed)},
+        link=link,
+        allow=NOTE_METHODS,
     )
+
+
+def _created(request, slug: str, pk: int | None) -> HttpResponse:
+    """POST to a container: a note on a passage, or a reply to a note."""
+    membership = membership_for(request, slug, Action.ANNOTATE)
+    document = None if pk is None else reading.member_document(membership, pk)
+    iris = w3c.Iris.of_request(request, slug)
+    try:
+        data = w3c_in.annotation(_json(request))
+        wanted = w3c_in.wanted(data)
+        if data.get("motivation") == "replying":
+            made = _reply(request, membership, iris, data, wanted)
+        else:
+            made = _note(request, membership, iris, data, wanted, document)
+    except w3c_in.Refused as refused:
+        return _error(refused.message, refused.status, **refused.details)
+    except ValidationError as error:
+        return _error(" ".join(error.messages))
+    response = _answer(
+        request,
+        {"@context": iris.context, **made},
+        link=f'<{LDP}Resource>; rel="type"',
+        allow=NOTE_METHODS,
+        status=201,
+    )
+    response["Location"] = made["id"]
+    return response
+
+
+def _note(request, membership, iris, data, wanted, document) -> dict:
+    target = w3c_in.target(data, iris)
+    if document is not None and target.document_id != document.pk:
+        raise w3c_in.Refused(
+            "This container holds the annotations of another document.",
+            expected=iris.document(document.pk),
+        )
+    try:
+        document = reading.member_document(membership, target.document_id)
+    except Http404:
+        raise w3c_in.Refused(
+            f"No such document in this project: {iris.document(target.document_id)}",
+            status=404,
+        ) from None
+    start, end = w3c_in.passage(document.text, target.selectors)
+    note = services.create_annotation(
+        document=document,
+        author=request.user,
+        start=start,
+        end=end,
+        exact=document.text[start:end],
+        body=wanted.body,
+        tags=wanted.tags,
+        visibility=wanted.visibility,
+        via=wanted.via,
+        canonical=wanted.canonical,
+    )
+    note.author = request.user
+    return _note_item(iris, note)
+
+
+def _reply(request, membership, iris, data, wanted) -> dict:
+    target = data.get("target")
+    target = target[0] if isinstance(target, list) and len(target) == 1 else target
+    if isinstance(target, dict):
+        target = target.get("id")
+    pk = w3c_in.local_id(target, iris, "annotation")
+    note = Annotation.objects.shown_to_member(membership).filter(pk=pk).first()
+    if note is None:
+        raise w3c_in.Refused(f"No such annotation here: {target}", status=404)
+    if not wanted.body.strip():
+        raise w3c_in.Refused("A reply needs its text: one TextualBody.")
+    row = services.create_reply(annotation=note, author=request.user, body=wanted.body)
+    row.author = request.user
+    return w3c.reply(iris, row)

@@ -1,6 +1,7 @@
 """The corpus app's models: projects with their members and record (projects),
 documents (documents), uploads waiting for review (imports), invitations
-(invitations), and the Versioned base of every row people edit (versioned).
+(invitations), personal API tokens (tokens), and the Versioned base of every
+row people edit (versioned).
 """
 
 from corpus.models.documents import (
@@ -29,9 +30,11 @@ from corpus.models.projects import (
     ProjectEventKind,
     ProjectQuerySet,
 )
+from corpus.models.tokens import ApiToken
 from corpus.models.versioned import Versioned
 
 __all__ = [
+    "ApiToken",
     "INVITATION_LIFETIME",
     "PENDING_QUEUE_PATIENCE",
     "PENDING_WORK_PATIENCE",

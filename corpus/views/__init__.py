@@ -24,8 +24,11 @@ from corpus.views.projects import (
     project_members,
     project_settings,
 )
+from corpus.views.tokens import api_token_revoke, api_tokens
 
 __all__ = [
+    "api_token_revoke",
+    "api_tokens",
     "document_edit",
     "import_all",
     "import_confirm",

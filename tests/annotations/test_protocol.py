@@ -50,7 +50,7 @@ def test_the_container_says_what_it_is(client, project, members, notes):
     )
     assert '<http://www.w3.org/ns/ldp#BasicContainer>; rel="type"' in response["Link"]
     assert 'rel="http://www.w3.org/ns/ldp#constrainedBy"' in response["Link"]
-    assert response["Allow"] == "GET, HEAD, OPTIONS"
+    assert response["Allow"] == "GET, HEAD, OPTIONS, POST"
     assert response["Accept-Post"].startswith("application/ld+json")
     assert {"Accept", "Prefer"} <= set(response["Vary"].split(", "))
     assert response["ETag"].startswith('"')
@@ -142,7 +142,7 @@ def test_head_and_options(client, project, members, notes):
     assert head.content == b""
     options = client.options(_container(project))
     assert options.status_code == 200
-    assert options["Allow"] == "GET, HEAD, OPTIONS"
+    assert options["Allow"] == "GET, HEAD, OPTIONS, POST"
     assert options["Accept-Post"].startswith("application/ld+json")
 
 

@@ -1,0 +1,339 @@
+"""The W3C Web Annotation Protocol, write side: POST to a container, PUT and
+DELETE with If-Match, by session (with CSRF) or by a personal API token."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from annotations.models import Annotation, Reply
+from corpus.models import ApiToken
+from corpus.roles import Role
+from corpus.services import tokens
+from tests import w3c_model
+from tests.factories import make_annotation, make_document, make_project
+
+TEXT = "The tunnel was a mile long. The tunnel had light and air. 𝔊uzmán left."
+JSONLD = "application/ld+json"
+
+
+@pytest.fixture
+def document(project):
+    return make_document(project=project, paragraphs=[TEXT])
+
+
+def _container(project, document=None) -> str:
+    if document is None:
+        return reverse("annotations:w3c_container", args=[project.slug])
+    return reverse(
+        "annotations:w3c_document_container", args=[project.slug, document.pk]
+    )
+
+
+def _doc_iri(project, document) -> str:
+    return f"http://testserver/p/{project.slug}/d/{document.pk}/"
+
+
+def _new(project, document, **selector) -> dict:
+    return {
+        "@context": "http://www.w3.org/ns/anno.jsonld",
+        "type": "Annotation",
+        "id": "urn:uuid:9b0a2c7e-0000-4000-8000-000000000001",
+        "body": [
+            {"type": "TextualBody", "value": "A *mile*.", "purpose": "commenting"},
+            {"type": "TextualBody", "value": "distance", "purpose": "tagging"},
+        ],
+        "target": {
+            "source": _doc_iri(project, document),
+            "selector": selector
+            or [
+                {"type": "TextQuoteSelector", "exact": "a mile long"},
+                {"type": "TextPositionSelector", "start": 15, "end": 26},
+            ],
+        },
+    }
+
+
+def _token_client(user) -> tuple[Client, str]:
+    _token, text = tokens.create_token(user=user, name="tests")
+    return Client(enforce_csrf_checks=True), text
+
+
+def _post(client, url, data, token=None, **headers):
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    body = data if isinstance(data, (str, bytes)) else json.dumps(data)
+    return client.post(url, body, content_type=JSONLD, headers=headers)
+
+
+def test_a_token_posts_a_note_that_comes_back_whole(project, members, document):
+    client, token = _token_client(members["annotator"])
+    response = _post(client, _container(project), _new(project, document), token)
+    assert response.status_code == 201, response.content
+    made = json.loads(response.content)
+    assert response["Location"] == made["id"]
+    assert made["id"].startswith(f"http://testserver/p/{project.slug}/annotations/")
+    assert made["via"] == "urn:uuid:9b0a2c7e-0000-4000-8000-000000000001"
+    assert w3c_model.must_failures(made, "Annotation") == []
+    note = Annotation.objects.get()
+    assert (note.start, note.end, note.exact) == (15, 26, "a mile long")
+    assert note.body == "A *mile*."
+    assert [tag.name for tag in note.tags.all()] == ["distance"]
+    assert note.author == members["annotator"]
+    # What the server gives back is what a GET gives, ETag and all.
+    again = client.get(made["id"], headers={"Authorization": f"Bearer {token}"})
+    assert json.loads(again.content) == made
+    assert again["ETag"] == response["ETag"]
+
+
+def test_a_quote_alone_is_found_if_it_is_there_once(project, members, document):
+    client, token = _token_client(members["annotator"])
+    once = _new(project, document, type="TextQuoteSelector", exact="𝔊uzmán")
+    response = _post(client, _container(project), once, token)
+    assert response.status_code == 201
+    note = Annotation.objects.get()
+    assert document.text[note.start : note.end] == "𝔊uzmán"
+    twice = _new(project, document, type="TextQuoteSelector", exact="The tunnel")
+    refused = _post(client, _container(project), twice, token)
+    assert refused.status_code == 400
+    assert "2 times" in refused.json()["error"]
+    told = _new(
+        project,
+        document,
+        type="TextQuoteSelector",
+        exact="The tunnel",
+        prefix="long. ",
+    )
+    assert _post(client, _container(project), told, token).status_code == 201
+    assert Annotation.objects.order_by("pk").last().start == 28
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "says"),
+    [
+        (lambda data: "{not json", 400, "not JSON"),
+        (lambda data: [data], 400, "JSON object"),
+        (lambda data: {**data, "type": "Note"}, 400, "not an annotation"),
+        (
+            lambda data: {
+                **data,
+                "target": {
+                    **data["target"],
+                    "selector": [
+                        {"type": "TextQuoteSelector", "exact": "a mile wide"},
+                        {"type": "TextPositionSelector", "start": 15, "end": 26},
+                    ],
+                },
+            },
+            400,
+            "does not match",
+        ),
+        (
+            lambda data: {
+                **data,
+                "target": {
+                    **data["target"],
+                    "selector": {
+                        "type": "TextPositionSelector",
+                        "start": 5,
+                        "end": 999,
+                    },
+                },
+            },
+            400,
+            "outside the text",
+        ),
+        (
+            lambda data: {
+                **data,
+                "target": {**data["target"], "selector": {"type": "XPathSelector"}},
+            },
+            400,
+            "Selectors taken",
+        ),
+        (
+            lambda data: {
+                **data,
+                "target": {**data["target"], "source": "http://elsewhere.org/d/1/"},
+            },
+            404,
+            "No such document",
+        ),
+        (lambda data: {**data, "body": {"type": "Image", "id": "x"}}, 400, "Textual"),
+        (lambda data: {**data, "apparatus:visibility": "world"}, 400, "visibility"),
+    ],
+)
+def test_bad_input_is_a_clear_json_error_and_stores_nothing(
+    project, members, document, change, status, says
+):
+    client, token = _token_client(members["annotator"])
+    response = _post(
+        client, _container(project), change(_new(project, document)), token
+    )
+    assert response.status_code == status
+    assert says in response.json()["error"]
+    assert not Annotation.objects.exists()
+
+
+def test_a_mismatch_says_what_the_text_holds(project, members, document):
+    client, token = _token_client(members["annotator"])
+    data = _new(project, document)
+    data["target"]["selector"][0]["exact"] = "a mile wide"
+    response = _post(client, _container(project), data, token)
+    assert response.json()["expected"] == "a mile long"
+
+
+def test_a_document_in_another_project_is_404(project, members, document):
+    elsewhere = make_document(project=make_project(), paragraphs=[TEXT])
+    client, token = _token_client(members["annotator"])
+    data = _new(project, document)
+    data["target"]["source"] = f"http://testserver/p/{project.slug}/d/{elsewhere.pk}/"
+    assert _post(client, _container(project), data, token).status_code == 404
+    other = _new(project, document)
+    other["target"]["source"] = _doc_iri(elsewhere.project, elsewhere)
+    assert _post(client, _container(project), other, token).status_code == 404
+    assert not Annotation.objects.exists()
+
+
+def test_a_document_container_takes_notes_on_its_document(project, members, document):
+    other = make_document(project=project, paragraphs=[TEXT + " Again."])
+    client, token = _token_client(members["annotator"])
+    url = _container(project, other)
+    assert _post(client, url, _new(project, document), token).status_code == 400
+    assert _post(client, url, _new(project, other), token).status_code == 201
+
+
+def test_a_reply_is_posted_to_its_note(project, members, document):
+    note = make_annotation(document, members["curator"], "light and air")
+    client, token = _token_client(members["annotator"])
+    reply = {
+        "@context": "http://www.w3.org/ns/anno.jsonld",
+        "type": "Annotation",
+        "motivation": "replying",
+        "body": {"type": "TextualBody", "value": "Where from?"},
+        "target": f"http://testserver/p/{project.slug}/annotations/{note.pk}",
+    }
+    response = _post(client, _container(project), reply, token)
+    assert response.status_code == 201
+    assert Reply.objects.get().body == "Where from?"
+    assert w3c_model.must_failures(response.json(), "Annotation") == []
+
+
+def _read(client, url, token):
+    response = client.get(url, headers={"Authorization": f"Bearer {token}"})
+    return response["ETag"], json.loads(response.content)
+
+
+def test_put_replaces_with_if_match(project, members, document):
+    client, token = _token_client(members["annotator"])
+    made = _post(client, _container(project), _new(project, document), token).json()
+    etag, current = _read(client, made["id"], token)
+    current["body"] = [
+        {"type": "TextualBody", "value": "Edited.", "purpose": "commenting"}
+    ]
+    auth = {"Authorization": f"Bearer {token}"}
+
+    def put(headers):
+        return client.put(
+            made["id"], json.dumps(current), content_type=JSONLD, headers=headers
+        )
+
+    assert put(auth).status_code == 428
+    assert put({**auth, "If-Match": '"stale"'}).status_code == 412
+    response = put({**auth, "If-Match": etag})
+    assert response.status_code == 200, response.content
+    assert Annotation.objects.get().body == "Edited."
+    assert response["ETag"] != etag
+    assert put({**auth, "If-Match": etag}).status_code == 412
+    moved = json.loads(json.dumps(current))
+    moved["target"]["selector"] = [
+        {"type": "TextPositionSelector", "start": 0, "end": 3}
+    ]
+    refused = client.put(
+        made["id"],
+        json.dumps(moved),
+        content_type=JSONLD,
+        headers={**auth, "If-Match": response["ETag"]},
+    )
+    assert refused.status_code == 400
+    assert "keeps its passage" in refused.json()["error"]
+
+
+def test_delete_with_if_match_takes_it_out_of_the_container(project, members, document):
+    client, token = _token_client(members["annotator"])
+    made = _post(client, _container(project), _new(project, document), token).json()
+    etag, _ = _read(client, made["id"], token)
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.delete(made["id"], headers=auth).status_code == 428
+    assert (
+        client.delete(made["id"], headers={**auth, "If-Match": etag}).status_code == 204
+    )
+    assert Annotation.objects.get().deleted_at is not None
+    assert client.get(made["id"], headers=auth).status_code == 404
+    listed = client.get(_container(project), headers=auth).json()
+    assert listed["total"] == 0
+
+
+@pytest.mark.parametrize("role", [*(role.value for role in Role), "outsider"])
+def test_who_may_post(project, members, document, role):
+    client, token = _token_client(members[role])
+    response = _post(client, _container(project), _new(project, document), token)
+    expected = {"viewer": 403, "outsider": 404}.get(role, 201)
+    assert response.status_code == expected
+    assert response["Content-Type"].startswith(
+        "application/json" if expected != 201 else JSONLD
+    )
+
+
+def test_only_its_author_or_a_curator_changes_a_note(project, members, document):
+    note = make_annotation(document, members["annotator"], "light and air")
+    url = f"http://testserver/p/{project.slug}/annotations/{note.pk}"
+    for role, expected in (("annotator", 204), ("curator", 204)):
+        note.deleted_at = None
+        note.save()
+        client, token = _token_client(members[role])
+        etag, _ = _read(client, url, token)
+        auth = {"Authorization": f"Bearer {token}", "If-Match": etag}
+        assert client.delete(url, headers=auth).status_code == expected
+    other = make_annotation(document, members["owner"], "mile")
+    client, token = _token_client(members["annotator"])
+    url = f"http://testserver/p/{project.slug}/annotations/{other.pk}"
+    etag, _ = _read(client, url, token)
+    auth = {"Authorization": f"Bearer {token}", "If-Match": etag}
+    assert client.delete(url, headers=auth).status_code == 403
+
+
+def test_session_writes_need_csrf_token_writes_do_not(project, members, document):
+    session = Client(enforce_csrf_checks=True)
+    session.force_login(members["annotator"])
+    refused = _post(session, _container(project), _new(project, document))
+    assert refused.status_code == 403
+    session.get(reverse("corpus:project_list"))
+    csrf = session.cookies["csrftoken"].value
+    accepted = _post(
+        session, _container(project), _new(project, document), **{"X-CSRFToken": csrf}
+    )
+    assert accepted.status_code == 201
+
+
+def test_a_revoked_or_unknown_token_is_401(project, members, document):
+    client, token = _token_client(members["annotator"])
+    tokens.revoke_token(token=ApiToken.objects.get())
+    for sent in (token, "apx_nothing_here", "garbage"):
+        response = _post(client, _container(project), _new(project, document), sent)
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"].startswith("Bearer")
+    assert not Annotation.objects.exists()
+
+
+def test_a_token_of_a_disabled_account_is_401(project, members, document):
+    client, token = _token_client(members["annotator"])
+    members["annotator"].is_active = False
+    members["annotator"].save()
+    response = client.get(
+        _container(project), headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 401
