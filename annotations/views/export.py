@@ -12,11 +12,6 @@ from annotations import export, reading, w3c
 from corpus.access import HtmxHttpRequest, membership_for
 
 
-def iris_for(request: HtmxHttpRequest, slug: str) -> w3c.Iris:
-    """The IRIs of the project's resources, on the origin the request came to."""
-    return w3c.Iris(base=request.build_absolute_uri("/").rstrip("/"), slug=slug)
-
-
 @require_safe
 @login_required
 def export_annotations(
@@ -32,7 +27,7 @@ def export_annotations(
     response = StreamingHttpResponse(
         export.collection(
             membership,
-            iris_for(request, slug),
+            w3c.Iris.of_request(request, slug),
             document=document,
             approved_only=approved_only,
             label=f"Annotations of {scope}",
