@@ -96,7 +96,9 @@ TOKEN_SLOT = "\x00csrf\x00"  # noqa: S105 (a placeholder, not a secret)
 # revision (a decision, an edit, a reply, a tag renamed or merged all move
 # it), its author's name, its document's title and the address decisions go
 # to (the queue's filters): all in the key.
-_drawn = bodycache.LRU(size=10_000, budget=16 * 1024 * 1024, weigh=len)
+_drawn = bodycache.LRU(
+    size=10_000, budget=16 * 1024 * 1024, weigh=bodycache.weight_of_html
+)
 
 
 def drawn_rows(

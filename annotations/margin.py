@@ -87,7 +87,9 @@ def margin_page(
 # annotation's revision (a note edited, a reply, a decision, a tag renamed or
 # merged all move it), its author's name, whether colleagues see it yet, the
 # time since it was made as the entry words it and the address: all in the key.
-_entries = bodycache.LRU(size=20_000, budget=16 * 1024 * 1024, weigh=len)
+_entries = bodycache.LRU(
+    size=20_000, budget=16 * 1024 * 1024, weigh=bodycache.weight_of_html
+)
 
 
 def with_entries(

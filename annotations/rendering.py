@@ -13,6 +13,7 @@ them after every kind of change).
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 from django.http import HttpResponse
@@ -64,8 +65,16 @@ class RenderedText:
         )
 
     def weight(self) -> int:
-        """About the memory it takes (the caches' budget)."""
-        return len(self.body) + 2 * len(self.labels_script) + 150 * len(self.labels)
+        """About the memory it takes (the caches' budget), as Python counts it:
+        a label is a dict entry, an int and a str; a tagged note's tags a dict
+        entry, an int and a tuple."""
+        return (
+            sys.getsizeof(self.body)
+            + sys.getsizeof(self.labels_script)
+            + sum(map(sys.getsizeof, self.labels.values()))
+            + 130 * len(self.labels)
+            + 200 * len(self.tags_of)
+        )
 
 
 # Where a page template leaves room for the text. A comment: no user text can

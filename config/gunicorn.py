@@ -4,6 +4,8 @@
 Everything an operator may want to change comes from the environment.
 """
 
+import ctypes
+import ctypes.util
 import os
 import time
 from pathlib import Path
@@ -73,9 +75,27 @@ gunicorn.SERVER = ""
 warm_workers = os.environ.get("APPARATUS_WARM_WORKERS", "1") != "0"
 
 
+# glibc's malloc raises its threshold for mapping a block of its own (as far
+# as 32 MB) each time such a block is freed; then the megabytes of a rendered
+# page come from the heap, whose holes it rarely gives back, and a worker's
+# memory creeps up though its caches are full (docs/performance.md, "Soak").
+# A fixed threshold keeps every large block mapped and returned when freed.
+MALLOC_MMAP_THRESHOLD = 256 * 1024
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter number, from <malloc.h>
+
+
+def _fixed_mmap_threshold() -> bool:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD))
+    except (OSError, AttributeError):
+        return False  # not glibc: its allocator decides
+
+
 def post_worker_init(worker) -> None:
     """Warm the worker: gunicorn calls this after loading the app, before the
     worker accepts connections."""
+    _fixed_mmap_threshold()
     if not warm_workers:
         return
     started = time.perf_counter()

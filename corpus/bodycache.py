@@ -79,6 +79,12 @@ class LRU:
             self.weight = 0
 
 
+def weight_of_html(html: str) -> int:
+    """What a kept piece of HTML takes: the str as Python holds it (one to four
+    bytes a character), and its place in the cache (key tuple, links)."""
+    return sys.getsizeof(html) + 400
+
+
 def _body_weight(body: tuple) -> int:
     """About what a document's text, blocks and links take in memory."""
     text, blocks, links = body

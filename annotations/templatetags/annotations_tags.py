@@ -1,3 +1,5 @@
+import sys
+
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
@@ -20,7 +22,7 @@ def markdown(source: str) -> SafeString:
 
     def draw() -> tuple[str, int]:
         html = render_markdown(source)
-        return html, 2 * (len(source) + len(html)) + 100
+        return html, sys.getsizeof(source) + sys.getsizeof(html) + 400
 
     return mark_safe(_rendered.get_or_make(source, draw)[0])  # noqa: S308
 
