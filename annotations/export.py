@@ -124,6 +124,8 @@ def items(
                 yield w3c.reply(iris, row)
             for row in links[note.pk]:
                 yield w3c.link(iris, row)
+        if len(batch) < size:
+            return  # the last of them: no need to ask again
 
 
 @dataclass(frozen=True)

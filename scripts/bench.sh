@@ -41,6 +41,7 @@ benchmarks=(
     bench_document_page
     bench_segments
     bench_scaling
+    bench_export
 )
 if [[ -n ${BENCHMARKS:-} ]]; then
     read -r -a benchmarks <<<"$BENCHMARKS"

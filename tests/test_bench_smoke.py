@@ -196,3 +196,22 @@ def test_write_path_bench_times_each_action_in_one_request_in_smoke_mode(bench_e
         "RESULT http-errors: OK ",
         "RESULT answer-size: OK ",
     )
+
+
+def test_export_bench_times_the_export_and_the_protocol_pages_in_smoke_mode(
+    bench_env,
+):
+    env, vendor = bench_env
+    lines = run_smoke("bench_export.py", env)
+
+    assert_figures(
+        lines,
+        f"database: {vendor}; ",
+        "export: ",
+        "memory: ",
+        "RESULT export-items: OK ",
+        "protocol first page: ",
+        "protocol last page: ",
+        "protocol second page: ",
+        "RESULT page-queries: OK ",
+    )

@@ -1,0 +1,177 @@
+"""The W3C export and the protocol's pages on the load project.
+
+Targets (issue 12): the JSON-LD export of 100,000 annotations (with replies,
+tags and links) under 20 s, the process's peak memory within 50 MB of its size
+before the export; a protocol page of 100 annotations under 50 ms median
+server time, in a number of queries that does not grow with the project.
+
+The load project (bench/load_project.py: 200 documents, 100,000 annotations,
+20,070 replies, 64,887 tag links, 2,818 links) is built; then, as its owner:
+
+- the whole project is exported through the test client (the view, its
+  streaming and the middleware), every byte read and parsed back as JSON;
+  the process's peak memory (VmHWM, reset just before through
+  /proc/self/clear_refs) is compared with its size before;
+- the project's container is read a page at a time: the first, a middle and
+  the last page, each timed (median of --runs) with its queries counted.
+
+Run: .venv/bin/python bench/bench_export.py [--runs 20]
+PostgreSQL: scripts/pg-throwaway.sh bash -c
+    'DATABASE_URL="$APPARATUS_TEST_POSTGRES_URL" .venv/bin/python bench/bench_export.py'
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import time
+from pathlib import Path
+
+import _harness
+import load_project
+from _harness import verdict
+from django.test import Client
+from django.urls import reverse
+
+from annotations.views import protocol
+from corpus.models import Membership
+
+TARGET_EXPORT_S = 20
+TARGET_PEAK_MB = 50
+TARGET_PAGE_MS = 50
+# A page's queries: access, counts, cursors, and one batch of notes with their
+# tags, replies, links and history. The smoke project and the full one (100
+# times larger) must both stay within it.
+MAX_PAGE_QUERIES = 20
+SMOKE = {"runs": 3}
+
+
+def memory_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise LookupError(field)
+
+
+def reset_peak() -> bool:
+    """Start VmHWM again from the current size (Linux 4.0 and later)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    args = _harness.parse_args(parser, SMOKE)
+    _harness.prepare_database()
+    sizes = load_project.SMOKE if args.smoke else load_project.FULL
+    built = None
+    try:
+        built = load_project.build(sizes, random.Random(load_project.SEED))
+        print(load_project.describe(built))
+        print(_harness.machine())
+        return run(args, built)
+    finally:
+        load_project.clean_up(built)
+
+
+def run(args, built) -> int:
+    judged = not args.smoke
+    project = built.project
+    owner = Membership.objects.get(project=project, role="owner").user
+    client = Client()
+    client.force_login(owner)
+    url = reverse("annotations:project_export_annotations", args=[project.slug])
+    client.get(url)  # the first request's imports and caches, not the export's
+
+    idle = memory_kb("VmRSS")
+    exact_peak = reset_peak()
+    started = time.perf_counter()
+    response = client.get(url)
+    received = bytearray()
+    for piece in response.streaming_content:
+        received += piece
+    seconds = time.perf_counter() - started
+    peak = memory_kb("VmHWM")
+    collection = json.loads(received)
+    items = collection["first"]["items"]
+    kinds = {}
+    for item in items:
+        kinds[item["motivation"]] = kinds.get(item["motivation"], 0) + 1
+    counted = ", ".join(f"{n:,} {kind}" for kind, n in sorted(kinds.items()))
+    print(
+        f"export: {len(items):,} items ({counted}), "
+        f"{len(received) / 1e6:.1f} MB, in {seconds:.1f} s"
+    )
+    grown = (peak - idle) / 1024
+    print(
+        f"memory: {idle / 1024:.0f} MB before, peak {peak / 1024:.0f} MB "
+        f"(+{grown:.0f} MB){'' if exact_peak else ' (peak since start: no clear_refs)'}"
+    )
+    # The received bytes are the benchmark's own copy: not the server's cost.
+    received_mb = len(received) / 1024 / 1024
+    server_grown = grown - received_mb
+    print(f"memory the export itself took: +{server_grown:.0f} MB")
+    ok = verdict(
+        "export-items",
+        collection["total"] == len(items) > 0,
+        f"{len(items):,} items, total {collection['total']:,}",
+    )
+    ok &= verdict(
+        "export-time",
+        seconds < TARGET_EXPORT_S,
+        f"{seconds:.1f} s, target < {TARGET_EXPORT_S} s",
+        judged,
+    )
+    ok &= verdict(
+        "export-memory",
+        server_grown < TARGET_PEAK_MB,
+        f"+{server_grown:.0f} MB, target < {TARGET_PEAK_MB} MB",
+        judged,
+    )
+
+    container = reverse("annotations:w3c_container", args=[project.slug])
+    first = json.loads(client.get(container).content)["first"]
+    last = json.loads(client.get(container).content)["last"]
+    pages = {"first page": first["id"], "last page": last}
+    if "next" in first:
+        middle = json.loads(client.get(first["next"]).content)
+        pages["second page"] = middle["id"]
+    queries = {}
+    for name, page in pages.items():
+        times = []
+        for _ in range(args.runs):
+            began = time.perf_counter()
+            answer = client.get(page)
+            times.append((time.perf_counter() - began) * 1000)
+            assert answer.status_code == 200
+        queries[name] = _harness.queries_of(lambda page=page: client.get(page))
+        shown = json.loads(answer.content)
+        median = statistics.median(times)
+        print(
+            f"protocol {name}: {len(shown['items'])} items "
+            f"({protocol.PAGE_SIZE} notes at most), median {median:.1f} ms, "
+            f"{queries[name]} queries"
+        )
+        ok &= verdict(
+            f"page-{name.split()[0]}",
+            median < TARGET_PAGE_MS,
+            f"{median:.1f} ms, target < {TARGET_PAGE_MS} ms",
+            judged,
+        )
+    ok &= verdict(
+        "page-queries",
+        max(queries.values()) <= MAX_PAGE_QUERIES,
+        f"{sorted(set(queries.values()))} by page, at most {MAX_PAGE_QUERIES} "
+        "whatever the project's size",
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    _harness.run(main)
