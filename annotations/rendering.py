@@ -209,7 +209,7 @@ def _brought_up_to_date(
         longest=longest,
     )
     blocks = highlights.render_some_blocks(document, drawn, indices, titles=False)
-    body = _splice(kept.body, document, indices, blocks)
+    body = _splice(kept.body, blocks)
     if body is None:
         return None
     labels, tags_of = dict(kept.labels), dict(kept.tags_of)
@@ -221,22 +221,20 @@ def _brought_up_to_date(
     return RenderedText.of(body, labels, tags_of, revision)
 
 
-def _splice(
-    body: bytes, document: Document, indices: list[int], blocks: list[str]
-) -> bytes | None:
-    """`body` with the elements of the blocks `indices` (in order) replaced by
+def _splice(body: bytes, blocks: list[str]) -> bytes | None:
+    """`body` with the elements of the same blocks (in order) replaced by
     `blocks`, or None if one is not found (then all is drawn again). Each
-    element opens with its block's unique id and start, and closes with the
+    element opens with its kind, unique id and start, and closes with the
     first closing tag of its kind (its text is escaped: no "<" of it is
     markup)."""
     parts, at = [], 0
-    for index, html in zip(indices, blocks, strict=True):
-        start = document.blocks[index]["start"]
-        marker = f' id="b{start}" data-start="{start}"'.encode()
-        found = body.find(marker, at)
-        opens = body.rfind(b"<", at, found) if found >= 0 else -1
+    for html in blocks:
+        # The element's opening up to its data-end: it begins with "<", which
+        # no text of the document holds unescaped, so only the element matches.
+        opening = html[: html.index(' data-end="')].encode()
+        opens = body.find(opening, at)
         closing = html[html.rindex("</") :].encode()
-        ends = body.find(closing, found) if opens >= 0 else -1
+        ends = body.find(closing, opens) if opens >= 0 else -1
         if ends < 0:
             return None
         ends += len(closing)

@@ -20,9 +20,10 @@ with the IRIs an `Iris` gives: no query here.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from annotations.models import EventKind
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 MEDIA_TYPE = f'application/ld+json; profile="{ANNO_CONTEXT}"'
@@ -151,16 +152,20 @@ def _motivation(body: str, tags: list[str]) -> str:
 
 
 def history_entry(iris: Iris, event) -> dict:
+    """One entry of a note's history, as its thread shows it to every reader:
+    who, when, what kind of change, a status change's before and after, and
+    the reason. The before and after of other changes (an earlier text, tags,
+    visibility, a link's end) may be what this reader was never shown."""
     entry = {
         f"{PREFIX}:kind": event.kind,
         f"{PREFIX}:actor": iris.person(event.actor_id),
         f"{PREFIX}:at": when(event.at),
     }
-    # Values of any shape (a status, a note, a list of tags), as JSON text.
-    for name in ("before", "after"):
-        value = getattr(event, name)
-        if value is not None:
-            entry[f"{PREFIX}:{name}"] = json.dumps(value, ensure_ascii=False)
+    if event.kind == EventKind.STATUS:
+        for name in ("before", "after"):
+            value = getattr(event, name)
+            if isinstance(value, str):
+                entry[f"{PREFIX}:{name}"] = value
     if event.reason:
         entry[f"{PREFIX}:reason"] = event.reason
     return entry

@@ -6,6 +6,7 @@ expected) that the protocol answers 400 with.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -30,13 +31,40 @@ class Wanted:
 
     body: str = ""
     tags: list[str] = field(default_factory=list)
-    visibility: str = Visibility.PROJECT
+    visibility: str | None = None  # not said: kept as it is, or shared if new
     via: str = ""
     canonical: str = ""
 
 
 def _types(value) -> set[str]:
-    return set(value) if isinstance(value, list) else {value}
+    """The type names a "type" holds (a name, or a list of them)."""
+    values = value if isinstance(value, list) else [value]
+    return {each for each in values if isinstance(each, str)}
+
+
+def parsed(raw: bytes):
+    """The JSON of a request's body, refused if it is not JSON or holds a NUL
+    (no text of ours may: config.request_checks refuses it in forms too)."""
+    try:
+        data = json.loads(raw)
+        nul = _holds_nul(data)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise Refused(f"The body is not JSON: {error}") from None
+    except RecursionError:
+        raise Refused("The body is nested too deeply.") from None
+    if nul:
+        raise Refused("The annotation holds a NUL character, which no text may.")
+    return data
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(each) for key, each in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(each) for each in value)
+    return False
 
 
 def annotation(data) -> dict:
@@ -71,8 +99,8 @@ def wanted(data: dict) -> Wanted:
     result.body = notes[0] if notes else ""
     if len(result.tags) > MAX_TAGS:
         raise Refused(f"At most {MAX_TAGS} tags on an annotation.")
-    visibility = data.get(f"{PREFIX}:visibility", Visibility.PROJECT)
-    if visibility not in Visibility.values:
+    visibility = data.get(f"{PREFIX}:visibility")
+    if visibility is not None and visibility not in Visibility.values:
         raise Refused(
             f"{PREFIX}:visibility must be one of: {', '.join(Visibility.values)}."
         )
@@ -96,7 +124,8 @@ def local_id(iri, iris: Iris, kind: str) -> int:
     }[kind]
     parts = urlsplit(iri)
     tail = iri.removeprefix(wanted_prefix).rstrip("/")
-    if not iri.startswith(wanted_prefix) or parts.query or not tail.isdigit():
+    digits = tail.isascii() and tail.isdecimal()
+    if not iri.startswith(wanted_prefix) or parts.query or not digits:
         raise Refused(f"No such {kind} in this project: {iri}", status=404)
     return int(tail)
 
@@ -150,11 +179,11 @@ def passage(text: str, selectors: list) -> tuple[int, int]:
         raise Refused('A TextQuoteSelector needs the quoted text in "exact".')
     if position is not None:
         start, end = position.get("start"), position.get("end")
-        if not (
-            isinstance(start, int)
-            and isinstance(end, int)
-            and 0 <= start < end <= len(text)
-        ):
+        numbers = all(
+            isinstance(value, int) and not isinstance(value, bool)
+            for value in (start, end)
+        )
+        if not (numbers and 0 <= start < end <= len(text)):
             raise Refused(
                 "The TextPositionSelector lies outside the text "
                 f"(0 to {len(text)} characters, counted in code points)."
@@ -166,18 +195,22 @@ def passage(text: str, selectors: list) -> tuple[int, int]:
             )
         return start, end
     prefix, suffix = quote.get("prefix") or "", quote.get("suffix") or ""
+    if not isinstance(prefix, str) or not isinstance(suffix, str):
+        raise Refused("A TextQuoteSelector's prefix and suffix are text.")
     places = []
     at = text.find(exact)
-    while at >= 0:
-        before, after = text[:at], text[at + len(exact) :]
-        if before.endswith(prefix) and after.startswith(suffix):
+    # Compared in place (no copy of the text at each occurrence), and no
+    # further than a second place: the quote is then ambiguous.
+    while at >= 0 and len(places) < 2:
+        after = at + len(exact)
+        if text.endswith(prefix, 0, at) and text.startswith(suffix, after):
             places.append(at)
         at = text.find(exact, at + 1)
     if not places:
         raise Refused("The quote is not in the document's text.")
     if len(places) > 1:
         raise Refused(
-            f"The quote is in the text {len(places)} times: add a prefix and a "
+            "The quote is in the text more than once: add a prefix and a "
             "suffix, or a TextPositionSelector."
         )
     return places[0], places[0] + len(exact)

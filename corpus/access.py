@@ -49,6 +49,10 @@ def membership_for(
     return membership
 
 
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+CSRF_MISSING = "Send the CSRF token (X-CSRFToken), or use an API token."
+
+
 def _unauthorized(message: str) -> JsonResponse:
     response = JsonResponse({"error": message}, status=401)
     response["WWW-Authenticate"] = 'Bearer realm="apparatus"'
@@ -70,9 +74,7 @@ def api_view(view):
     @csrf_exempt
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs):
-        scheme, _, credentials = request.headers.get("Authorization", "").partition(
-            " "
-        )
+        scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() == "bearer":
             user = tokens.user_for(credentials.strip())
             if user is None:
@@ -82,10 +84,8 @@ def api_view(view):
             if request.method == "OPTIONS":
                 return view(request, *args, **kwargs)
             return _unauthorized("Sign in, or send a personal API token.")
-        elif request.method not in {"GET", "HEAD", "OPTIONS", "TRACE"}:
-            refused = _csrf_refusal(request)
-            if refused is not None:
-                return refused
+        elif request.method not in SAFE_METHODS and _csrf_refusal(request):
+            return JsonResponse({"error": CSRF_MISSING}, status=403)
         # Refusals in JSON, for programs: raised before anything is written.
         try:
             return view(request, *args, **kwargs)

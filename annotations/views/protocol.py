@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.utils.http import parse_etags
 from django.views.decorators.http import require_http_methods
 
 from annotations import export, reading, services, w3c, w3c_in
 from annotations.links import live_links_for
-from annotations.models import Annotation, Reply
+from annotations.models import Annotation, Reply, Visibility
 from annotations.permissions import may_change
 from corpus.access import HtmxHttpRequest, api_view, membership_for
 from corpus.conflicts import EditConflict
@@ -49,15 +51,24 @@ def _json(request):
     """The request's JSON, or a Refused."""
     if len(request.body) > MAX_BODY:
         raise w3c_in.Refused("An annotation is at most 1 MB of JSON.", status=413)
-    try:
-        return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise w3c_in.Refused(f"The body is not JSON: {error}") from None
+    return w3c_in.parsed(request.body)
+
+
+def _opaque(tags: list[str]) -> set[str]:
+    """ETags without their weakness mark: the compression middleware marks a
+    gzipped answer's ETag weak (W/), and the client sends back what it got."""
+    return {tag.removeprefix("W/") for tag in tags}
+
+
+def _matches(header: str, etag: str) -> bool:
+    return header.strip() == "*" or etag in _opaque(parse_etags(header))
 
 
 def _preference(request) -> str | None:
-    """The container representation asked for in Prefer, if any."""
-    asked = request.headers.get("Prefer", "")
+    """The container representation asked for in Prefer's include, if any
+    (what a client asks to omit is left as we have it)."""
+    included = re.findall(r'include="([^"]*)"', request.headers.get("Prefer", ""))
+    asked = {uri for value in included for uri in value.split()}
     for uri in (PREFER_MINIMAL, PREFER_IRIS, PREFER_DESCRIPTIONS):
         if uri in asked:
             return uri
@@ -75,9 +86,8 @@ def _answer(
     new one), 304 when the client has it."""
     body = json.dumps(document, ensure_ascii=False).encode()
     etag = _etag(body)
-    if (
-        request.method in {"GET", "HEAD"}
-        and request.headers.get("If-None-Match") == etag
+    if request.method in {"GET", "HEAD"} and _matches(
+        request.headers.get("If-None-Match", ""), etag
     ):
         response = HttpResponse(status=304)
     else:
@@ -199,7 +209,9 @@ def annotation(
     if request.method == "OPTIONS":
         return _options(link, allow)
     if request.method in {"PUT", "DELETE"} and kind != "note":
-        return _error("Replies and links are read here, not changed.", 405)
+        refused = _error("Replies and links are read here, not changed.", 405)
+        refused["Allow"] = READ_METHODS
+        return refused
     membership = membership_for(
         request,
         slug,
@@ -248,7 +260,7 @@ def _change(request, membership, iris, note, item, link) -> HttpResponse:
     if not asked:
         return _error("Send If-Match with the ETag you read the annotation with.", 428)
     current = _etag(_representation(iris, item))
-    if asked != current:
+    if not _matches(asked, current):
         return _error(
             "The annotation changed since you read it: read it again.",
             412,
@@ -273,7 +285,8 @@ def _change(request, membership, iris, note, item, link) -> HttpResponse:
             version=note.version,
             body=wanted.body,
             tags=wanted.tags,
-            visibility=wanted.visibility,
+            # Not said: as it was (a client unaware of it never shares a note).
+            visibility=wanted.visibility or note.visibility,
         )
     except w3c_in.Refused as refused:
         return _error(refused.message, refused.status, **refused.details)
@@ -299,7 +312,7 @@ def _created(request, slug: str, pk: int | None) -> HttpResponse:
         data = w3c_in.annotation(_json(request))
         wanted = w3c_in.wanted(data)
         if data.get("motivation") == "replying":
-            made = _reply(request, membership, iris, data, wanted)
+            made = _reply(request, membership, iris, data, wanted, document)
         else:
             made = _note(request, membership, iris, data, wanted, document)
     except w3c_in.Refused as refused:
@@ -310,7 +323,7 @@ def _created(request, slug: str, pk: int | None) -> HttpResponse:
         request,
         {"@context": iris.context, **made},
         link=f'<{LDP}Resource>; rel="type"',
-        allow=NOTE_METHODS,
+        allow=NOTE_METHODS if made["motivation"] != "replying" else READ_METHODS,
         status=201,
     )
     response["Location"] = made["id"]
@@ -340,7 +353,7 @@ def _note(request, membership, iris, data, wanted, document) -> dict:
         exact=document.text[start:end],
         body=wanted.body,
         tags=wanted.tags,
-        visibility=wanted.visibility,
+        visibility=wanted.visibility or Visibility.PROJECT,
         via=wanted.via,
         canonical=wanted.canonical,
     )
@@ -348,7 +361,7 @@ def _note(request, membership, iris, data, wanted, document) -> dict:
     return _note_item(iris, note)
 
 
-def _reply(request, membership, iris, data, wanted) -> dict:
+def _reply(request, membership, iris, data, wanted, document) -> dict:
     target = data.get("target")
     target = target[0] if isinstance(target, list) and len(target) == 1 else target
     if isinstance(target, dict):
@@ -357,8 +370,15 @@ def _reply(request, membership, iris, data, wanted) -> dict:
     note = Annotation.objects.shown_to_member(membership).filter(pk=pk).first()
     if note is None:
         raise w3c_in.Refused(f"No such annotation here: {target}", status=404)
-    if not wanted.body.strip():
-        raise w3c_in.Refused("A reply needs its text: one TextualBody.")
+    if document is not None and note.document_id != document.pk:
+        raise w3c_in.Refused(
+            "This container holds the annotations of another document.",
+            expected=iris.document_container(note.document_id),
+        )
+    if not wanted.body.strip() or wanted.tags or wanted.visibility:
+        raise w3c_in.Refused(
+            "A reply is one TextualBody of text: no tags, no visibility of its own."
+        )
     row = services.create_reply(annotation=note, author=request.user, body=wanted.body)
     row.author = request.user
     return w3c.reply(iris, row)

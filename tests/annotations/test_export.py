@@ -119,7 +119,7 @@ def test_a_note_comes_out_whole(client, project, members, work):
     kinds = [entry["apparatus:kind"] for entry in item["apparatus:history"]]
     assert kinds[:2] == ["created", "status"]
     assert item["apparatus:history"][1]["apparatus:reason"] == "Checked."
-    assert json.loads(item["apparatus:history"][1]["apparatus:after"]) == "approved"
+    assert item["apparatus:history"][1]["apparatus:after"] == "approved"
 
 
 def test_replies_and_links_follow_their_note(client, project, members, work):
@@ -268,3 +268,44 @@ def test_the_export_passes_every_must_of_the_w3c_suite(
         alone = {"@context": collection["@context"], **item}
         assert w3c_model.must_failures(alone, "Annotation") == [], item["id"]
     assert kinds == {"commenting", "highlighting", "replying", "linking"}
+
+
+def test_history_tells_no_earlier_text_or_hidden_end(client, project, members, work):
+    """A private draft, edited, then shared: a colleague's export shows that it
+    changed, not what it said before; a link deleted to a private note leaves
+    no trace of that note."""
+    draft = make_annotation(
+        work["document"],
+        members["annotator"],
+        "mile long",
+        body="Secret first thoughts.",
+        tags=["hunch"],
+        visibility=Visibility.PRIVATE,
+    )
+    services.update_annotation(
+        annotation=draft,
+        editor=members["annotator"],
+        version=draft.version,
+        body="Checked: a mile.",
+        tags=["distance"],
+        visibility=Visibility.PROJECT,
+    )
+    client.force_login(members["viewer"])
+    text = json.dumps(_export(client, project))
+    assert "Checked: a mile." in text
+    assert "Secret first thoughts" not in text
+    assert "hunch" not in text
+    assert f"/annotations/{work['hidden'].pk}" not in text
+
+
+def test_pending_notes_stay_hidden_under_premoderation(client, project, members, work):
+    project.premoderation = True
+    project.save()
+    pending = make_annotation(work["document"], members["curator"], "long")
+    services.create_reply(annotation=pending, author=members["owner"], body="Hm.")
+    client.force_login(members["viewer"])
+    text = json.dumps(_export(client, project))
+    assert f'/annotations/{pending.pk}"' not in text
+    assert "Hm." not in text
+    client.force_login(members["owner"])
+    assert f'/annotations/{pending.pk}"' in json.dumps(_export(client, project))

@@ -139,7 +139,8 @@ def test_head_and_options(client, project, members, notes):
     client.force_login(members["viewer"])
     head = client.head(_container(project))
     assert head.status_code == 200
-    assert head.content == b""
+    assert head["Content-Type"].startswith("application/ld+json")
+    assert head["ETag"] == client.get(_container(project))["ETag"]
     options = client.options(_container(project))
     assert options.status_code == 200
     assert options["Allow"] == "GET, HEAD, OPTIONS, POST"
@@ -203,3 +204,37 @@ def test_strangers_are_asked_to_sign_in(client, project, notes):
 def test_a_malformed_page_is_404(client, project, members, notes, page):
     client.force_login(members["viewer"])
     assert client.get(_container(project), {"page": page}).status_code == 404
+
+
+def test_prefer_omit_is_not_read_as_include(client, project, members, notes):
+    client.force_login(members["viewer"])
+    omit = 'return=representation;omit="http://www.w3.org/ns/oa#PreferContainedDescriptions"'
+    response, collection = _get(client, _container(project), Prefer=omit)
+    assert isinstance(collection["first"], dict)
+    assert "Preference-Applied" not in response
+
+
+def test_a_reply_or_link_on_a_note_hidden_from_the_reader_is_404(
+    client, project, members, notes
+):
+    private = make_annotation(
+        notes[0].document, members["curator"], "prison", visibility=Visibility.PRIVATE
+    )
+    reply = services.create_reply(
+        annotation=private, author=members["curator"], body="x"
+    )
+    relation = project.relation_types.first()
+    link = services.create_link(
+        source=notes[0],
+        author=members["owner"],
+        relation=relation,
+        target_annotation=private,
+    )
+    client.force_login(members["viewer"])
+    for name, pk in (("w3c_reply", reply.pk), ("w3c_link", link.pk)):
+        url = reverse(f"annotations:{name}", args=[project.slug, pk])
+        assert client.get(url).status_code == 404
+    client.force_login(members["curator"])
+    for name, pk in (("w3c_reply", reply.pk), ("w3c_link", link.pk)):
+        url = reverse(f"annotations:{name}", args=[project.slug, pk])
+        assert client.get(url).status_code == 200

@@ -160,3 +160,42 @@ def test_a_kept_rendering_brought_up_to_date_is_the_one_drawn_anew(
                 assert _seen(kept) == _seen(fresh), (step, kind, membership.role)
     # Most changes were carried into the kept renderings, not drawn anew.
     assert sum(made is not None for made in updated) > len(updated) / 2
+
+
+def test_a_text_quoting_the_markup_is_spliced_in_the_right_place(project, members):
+    """A block's text may read like the element of another block: the splice
+    finds elements by their opening "<", which no text holds unescaped."""
+    # The first block quotes the second's id and start (60).
+    first = "Look at the markup of blocks here" + ' id="b60" data-start="60"'
+    second = "The tunnel was a mile long."
+    text = f"{first}\n\n{second}"
+    assert text.index(second) == 60 and 'id="b60" data-start="60"' in first
+    document = Document.objects.create(
+        project=project,
+        title="Quoting",
+        text=text,
+        blocks=[
+            Block("paragraph", 0, len(first)).as_dict(),
+            Block("paragraph", 60, 60 + len(second)).as_dict(),
+        ],
+        links=[],
+        format="plain",
+        original=text.encode(),
+        content_hash=content_hash(text),
+    )
+    membership = project.memberships.select_related("project").get(
+        user=members["viewer"]
+    )
+    rendering.rendered_text(membership, document, False)
+    services.create_annotation(
+        document=document,
+        author=members["annotator"],
+        start=64,
+        end=70,
+        exact="tunnel",
+    )
+    document = Document.objects.get(pk=document.pk)
+    kept = rendering.rendered_text(membership, document, False)
+    fresh = rendering.rendered_text(membership, document, False, kept=False)
+    assert _seen(kept) == _seen(fresh)
+    assert kept.body.count(b"<mark") == 1
