@@ -53,14 +53,16 @@ def collection(
     document: Document | None = None,
     approved_only: bool = False,
     label: str = "",
+    address: str,
 ) -> Iterator[str]:
-    """The AnnotationCollection as JSON text, in pieces."""
+    """The AnnotationCollection as JSON text, in pieces; its one page is the
+    file itself (`address`: where it was asked for)."""
     notes = notes_for(membership, document, approved_only=approved_only)
     container = (
         iris.container if document is None else iris.document_container(document.pk)
     )
     count = total(membership, notes)
-    page = f"{container}?page=all"
+    page = address
     head = {
         "@context": iris.context,
         "id": container,

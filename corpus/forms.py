@@ -100,6 +100,31 @@ class AccountForm(forms.Form):
         return data
 
 
+class TokenForm(forms.Form):
+    """A new personal API token: its name, and the password again (a session
+    left open must not be enough to mint lasting access)."""
+
+    name = forms.CharField(
+        max_length=100,
+        help_text="Where you will use it (“Zotero sync”, “notebook”).",
+    )
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("This is not your password.")
+        return password
+
+
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
 

@@ -31,6 +31,7 @@ def export_annotations(
             document=document,
             approved_only=approved_only,
             label=f"Annotations of {scope}",
+            address=request.build_absolute_uri(),
         ),
         content_type=w3c.MEDIA_TYPE,
     )

@@ -16,6 +16,7 @@ from corpus.models import ApiToken
 # A token reads "apx_" + its prefix + "_" + its secret.
 SCHEME = "apx"
 MAX_TOKENS = 20
+NAME_LENGTH = 100
 # The last-used time is written at most this often per token (not on every
 # request a program makes).
 LAST_USED_STEP = datetime.timedelta(minutes=1)
@@ -29,8 +30,10 @@ def create_token(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
     """A new token for `user`, and the text of it, which is shown once and
     kept nowhere."""
     name = name.strip()
-    if not name:
-        raise ValidationError({"name": "Name the token: where will you use it?"})
+    if not name or len(name) > NAME_LENGTH:
+        raise ValidationError(
+            {"name": f"Name the token in {NAME_LENGTH} characters at most."}
+        )
     if ApiToken.objects.filter(user=user, revoked_at__isnull=True).count() >= (
         MAX_TOKENS
     ):
@@ -39,12 +42,12 @@ def create_token(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
         )
     prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name[:100], prefix=prefix, key_hash=_hash(secret)
+        user=user, name=name, prefix=prefix, key_hash=_hash(secret)
     )
     return token, f"{SCHEME}_{prefix}_{secret}"
 
 
-def user_for(text: str):
+def user_for(text: str) -> AbstractBaseUser | None:
     """The active user a token's text stands for, or None (unknown, revoked,
     malformed, or the user's account disabled)."""
     scheme, _, rest = text.partition("_")
@@ -67,6 +70,7 @@ def user_for(text: str):
 
 
 def revoke_token(*, token: ApiToken) -> None:
+    """The token stops working at once; its row stays, to show it was revoked."""
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -11,23 +10,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from corpus.conflicts import add_errors
+from corpus.forms import TokenForm
 from corpus.models import ApiToken
 from corpus.services import tokens as token_services
-
-
-class TokenForm(forms.Form):
-    name = forms.CharField(
-        max_length=100,
-        label="Name",
-        help_text="Where you will use it (“Zotero sync”, “notebook”).",
-    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def api_tokens(request: HttpRequest) -> HttpResponse:
     """The user's tokens, and a form to make one, whose text is shown once."""
-    form = TokenForm(request.POST or None)
+    form = TokenForm(request.POST or None, user=request.user)
     made = None
     status = 200
     if request.method == "POST":
@@ -36,7 +28,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
                 _token, made = token_services.create_token(
                     user=request.user, name=form.cleaned_data["name"]
                 )
-                form = TokenForm()
+                form = TokenForm(user=request.user)
             except ValidationError as error:
                 add_errors(form, error)
         if form.errors:

@@ -244,7 +244,7 @@ def test_queries_grow_with_batches_not_notes(project, members, work, monkeypatch
     def queries(batch: int) -> int:
         monkeypatch.setattr(export, "BATCH", batch)
         with CaptureQueriesContext(connection) as captured:
-            list(export.collection(membership, iris))
+            list(export.collection(membership, iris, address="http://x/export"))
         return len(captured)
 
     # 7 notes: one batch and an empty one, or four and an empty one.
@@ -309,3 +309,13 @@ def test_pending_notes_stay_hidden_under_premoderation(client, project, members,
     assert "Hm." not in text
     client.force_login(members["owner"])
     assert f'/annotations/{pending.pk}"' in json.dumps(_export(client, project))
+
+
+def test_the_page_is_the_file_it_came_in(client, project, members, work):
+    client.force_login(members["viewer"])
+    collection = _export(client, project, approved="1")
+    assert (
+        collection["first"]["id"]
+        == collection["last"]
+        == (f"http://testserver/p/{project.slug}/export/annotations.jsonld?approved=1")
+    )

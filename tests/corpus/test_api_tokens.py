@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from corpus.models import ApiToken
 from corpus.services import tokens
-from tests.factories import make_user
+from tests.factories import PASSWORD, make_user
 
 PAGE = "corpus:api_tokens"
 
@@ -26,7 +26,7 @@ def _made(html: str) -> str | None:
 
 def test_a_token_is_shown_once_and_kept_only_as_a_hash(client, user):
     client.force_login(user)
-    response = client.post(reverse(PAGE), {"name": "Zotero sync"})
+    response = client.post(reverse(PAGE), {"name": "Zotero sync", "password": PASSWORD})
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
     text = _made(response.content.decode())
@@ -45,7 +45,7 @@ def test_a_token_is_shown_once_and_kept_only_as_a_hash(client, user):
 
 def test_a_nameless_token_is_refused(client, user):
     client.force_login(user)
-    response = client.post(reverse(PAGE), {"name": "  "})
+    response = client.post(reverse(PAGE), {"name": "  ", "password": PASSWORD})
     assert response.status_code == 400
     assert not ApiToken.objects.exists()
 
@@ -54,7 +54,7 @@ def test_tokens_are_limited(client, user):
     for n in range(tokens.MAX_TOKENS):
         tokens.create_token(user=user, name=f"t{n}")
     client.force_login(user)
-    response = client.post(reverse(PAGE), {"name": "one more"})
+    response = client.post(reverse(PAGE), {"name": "one more", "password": PASSWORD})
     assert response.status_code == 400
     assert "revoke one" in response.content.decode()
     assert ApiToken.objects.count() == tokens.MAX_TOKENS
@@ -91,3 +91,12 @@ def test_a_wrong_secret_with_a_right_prefix_is_refused(user):
     _token, text = tokens.create_token(user=user, name="x")
     prefix = text.split("_")[1]
     assert tokens.user_for(f"apx_{prefix}_wrong") is None
+
+
+def test_a_token_needs_the_password_again(client, user):
+    """A session left open is not enough to mint lasting access."""
+    client.force_login(user)
+    response = client.post(reverse(PAGE), {"name": "stolen", "password": "guess"})
+    assert response.status_code == 400
+    assert "not your password" in response.content.decode()
+    assert not ApiToken.objects.exists()
