@@ -237,11 +237,16 @@ def update_annotation(
 
 
 @transaction.atomic
-def delete_annotation(*, annotation: Annotation, by: AbstractBaseUser) -> None:
-    """Soft-delete: hidden everywhere, kept for curators with who and when."""
+def delete_annotation(
+    *, annotation: Annotation, by: AbstractBaseUser, version: int | None = None
+) -> None:
+    """Soft-delete: hidden everywhere, kept for curators with who and when.
+    With `version`, only that version: EditConflict if it moved on since."""
     current = _locked(annotation)
     if current is None or current.deleted_at is not None:
         return
+    if version is not None and current.version != version:
+        raise EditConflict(current)
     Annotation.objects.filter(pk=current.pk).update(
         deleted_at=timezone.now(),
         deleted_by=by,

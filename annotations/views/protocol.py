@@ -267,7 +267,12 @@ def _change(request, membership, iris, note, item, link) -> HttpResponse:
             etag=current,
         )
     if request.method == "DELETE":
-        services.delete_annotation(annotation=note, by=request.user)
+        try:
+            services.delete_annotation(
+                annotation=note, by=request.user, version=note.version
+            )
+        except EditConflict:
+            return _error("The annotation changed since you read it.", 412)
         return HttpResponse(status=204)
     try:
         data = w3c_in.annotation(_json(request))

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from annotations import services
 from annotations.models import Annotation, DocumentCounters, Reply, Tag, Visibility
+from corpus.conflicts import EditConflict
 from tests.factories import make_annotation, make_document, make_project
 
 TEXT = "El Chapo 😀 escaped.\n\nThe tunnel was a mile long."
@@ -156,3 +157,21 @@ def test_tags_are_matched_without_regard_to_case(project):
     assert first == again
     assert first.name == "Prison escapes"
     assert Tag.objects.count() == 1
+
+
+def test_a_deletion_of_a_version_refuses_a_newer_one(project, members, document):
+    note = make_annotation(document, members["annotator"], "First")
+    read = note.version
+    services.update_annotation(
+        annotation=note,
+        editor=members["curator"],
+        version=read,
+        body="Edited meanwhile.",
+        tags=[],
+        visibility=note.visibility,
+    )
+    with pytest.raises(EditConflict):
+        services.delete_annotation(
+            annotation=note, by=members["annotator"], version=read
+        )
+    assert Annotation.objects.get(pk=note.pk).deleted_at is None
