@@ -14,16 +14,56 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from annotations import links as links_reads
-from annotations import w3c
+from annotations import permissions, w3c
 from annotations.models import Annotation, AnnotationEvent, Reply, Status
 from corpus.models import Document, Membership
 
 BATCH = 500
 CHUNK = 64 * 1024
 _ITEMS = "\x00items\x00"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The notes of an export or a container: those a member sees, on one
+    document or all, the approved ones only or all."""
+
+    membership: Membership
+    document: Document | None = None
+    approved_only: bool = False
+
+    def where(self, prefix: str = "", up_to: int | None = None) -> Q:
+        """The notes as conditions on a row's note (`prefix`: the way to it),
+        those up to the id `up_to` only if given. Counts join through them
+        instead of asking for an `IN` of every note (50 ms for the replies of
+        100,000 notes on SQLite, by a join 10 times less)."""
+        rule = permissions.shown_to_member_filter(self.membership, prefix)
+        if self.document is not None:
+            rule &= Q(**{f"{prefix}document_id": self.document.pk})
+        if self.approved_only:
+            rule &= Q(**{f"{prefix}status": Status.APPROVED})
+        if up_to is not None:
+            rule &= Q(**{f"{prefix}pk__lte": up_to})
+        return rule
+
+    @property
+    def notes(self) -> QuerySet[Annotation]:
+        return Annotation.objects.filter(self.where()).order_by()
+
+    def count(self, up_to: int | None = None) -> int:
+        """Notes, live replies and visible links: the items (up to a note)."""
+        return (
+            Annotation.objects.filter(self.where(up_to=up_to)).count()
+            + Reply.objects.filter(
+                self.where("annotation__", up_to), deleted_at__isnull=True
+            ).count()
+            + links_reads.live_links_for(self.membership)
+            .filter(self.where("source__", up_to))
+            .count()
+        )
 
 
 def notes_for(
@@ -33,17 +73,7 @@ def notes_for(
     approved_only: bool = False,
 ) -> QuerySet[Annotation]:
     """The notes of the export: those the member sees, on one document or all."""
-    notes = Annotation.objects.shown_to_member(membership)
-    if document is not None:
-        notes = notes.for_document(document)
-    if approved_only:
-        notes = notes.filter(status=Status.APPROVED)
-    return notes.order_by()
-
-
-def total(membership: Membership, notes: QuerySet[Annotation]) -> int:
-    """Notes, replies and links: the items of the collection."""
-    return _count(membership, notes.values("pk"))
+    return Scope(membership, document, approved_only).notes
 
 
 def collection(
@@ -57,11 +87,12 @@ def collection(
 ) -> Iterator[str]:
     """The AnnotationCollection as JSON text, in pieces; its one page is the
     file itself (`address`: where it was asked for)."""
-    notes = notes_for(membership, document, approved_only=approved_only)
+    scope = Scope(membership, document, approved_only)
+    notes = scope.notes
     container = (
         iris.container if document is None else iris.document_container(document.pk)
     )
-    count = total(membership, notes)
+    count = scope.count()
     page = address
     head = {
         "@context": iris.context,
@@ -143,17 +174,11 @@ class Page:
     previous_after: int | None
 
 
-def page(
-    membership: Membership,
-    iris: w3c.Iris,
-    notes: QuerySet[Annotation],
-    after: int,
-    size: int,
-) -> Page:
+def page(scope: Scope, iris: w3c.Iris, after: int, size: int) -> Page:
     """The page of `size` notes after the note id `after` (0: the first page).
     The cursor is a note's id, so a page stays the same while others annotate
     (new notes come last)."""
-    before = notes.filter(pk__lte=after)
+    notes = scope.notes
     # One more than the page holds: whether a next page follows.
     ahead = list(
         notes.filter(pk__gt=after)
@@ -161,29 +186,22 @@ def page(
         .values_list("pk", flat=True)[: size + 1]
     )
     shown = ahead[:size]
-    listed = list(items(membership, iris, notes, after=after, limit=size))
+    listed = list(items(scope.membership, iris, notes, after=after, limit=size))
     previous = None
     if after:
         back = list(
-            before.order_by("-pk").values_list("pk", flat=True)[size : size + 1]
+            notes.filter(pk__lte=after)
+            .order_by("-pk")
+            .values_list("pk", flat=True)[size : size + 1]
         )
         previous = back[0] if back else 0
     return Page(
         after=after,
         items=listed,
-        start_index=_count(membership, before.values("pk")),
-        total=_count(membership, notes.values("pk")),
+        start_index=scope.count(up_to=after) if after else 0,
+        total=scope.count(),
         next_after=shown[-1] if len(ahead) > size else None,
         previous_after=previous,
-    )
-
-
-def _count(membership: Membership, ids: QuerySet) -> int:
-    """The notes `ids` with their live replies and visible links."""
-    return (
-        ids.count()
-        + Reply.objects.filter(annotation__in=ids, deleted_at__isnull=True).count()
-        + links_reads.live_links_for(membership).filter(source__in=ids).count()
     )
 
 

@@ -13,6 +13,7 @@ import json
 import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Max
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.http import parse_etags
@@ -124,7 +125,8 @@ def container(
     membership = membership_for(request, slug)
     document = None if pk is None else reading.member_document(membership, pk)
     iris = w3c.Iris.of_request(request, slug)
-    notes = export.notes_for(membership, document)
+    scope = export.Scope(membership, document)
+    notes = scope.notes
     address = (
         iris.container if document is None else iris.document_container(document.pk)
     )
@@ -135,7 +137,7 @@ def container(
         after = parse_id(raw_page) if raw_page != "0" else 0
         if after is None:
             raise Http404("No such page.")
-        shown = _page(membership, iris, notes, address, after, preference)
+        shown = _page(scope, iris, address, after, preference)
         answer = _answer(
             request,
             {"@context": context, **shown},
@@ -143,7 +145,7 @@ def container(
             allow=READ_METHODS,
         )
     else:
-        first = _page(membership, iris, notes, address, 0, preference)
+        first = _page(scope, iris, address, 0, preference)
         collection = {
             "@context": context,
             "id": address,
@@ -151,8 +153,7 @@ def container(
             "label": f"Annotations of {document or membership.project}",
             "total": first["partOf"]["total"],
         }
-        latest = notes.order_by("-updated_at").values_list("updated_at", flat=True)
-        if modified := latest.first():
+        if modified := notes.aggregate(latest=Max("updated_at"))["latest"]:
             collection["modified"] = w3c.when(modified)
         collection["first"] = first["id"] if preference == PREFER_MINIMAL else first
         collection["last"] = _page_iri(address, _last_after(notes))
@@ -178,8 +179,8 @@ def _last_after(notes) -> int:
     ]
 
 
-def _page(membership, iris, notes, address: str, after: int, preference) -> dict:
-    found = export.page(membership, iris, notes, after, PAGE_SIZE)
+def _page(scope, iris, address: str, after: int, preference) -> dict:
+    found = export.page(scope, iris, after, PAGE_SIZE)
     items = found.items
     if preference == PREFER_IRIS:
         items = [item["id"] for item in items]
