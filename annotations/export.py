@@ -37,9 +37,9 @@ class Scope:
 
     def where(self, prefix: str = "", up_to: int | None = None) -> Q:
         """The notes as conditions on a row's note (`prefix`: the way to it),
-        those up to the id `up_to` only if given. Counts join through them
-        instead of asking for an `IN` of every note (50 ms for the replies of
-        100,000 notes on SQLite, by a join 10 times less)."""
+        those up to the id `up_to` only if given. The counts of all items join
+        through them instead of asking for an `IN` of every note (the replies
+        of 100,000 notes: 50 ms on SQLite, 32 ms by the join)."""
         rule = permissions.shown_to_member_filter(self.membership, prefix)
         if self.document is not None:
             rule &= Q(**{f"{prefix}document_id": self.document.pk})
@@ -54,15 +54,23 @@ class Scope:
         return Annotation.objects.filter(self.where()).order_by()
 
     def count(self, up_to: int | None = None) -> int:
-        """Notes, live replies and visible links: the items (up to a note)."""
+        """Notes, live replies and visible links: the items (up to a note).
+
+        All of them through joins on the notes' conditions. Those up to a note
+        through an `IN` of those notes: joined with a range of ids, SQLite
+        chose to walk every reply for each note (17 s on the load project)."""
+        if up_to is None:
+            replies = Q(self.where("annotation__"))
+            links = Q(self.where("source__"))
+            notes = Annotation.objects.filter(self.where())
+        else:
+            notes = Annotation.objects.filter(self.where(up_to=up_to))
+            ids = notes.values("pk")
+            replies, links = Q(annotation__in=ids), Q(source__in=ids)
         return (
-            Annotation.objects.filter(self.where(up_to=up_to)).count()
-            + Reply.objects.filter(
-                self.where("annotation__", up_to), deleted_at__isnull=True
-            ).count()
-            + links_reads.live_links_for(self.membership)
-            .filter(self.where("source__", up_to))
-            .count()
+            notes.count()
+            + Reply.objects.filter(replies, deleted_at__isnull=True).count()
+            + links_reads.live_links_for(self.membership).filter(links).count()
         )
 
 
