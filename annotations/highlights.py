@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from annotations import permissions
-from annotations.models import Annotation, Status, Tag
+from annotations.models import Annotation, DocumentCounters, Status, Tag
 from annotations.segments import segment_blocks
 from corpus import bodycache
 from corpus.models import Document, Membership
@@ -269,6 +269,31 @@ def block_ranges(document: Document, indices: list[int]) -> list[tuple[int, int]
         else:
             ranges.append((block["start"], block["end"]))
     return ranges
+
+
+def of_blocks(
+    membership: Membership,
+    document: Document,
+    indices: list[int],
+    ranges: list[tuple[int, int]],
+    *,
+    approved_only: bool,
+    shared_only: bool = False,
+) -> Highlights:
+    """The highlights of the blocks `indices`, which the changed `ranges`
+    touch, to redraw them. Annotations start at most `longest` before a block
+    they touch; the changed ones may be newer than the counters read first."""
+    longest = max(
+        [DocumentCounters.of(document).longest, *(end - start for start, end in ranges)]
+    )
+    return highlights_for(
+        membership,
+        document,
+        within=block_ranges(document, indices),
+        approved_only=approved_only,
+        shared_only=shared_only,
+        longest=longest,
+    )
 
 
 def render_some_blocks(

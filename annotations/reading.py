@@ -20,7 +20,6 @@ from annotations.margin import margin_news
 from annotations.models import (
     Annotation,
     AnnotationEvent,
-    DocumentCounters,
     EventKind,
     Link,
     Reply,
@@ -88,17 +87,8 @@ def changed_regions(
     if "text" in document.get_deferred_fields():
         bodycache.fill_body(document)
     indices = highlights.blocks_touching(document, ranges)
-    # Annotations start at most `longest` before a block they touch; the
-    # changed ones may be newer than the document's counters read at first.
-    longest = max(
-        [DocumentCounters.of(document).longest, *(end - start for start, end in ranges)]
-    )
-    drawn = highlights.highlights_for(
-        membership,
-        document,
-        within=highlights.block_ranges(document, indices),
-        approved_only=approved_only,
-        longest=longest,
+    drawn = highlights.of_blocks(
+        membership, document, indices, ranges, approved_only=approved_only
     )
     context["oob_blocks"] = highlights.render_some_blocks(
         document, drawn, indices, oob=True

@@ -20,7 +20,7 @@ from django.http import HttpResponse
 from django.utils.html import json_script
 
 from annotations import highlights, permissions, polling
-from annotations.models import Annotation, DocumentCounters, Status
+from annotations.models import Annotation, Status
 from corpus import bodycache
 from corpus.models import Document, Membership
 
@@ -196,17 +196,13 @@ def _brought_up_to_date(
     indices = highlights.blocks_touching(document, ranges)
     if len(indices) > MAX_PATCHED_BLOCKS:
         return None
-    # Annotations start at most `longest` before a block they touch.
-    longest = max(
-        [DocumentCounters.of(document).longest, *(end - start for start, end in ranges)]
-    )
-    drawn = highlights.highlights_for(
+    drawn = highlights.of_blocks(
         membership,
         document,
-        within=highlights.block_ranges(document, indices),
+        indices,
+        ranges,
         approved_only=approved_only,
         shared_only=reader is None,
-        longest=longest,
     )
     blocks = highlights.render_some_blocks(document, drawn, indices, titles=False)
     body = _splice(kept.body, blocks)
