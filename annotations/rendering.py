@@ -101,10 +101,12 @@ def rendered_text(
     approved_only: bool,
     *,
     kept: bool = True,
+    token: polling.ReaderToken | None = None,
 ) -> RenderedText:
     """The text with highlights, from the worker's cache when nothing changed,
     brought up to date when its readers' class saw changes since (drawn anew
-    and left out of the cache with `kept` False).
+    and left out of the cache with `kept` False; `token`: the reader's, when
+    the caller has read it already).
 
     Members who see the same annotations share a rendering: those who see every
     shared annotation (curators and owners, or everyone without pre-moderation),
@@ -125,7 +127,7 @@ def rendered_text(
     )
     if has_own_hidden:
         # The changes the class sees matter, and the member's own.
-        revision = polling.reader_token(membership, document)
+        revision = token or polling.reader_token(membership, document)
         reader = membership.user_id
     else:
         # Only changes the member's class may see matter.

@@ -46,6 +46,7 @@ from hypothesis import strategies as st
 
 from corpus import services as corpus_services
 from corpus.roles import Role
+from corpus.services import tokens as token_services
 from corpus.services.invitations import token_hash
 from corpus.views.invitations import SESSION_KEY as INVITATION_SESSION_KEY
 from tests import fuzz
@@ -261,6 +262,29 @@ ROUTES: dict[str, Spec] = {
     "logout": Spec(methods=POST, post=lambda w, _: {"next": ["/"]}),
     "password_change": Spec(methods=BOTH, post=_password),
     "password_change_done": Spec(),
+    "corpus:api_tokens": Spec(
+        methods=BOTH, post=lambda w, _: {"name": ["fuzz"], "password": [PASSWORD]}
+    ),
+    "corpus:api_token_revoke": Spec(pk="token", methods=POST),
+    # The W3C export and protocol (annotations/views/export.py, protocol.py).
+    # Their writes take JSON, which a form body is not: the POSTs sent here
+    # are refused (400), and tests/annotations/test_protocol_writes.py sends
+    # the malformed JSON.
+    "annotations:project_export_annotations": Spec(
+        get=lambda w, _: {"approved": ["1"]}
+    ),
+    "annotations:document_export_annotations": Spec(
+        pk="document", get=lambda w, _: {"approved": ["1"]}
+    ),
+    "annotations:w3c_container": Spec(
+        get=lambda w, _: {"page": [str(w.annotations[0].pk)]}
+    ),
+    "annotations:w3c_document_container": Spec(
+        pk="document", get=lambda w, _: {"page": ["0"]}
+    ),
+    "annotations:w3c_note": Spec(pk="annotation"),
+    "annotations:w3c_reply": Spec(pk="reply"),
+    "annotations:w3c_link": Spec(pk="link"),
     "annotations:tag_colours": Spec(get=lambda w, _: {"v": ["0123456789ab"]}),
     "password_reset": Spec(
         methods=BOTH, post=lambda w, _: {"email": ["fuzz-viewer@example.org"]}
@@ -481,6 +505,7 @@ def _pk_choices(world: World, kind: str, who: str) -> list[int]:
         "member": [world.memberships["victim"].pk, world.memberships["owner"].pk],
         "pending": [_pending(world, who).pk],
         "invitation": [world.accounts.invitation.pk],
+        "token": [world.accounts.token.pk],
         "trashed_document": [world.trashed_document.pk],
         "trashed_project": [world.trashed_project.pk],
     }[kind]
@@ -501,6 +526,7 @@ def _other_pk(world: World, kind: str) -> int:
         "trashed_document": world.documents[0],  # live, not in the trash
         "trashed_project": world.project,  # not in the trash
         "invitation": world.accounts.elsewhere,
+        "token": world.accounts.other_token,
     }[kind].pk
 
 
@@ -568,6 +594,8 @@ class Accounts:
     elsewhere: object  # open, into another project: every session opened its link
     link_token: str  # the link of `elsewhere`
     reset: dict[str, str]  # uidb64 and token of the viewer's password reset link
+    token: object  # the owner's API token
+    other_token: object  # another user's (the host's) API token
 
 
 def _accounts(world: World) -> Accounts:
@@ -603,7 +631,9 @@ def _accounts(world: World) -> Accounts:
         "uidb64": urlsafe_base64_encode(force_bytes(viewer.pk)),
         "token": default_token_generator.make_token(viewer),
     }
-    return Accounts(invitation, elsewhere, token, reset)
+    owners_token, _text = token_services.create_token(user=owner, name="fuzz")
+    hosts_token, _text = token_services.create_token(user=host, name="host")
+    return Accounts(invitation, elsewhere, token, reset, owners_token, hosts_token)
 
 
 def _link_values(world: World, key: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ import re
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Max
 from django.http import Http404, HttpResponse, JsonResponse
+from django.http.request import RawPostDataException
 from django.shortcuts import get_object_or_404
 from django.utils.http import parse_etags
 from django.views.decorators.http import require_http_methods
@@ -50,9 +51,18 @@ def _error(message: str, status: int = 400, **details) -> JsonResponse:
 
 def _json(request):
     """The request's JSON, or a Refused."""
-    if len(request.body) > MAX_BODY:
+    try:
+        body = request.body
+    except RawPostDataException:
+        # A form's body, already parsed (and its stream read) by the checks
+        # every form post goes through.
+        raise w3c_in.Refused(
+            "Send the annotation as JSON (application/ld+json), not a form.",
+            status=415,
+        ) from None
+    if len(body) > MAX_BODY:
         raise w3c_in.Refused("An annotation is at most 1 MB of JSON.", status=413)
-    return w3c_in.parsed(request.body)
+    return w3c_in.parsed(body)
 
 
 def _opaque(tags: list[str]) -> set[str]:

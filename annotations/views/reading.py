@@ -58,7 +58,9 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
     # Read before the text is drawn: a change made while the page is built is
     # then newer than the revision the page polls with, and comes with a poll.
     revision = polling.reader_token(membership, document)
-    text = rendering.rendered_text(membership, document, filters.approved_only)
+    text = rendering.rendered_text(
+        membership, document, filters.approved_only, token=revision
+    )
     context = {
         "project": membership.project,
         "membership": membership,

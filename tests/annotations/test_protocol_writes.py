@@ -469,3 +469,15 @@ def test_json_nested_near_the_limit_is_400_not_500(project, members, document, d
     body += ', "x": ' + "[" * depth + "]" * depth + "}"
     response = _post(client, _container(project), body, token)
     assert response.status_code in {201, 400}
+
+
+def test_a_form_post_is_told_to_send_json(project, members, document):
+    client, token = _token_client(members["annotator"])
+    response = client.post(
+        _container(project),
+        {"body": "not an annotation"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 415
+    assert "JSON" in response.json()["error"]
+    assert not Annotation.objects.exists()

@@ -132,6 +132,7 @@ PAGES: dict[str, Callable[[World], str]] = {
     "login": lambda w: reverse("login"),
     "password_change": lambda w: reverse("password_change"),
     "password_change_done": lambda w: reverse("password_change_done"),
+    "corpus:api_tokens": lambda w: reverse("corpus:api_tokens"),
     "corpus:project_detail": lambda w: w.project.get_absolute_url(),
     "corpus:project_settings": lambda w: _url("corpus:project_settings", w),
     "corpus:project_members": lambda w: _url("corpus:project_members", w),
@@ -236,6 +237,14 @@ NOT_PAGES = {
     "annotations:relation_type_edit": POST,
     "annotations:document_restore": POST,
     "annotations:project_restore": POST,
+    "corpus:api_token_revoke": POST,
+    "annotations:project_export_annotations": "W3C JSON-LD, a download",
+    "annotations:document_export_annotations": "W3C JSON-LD, a download",
+    "annotations:w3c_container": "the W3C protocol: JSON-LD for programs",
+    "annotations:w3c_document_container": "the W3C protocol: JSON-LD for programs",
+    "annotations:w3c_note": "the W3C protocol: JSON-LD for programs",
+    "annotations:w3c_reply": "the W3C protocol: JSON-LD for programs",
+    "annotations:w3c_link": "the W3C protocol: JSON-LD for programs",
 }
 
 
