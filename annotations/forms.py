@@ -237,6 +237,22 @@ class QueueFilterForm(forms.Form):
         )
 
 
+class ExportForm(forms.Form):
+    """What to export: the whole project or one document, all the annotations
+    the member sees or the approved ones."""
+
+    document = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, label="Scope"
+    )
+    approved = forms.BooleanField(required=False, label="Approved annotations only")
+
+    def __init__(self, *args, membership: Membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["document"].choices = [("", "The whole project")] + list(
+            project_documents(membership).order_by("title").values_list("pk", "title")
+        )
+
+
 class DecisionForm(forms.Form):
     """A decision on the selected annotations (bulk: `ids` and `status`) or on
     one row (`decide`, "<id> <status>", from the row's own form), with a

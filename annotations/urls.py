@@ -27,6 +27,7 @@ urlpatterns = [
         export.export_annotations,
         name="document_export_annotations",
     ),
+    path("p/<slug:slug>/export/", export.export_page, name="project_export"),
     path(
         "p/<slug:slug>/export/annotations.jsonld",
         export.export_annotations,

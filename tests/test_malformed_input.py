@@ -270,6 +270,9 @@ ROUTES: dict[str, Spec] = {
     # Their writes take JSON, which a form body is not: the POSTs sent here
     # are refused (400), and tests/annotations/test_protocol_writes.py sends
     # the malformed JSON.
+    "annotations:project_export": Spec(
+        get=lambda w, _: {"document": [str(w.documents[0].pk)], "approved": ["on"]}
+    ),
     "annotations:project_export_annotations": Spec(
         get=lambda w, _: {"approved": ["1"]}
     ),

@@ -319,3 +319,51 @@ def test_the_page_is_the_file_it_came_in(client, project, members, work):
         == collection["last"]
         == (f"http://testserver/p/{project.slug}/export/annotations.jsonld?approved=1")
     )
+
+
+def _page(project) -> str:
+    return reverse("annotations:project_export", args=[project.slug])
+
+
+@pytest.mark.parametrize("role", [*(role.value for role in Role), "outsider"])
+def test_every_member_finds_the_export_page(client, project, members, work, role):
+    client.force_login(members[role])
+    response = client.get(_page(project))
+    if role == "outsider":
+        assert response.status_code == 404
+        return
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'href="{_page(project)}" aria-current="page">Export</a>' in html
+    assert f"http://testserver/p/{project.slug}/annotations/" in html
+    assert reverse("corpus:api_tokens") in html
+
+
+def test_the_export_page_sends_to_the_chosen_download(client, project, members, work):
+    client.force_login(members["viewer"])
+    whole = client.get(_page(project), {"document": ""})
+    assert whole.status_code == 302
+    assert whole["Location"] == reverse(
+        "annotations:project_export_annotations", args=[project.slug]
+    )
+    one = client.get(
+        _page(project), {"document": work["document"].pk, "approved": "on"}
+    )
+    assert one["Location"] == (
+        reverse(
+            "annotations:document_export_annotations",
+            args=[project.slug, work["document"].pk],
+        )
+        + "?approved=1"
+    )
+
+
+def test_a_document_of_another_project_is_not_offered(client, project, members, work):
+    elsewhere = make_document(project=make_project())
+    client.force_login(members["viewer"])
+    response = client.get(_page(project), {"document": elsewhere.pk})
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    assert client.get(_page(project)).status_code == 200
+    client.logout()
+    assert client.get(_page(project)).status_code == 302

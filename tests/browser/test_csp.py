@@ -147,6 +147,7 @@ PAGES: dict[str, Callable[[World], str]] = {
     "annotations:link_picker": lambda w: _url("annotations:link_picker", w, w.note),
     "annotations:link_compare": lambda w: _url("annotations:link_compare", w, w.note),
     "annotations:link_list": lambda w: _url("annotations:link_list", w),
+    "annotations:project_export": lambda w: _url("annotations:project_export", w),
     "annotations:relation_types": lambda w: _url("annotations:relation_types", w),
     "annotations:document_trash": lambda w: _url(
         "annotations:document_trash", w, w.other
