@@ -110,8 +110,8 @@ def drawn_rows(
     selected: set[int] = frozenset(),
 ) -> list[Annotation]:
     """The queue's rows, each with its HTML (`html`): from the worker's cache,
-    or drawn from _queue_row.html and kept. A row with a decision's errors, or
-    ticked, is drawn for this answer alone."""
+    or drawn from _queue_row.html (with the start of its note) and kept. A row
+    with a decision's errors, or ticked, is drawn for this answer alone."""
     for row in rows:
         plain = getattr(row, "decision_form", None) is None and row.pk not in selected
         key = (
@@ -125,6 +125,7 @@ def drawn_rows(
         )
         html = _drawn.get(key) if plain else None
         if html is None:
+            row.note_excerpt, row.note_cut = note_excerpt(row.body)
             html = render_to_string(
                 QUEUE_ROW,
                 {

@@ -60,8 +60,7 @@ class Scope:
         through an `IN` of those notes: joined with a range of ids, SQLite
         chose to walk every reply for each note (17 s on the load project)."""
         if up_to is None:
-            replies = Q(self.where("annotation__"))
-            links = Q(self.where("source__"))
+            replies, links = self.where("annotation__"), self.where("source__")
             notes = Annotation.objects.filter(self.where())
         else:
             notes = Annotation.objects.filter(self.where(up_to=up_to))
@@ -72,16 +71,6 @@ class Scope:
             + Reply.objects.filter(replies, deleted_at__isnull=True).count()
             + links_reads.live_links_for(self.membership).filter(links).count()
         )
-
-
-def notes_for(
-    membership: Membership,
-    document: Document | None = None,
-    *,
-    approved_only: bool = False,
-) -> QuerySet[Annotation]:
-    """The notes of the export: those the member sees, on one document or all."""
-    return Scope(membership, document, approved_only).notes
 
 
 def collection(
@@ -101,7 +90,6 @@ def collection(
         iris.container if document is None else iris.document_container(document.pk)
     )
     count = scope.count()
-    page = address
     head = {
         "@context": iris.context,
         "id": container,
@@ -109,13 +97,13 @@ def collection(
         "label": label,
         "total": count,
         "first": {
-            "id": page,
+            "id": address,
             "type": "AnnotationPage",
             "partOf": {"id": container, "total": count},
             "startIndex": 0,
             "items": _ITEMS,
         },
-        "last": page,
+        "last": address,
     }
     before, _slot, after = json.dumps(head, ensure_ascii=False).partition(
         json.dumps(_ITEMS)
@@ -171,10 +159,9 @@ def items(
 
 @dataclass(frozen=True)
 class Page:
-    """A page of a container: the notes after the id `after` (with their replies
-    and links), where it starts among all items, and its neighbours' cursors."""
+    """A page of a container: its notes (with their replies and links), where
+    it starts among all items, and its neighbours' cursors."""
 
-    after: int
     items: list[dict]
     start_index: int
     total: int
@@ -204,7 +191,6 @@ def page(scope: Scope, iris: w3c.Iris, after: int, size: int) -> Page:
         )
         previous = back[0] if back else 0
     return Page(
-        after=after,
         items=listed,
         start_index=scope.count(up_to=after) if after else 0,
         total=scope.count(),

@@ -35,7 +35,6 @@ class RenderedText:
     their own count (polling.ReaderToken: what a poll compares)."""
 
     body: bytes  # the blocks' HTML, UTF-8: spliced into the page by with_body()
-    annotation_count: int
     labels_script: str  # <script type="application/json"> of the hover labels
     tag_choices: list[tuple[str, str]]  # the margin filter's tags: those drawn
     revision: polling.ReaderToken
@@ -43,6 +42,11 @@ class RenderedText:
     # tags of each tagged one.
     labels: dict[int, str] = field(default_factory=dict)
     tags_of: dict[int, tuple[int, ...]] = field(default_factory=dict)
+
+    @property
+    def annotation_count(self) -> int:
+        """The annotations drawn: each has its label."""
+        return len(self.labels)
 
     @classmethod
     def of(
@@ -54,7 +58,6 @@ class RenderedText:
     ) -> RenderedText:
         return cls(
             body=body,
-            annotation_count=len(labels),
             labels_script=json_script(labels, "highlight-labels"),
             tag_choices=highlights.tag_choices(
                 {tag for tags in tags_of.values() for tag in tags}

@@ -57,8 +57,13 @@ class Iris:
     def document_container(self, pk: int) -> str:
         return f"{self.container}documents/{pk}/"
 
+    @property
+    def documents(self) -> str:
+        """Where the project's documents' IRIs begin."""
+        return f"{self.base}/p/{self.slug}/d/"
+
     def document(self, pk: int) -> str:
-        return f"{self.base}/p/{self.slug}/d/{pk}/"
+        return f"{self.documents}{pk}/"
 
     def annotation(self, pk: int) -> str:
         return f"{self.container}{pk}"

@@ -13,8 +13,6 @@ from urllib.parse import urlsplit
 from annotations.models import Visibility
 from annotations.w3c import PREFIX, Iris
 
-MAX_TAGS = 50
-
 
 class Refused(Exception):
     """The annotation cannot be taken; `status` 400 (bad input) or 404 (a target
@@ -97,8 +95,6 @@ def wanted(data: dict) -> Wanted:
     if len(notes) > 1:
         raise Refused("One note per annotation: send one commenting body.")
     result.body = notes[0] if notes else ""
-    if len(result.tags) > MAX_TAGS:
-        raise Refused(f"At most {MAX_TAGS} tags on an annotation.")
     visibility = data.get(f"{PREFIX}:visibility")
     if visibility is not None and visibility not in Visibility.values:
         raise Refused(
@@ -119,7 +115,7 @@ def local_id(iri, iris: Iris, kind: str) -> int:
     if not isinstance(iri, str):
         raise Refused(f"The target must name a {kind} by its IRI.")
     wanted_prefix = {
-        "document": f"{iris.base}/p/{iris.slug}/d/",
+        "document": iris.documents,
         "annotation": iris.container,
     }[kind]
     parts = urlsplit(iri)

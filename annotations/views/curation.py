@@ -33,7 +33,7 @@ def _queue_context(request, membership, decision_form=None) -> dict:
     filters = QueueFilterForm(request.GET if filtered else None, membership=membership)
     paginator = Paginator(curation.queue(membership, filters), curation.QUEUE_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
-    page.object_list = curation.prepare_rows(page.object_list)
+    page.object_list = list(page.object_list)
     bulk_form = decision_form
     if decision_form is not None and decision_form.row is not None:
         for row in page.object_list:

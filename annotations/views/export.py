@@ -55,7 +55,9 @@ def export_annotations(
     AnnotationCollection (of a document with `pk`); `?approved=1`: the approved
     ones only."""
     membership = membership_for(request, slug)
-    document = None if pk is None else reading.member_document(membership, pk)
+    document = (
+        None if pk is None else reading.member_document(membership, pk, with_body=False)
+    )
     scope = membership.project if document is None else document
     approved_only = request.GET.get("approved") == "1"
     response = StreamingHttpResponse(

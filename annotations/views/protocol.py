@@ -86,6 +86,10 @@ def _preference(request) -> str | None:
     return None
 
 
+def _encoded(document: dict) -> bytes:
+    return json.dumps(document, ensure_ascii=False).encode()
+
+
 def _etag(body: bytes) -> str:
     return f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
@@ -95,7 +99,7 @@ def _answer(
 ) -> HttpResponse:
     """JSON-LD with a strong ETag (of the bytes themselves: any change makes a
     new one), 304 when the client has it."""
-    body = json.dumps(document, ensure_ascii=False).encode()
+    body = _encoded(document)
     etag = _etag(body)
     if request.method in {"GET", "HEAD"} and _matches(
         request.headers.get("If-None-Match", ""), etag
@@ -133,7 +137,9 @@ def container(
     if request.method == "POST":
         return _created(request, slug, pk)
     membership = membership_for(request, slug)
-    document = None if pk is None else reading.member_document(membership, pk)
+    document = (
+        None if pk is None else reading.member_document(membership, pk, with_body=False)
+    )
     iris = w3c.Iris.of_request(request, slug)
     scope = export.Scope(membership, document)
     notes = scope.notes
@@ -244,7 +250,7 @@ def annotation(
         )
         item = w3c.link(iris, row)
     else:
-        note = get_object_or_404(notes.select_related("author", "document"), pk=pk)
+        note = get_object_or_404(notes.select_related("author"), pk=pk)
         item = _note_item(iris, note)
         if request.method in {"PUT", "DELETE"}:
             return _change(request, membership, iris, note, item, link)
@@ -257,10 +263,6 @@ def _note_item(iris: w3c.Iris, note: Annotation) -> dict:
     return w3c.note(iris, note, tags, events)
 
 
-def _representation(iris: w3c.Iris, item: dict) -> bytes:
-    return json.dumps({"@context": iris.context, **item}, ensure_ascii=False).encode()
-
-
 def _change(request, membership, iris, note, item, link) -> HttpResponse:
     """PUT or DELETE on a note, if the client read its latest state."""
     if not may_change(membership, note):
@@ -270,7 +272,7 @@ def _change(request, membership, iris, note, item, link) -> HttpResponse:
     asked = request.headers.get("If-Match")
     if not asked:
         return _error("Send If-Match with the ETag you read the annotation with.", 428)
-    current = _etag(_representation(iris, item))
+    current = _etag(_encoded({"@context": iris.context, **item}))
     if not _matches(asked, current):
         return _error(
             "The annotation changed since you read it: read it again.",
@@ -289,7 +291,8 @@ def _change(request, membership, iris, note, item, link) -> HttpResponse:
         data = w3c_in.annotation(_json(request))
         wanted = w3c_in.wanted(data)
         target = w3c_in.target(data, iris)
-        start, end = w3c_in.passage(note.document.text, target.selectors)
+        document = reading.member_document(membership, note.document_id)
+        start, end = w3c_in.passage(document.text, target.selectors)
         if (target.document_id, start, end) != (note.document_id, note.start, note.end):
             raise w3c_in.Refused(
                 "An annotation keeps its passage: make a new one for another.",
@@ -322,7 +325,9 @@ def _change(request, membership, iris, note, item, link) -> HttpResponse:
 def _created(request, slug: str, pk: int | None) -> HttpResponse:
     """POST to a container: a note on a passage, or a reply to a note."""
     membership = membership_for(request, slug, Action.ANNOTATE)
-    document = None if pk is None else reading.member_document(membership, pk)
+    document = (
+        None if pk is None else reading.member_document(membership, pk, with_body=False)
+    )
     iris = w3c.Iris.of_request(request, slug)
     try:
         data = w3c_in.annotation(_json(request))

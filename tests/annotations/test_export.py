@@ -211,7 +211,7 @@ def test_batches_cover_every_note_once(project, members, work, monkeypatch):
     for word in ["mile", "long", "Next"]:
         make_annotation(work["document"], members["annotator"], word)
     membership = project.memberships.get(user=members["owner"])
-    notes = export.notes_for(membership)
+    notes = export.Scope(membership).notes
     ids = [
         item["id"]
         for item in export.items(membership, w3c.Iris("http://x", project.slug), notes)

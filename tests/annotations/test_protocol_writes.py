@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from annotations.models import Annotation, Reply
+from annotations.models import Annotation, Reply, Tag
 from corpus.models import ApiToken
 from corpus.roles import Role
 from corpus.services import tokens
@@ -481,3 +481,17 @@ def test_a_form_post_is_told_to_send_json(project, members, document):
     assert response.status_code == 415
     assert "JSON" in response.json()["error"]
     assert not Annotation.objects.exists()
+
+
+def test_too_many_tags_are_refused_by_the_notes_own_rule(project, members, document):
+    client, token = _token_client(members["annotator"])
+    data = _new(project, document)
+    data["body"] = [
+        {"type": "TextualBody", "value": f"t{n}", "purpose": "tagging"}
+        for n in range(51)
+    ]
+    response = _post(client, _container(project), data, token)
+    assert response.status_code == 400
+    assert "50" in response.json()["error"]
+    assert not Annotation.objects.exists()
+    assert not Tag.objects.exists()
