@@ -253,6 +253,16 @@ class ExportForm(forms.Form):
         )
 
 
+class RestoreForm(forms.Form):
+    """A backup to restore as a new project."""
+
+    archive = forms.FileField(
+        label="Backup file",
+        help_text="A .zip backup downloaded from a project's settings on this server.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".zip,application/zip"}),
+    )
+
+
 class DecisionForm(forms.Form):
     """A decision on the selected annotations (bulk: `ids` and `status`) or on
     one row (`decide`, "<id> <status>", from the row's own form), with a

@@ -5,6 +5,7 @@ templates/annotations/<screen>/."""
 from django.urls import path
 
 from annotations.views import (
+    backups,
     curation,
     export,
     links,
@@ -33,6 +34,10 @@ urlpatterns = [
         export.export_annotations,
         name="project_export_annotations",
     ),
+    # Backups: an owner's download; a restore as a new project, and its progress.
+    path("p/<slug:slug>/backup.zip", backups.project_backup, name="project_backup"),
+    path("backups/restore/", backups.backup_restore, name="backup_restore"),
+    path("backups/restore/<id:pk>/", backups.restore_detail, name="restore_detail"),
     # The W3C Web Annotation Protocol: containers, and each annotation's IRI.
     path("p/<slug:slug>/annotations/", protocol.container, name="w3c_container"),
     path(

@@ -45,6 +45,11 @@ def _is_private(request: HttpRequest, response: HttpResponse) -> bool:
     )
 
 
+# Answers compressed by their format (a backup archive): gzip again would only
+# cost time.
+COMPRESSED_ALREADY = ("application/zip",)
+
+
 class CompressMiddleware(GZipMiddleware):
     """Django's gzip, at a level chosen for our pages (GZIP_LEVEL).
 
@@ -55,6 +60,8 @@ class CompressMiddleware(GZipMiddleware):
     """
 
     def process_response(self, request, response):
+        if response.get("Content-Type", "").startswith(COMPRESSED_ALREADY):
+            return response
         if response.streaming or not re_accepts_gzip.search(
             request.META.get("HTTP_ACCEPT_ENCODING", "")
         ):

@@ -256,6 +256,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = APPARATUS_MAX_UPLOAD_BYTES
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = APPARATUS_MAX_FILES_PER_BATCH
 
+# Backups restored through the web: the largest archive taken, and where it
+# waits for the background worker (on the same machine as the web workers).
+APPARATUS_MAX_BACKUP_BYTES = env_int("APPARATUS_MAX_BACKUP_BYTES", 512 * 1024 * 1024)
+APPARATUS_RESTORE_DIR = Path(
+    os.environ.get("APPARATUS_RESTORE_DIR", VAR_DIR / "restores")
+)
+
 # Background work (django-tasks with its database backend, so no other service):
 # large uploads are read and imported by `manage.py db_worker`, which
 # `make run` starts beside the development server (docs/deploy.md: its unit).

@@ -477,6 +477,7 @@ def send(
     query: dict[str, list[str]] | str,
     body: dict[str, list[str]] | bytes | None = None,
     files: list[tuple[str, bytes]] = (),
+    upload_field: str = "files",
     htmx: bool = False,
     urlencoded: bool = True,
     headers: dict[str, str] | None = None,
@@ -521,7 +522,7 @@ def send(
                 for name, content in files
             ]
             if uploads:
-                data.setdefault("files", []).extend(uploads)
+                data.setdefault(upload_field, []).extend(uploads)
             response = client.post(url, data, headers=headers)
         if response.exc_info:
             error = _one_line(response.exc_info)

@@ -44,6 +44,8 @@ from django.utils.http import urlsafe_base64_encode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from annotations.backup import archive
+from annotations.models import Restore
 from corpus import services as corpus_services
 from corpus.roles import Role
 from corpus.services import tokens as token_services
@@ -85,6 +87,9 @@ class Spec:
     get: Builder = _none
     post: Builder = _none
     files: bool = False
+    upload_field: str = "files"  # the form field the files go in
+    # The valid files to send (the sweep's): a text to import, unless given.
+    upload: Callable[[World], list[tuple[str, bytes]]] | None = None
 
 
 def _doc_text(world: World, index: int = 0) -> str:
@@ -279,6 +284,16 @@ ROUTES: dict[str, Spec] = {
     "annotations:document_export_annotations": Spec(
         pk="document", get=lambda w, _: {"approved": ["1"]}
     ),
+    # Backups (annotations/views/backups.py): the valid upload is a backup of
+    # the fuzz project; the drawn files are not zips (refused, 400).
+    "annotations:project_backup": Spec(),
+    "annotations:backup_restore": Spec(
+        methods=BOTH,
+        files=True,
+        upload_field="archive",
+        upload=lambda w: [("fuzz.zip", b"".join(archive.write(w.project)))],
+    ),
+    "annotations:restore_detail": Spec(pk="restore"),
     "annotations:w3c_container": Spec(
         get=lambda w, _: {"page": [str(w.annotations[0].pk)]}
     ),
@@ -509,6 +524,7 @@ def _pk_choices(world: World, kind: str, who: str) -> list[int]:
         "pending": [_pending(world, who).pk],
         "invitation": [world.accounts.invitation.pk],
         "token": [world.accounts.token.pk],
+        "restore": [world.accounts.restore.pk],
         "trashed_document": [world.trashed_document.pk],
         "trashed_project": [world.trashed_project.pk],
     }[kind]
@@ -530,6 +546,7 @@ def _other_pk(world: World, kind: str) -> int:
         "trashed_project": world.project,  # not in the trash
         "invitation": world.accounts.elsewhere,
         "token": world.accounts.other_token,
+        "restore": world.accounts.other_restore,
     }[kind].pk
 
 
@@ -599,6 +616,8 @@ class Accounts:
     reset: dict[str, str]  # uidb64 and token of the viewer's password reset link
     token: object  # the owner's API token
     other_token: object  # another user's (the host's) API token
+    restore: object  # the owner's restore of a backup
+    other_restore: object  # another user's (the host's)
 
 
 def _accounts(world: World) -> Accounts:
@@ -636,7 +655,15 @@ def _accounts(world: World) -> Accounts:
     }
     owners_token, _text = token_services.create_token(user=owner, name="fuzz")
     hosts_token, _text = token_services.create_token(user=host, name="host")
-    return Accounts(invitation, elsewhere, token, reset, owners_token, hosts_token)
+    restores = [
+        Restore.objects.create(
+            user=user, filename="backup.zip", name="A project", status="failed"
+        )
+        for user in (owner, host)
+    ]
+    return Accounts(
+        invitation, elsewhere, token, reset, owners_token, hosts_token, *restores
+    )
 
 
 def _link_values(world: World, key: str) -> dict[str, str]:
@@ -675,6 +702,7 @@ class Request:
     query: Params | str  # a string is sent as it is
     body: Params | bytes | None = None  # bytes are sent as they are
     files: list[tuple[str, bytes]] = ()
+    upload_field: str = "files"
     htmx: bool = False
     urlencoded: bool = True
     target: str = ""  # HX-Target, the element htmx swaps (import_choices reads it)
@@ -704,6 +732,7 @@ def _problems(
         query=request.query,
         body=request.body,
         files=request.files,
+        upload_field=request.upload_field,
         htmx=request.htmx,
         urlencoded=request.urlencoded,
         headers={"HX-Target": request.target} if request.target else None,
@@ -817,6 +846,7 @@ def _requests(draw, key: str, world: World) -> Request:
         query=query,
         body=body,
         files=files,
+        upload_field=spec.upload_field,
         htmx=(htmx := draw(st.booleans(), label="htmx")),
         urlencoded=not files and draw(st.booleans(), label="urlencoded"),
         target=draw(
@@ -934,7 +964,7 @@ def _sweep(key: str, world: World) -> tuple[list[Request], list[Request]]:
     """As the owner (who may do everything): the valid requests, and each of
     them with each of its parameters malformed in turn."""
     spec = ROUTES[key]
-    files = UPLOAD if spec.files else []
+    files = (spec.upload(world) if spec.upload else UPLOAD) if spec.files else []
     valid, malformed = [], []
     for method in spec.methods:
         pk = _pk_choices(world, spec.pk, "owner")[0] if spec.pk else None
@@ -945,7 +975,18 @@ def _sweep(key: str, world: World) -> tuple[list[Request], list[Request]]:
         seen = set()
         for query in queries:
             for body in bodies:
-                valid.append(Request(key, "owner", method, path, query, body, sent))
+                valid.append(
+                    Request(
+                        key,
+                        "owner",
+                        method,
+                        path,
+                        query,
+                        body,
+                        sent,
+                        upload_field=spec.upload_field,
+                    )
+                )
                 for place, params in (("query", query), ("body", body)):
                     # The "loaded with" copies matter only in a conflict.
                     names = {n for n in params or {} if not n.startswith("initial-")}
@@ -962,6 +1003,7 @@ def _sweep(key: str, world: World) -> tuple[list[Request], list[Request]]:
                                     changed if place == "query" else query,
                                     changed if place == "body" else body,
                                     sent,
+                                    upload_field=spec.upload_field,
                                     htmx=len(malformed) % 2 == 1,
                                 )
                             )

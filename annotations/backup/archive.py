@@ -26,6 +26,7 @@ from django.utils import timezone
 from annotations.backup.tables import (
     FORMAT,
     MANIFEST,
+    NAMED,
     ORIGINALS,
     PROJECT,
     PROJECT_TABLE,
@@ -97,8 +98,9 @@ class _Writer:
         self.sink = _Sink()
         self.digests: dict[str, str] = {}
         self.counts: dict[str, int] = {}
-        # Archive ids written, per table: a reference to a row left out
-        # (another's private note, a row newer than the backup) is not kept.
+        # Archive ids written of the tables others name: a reference to a row
+        # left out (another's private note, a row newer than the backup) is
+        # not kept.
         self.written: dict[str, set[int]] = {}
         self.usernames: dict[int, str] = {}
         self.people: list[dict] = []
@@ -154,6 +156,7 @@ class _Writer:
         nullable = {item.name for item in table.fields if item.null}
         rows, last, count = self._rows(table), 0, 0
         written = self.written.setdefault(table.name, set())
+        keep = table.name in NAMED
         if table.name in table.refs.values():
             # A row may name one written after it (a tag's parent made later).
             written.update(rows.values_list("pk", flat=True))
@@ -177,7 +180,8 @@ class _Writer:
                     data = _line(row)
                     digest.update(data)
                     out.write(data)
-                    written.add(values[0])
+                    if keep:
+                        written.add(values[0])
                     count += 1
                 if self.sink.size >= CHUNK:
                     yield self.sink.take()
@@ -246,18 +250,18 @@ class _Writer:
 
     def _originals(self, archive: zipfile.ZipFile) -> Iterator[bytes]:
         """Each document's upload as it came, one entry each, a few at a time."""
-        ids = sorted(self.written["documents"])
-        for start in range(0, len(ids), 10):
-            chunk = ids[start : start + 10]
-            for pk, original in Document.all_objects.filter(pk__in=chunk).values_list(
-                "pk", "original"
-            ):
-                data = bytes(original)
-                name = f"{ORIGINALS}{pk}"
-                self.digests[name] = hashlib.sha256(data).hexdigest()
-                archive.writestr(name, data)
-                if self.sink.size >= CHUNK:
-                    yield self.sink.take()
+        for pk in sorted(self.written["documents"]):
+            original = (
+                Document.all_objects.filter(pk=pk)
+                .values_list("original", flat=True)
+                .first()
+            )
+            data = b"" if original is None else bytes(original)
+            name = f"{ORIGINALS}{pk}"
+            self.digests[name] = hashlib.sha256(data).hexdigest()
+            archive.writestr(name, data)
+            if self.sink.size >= CHUNK:
+                yield self.sink.take()
 
     def _project_row(self) -> dict:
         table = PROJECT_TABLE

@@ -9,6 +9,7 @@ no password, for an administrator to wake.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -36,7 +37,8 @@ from annotations.backup.tables import (
     ArchiveRefused,
     Table,
 )
-from corpus.models import Membership, Project
+from annotations.models import Link
+from corpus.models import Membership, Project, ProjectEvent
 from corpus.roles import Role
 
 # The longest line a table may hold: a document of megabytes, with its blocks.
@@ -54,6 +56,7 @@ def restore(
     owner=None,
     trusted: bool = True,
     progress: Progress | None = None,
+    atomic: bool = True,
 ) -> Project:
     """Make a new project of the backup in `source` (a path or a binary file).
 
@@ -61,6 +64,11 @@ def restore(
     it. An archive not `trusted` (uploaded through the web) must carry this
     server's signature. Raises ArchiveRefused, storing nothing, when the archive
     cannot be restored whole.
+
+    With `atomic` False, each batch is a transaction of its own (others may
+    write meanwhile, and see the progress), and what was restored is removed
+    again if the restore fails; the project shows in no one's list until its
+    members come, last.
     """
     try:
         archive = zipfile.ZipFile(source)
@@ -70,19 +78,22 @@ def restore(
         ) from None
     with archive:
         manifest = read_manifest(archive, trusted=trusted)
+        work = _Restore(archive, manifest, progress)
         try:
-            with transaction.atomic():
-                return _Restore(archive, manifest, progress).run(
-                    slug=slug or manifest["project"]["slug"],
-                    name=name,
-                    owner=owner,
+            with transaction.atomic() if atomic else contextlib.nullcontext():
+                return work.run(
+                    slug=slug or manifest["project"]["slug"], name=name, owner=owner
                 )
-        except (zipfile.BadZipFile, EOFError, UnicodeDecodeError) as error:
-            raise ArchiveRefused(f"The archive is damaged: {error}") from None
-        except DatabaseError as error:
-            raise ArchiveRefused(
-                f"The database refused a row of the archive: {error}"
-            ) from None
+        except Exception as error:
+            if not atomic:
+                work.undo()
+            if isinstance(error, zipfile.BadZipFile | EOFError | UnicodeDecodeError):
+                raise ArchiveRefused(f"The archive is damaged: {error}") from None
+            if isinstance(error, DatabaseError):
+                raise ArchiveRefused(
+                    f"The database refused a row of the archive: {error}"
+                ) from None
+            raise
 
 
 def read_manifest(archive: zipfile.ZipFile, *, trusted: bool = True) -> dict:
@@ -140,6 +151,9 @@ class _Restore:
         # Archive id -> new id, per table; username -> user id.
         self.ids: dict[str, dict[int, int]] = {}
         self.users: dict[str, int] = {}
+        # What undo() removes: the people this restore created, the project.
+        self.created: list[int] = []
+        self.project: Project | None = None
 
     def run(self, *, slug: str, name: str | None, owner) -> Project:
         self._people()
@@ -151,6 +165,15 @@ class _Restore:
                 project=project, user=owner, defaults={"role": Role.OWNER}
             )
         return project
+
+    def undo(self) -> None:
+        """Remove what a restore that failed half-way had stored."""
+        with transaction.atomic():
+            if self.project is not None and self.project.pk is not None:
+                Link.objects.filter(project=self.project).delete()
+                ProjectEvent.objects.filter(project=self.project).delete()
+                Project.objects.filter(pk=self.project.pk).delete()
+            get_user_model()._base_manager.filter(pk__in=self.created).delete()
 
     # -- reading ---------------------------------------------------------
 
@@ -226,8 +249,10 @@ class _Restore:
                     + "; ".join(error.messages)
                 ) from None
             missing.append(user)
-        for user in User.objects.bulk_create(missing):
-            known[user.username] = user.pk
+        with transaction.atomic():
+            for user in User.objects.bulk_create(missing):
+                known[user.username] = user.pk
+                self.created.append(user.pk)
         self.users = known
 
     def _project(self, slug: str, name: str | None) -> Project:
@@ -250,7 +275,9 @@ class _Restore:
             )
         except ValidationError as error:
             raise ArchiveRefused(f"{PROJECT}: " + "; ".join(error.messages)) from None
-        self._insert(PROJECT_TABLE, [project])
+        with transaction.atomic():
+            self._insert(PROJECT_TABLE, [project])
+        self.project = project
         return project
 
     def _table(self, table: Table, project: Project) -> None:
@@ -279,10 +306,15 @@ class _Restore:
         self._flush(table, batch, ids)
         # References to rows of the same table that came later (a tag's
         # parent made after it).
-        for obj, attname, old in late:
-            if old not in ids:
-                raise ArchiveRefused(f"{table.entry}: row {old} is named but absent.")
-            table.model._base_manager.filter(pk=obj.pk).update(**{attname: ids[old]})
+        with transaction.atomic():
+            for obj, attname, old in late:
+                if old not in ids:
+                    raise ArchiveRefused(
+                        f"{table.entry}: row {old} is named but absent."
+                    )
+                table.model._base_manager.filter(pk=obj.pk).update(
+                    **{attname: ids[old]}
+                )
         counted = self.manifest["counts"].get(table.name)
         if counted != rows:
             raise ArchiveRefused(
@@ -351,6 +383,13 @@ class _Restore:
     def _flush(self, table: Table, batch, ids: dict[int, int]) -> None:
         if not batch:
             return
+        with transaction.atomic():
+            self._insert_batch(table, batch, ids)
+        self.done += len(batch)
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+    def _insert_batch(self, table: Table, batch, ids: dict[int, int]) -> None:
         objs = [obj for _old, obj, _many in batch]
         self._insert(table, objs)
         for old, obj, _many in batch:
@@ -381,9 +420,6 @@ class _Restore:
                     for value in values
                 ]
             through.objects.bulk_create(pairs)
-        self.done += len(batch)
-        if self.progress is not None:
-            self.progress(self.done, self.total)
 
     @staticmethod
     def _insert(table: Table, objs: list[models.Model]) -> None:

@@ -129,14 +129,13 @@ TABLES = (
         # A tag used only on others' private notes is theirs (Tag.offered_to).
         seen=lambda membership: Q(pk__in=Tag.objects.offered_to(membership)),
     ),
-    Table("memberships", Membership, "project", {"user": USER}),
     Table(
         "documents",
         Document,
         "project",
         {"imported_by": USER, "trashed_by": USER, "updated_by": USER},
         leave_out=("original",),
-        batch=20,
+        batch=2,
     ),
     Table(
         "annotations",
@@ -193,6 +192,19 @@ TABLES = (
         {"document": "documents"},
     ),
     Table("events", ProjectEvent, "project", {"actor": USER}),
+    # Last: a project being restored a batch at a time shows in no one's list
+    # until it is whole.
+    Table("memberships", Membership, "project", {"user": USER}),
 )
 
-BY_NAME = {table.name: table for table in TABLES}
+# The tables other rows name: the writer keeps the ids it wrote of these.
+NAMED = {
+    target
+    for table in (PROJECT_TABLE, *TABLES)
+    for target in (*table.refs.values(), *table.many.values())
+    if target != USER
+}
+
+# Checked as the module loads: a reference no table was told of stops the app.
+for _table in (PROJECT_TABLE, *TABLES):
+    _table.fields  # noqa: B018

@@ -1,6 +1,6 @@
 """The annotations app's models: annotations with their replies and history
 (annotations), the tag vocabulary (tags), links and relation types (links), a
-document's counters of changes (counters).
+document's counters of changes (counters), backups being restored (backups).
 Who sees which row is annotations.permissions' to say.
 """
 
@@ -12,6 +12,7 @@ from annotations.models.annotations import (
     ReplyQuerySet,
     SoftDeleted,
 )
+from annotations.models.backups import Restore, RestoreStatus
 from annotations.models.choices import REASON_REQUIRED, EventKind, Status, Visibility
 from annotations.models.counters import DocumentCounters
 from annotations.models.links import (
@@ -35,6 +36,8 @@ __all__ = [
     "RelationTypeQuerySet",
     "Reply",
     "ReplyQuerySet",
+    "Restore",
+    "RestoreStatus",
     "SoftDeleted",
     "Status",
     "Tag",

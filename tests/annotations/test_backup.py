@@ -262,16 +262,20 @@ def test_an_untrusted_archive_needs_this_servers_signature(project, work):
     restore.restore(io.BytesIO(changed), slug="new", trusted=True)
 
 
-def test_a_changed_table_is_refused_and_nothing_is_stored(project, work):
+@pytest.mark.parametrize("atomic", [True, False])
+def test_a_changed_table_is_refused_and_nothing_is_stored(project, work, atomic):
     data = _rewrite(
         _write(project),
         "replies.jsonl",
         lambda text: text.replace("Agreed", "Denied"),
         raw=True,
     )
+    # A person the server lacks is created, then removed again with the rest.
+    get_user_model().objects.filter(username="viewer-user").update(username="renamed")
     projects, people = Project.objects.count(), get_user_model().objects.count()
     with pytest.raises(ArchiveRefused, match="replies.jsonl is not what"):
-        restore.restore(io.BytesIO(data), slug="new")
+        restore.restore(io.BytesIO(data), slug="new", atomic=atomic)
+    assert not Annotation.objects.exclude(project=project).exists()
     assert Project.objects.count() == projects
     assert get_user_model().objects.count() == people
     assert not Reply.objects.filter(body__startswith="Denied").exists()

@@ -24,7 +24,7 @@ from playwright.sync_api import Page, expect
 
 from annotations import services
 from annotations import services as annotation_services
-from annotations.models import Annotation, RelationType, Reply, Tag
+from annotations.models import Annotation, RelationType, Reply, Restore, Tag
 from corpus import services as corpus_services
 from corpus.models import Document, Project
 from corpus.roles import Role
@@ -148,6 +148,8 @@ PAGES: dict[str, Callable[[World], str]] = {
     "annotations:link_compare": lambda w: _url("annotations:link_compare", w, w.note),
     "annotations:link_list": lambda w: _url("annotations:link_list", w),
     "annotations:project_export": lambda w: _url("annotations:project_export", w),
+    "annotations:backup_restore": lambda w: reverse("annotations:backup_restore"),
+    "annotations:restore_detail": lambda w: _restore(w),
     "annotations:relation_types": lambda w: _url("annotations:relation_types", w),
     "annotations:document_trash": lambda w: _url(
         "annotations:document_trash", w, w.other
@@ -184,6 +186,14 @@ ANONYMOUS_PAGES = [
     "password_reset_confirm",
     "password_reset_complete",
 ]
+
+
+def _restore(w: World) -> str:
+    """A restore that is under way: its page polls."""
+    restore = Restore.objects.create(
+        user=w.owner, filename="backup.zip", name="Old", status="restoring", total=10
+    )
+    return reverse("annotations:restore_detail", args=[restore.pk])
 
 
 def _invitation_link(w: World) -> str:
@@ -240,6 +250,7 @@ NOT_PAGES = {
     "annotations:project_restore": POST,
     "corpus:api_token_revoke": POST,
     "annotations:project_export_annotations": "W3C JSON-LD, a download",
+    "annotations:project_backup": "a zip archive, a download",
     "annotations:document_export_annotations": "W3C JSON-LD, a download",
     "annotations:w3c_container": "the W3C protocol: JSON-LD for programs",
     "annotations:w3c_document_container": "the W3C protocol: JSON-LD for programs",

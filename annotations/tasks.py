@@ -1,0 +1,15 @@
+"""Background work of the annotations app, run by `manage.py db_worker`
+(django-tasks): backups restored through the web (services/backups.py, where a
+request runs the same function for small ones)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from annotations.services import backups
+
+
+@task()
+def restore_backup(restore_id: int) -> str:
+    """Restore an uploaded backup as a new project."""
+    return backups.run_restore(restore_id=restore_id)
