@@ -34,6 +34,27 @@ class Scope:
     membership: Membership
     document: Document | None = None
     approved_only: bool = False
+    # The margin's filters (MarginFilterForm): a tag's name, an author's
+    # username, a status, the member's own notes only.
+    tag: str = ""
+    author: str = ""
+    status: str = ""
+    mine: bool = False
+
+    @classmethod
+    def filtered(
+        cls, membership: Membership, document: Document | None, data: dict
+    ) -> Scope:
+        """The notes a margin filter shows (MarginFilterForm's cleaned data)."""
+        return cls(
+            membership,
+            document,
+            approved_only=bool(data.get("approved")),
+            tag=data.get("tag") or "",
+            author=data.get("author") or "",
+            status=data.get("status") or "",
+            mine=bool(data.get("mine")),
+        )
 
     def where(self, prefix: str = "", up_to: int | None = None) -> Q:
         """The notes as conditions on a row's note (`prefix`: the way to it),
@@ -45,6 +66,14 @@ class Scope:
             rule &= Q(**{f"{prefix}document_id": self.document.pk})
         if self.approved_only:
             rule &= Q(**{f"{prefix}status": Status.APPROVED})
+        if self.tag:
+            rule &= Q(**{f"{prefix}tags__name__iexact": self.tag})
+        if self.author:
+            rule &= Q(**{f"{prefix}author__username": self.author})
+        if self.status:
+            rule &= Q(**{f"{prefix}status": self.status})
+        if self.mine:
+            rule &= Q(**{f"{prefix}author_id": self.membership.user_id})
         if up_to is not None:
             rule &= Q(**{f"{prefix}pk__lte": up_to})
         return rule

@@ -241,10 +241,18 @@ class ExportForm(forms.Form):
     """What to export: the whole project or one document, all the annotations
     the member sees or the approved ones."""
 
+    FORMATS = (
+        ("w3c", "W3C Web Annotations (JSON-LD), for other annotation tools"),
+        ("csv", "CSV tables in a zip, for pandas, R or a spreadsheet"),
+    )
+
     document = forms.TypedChoiceField(
         required=False, coerce=int, empty_value=None, label="Scope"
     )
     approved = forms.BooleanField(required=False, label="Approved annotations only")
+    format = forms.ChoiceField(
+        choices=FORMATS, initial="w3c", widget=forms.RadioSelect, required=False
+    )
 
     def __init__(self, *args, membership: Membership, **kwargs):
         super().__init__(*args, **kwargs)

@@ -28,7 +28,17 @@ urlpatterns = [
         export.export_annotations,
         name="document_export_annotations",
     ),
+    path(
+        "p/<slug:slug>/d/<id:pk>/export/annotations-csv.zip",
+        export.export_csv,
+        name="document_export_csv",
+    ),
     path("p/<slug:slug>/export/", export.export_page, name="project_export"),
+    path(
+        "p/<slug:slug>/export/annotations-csv.zip",
+        export.export_csv,
+        name="project_export_csv",
+    ),
     path(
         "p/<slug:slug>/export/annotations.jsonld",
         export.export_annotations,

@@ -1,9 +1,10 @@
 """The W3C export and the protocol's pages on the load project.
 
-Targets (issue 12): the JSON-LD export of 100,000 annotations (with replies,
-tags and links) under 20 s, the process's peak memory within 50 MB of its size
-before the export; a protocol page of 100 annotations under 50 ms median
-server time, in a number of queries that does not grow with the project.
+Targets (issue 12): the JSON-LD export and the backup archive of 100,000
+annotations (with replies, tags and links) under 20 s each, the process's peak
+memory within 50 MB of its size before; the backup restored under 60 s; a
+protocol page of 100 annotations under 50 ms median server time, in a number of
+queries that does not grow with the project.
 
 The load project (bench/load_project.py: 200 documents, 100,000 annotations,
 20,070 replies, 64,887 tag links, 2,818 links) is built; then, as its owner:
@@ -14,6 +15,8 @@ The load project (bench/load_project.py: 200 documents, 100,000 annotations,
   before through /proc/self/clear_refs) is compared with its size before
   (after giving back to the system what building the project freed:
   malloc_trim);
+- the project's backup archive is written to a file (time, peak memory as
+  above) and restored from it as a new project (time);
 - the project's container is read a page at a time: the first, a middle and
   the last page, each timed (median of --runs) with its queries counted.
 
@@ -41,12 +44,15 @@ from _harness import verdict
 from django.test import Client
 from django.urls import reverse
 
+from annotations.backup import archive, restore
+from annotations.models import Annotation, Link
 from annotations.views import protocol
 from corpus.models import Membership
 
 TARGET_EXPORT_S = 20
 TARGET_PEAK_MB = 50
 TARGET_PAGE_MS = 50
+TARGET_RESTORE_S = 60
 # A page's queries: access, counts, cursors, and one batch of notes with their
 # tags, replies, links and history. The smoke project and the full one (100
 # times larger) must both stay within it.
@@ -159,6 +165,8 @@ def run(args, built) -> int:
         judged,
     )
 
+    ok &= backup(project, judged)
+
     container = reverse("annotations:w3c_container", args=[project.slug])
     first = json.loads(client.get(container).content)["first"]
     last = json.loads(client.get(container).content)["last"]
@@ -195,6 +203,59 @@ def run(args, built) -> int:
         "whatever the project's size",
     )
     return 0 if ok else 1
+
+
+def backup(project, judged: bool) -> bool:
+    """The backup archive written (time, peak memory) and restored (time)."""
+    gc.collect()
+    _malloc_trim()
+    idle = memory_kb("VmRSS")
+    reset_peak()
+    with tempfile.TemporaryFile() as kept:
+        started = time.perf_counter()
+        for piece in archive.write(project):
+            kept.write(piece)
+        seconds = time.perf_counter() - started
+        peak = memory_kb("VmHWM")
+        size = kept.tell()
+        kept.seek(0)
+        started = time.perf_counter()
+        restored = restore.restore(kept, slug=f"{project.slug}-restored")
+        restoring = time.perf_counter() - started
+    try:
+        grown = (peak - idle) / 1024
+        notes = Annotation.objects.filter(project=restored).count()
+        print(
+            f"backup: {size / 1e6:.1f} MB written in {seconds:.1f} s, peak "
+            f"+{grown:.0f} MB; restored ({notes:,} notes) in {restoring:.1f} s"
+        )
+        ok = verdict(
+            "backup-notes",
+            notes == Annotation.objects.filter(project=project).count(),
+            f"{notes:,} notes restored",
+        )
+        ok &= verdict(
+            "backup-time",
+            seconds < TARGET_EXPORT_S,
+            f"{seconds:.1f} s, target < {TARGET_EXPORT_S} s",
+            judged,
+        )
+        ok &= verdict(
+            "backup-memory",
+            grown < TARGET_PEAK_MB,
+            f"+{grown:.0f} MB, target < {TARGET_PEAK_MB} MB",
+            judged,
+        )
+        ok &= verdict(
+            "restore-time",
+            restoring < TARGET_RESTORE_S,
+            f"{restoring:.1f} s, target < {TARGET_RESTORE_S} s",
+            judged,
+        )
+    finally:
+        Link.objects.filter(project=restored).delete()
+        restored.delete()
+    return ok
 
 
 if __name__ == "__main__":

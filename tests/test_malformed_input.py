@@ -294,6 +294,8 @@ ROUTES: dict[str, Spec] = {
         upload=lambda w: [("fuzz.zip", b"".join(archive.write(w.project)))],
     ),
     "annotations:restore_detail": Spec(pk="restore"),
+    "annotations:project_export_csv": Spec(get=lambda w, _: _margin(w)),
+    "annotations:document_export_csv": Spec(pk="document", get=lambda w, _: _margin(w)),
     "annotations:w3c_container": Spec(
         get=lambda w, _: {"page": [str(w.annotations[0].pk)]}
     ),

@@ -4,14 +4,15 @@ collection (JSON-LD), streamed as it is read."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
-from annotations import export, reading, w3c
-from annotations.forms import ExportForm
+from annotations import csv_tables, export, reading, w3c
+from annotations.forms import ExportForm, MarginFilterForm
 from corpus.access import HtmxHttpRequest, membership_for
 
 
@@ -24,12 +25,11 @@ def export_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     form = ExportForm(request.GET or None, membership=membership)
     if form.is_valid():
         document = form.cleaned_data["document"]
+        kind = "csv" if form.cleaned_data["format"] == "csv" else "annotations"
         if document is None:
-            url = reverse("annotations:project_export_annotations", args=[slug])
+            url = reverse(f"annotations:project_export_{kind}", args=[slug])
         else:
-            url = reverse(
-                "annotations:document_export_annotations", args=[slug, document]
-            )
+            url = reverse(f"annotations:document_export_{kind}", args=[slug, document])
         return redirect(f"{url}?approved=1" if form.cleaned_data["approved"] else url)
     iris = w3c.Iris.of_request(request, slug)
     return render(
@@ -74,3 +74,56 @@ def export_annotations(
     name = slugify(str(scope))[:60] or "annotations"
     response["Content-Disposition"] = f'attachment; filename="{name}.jsonld"'
     return response
+
+
+@require_safe
+@login_required
+def export_csv(
+    request: HtmxHttpRequest, slug: str, pk: int | None = None
+) -> HttpResponse:
+    """The annotations the member sees (of a document with `pk`), narrowed by
+    the margin's filters in the query, as CSV tables in a zip."""
+    membership = membership_for(request, slug)
+    document = (
+        None if pk is None else reading.member_document(membership, pk, with_body=False)
+    )
+    form = MarginFilterForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest(
+            "These filters cannot be used: "
+            + "; ".join(
+                f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()
+            ),
+            content_type="text/plain; charset=utf-8",
+        )
+    scope = export.Scope.filtered(membership, document, form.cleaned_data)
+    subject = membership.project if document is None else document
+    response = StreamingHttpResponse(
+        csv_tables.tables(
+            scope,
+            described=_described(subject, form.cleaned_data),
+            address=request.build_absolute_uri,
+        ),
+        content_type="application/zip",
+    )
+    name = slugify(str(subject))[:60] or "annotations"
+    response["Content-Disposition"] = f'attachment; filename="{name}-csv.zip"'
+    return response
+
+
+def _described(subject, filters: dict) -> str:
+    """What an export holds, in words, for its README."""
+    chosen = [
+        f"{label} {filters[name]}"
+        for name, label in (("tag", "tagged"), ("author", "by"), ("status", "status"))
+        if filters.get(name)
+    ]
+    if filters.get("mine"):
+        chosen.append("the exporter's own")
+    if filters.get("approved"):
+        chosen.append("approved only")
+    narrowed = f", {', '.join(chosen)}" if chosen else ""
+    return (
+        f"Exported {timezone.now():%Y-%m-%d %H:%M} UTC from “{subject}”: the "
+        f"annotations its exporter could see{narrowed}."
+    )

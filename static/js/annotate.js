@@ -402,4 +402,14 @@
     if (event.detail.target && event.detail.target.id === "margin-news") fileNews();
   });
   document.body.addEventListener("htmx:afterSettle", fileNews);
+
+  // A download of "what the margin shows" (the CSV tables) takes the filters
+  // as they are when it is clicked; the page drew it with those it opened with.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-with-filters]");
+    var form = link && document.getElementById(link.dataset.withFilters);
+    if (!form) return;
+    var query = new URLSearchParams(new FormData(form)).toString();
+    link.href = link.href.split("?")[0] + (query ? "?" + query : "");
+  });
 })();

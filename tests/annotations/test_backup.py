@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import Model
 
-from annotations import services
+from annotations import services, zipstream
 from annotations.backup import ArchiveRefused, archive, restore
 from annotations.models import (
     Annotation,
@@ -311,7 +311,7 @@ def test_a_taken_slug_is_refused_by_the_command(project, work, tmp_path):
 def test_the_archive_is_written_in_pieces_without_holding_the_project(
     project, members, monkeypatch
 ):
-    monkeypatch.setattr(archive, "CHUNK", 16 * 1024)
+    monkeypatch.setattr(zipstream, "CHUNK", 16 * 1024)
     smaller = tuple(dataclasses.replace(table, batch=100) for table in archive.TABLES)
     monkeypatch.setattr(archive, "TABLES", smaller)
     document = make_document(project=project, paragraphs=["word " * 2000])
@@ -327,7 +327,7 @@ def test_the_archive_is_written_in_pieces_without_holding_the_project(
     pieces = list(archive.write(project))
     assert len(pieces) > 4
     # A piece is handed on as soon as a batch has filled one.
-    assert max(len(piece) for piece in pieces[:-1]) < 8 * archive.CHUNK
+    assert max(len(piece) for piece in pieces[:-1]) < 8 * zipstream.CHUNK
     restored = restore.restore(io.BytesIO(b"".join(pieces)), slug="pieces")
     assert Annotation.objects.filter(project=restored).count() == 1000
 

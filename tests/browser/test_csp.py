@@ -251,6 +251,8 @@ NOT_PAGES = {
     "corpus:api_token_revoke": POST,
     "annotations:project_export_annotations": "W3C JSON-LD, a download",
     "annotations:project_backup": "a zip archive, a download",
+    "annotations:project_export_csv": "CSV tables in a zip, a download",
+    "annotations:document_export_csv": "CSV tables in a zip, a download",
     "annotations:document_export_annotations": "W3C JSON-LD, a download",
     "annotations:w3c_container": "the W3C protocol: JSON-LD for programs",
     "annotations:w3c_document_container": "the W3C protocol: JSON-LD for programs",
