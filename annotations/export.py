@@ -18,7 +18,7 @@ from django.db.models import Q, QuerySet
 
 from annotations import links as links_reads
 from annotations import permissions, w3c
-from annotations.models import Annotation, AnnotationEvent, Reply, Status
+from annotations.models import Annotation, AnnotationEvent, Reply, Status, Tag
 from corpus.models import Document, Membership
 
 BATCH = 500
@@ -258,3 +258,57 @@ def _around(membership: Membership, pks: list[int]):
     ):
         events[row.annotation_id].append(row)
     return tags, replies, links, events
+
+
+@dataclass
+class DocumentWork:
+    """A document with the notes a member sees on it, in text order, each
+    with its tags (`note.tag_list`), live replies (`note.reply_list`) and
+    visible links (`note.link_list`): what the formats that carry one document
+    whole need (TEI, the annotated edition). `tags` holds the tags used, with
+    every tag above them, by id."""
+
+    document: Document
+    notes: list[Annotation]
+    tags: dict[int, Tag]
+
+
+def document_work(scope: Scope) -> DocumentWork:
+    """The scope's document (its text read) and notes, in six queries or so
+    whatever their number (the tags' ancestors: one more per level)."""
+    document = scope.document
+    notes = list(scope.notes.select_related("author").order_by("start", "end", "pk"))
+    by_id = {note.pk: note for note in notes}
+    for note in notes:
+        note.tag_list, note.reply_list, note.link_list = [], [], []
+    tags: dict[int, Tag] = {}
+    pairs = (
+        Annotation.tags.through.objects.filter(scope.where("annotation__"))
+        .select_related("tag")
+        .order_by("tag__name")
+    )
+    for pair in pairs:
+        tags[pair.tag_id] = pair.tag
+        by_id[pair.annotation_id].tag_list.append(pair.tag)
+    wanted = {tag.parent_id for tag in tags.values()} - set(tags) - {None}
+    while wanted:
+        found = list(Tag.objects.filter(pk__in=wanted))
+        tags.update((tag.pk, tag) for tag in found)
+        wanted = {tag.parent_id for tag in found} - set(tags) - {None}
+    replies = (
+        Reply.objects.filter(scope.where("annotation__"), deleted_at__isnull=True)
+        .select_related("author")
+        .order_by("created_at", "pk")
+    )
+    for reply in replies:
+        by_id[reply.annotation_id].reply_list.append(reply)
+    links = (
+        links_reads.live_links_for(scope.membership)
+        .filter(scope.where("source__"))
+        .select_related("relation", "author", "target_document")
+        .defer(*(f"target_document__{name}" for name in Document.HEAVY_FIELDS))
+        .order_by("created_at", "pk")
+    )
+    for link in links:
+        by_id[link.source_id].link_list.append(link)
+    return DocumentWork(document, notes, tags)

@@ -244,7 +244,13 @@ class ExportForm(forms.Form):
     FORMATS = (
         ("w3c", "W3C Web Annotations (JSON-LD), for other annotation tools"),
         ("csv", "CSV tables in a zip, for pandas, R or a spreadsheet"),
+        ("tei", "TEI P5 XML of one document, for editors"),
+        (
+            "edition",
+            "An annotated edition of one document: a web page to read or print",
+        ),
     )
+    ONE_DOCUMENT = {"tei", "edition"}
 
     document = forms.TypedChoiceField(
         required=False, coerce=int, empty_value=None, label="Scope"
@@ -259,6 +265,14 @@ class ExportForm(forms.Form):
         self.fields["document"].choices = [("", "The whole project")] + list(
             project_documents(membership).order_by("title").values_list("pk", "title")
         )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("format") in self.ONE_DOCUMENT and data.get("document") is None:
+            self.add_error(
+                "document", "Choose a document: this format holds one at a time."
+            )
+        return data
 
 
 class RestoreForm(forms.Form):

@@ -33,6 +33,16 @@ urlpatterns = [
         export.export_csv,
         name="document_export_csv",
     ),
+    path(
+        "p/<slug:slug>/d/<id:pk>/export/tei.xml",
+        export.export_tei,
+        name="document_export_tei",
+    ),
+    path(
+        "p/<slug:slug>/d/<id:pk>/export/edition.html",
+        export.export_edition,
+        name="document_export_edition",
+    ),
     path("p/<slug:slug>/export/", export.export_page, name="project_export"),
     path(
         "p/<slug:slug>/export/annotations-csv.zip",

@@ -276,7 +276,11 @@ ROUTES: dict[str, Spec] = {
     # are refused (400), and tests/annotations/test_protocol_writes.py sends
     # the malformed JSON.
     "annotations:project_export": Spec(
-        get=lambda w, _: {"document": [str(w.documents[0].pk)], "approved": ["on"]}
+        get=lambda w, _: {
+            "document": [str(w.documents[0].pk)],
+            "approved": ["on"],
+            "format": ["edition"],
+        }
     ),
     "annotations:project_export_annotations": Spec(
         get=lambda w, _: {"approved": ["1"]}
@@ -295,6 +299,12 @@ ROUTES: dict[str, Spec] = {
     ),
     "annotations:restore_detail": Spec(pk="restore"),
     "annotations:project_export_csv": Spec(get=lambda w, _: _margin(w)),
+    "annotations:document_export_tei": Spec(
+        pk="document", get=lambda w, _: {"approved": ["1"]}
+    ),
+    "annotations:document_export_edition": Spec(
+        pk="document", get=lambda w, _: {"approved": ["1"]}
+    ),
     "annotations:document_export_csv": Spec(pk="document", get=lambda w, _: _margin(w)),
     "annotations:w3c_container": Spec(
         get=lambda w, _: {"page": [str(w.annotations[0].pk)]}

@@ -135,7 +135,7 @@ TABLES = (
         "project",
         {"imported_by": USER, "trashed_by": USER, "updated_by": USER},
         leave_out=("original",),
-        batch=2,
+        batch=1,
     ),
     Table(
         "annotations",

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
-from annotations import csv_tables, export, reading, w3c
+from annotations import csv_tables, edition, export, reading, tei, w3c
 from annotations.forms import ExportForm, MarginFilterForm
 from corpus.access import HtmxHttpRequest, membership_for
 
@@ -25,7 +25,8 @@ def export_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     form = ExportForm(request.GET or None, membership=membership)
     if form.is_valid():
         document = form.cleaned_data["document"]
-        kind = "csv" if form.cleaned_data["format"] == "csv" else "annotations"
+        kind = form.cleaned_data["format"] or "w3c"
+        kind = "annotations" if kind == "w3c" else kind
         if document is None:
             url = reverse(f"annotations:project_export_{kind}", args=[slug])
         else:
@@ -127,3 +128,50 @@ def _described(subject, filters: dict) -> str:
         f"Exported {timezone.now():%Y-%m-%d %H:%M} UTC from “{subject}”: the "
         f"annotations its exporter could see{narrowed}."
     )
+
+
+@require_safe
+@login_required
+def export_tei(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The document with the annotations the member sees on it as TEI P5 XML;
+    `?approved=1`: the approved ones only."""
+    membership, scope = _document_scope(request, slug, pk)
+    response = HttpResponse(
+        tei.document(
+            export.document_work(scope),
+            project_name=membership.project.name,
+            address=request.build_absolute_uri,
+        ),
+        content_type=tei.MEDIA_TYPE,
+    )
+    return _attachment(response, scope.document, "tei.xml")
+
+
+@require_safe
+@login_required
+def export_edition(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The document with the annotations the member sees on it (`?approved=1`:
+    the approved ones) as one standalone HTML file, an annotated edition."""
+    membership, scope = _document_scope(request, slug, pk)
+    response = HttpResponse(
+        edition.page(
+            export.document_work(scope),
+            project_name=membership.project.name,
+            approved_only=scope.approved_only,
+            address=request.build_absolute_uri,
+        )
+    )
+    return _attachment(response, scope.document, "edition.html")
+
+
+def _document_scope(request: HtmxHttpRequest, slug: str, pk: int):
+    membership = membership_for(request, slug)
+    document = reading.member_document(membership, pk)
+    approved_only = request.GET.get("approved") == "1"
+    return membership, export.Scope(membership, document, approved_only=approved_only)
+
+
+def _attachment(response: HttpResponse, document, suffix: str) -> HttpResponse:
+    name = slugify(str(document))[:60] or "document"
+    response["Content-Disposition"] = f'attachment; filename="{name}.{suffix}"'
+    return response

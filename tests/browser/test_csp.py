@@ -253,6 +253,10 @@ NOT_PAGES = {
     "annotations:project_backup": "a zip archive, a download",
     "annotations:project_export_csv": "CSV tables in a zip, a download",
     "annotations:document_export_csv": "CSV tables in a zip, a download",
+    "annotations:document_export_tei": "TEI XML, a download",
+    "annotations:document_export_edition": (
+        "a standalone HTML file, a download (opened offline, with its own style)"
+    ),
     "annotations:document_export_annotations": "W3C JSON-LD, a download",
     "annotations:w3c_container": "the W3C protocol: JSON-LD for programs",
     "annotations:w3c_document_container": "the W3C protocol: JSON-LD for programs",
