@@ -14,11 +14,12 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from annotations import links as links_reads
 from annotations import permissions, w3c
 from annotations.models import Annotation, AnnotationEvent, Reply, Status, Tag
+from corpus import bodycache
 from corpus.models import Document, Membership
 
 BATCH = 500
@@ -198,11 +199,14 @@ class Page:
     previous_after: int | None
 
 
-def page(scope: Scope, iris: w3c.Iris, after: int, size: int) -> Page:
+def page(
+    scope: Scope, iris: w3c.Iris, after: int, size: int, tally: Tally | None = None
+) -> Page:
     """The page of `size` notes after the note id `after` (0: the first page).
     The cursor is a note's id, so a page stays the same while others annotate
-    (new notes come last)."""
+    (new notes come last). The counts come from `tally` (the scope's)."""
     notes = scope.notes
+    tally = tally or Tally(scope)
     # One more than the page holds: whether a next page follows.
     ahead = list(
         notes.filter(pk__gt=after)
@@ -219,13 +223,74 @@ def page(scope: Scope, iris: w3c.Iris, after: int, size: int) -> Page:
             .values_list("pk", flat=True)[size : size + 1]
         )
         previous = back[0] if back else 0
+    start = tally.start(after)
+    next_after = shown[-1] if len(ahead) > size else None
+    if next_after is not None:
+        # A client reading the pages in turn asks for this one next: where it
+        # starts is known without counting.
+        tally.starts_at(next_after, start + len(listed))
     return Page(
         items=listed,
-        start_index=scope.count(up_to=after) if after else 0,
-        total=scope.count(),
-        next_after=shown[-1] if len(ahead) > size else None,
+        start_index=start,
+        total=tally.total(),
+        next_after=next_after,
         previous_after=previous,
     )
+
+
+# Counts of the items of scopes (a container's total, where its pages start),
+# kept per worker while nothing in the project changes: counting the load
+# project's 117,508 items takes 45-80 ms, reading a page of them 10.
+_tallies = bodycache.LRU(size=4096)
+
+
+def project_state(project_id: int) -> tuple:
+    """What moves whenever a note, reply or link of the project is added,
+    changed, removed or hidden: the documents' change counters (every such
+    write moves them, services.revisions), their number, the newest, and the
+    documents in the trash (a move there moves no counter)."""
+    state = Document.all_objects.filter(project_id=project_id).aggregate(
+        changes=Sum("counters__every"),
+        documents=Count("pk"),
+        newest=Max("pk"),
+        trashed=Count("trashed_at"),
+        last_trashed=Max("trashed_at"),
+    )
+    return tuple(state.values())
+
+
+class Tally:
+    """The counts of a scope, kept while its project stays as it is (for the
+    member's role and the project's moderation: they change what is seen)."""
+
+    def __init__(self, scope: Scope) -> None:
+        membership = scope.membership
+        self.scope = scope
+        self.key = (
+            project_state(membership.project_id),
+            scope,
+            membership.role,
+            membership.project.premoderation,
+        )
+
+    def remember(self, name, make):
+        return _tallies.get_or_make((self.key, name), make)
+
+    def total(self) -> int:
+        return self.remember("total", self.scope.count)
+
+    def start(self, after: int) -> int:
+        """Where the page after the note `after` starts among all items."""
+        if not after:
+            return 0
+        return self.remember(("start", after), lambda: self.scope.count(up_to=after))
+
+    def starts_at(self, after: int, start: int) -> None:
+        _tallies.put((self.key, ("start", after)), start)
+
+
+def clear() -> None:
+    _tallies.clear()
 
 
 def _around(membership: Membership, pks: list[int]):

@@ -17,8 +17,11 @@ The load project (bench/load_project.py: 200 documents, 100,000 annotations,
   malloc_trim);
 - the project's backup archive is written to a file (time, peak memory as
   above) and restored from it as a new project (time);
-- the project's container is read a page at a time: the first, a middle and
-  the last page, each timed (median of --runs) with its queries counted.
+- the project's container is read as a client reads it, from nothing kept:
+  the collection (which counts the items), then 30 pages in turn (each
+  knows where it starts from the one before; median time); then the last page
+  asked for first; then the first, second and last pages again and again
+  (median of --runs, the counts kept), with their queries counted.
 
 Run: .venv/bin/python bench/bench_export.py [--runs 20]
 PostgreSQL: scripts/pg-throwaway.sh bash -c
@@ -44,6 +47,7 @@ from _harness import verdict
 from django.test import Client
 from django.urls import reverse
 
+from annotations import export
 from annotations.backup import archive, restore
 from annotations.models import Annotation, Link
 from annotations.views import protocol
@@ -53,6 +57,8 @@ TARGET_EXPORT_S = 20
 TARGET_PEAK_MB = 50
 TARGET_PAGE_MS = 50
 TARGET_RESTORE_S = 60
+# Pages a client reads in turn after the first.
+WALK_PAGES = 30
 # A page's queries: access, counts, cursors, and one batch of notes with their
 # tags, replies, links and history. The smoke project and the full one (100
 # times larger) must both stay within it.
@@ -168,12 +174,40 @@ def run(args, built) -> int:
     ok &= backup(project, judged)
 
     container = reverse("annotations:w3c_container", args=[project.slug])
-    first = json.loads(client.get(container).content)["first"]
-    last = json.loads(client.get(container).content)["last"]
+    # A client reading the container in turn, from nothing kept: the
+    # collection (which counts), then page after page.
+    export.clear()
+    began = time.perf_counter()
+    collection = json.loads(client.get(container).content)
+    opening = (time.perf_counter() - began) * 1000
+    first, last = collection["first"], collection["last"]
+    walk, page = [], first
+    while "next" in page and len(walk) < WALK_PAGES:
+        began = time.perf_counter()
+        answer = client.get(page["next"])
+        walk.append((time.perf_counter() - began) * 1000)
+        page = json.loads(answer.content)
+    walked = statistics.median(walk) if walk else 0.0
+    print(
+        f"protocol walk: the collection in {opening:.1f} ms (its counts made), "
+        f"then {len(walk)} pages in turn: median {walked:.1f} ms, "
+        f"slowest {max(walk, default=0):.1f} ms"
+    )
+    ok &= verdict(
+        "page-walk",
+        walked < TARGET_PAGE_MS,
+        f"{walked:.1f} ms, target < {TARGET_PAGE_MS} ms",
+        judged,
+    )
+    # The last page asked for first (a jump, where it starts is counted).
+    export.clear()
+    began = time.perf_counter()
+    client.get(last)
+    jumped = (time.perf_counter() - began) * 1000
+    print(f"protocol last page, nothing kept: {jumped:.1f} ms")
     pages = {"first page": first["id"], "last page": last}
     if "next" in first:
-        middle = json.loads(client.get(first["next"]).content)
-        pages["second page"] = middle["id"]
+        pages["second page"] = first["next"]
     queries = {}
     for name, page in pages.items():
         times = []
@@ -186,7 +220,7 @@ def run(args, built) -> int:
         shown = json.loads(answer.content)
         median = statistics.median(times)
         print(
-            f"protocol {name}: {len(shown['items'])} items "
+            f"protocol {name} again: {len(shown['items'])} items "
             f"({protocol.PAGE_SIZE} notes at most), median {median:.1f} ms, "
             f"{queries[name]} queries"
         )

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-from annotations import curation, margin
+from annotations import curation, export, margin
 from corpus import bodycache
 from corpus.roles import Action, Role, can
 from tests.factories import make_document, make_project, make_user
@@ -68,10 +68,12 @@ def _fresh_caches():
     bodycache.clear()
     margin.clear()
     curation.clear()
+    export.clear()
     yield
     bodycache.clear()
     margin.clear()
     curation.clear()
+    export.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -19,6 +19,7 @@ from annotations.models import (
     Link,
     RelationType,
 )
+from annotations.services.annotations import touch_annotation
 from corpus.models import Document
 
 SAFE_SCHEMES = ("http", "https")
@@ -127,6 +128,9 @@ def create_link(
     AnnotationEvent.objects.create(
         annotation=source, actor=author, kind=EventKind.LINK, after=link_record(link)
     )
+    # The source's thread shows it: a change to the source for those who see it
+    # (the counts of the project's items follow its documents' counters).
+    touch_annotation(source)
     return link
 
 
@@ -153,4 +157,5 @@ def delete_link(*, link: Link, by: AbstractBaseUser) -> Link:
         kind=EventKind.UNLINK,
         before=link_record(link),
     )
+    touch_annotation(link.source)
     return link

@@ -42,6 +42,9 @@ PREFER_DESCRIPTIONS = "http://www.w3.org/ns/oa#PreferContainedDescriptions"
 READ_METHODS = "GET, HEAD, OPTIONS"
 CONTAINER_METHODS = "GET, HEAD, OPTIONS, POST"
 NOTE_METHODS = "GET, HEAD, OPTIONS, PUT, DELETE"
+# A link is deleted, not replaced: another target is another link.
+LINK_METHODS = "GET, HEAD, OPTIONS, DELETE"
+METHODS = {"note": NOTE_METHODS, "reply": NOTE_METHODS, "link": LINK_METHODS}
 MAX_BODY = 1024 * 1024
 
 
@@ -142,6 +145,7 @@ def container(
     )
     iris = w3c.Iris.of_request(request, slug)
     scope = export.Scope(membership, document)
+    tally = export.Tally(scope)
     notes = scope.notes
     address = (
         iris.container if document is None else iris.document_container(document.pk)
@@ -153,7 +157,7 @@ def container(
         after = parse_id(raw_page) if raw_page != "0" else 0
         if after is None:
             raise Http404("No such page.")
-        shown = _page(scope, iris, address, after, preference)
+        shown = _page(scope, tally, iris, address, after, preference)
         answer = _answer(
             request,
             {"@context": context, **shown},
@@ -161,7 +165,7 @@ def container(
             allow=READ_METHODS,
         )
     else:
-        first = _page(scope, iris, address, 0, preference)
+        first = _page(scope, tally, iris, address, 0, preference)
         collection = {
             "@context": context,
             "id": address,
@@ -169,10 +173,15 @@ def container(
             "label": f"Annotations of {document or membership.project}",
             "total": first["partOf"]["total"],
         }
-        if modified := notes.aggregate(latest=Max("updated_at"))["latest"]:
+        modified = tally.remember(
+            "modified", lambda: notes.aggregate(latest=Max("updated_at"))["latest"]
+        )
+        if modified:
             collection["modified"] = w3c.when(modified)
         collection["first"] = first["id"] if preference == PREFER_MINIMAL else first
-        collection["last"] = _page_iri(address, _last_after(notes))
+        collection["last"] = _page_iri(
+            address, tally.remember("last", lambda: _last_after(notes))
+        )
         answer = _answer(request, collection, link=link, allow=CONTAINER_METHODS)
         answer["Accept-Post"] = w3c.MEDIA_TYPE
     if preference is not None:
@@ -195,8 +204,8 @@ def _last_after(notes) -> int:
     ]
 
 
-def _page(scope, iris, address: str, after: int, preference) -> dict:
-    found = export.page(scope, iris, after, PAGE_SIZE)
+def _page(scope, tally, iris, address: str, after: int, preference) -> dict:
+    found = export.page(scope, iris, after, PAGE_SIZE, tally)
     items = found.items
     if preference == PREFER_IRIS:
         items = [item["id"] for item in items]
@@ -219,15 +228,16 @@ def _page(scope, iris, address: str, after: int, preference) -> dict:
 def annotation(
     request: HtmxHttpRequest, slug: str, pk: int, kind: str = "note"
 ) -> HttpResponse:
-    """A note, a reply or a link at its own IRI; a note is replaced by PUT and
-    deleted by DELETE, each with the ETag it was read with (If-Match)."""
+    """A note, a reply or a link at its own IRI; a note or a reply is replaced
+    by PUT, any of them deleted by DELETE, each with the ETag it was read with
+    (If-Match)."""
     link = f'<{LDP}Resource>; rel="type"'
-    allow = NOTE_METHODS if kind == "note" else READ_METHODS
+    allow = METHODS[kind]
     if request.method == "OPTIONS":
         return _options(link, allow)
-    if request.method in {"PUT", "DELETE"} and kind != "note":
-        refused = _error("Replies and links are read here, not changed.", 405)
-        refused["Allow"] = READ_METHODS
+    if request.method not in allow:
+        refused = _error("A link is not replaced: delete it and make another.", 405)
+        refused["Allow"] = allow
         return refused
     membership = membership_for(
         request,
@@ -250,10 +260,10 @@ def annotation(
         )
         item = w3c.link(iris, row)
     else:
-        note = get_object_or_404(notes.select_related("author"), pk=pk)
-        item = _note_item(iris, note)
-        if request.method in {"PUT", "DELETE"}:
-            return _change(request, membership, iris, note, item, link)
+        row = get_object_or_404(notes.select_related("author"), pk=pk)
+        item = _note_item(iris, row)
+    if request.method in {"PUT", "DELETE"}:
+        return _change(request, membership, iris, kind, row, item, link)
     return _answer(request, {"@context": iris.context, **item}, link=link, allow=allow)
 
 
@@ -263,63 +273,102 @@ def _note_item(iris: w3c.Iris, note: Annotation) -> dict:
     return w3c.note(iris, note, tags, events)
 
 
-def _change(request, membership, iris, note, item, link) -> HttpResponse:
-    """PUT or DELETE on a note, if the client read its latest state."""
-    if not may_change(membership, note):
-        raise PermissionDenied(
-            "Only its author or a curator may change this annotation."
-        )
+def _change(request, membership, iris, kind, row, item, link) -> HttpResponse:
+    """PUT or DELETE on a note, a reply or a link, if the client read its
+    latest state."""
+    if not may_change(membership, row):
+        raise PermissionDenied(f"Only its author or a curator may change this {kind}.")
     asked = request.headers.get("If-Match")
     if not asked:
-        return _error("Send If-Match with the ETag you read the annotation with.", 428)
+        return _error(f"Send If-Match with the ETag you read the {kind} with.", 428)
     current = _etag(_encoded({"@context": iris.context, **item}))
     if not _matches(asked, current):
         return _error(
-            "The annotation changed since you read it: read it again.",
-            412,
-            etag=current,
+            f"The {kind} changed since you read it: read it again.", 412, etag=current
         )
-    if request.method == "DELETE":
-        try:
-            services.delete_annotation(
-                annotation=note, by=request.user, version=note.version
-            )
-        except EditConflict:
-            return _error("The annotation changed since you read it.", 412)
-        return HttpResponse(status=204)
     try:
-        data = w3c_in.annotation(_json(request))
-        wanted = w3c_in.wanted(data)
-        target = w3c_in.target(data, iris)
-        document = reading.member_document(membership, note.document_id)
-        start, end = w3c_in.passage(document.text, target.selectors)
-        if (target.document_id, start, end) != (note.document_id, note.start, note.end):
-            raise w3c_in.Refused(
-                "An annotation keeps its passage: make a new one for another.",
-                expected=item["target"],
+        if request.method == "DELETE":
+            _delete(request, kind, row)
+            return HttpResponse(status=204)
+        if kind == "note":
+            _replace_note(request, membership, iris, row, item)
+            changed = Annotation.objects.select_related("author").get(pk=row.pk)
+            item = _note_item(iris, changed)
+        else:
+            _replace_reply(request, iris, row)
+            item = w3c.reply(
+                iris, Reply.objects.select_related("author").get(pk=row.pk)
             )
-        services.update_annotation(
-            annotation=note,
-            editor=request.user,
-            version=note.version,
-            body=wanted.body,
-            tags=wanted.tags,
-            # Not said: as it was (a client unaware of it never shares a note).
-            visibility=wanted.visibility or note.visibility,
-        )
     except w3c_in.Refused as refused:
         return _error(refused.message, refused.status, **refused.details)
     except EditConflict:
-        return _error("The annotation changed since you read it: read it again.", 412)
+        return _error(f"The {kind} changed since you read it: read it again.", 412)
     except ValidationError as error:
         return _error(" ".join(error.messages))
-    changed = get_object_or_404(Annotation.objects.select_related("author"), pk=note.pk)
     return _answer(
-        request,
-        {"@context": iris.context, **_note_item(iris, changed)},
-        link=link,
-        allow=NOTE_METHODS,
+        request, {"@context": iris.context, **item}, link=link, allow=METHODS[kind]
     )
+
+
+def _delete(request, kind: str, row) -> None:
+    if kind == "note":
+        services.delete_annotation(annotation=row, by=request.user, version=row.version)
+    elif kind == "reply":
+        services.delete_reply(reply=row, by=request.user)
+    else:
+        services.delete_link(link=row, by=request.user)
+
+
+def _replace_note(request, membership, iris, note, item) -> None:
+    data = w3c_in.annotation(_json(request))
+    wanted = w3c_in.wanted(data)
+    target = w3c_in.target(data, iris)
+    document = reading.member_document(membership, note.document_id)
+    start, end = w3c_in.passage(document.text, target.selectors)
+    if (target.document_id, start, end) != (note.document_id, note.start, note.end):
+        raise w3c_in.Refused(
+            "An annotation keeps its passage: make a new one for another.",
+            expected=item["target"],
+        )
+    services.update_annotation(
+        annotation=note,
+        editor=request.user,
+        version=note.version,
+        body=wanted.body,
+        tags=wanted.tags,
+        # Not said: as it was (a client unaware of it never shares a note).
+        visibility=wanted.visibility or note.visibility,
+    )
+
+
+def _replace_reply(request, iris, reply) -> None:
+    data = w3c_in.annotation(_json(request))
+    wanted = w3c_in.wanted(data)
+    if _replied_to(data, iris) != reply.annotation_id:
+        raise w3c_in.Refused(
+            "A reply stays with its annotation: make a new one for another.",
+            expected=iris.annotation(reply.annotation_id),
+        )
+    _check_reply_body(wanted)
+    services.update_reply(
+        reply=reply, version=reply.version, body=wanted.body, editor=request.user
+    )
+
+
+def _replied_to(data: dict, iris) -> int | None:
+    """The local id of the note a replying annotation targets."""
+    target = data.get("target")
+    target = target[0] if isinstance(target, list) and len(target) == 1 else target
+    if isinstance(target, dict):
+        target = target.get("id")
+    return w3c_in.local_id(target, iris, "annotation")
+
+
+def _check_reply_body(wanted) -> None:
+    if not wanted.body.strip() or wanted.tags or wanted.visibility:
+        raise w3c_in.Refused(
+            "A reply is one TextualBody of text: no tags, no visibility of its own."
+        )
 
 
 def _created(request, slug: str, pk: int | None) -> HttpResponse:
@@ -344,7 +393,7 @@ def _created(request, slug: str, pk: int | None) -> HttpResponse:
         request,
         {"@context": iris.context, **made},
         link=f'<{LDP}Resource>; rel="type"',
-        allow=NOTE_METHODS if made["motivation"] != "replying" else READ_METHODS,
+        allow=NOTE_METHODS,
         status=201,
     )
     response["Location"] = made["id"]
@@ -383,23 +432,16 @@ def _note(request, membership, iris, data, wanted, document) -> dict:
 
 
 def _reply(request, membership, iris, data, wanted, document) -> dict:
-    target = data.get("target")
-    target = target[0] if isinstance(target, list) and len(target) == 1 else target
-    if isinstance(target, dict):
-        target = target.get("id")
-    pk = w3c_in.local_id(target, iris, "annotation")
+    pk = _replied_to(data, iris)
     note = Annotation.objects.shown_to_member(membership).filter(pk=pk).first()
     if note is None:
-        raise w3c_in.Refused(f"No such annotation here: {target}", status=404)
+        raise w3c_in.Refused(f"No such annotation here: {data.get('target')}", 404)
     if document is not None and note.document_id != document.pk:
         raise w3c_in.Refused(
             "This container holds the annotations of another document.",
             expected=iris.document_container(note.document_id),
         )
-    if not wanted.body.strip() or wanted.tags or wanted.visibility:
-        raise w3c_in.Refused(
-            "A reply is one TextualBody of text: no tags, no visibility of its own."
-        )
+    _check_reply_body(wanted)
     row = services.create_reply(annotation=note, author=request.user, body=wanted.body)
     row.author = request.user
     return w3c.reply(iris, row)

@@ -9,7 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from annotations.models import Annotation, Reply, Tag
+from annotations import services
+from annotations.models import Annotation, RelationType, Reply, Tag
 from corpus.models import ApiToken
 from corpus.roles import Role
 from corpus.services import tokens
@@ -431,23 +432,84 @@ def test_a_session_write_without_csrf_is_a_json_403(project, members, document):
     assert "CSRF" in refused.json()["error"]
 
 
-def test_replies_and_links_are_read_only_here(project, members, document):
-    note = make_annotation(document, members["annotator"], "light and air")
-    client, token = _token_client(members["annotator"])
-    reply = {
+def _reply_to(project, note, value="Me too.") -> dict:
+    return {
         "type": "Annotation",
         "motivation": "replying",
-        "body": {"type": "TextualBody", "value": "Me too."},
+        "body": {"type": "TextualBody", "value": value},
         "target": f"http://testserver/p/{project.slug}/annotations/{note.pk}",
     }
-    made = _post(client, _container(project), reply, token)
-    assert made["Allow"] == "GET, HEAD, OPTIONS"
-    refused = client.delete(
-        made["Location"],
-        headers={"Authorization": f"Bearer {token}", "If-Match": made["ETag"]},
+
+
+def _send(client, method, url, data, token, etag=None):
+    headers = {"Authorization": f"Bearer {token}"}
+    if etag:
+        headers["If-Match"] = etag
+    body = "" if data is None else json.dumps(data)
+    return client.generic(method, url, body, content_type=JSONLD, headers=headers)
+
+
+def test_a_reply_is_replaced_and_deleted_with_its_etag(project, members, document):
+    note = make_annotation(document, members["annotator"], "light and air")
+    client, token = _token_client(members["annotator"])
+    made = _post(client, _container(project), _reply_to(project, note), token)
+    assert made["Allow"] == "GET, HEAD, OPTIONS, PUT, DELETE"
+    url, etag = made["Location"], made["ETag"]
+    assert (
+        _send(client, "PUT", url, _reply_to(project, note, "Now."), token).status_code
+        == 428
     )
+    replaced = _send(
+        client, "PUT", url, _reply_to(project, note, "Me as well."), token, etag
+    )
+    assert replaced.status_code == 200, replaced.content
+    assert json.loads(replaced.content)["body"]["value"] == "Me as well."
+    assert Reply.objects.get().body == "Me as well."
+    stale = _send(client, "DELETE", url, None, token, etag)
+    assert stale.status_code == 412
+    # A reply stays with its note.
+    other = make_annotation(document, members["annotator"], "air")
+    moved = _send(
+        client, "PUT", url, _reply_to(project, other, "Here."), token, replaced["ETag"]
+    )
+    assert moved.status_code == 400
+    assert "stays with its annotation" in moved.json()["error"]
+    # Someone else's reply is theirs (a viewer may not annotate at all).
+    viewer, viewers_token = _token_client(members["viewer"])
+    refused = _send(viewer, "DELETE", url, None, viewers_token, replaced["ETag"])
+    assert refused.status_code == 403
+    gone = _send(client, "DELETE", url, None, token, replaced["ETag"])
+    assert gone.status_code == 204
+    assert Reply.objects.get().deleted_at is not None
+    assert (
+        client.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == 404
+    )
+
+
+def test_a_link_is_deleted_not_replaced(project, members, document):
+    note = make_annotation(document, members["annotator"], "light and air")
+    link = services.create_link(
+        source=note,
+        author=members["annotator"],
+        relation=RelationType.objects.filter(project=project).first(),
+        target_url="https://example.org/",
+    )
+    client, token = _token_client(members["annotator"])
+    url = f"/p/{project.slug}/annotations/links/{link.pk}"
+    read = client.get(url, headers={"Authorization": f"Bearer {token}"})
+    assert read["Allow"] == "GET, HEAD, OPTIONS, DELETE"
+    refused = _send(client, "PUT", url, {"type": "Annotation"}, token, read["ETag"])
     assert refused.status_code == 405
-    assert refused["Allow"] == "GET, HEAD, OPTIONS"
+    assert refused["Allow"] == "GET, HEAD, OPTIONS, DELETE"
+    assert _send(client, "DELETE", url, None, token, read["ETag"]).status_code == 204
+    link.refresh_from_db()
+    assert link.deleted_by == members["annotator"]
+
+
+def test_a_reply_must_be_one_text(project, members, document):
+    note = make_annotation(document, members["annotator"], "light and air")
+    client, token = _token_client(members["annotator"])
+    reply = _reply_to(project, note)
     other = make_document(project=project, paragraphs=["Another text here."])
     elsewhere = _post(client, _container(project, other), reply, token)
     assert elsewhere.status_code == 400
@@ -459,7 +521,7 @@ def test_replies_and_links_are_read_only_here(project, members, document):
         ],
     }
     assert _post(client, _container(project), tagged, token).status_code == 400
-    assert Reply.objects.count() == 1
+    assert not Reply.objects.exists()
 
 
 @pytest.mark.parametrize("depth", [900, 990])
