@@ -44,6 +44,8 @@ urlpatterns = [
         name="document_export_edition",
     ),
     path("p/<slug:slug>/export/", export.export_page, name="project_export"),
+    # The namespace of the export's own terms (w3c.Iris.namespace): no slash.
+    path("ns", export.vocabulary, name="vocabulary"),
     path(
         "p/<slug:slug>/export/annotations-csv.zip",
         export.export_csv,

@@ -2,7 +2,7 @@ from django.urls import path, register_converter
 
 from corpus import views
 from corpus.services.invitations import TOKEN_PATTERN
-from corpus.views import imports
+from corpus.views import imports, people
 
 
 class InvitationTokenConverter:
@@ -53,6 +53,8 @@ urlpatterns = [
     ),
     path("invite/", views.invitation_accept, name="invitation_accept"),
     path("accounts/tokens/", views.api_tokens, name="api_tokens"),
+    # A person's IRI in the W3C export (annotations.w3c.Iris.person): no slash.
+    path("people/<id:pk>", people.person, name="person"),
     path(
         "accounts/tokens/<id:pk>/revoke/",
         views.api_token_revoke,

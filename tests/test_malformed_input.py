@@ -271,6 +271,8 @@ ROUTES: dict[str, Spec] = {
         methods=BOTH, post=lambda w, _: {"name": ["fuzz"], "password": [PASSWORD]}
     ),
     "corpus:api_token_revoke": Spec(pk="token", methods=POST),
+    "corpus:person": Spec(pk="person"),
+    "annotations:vocabulary": Spec(),
     # The W3C export and protocol (annotations/views/export.py, protocol.py).
     # Their writes take JSON, which a form body is not: the POSTs sent here
     # are refused (400), and tests/annotations/test_protocol_writes.py sends
@@ -537,6 +539,7 @@ def _pk_choices(world: World, kind: str, who: str) -> list[int]:
         "invitation": [world.accounts.invitation.pk],
         "token": [world.accounts.token.pk],
         "restore": [world.accounts.restore.pk],
+        "person": [world.users["annotator"].pk],
         "trashed_document": [world.trashed_document.pk],
         "trashed_project": [world.trashed_project.pk],
     }[kind]
@@ -559,6 +562,7 @@ def _other_pk(world: World, kind: str) -> int:
         "invitation": world.accounts.elsewhere,
         "token": world.accounts.other_token,
         "restore": world.accounts.other_restore,
+        "person": world.users["outsider"],  # shares no project with the owner
     }[kind].pk
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_safe
 
 from annotations import csv_tables, edition, export, reading, tei, w3c
 from annotations.forms import ExportForm, MarginFilterForm
+from annotations.models import EventKind, Status, Visibility
 from corpus.access import HtmxHttpRequest, membership_for
 
 
@@ -175,3 +176,19 @@ def _attachment(response: HttpResponse, document, suffix: str) -> HttpResponse:
     name = slugify(str(document))[:60] or "document"
     response["Content-Disposition"] = f'attachment; filename="{name}.{suffix}"'
     return response
+
+
+@require_safe
+def vocabulary(request: HtmxHttpRequest) -> HttpResponse:
+    """What the `apparatus:` terms of the W3C export mean: the page their
+    namespace leads to. Public: it describes the format, not anyone's work."""
+    return render(
+        request,
+        "annotations/export/vocabulary.html",
+        {
+            "namespace": request.build_absolute_uri("/ns#"),
+            "statuses": Status.choices,
+            "visibilities": Visibility.choices,
+            "kinds": EventKind.choices,
+        },
+    )

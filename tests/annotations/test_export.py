@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 
 import pytest
 from django.db import connection
@@ -367,3 +368,20 @@ def test_a_document_of_another_project_is_not_offered(client, project, members, 
     assert client.get(_page(project)).status_code == 200
     client.logout()
     assert client.get(_page(project)).status_code == 302
+
+
+def test_every_apparatus_term_is_explained_at_its_namespace(
+    client, project, members, work
+):
+    client.force_login(members["owner"])
+    collection = _export(client, project)
+    used = set(re.findall(r'"apparatus:(\w+)"', json.dumps(collection)))
+    assert {"status", "visibility", "history", "kind", "actor", "relation"} <= used
+    client.logout()
+    page = client.get(reverse("annotations:vocabulary"))
+    assert page.status_code == 200
+    assert "http://testserver/ns#" in page.text
+    for term in used | {"before", "after", "reason", "citation", "note", "accessed"}:
+        assert f'id="{term}"' in page.text, term
+    # The namespace the export declares is this page.
+    assert collection["@context"][1]["apparatus"] == "http://testserver/ns#"

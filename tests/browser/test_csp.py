@@ -133,6 +133,8 @@ PAGES: dict[str, Callable[[World], str]] = {
     "password_change": lambda w: reverse("password_change"),
     "password_change_done": lambda w: reverse("password_change_done"),
     "corpus:api_tokens": lambda w: reverse("corpus:api_tokens"),
+    "corpus:person": lambda w: reverse("corpus:person", args=[w.owner.pk]),
+    "annotations:vocabulary": lambda w: reverse("annotations:vocabulary"),
     "corpus:project_detail": lambda w: w.project.get_absolute_url(),
     "corpus:project_settings": lambda w: _url("corpus:project_settings", w),
     "corpus:project_members": lambda w: _url("corpus:project_members", w),
