@@ -17,9 +17,10 @@ from collections.abc import Callable, Iterable, Iterator
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 
 from annotations import links as links_reads
-from annotations.export import Scope
+from annotations.export import Progress, Scope
 from annotations.models import Annotation, Reply, Tag
 from annotations.zipstream import ZipStream
 from corpus.models import Document
@@ -69,10 +70,18 @@ def cell(value) -> str | int:
 
 
 def tables(
-    scope: Scope, *, described: str, address: Callable[[str], str]
+    scope: Scope,
+    *,
+    described: str,
+    address: Callable[[str], str],
+    progress: Progress | None = None,
 ) -> Iterator[bytes]:
     """The zip, in pieces. `described` says in words what was exported;
-    `address` makes a path absolute (the reading page's links)."""
+    `address` makes a path absolute (the reading page's links); `progress`
+    hears of the annotations, replies and links written, of all of them."""
+    total = scope.count() if progress is not None else 0
+    counted = {"annotations.csv", "replies.csv", "links.csv"}
+    done = 0
     stream = ZipStream()
     project = scope.membership.project
     parts = (
@@ -85,26 +94,49 @@ def tables(
     )
     for name, header, rows in parts:
         with stream.open(name) as entry:
-            for text in _csv(header, rows):
+            for text, count in _csv(header, rows):
                 entry.write(text.encode())
+                if progress is not None and name in counted:
+                    done += count
+                    progress(done, total)
                 if stream.full:
                     yield stream.take()
     stream.write("README.txt", README.format(scope=described))
     yield stream.close()
 
 
-def _csv(header: tuple[str, ...], rows: Iterable[tuple]) -> Iterator[str]:
-    """The table as CSV text, a batch of rows at a time."""
+def describe(subject, filters: dict) -> str:
+    """What an export holds, in words, for its README."""
+    chosen = [
+        f"{label} {filters[name]}"
+        for name, label in (("tag", "tagged"), ("author", "by"), ("status", "status"))
+        if filters.get(name)
+    ]
+    if filters.get("mine"):
+        chosen.append("the exporter's own")
+    if filters.get("approved"):
+        chosen.append("approved only")
+    narrowed = f", {', '.join(chosen)}" if chosen else ""
+    return (
+        f"Exported {timezone.now():%Y-%m-%d %H:%M} UTC from “{subject}”: the "
+        f"annotations its exporter could see{narrowed}."
+    )
+
+
+def _csv(header: tuple[str, ...], rows: Iterable[tuple]) -> Iterator[tuple[str, int]]:
+    """The table as CSV text, a batch of rows at a time, each with the number
+    of rows it holds."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
+    count = 0
     for count, row in enumerate(rows, 1):
         writer.writerow([cell(value) for value in row])
         if count % BATCH == 0:
-            yield buffer.getvalue()
+            yield buffer.getvalue(), BATCH
             buffer.seek(0)
             buffer.truncate()
-    yield buffer.getvalue()
+    yield buffer.getvalue(), count % BATCH
 
 
 def _by_id(rows: QuerySet, *, size: int = BATCH) -> Iterator:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
@@ -23,6 +23,8 @@ from corpus import bodycache
 from corpus.models import Document, Membership
 
 BATCH = 500
+# Told how far a long piece of work has come: (done, of all).
+Progress = Callable[[int, int], None]
 CHUNK = 64 * 1024
 _ITEMS = "\x00items\x00"
 
@@ -111,9 +113,11 @@ def collection(
     approved_only: bool = False,
     label: str = "",
     address: str,
+    progress: Progress | None = None,
 ) -> Iterator[str]:
     """The AnnotationCollection as JSON text, in pieces; its one page is the
-    file itself (`address`: where it was asked for)."""
+    file itself (`address`: where it was asked for). `progress` hears of the
+    items written and their total as each piece goes."""
     scope = Scope(membership, document, approved_only)
     notes = scope.notes
     container = (
@@ -140,17 +144,22 @@ def collection(
     )
     # Pieces of about CHUNK characters: one write each to the gzip stream and
     # the socket, not one per item.
-    pieces, size, separator = [before, "["], 0, "\n"
+    pieces, size, separator, written = [before, "["], 0, "\n", 0
     for item in items(membership, iris, notes):
         piece = separator + json.dumps(item, ensure_ascii=False)
         pieces.append(piece)
         size += len(piece)
         separator = ",\n"
+        written += 1
         if size >= CHUNK:
             yield "".join(pieces)
             pieces, size = [], 0
+            if progress is not None:
+                progress(written, count)
     pieces += ["]", after]
     yield "".join(pieces)
+    if progress is not None:
+        progress(written, count)
 
 
 def items(

@@ -16,6 +16,7 @@ from corpus.conflicts import VersionedForm
 from corpus.forms import Multiline
 from corpus.models import Document, Membership
 from corpus.params import IdField, parse_id
+from corpus.roles import Action
 
 MAX_BODY = 20_000
 REASON_MISSING = "Say why: the author sees the reason in the thread."
@@ -251,6 +252,8 @@ class ExportForm(forms.Form):
         ),
     )
     ONE_DOCUMENT = {"tei", "edition"}
+    # Offered to those who may change the project (its owners).
+    BACKUP = ("backup", "A backup of the whole project, to restore as a new one")
 
     document = forms.TypedChoiceField(
         required=False, coerce=int, empty_value=None, label="Scope"
@@ -265,6 +268,8 @@ class ExportForm(forms.Form):
         self.fields["document"].choices = [("", "The whole project")] + list(
             project_documents(membership).order_by("title").values_list("pk", "title")
         )
+        if membership.can(Action.EDIT_PROJECT):
+            self.fields["format"].choices = [*self.FORMATS, self.BACKUP]
 
     def clean(self) -> dict:
         data = super().clean()

@@ -44,6 +44,9 @@ urlpatterns = [
         name="document_export_edition",
     ),
     path("p/<slug:slug>/export/", export.export_page, name="project_export"),
+    path("p/<slug:slug>/export/prepare/", export.export_prepare, name="export_prepare"),
+    path("p/<slug:slug>/export/<id:pk>/", export.export_detail, name="export_detail"),
+    path("p/<slug:slug>/export/<id:pk>/file", export.export_file, name="export_file"),
     # The namespace of the export's own terms (w3c.Iris.namespace): no slash.
     path("ns", export.vocabulary, name="vocabulary"),
     path(

@@ -262,6 +262,8 @@ APPARATUS_MAX_BACKUP_BYTES = env_int("APPARATUS_MAX_BACKUP_BYTES", 512 * 1024 * 
 APPARATUS_RESTORE_DIR = Path(
     os.environ.get("APPARATUS_RESTORE_DIR", VAR_DIR / "restores")
 )
+# Large exports, written by the background worker, wait here to be downloaded.
+APPARATUS_EXPORT_DIR = Path(os.environ.get("APPARATUS_EXPORT_DIR", VAR_DIR / "exports"))
 
 # Background work (django-tasks with its database backend, so no other service):
 # large uploads are read and imported by `manage.py db_worker`, which

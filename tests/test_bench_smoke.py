@@ -198,7 +198,7 @@ def test_write_path_bench_times_each_action_in_one_request_in_smoke_mode(bench_e
     )
 
 
-def test_export_bench_times_the_export_and_the_protocol_pages_in_smoke_mode(
+def test_export_bench_times_the_export_the_backup_and_the_protocol_pages_in_smoke_mode(
     bench_env,
 ):
     env, vendor = bench_env
@@ -210,8 +210,12 @@ def test_export_bench_times_the_export_and_the_protocol_pages_in_smoke_mode(
         "export: ",
         "memory: ",
         "RESULT export-items: OK ",
-        "protocol first page: ",
-        "protocol last page: ",
-        "protocol second page: ",
+        "backup: ",
+        "RESULT backup-notes: OK ",
+        "protocol walk: ",
+        "protocol last page, nothing kept: ",
+        "protocol first page again: ",
+        "protocol last page again: ",
+        "protocol second page again: ",
         "RESULT page-queries: OK ",
     )

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +46,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from annotations.backup import archive
-from annotations.models import Restore
+from annotations.models import Export, Restore
 from corpus import services as corpus_services
 from corpus.roles import Role
 from corpus.services import tokens as token_services
@@ -301,6 +302,16 @@ ROUTES: dict[str, Spec] = {
     ),
     "annotations:restore_detail": Spec(pk="restore"),
     "annotations:project_export_csv": Spec(get=lambda w, _: _margin(w)),
+    "annotations:export_prepare": Spec(
+        methods=POST,
+        post=lambda w, _: [
+            {"document": [""], "format": ["csv"], "approved": ["on"]},
+            {"document": [str(w.documents[0].pk)], "format": ["w3c"]},
+            {"document": [""], "format": ["backup"]},
+        ],
+    ),
+    "annotations:export_detail": Spec(pk="export"),
+    "annotations:export_file": Spec(pk="export"),
     "annotations:document_export_tei": Spec(
         pk="document", get=lambda w, _: {"approved": ["1"]}
     ),
@@ -539,6 +550,7 @@ def _pk_choices(world: World, kind: str, who: str) -> list[int]:
         "invitation": [world.accounts.invitation.pk],
         "token": [world.accounts.token.pk],
         "restore": [world.accounts.restore.pk],
+        "export": [world.accounts.export.pk],
         "person": [world.users["annotator"].pk],
         "trashed_document": [world.trashed_document.pk],
         "trashed_project": [world.trashed_project.pk],
@@ -562,6 +574,7 @@ def _other_pk(world: World, kind: str) -> int:
         "invitation": world.accounts.elsewhere,
         "token": world.accounts.other_token,
         "restore": world.accounts.other_restore,
+        "export": world.accounts.other_export,
         "person": world.users["outsider"],  # shares no project with the owner
     }[kind].pk
 
@@ -634,6 +647,8 @@ class Accounts:
     other_token: object  # another user's (the host's) API token
     restore: object  # the owner's restore of a backup
     other_restore: object  # another user's (the host's)
+    export: object  # the owner's export of the fuzz project, written
+    other_export: object  # the viewer's, of the same project
 
 
 def _accounts(world: World) -> Accounts:
@@ -677,9 +692,35 @@ def _accounts(world: World) -> Accounts:
         )
         for user in (owner, host)
     ]
+    written = [
+        Export.objects.create(
+            user=world.users[role],
+            project=world.project,
+            kind="csv",
+            origin="http://testserver",
+            status="ready",
+            path=str(_fuzz_file()),
+            filename="fuzz-csv.zip",
+        )
+        for role in (Role.OWNER, Role.VIEWER)
+    ]
     return Accounts(
-        invitation, elsewhere, token, reset, owners_token, hosts_token, *restores
+        invitation,
+        elsewhere,
+        token,
+        reset,
+        owners_token,
+        hosts_token,
+        *restores,
+        *written,
     )
+
+
+def _fuzz_file() -> Path:
+    """A file an export wrote (what it holds does not matter here)."""
+    path = Path(tempfile.gettempdir()) / "apparatus-fuzz-export.zip"
+    path.write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+    return path
 
 
 def _link_values(world: World, key: str) -> dict[str, str]:
@@ -1034,6 +1075,9 @@ WRITES_NOTHING = {
     "annotations:markdown_preview_hx",
     "corpus:import_clear",
     "corpus:import_retry",
+    # A small export downloads at once (the fuzz project's all are small);
+    # tests/annotations/test_export_jobs.py starts the large ones.
+    "annotations:export_prepare",
     # Sends an email (or, past the hourly limit, nothing).
     "password_reset",
     # The link's token goes into the session, and the browser is redirected to

@@ -376,15 +376,30 @@ INLINE = re.compile(
 )
 
 
+# Files the app hands out to be opened elsewhere (downloads, never a page of
+# the app): they carry their own style sheet, since they are read offline.
+STANDALONE = {"templates/annotations/export/edition.html"}
+
+
 def test_no_template_needs_inline_script_or_style():
     found = [
         f"{path.relative_to(BASE_DIR)}:{number}: {line.strip()}"
         for path in sorted((BASE_DIR / "templates").rglob("*.html"))
+        if str(path.relative_to(BASE_DIR)) not in STANDALONE
         for number, line in enumerate(path.read_text().splitlines(), 1)
         if INLINE.search(line)
     ]
 
     assert not found, "\n".join(found)
+
+
+def test_a_standalone_file_has_no_script_and_is_only_downloaded():
+    """What may keep its own style may still run nothing, and is served as an
+    attachment (tests/annotations/test_edition_export.py checks the answer)."""
+    for name in STANDALONE:
+        text = (BASE_DIR / name).read_text()
+        assert not re.search(r"<script\b|\son[a-z]+\s*=|javascript:", text, re.I)
+        assert not re.search(r"<link\b|@import|url\(", text, re.I)
 
 
 def test_no_fragment_built_in_python_has_inline_script_or_style():

@@ -18,7 +18,7 @@ import bisect
 import datetime
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from django.contrib.auth import get_user_model
 from django.core import signing
@@ -44,11 +44,17 @@ from corpus.models import Document, Membership, Project
 SIGNING_SALT = "apparatus.backup"
 
 
-def write(project: Project, *, membership: Membership | None = None) -> Iterator[bytes]:
+def write(
+    project: Project,
+    *,
+    membership: Membership | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[bytes]:
     """The backup of `project` as pieces of a zip file: everything, or what
     `membership`'s member may see (their backup from the project's settings
-    leaves out others' private notes, as every page does)."""
-    writer = _Writer(project, membership)
+    leaves out others' private notes, as every page does). `progress` hears of
+    the rows written and of all there are, batch by batch."""
+    writer = _Writer(project, membership, progress)
     yield from writer.pieces()
 
 
@@ -88,9 +94,16 @@ class _Ids:
 
 
 class _Writer:
-    def __init__(self, project: Project, membership: Membership | None) -> None:
+    def __init__(
+        self,
+        project: Project,
+        membership: Membership | None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
         self.project = project
         self.membership = membership
+        self.progress = progress
+        self.done = self.total = 0
         self.stream = ZipStream()
         self.digests: dict[str, str] = {}
         self.counts: dict[str, int] = {}
@@ -110,6 +123,8 @@ class _Writer:
         }
 
     def pieces(self) -> Iterator[bytes]:
+        if self.progress is not None:
+            self.total = sum(self._rows(table).count() for table in TABLES)
         for table in TABLES:
             yield from self._table(table)
         yield from self._originals()
@@ -181,6 +196,9 @@ class _Writer:
                     if keep:
                         written.add(values[0])
                     count += 1
+                if self.progress is not None:
+                    self.done += len(batch)
+                    self.progress(self.done, self.total)
                 if self.stream.full:
                     yield self.stream.take()
         self.digests[table.entry] = digest.hexdigest()

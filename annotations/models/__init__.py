@@ -1,6 +1,7 @@
 """The annotations app's models: annotations with their replies and history
 (annotations), the tag vocabulary (tags), links and relation types (links), a
-document's counters of changes (counters), backups being restored (backups).
+document's counters of changes (counters), exports written and backups
+restored by the worker (backups).
 Who sees which row is annotations.permissions' to say.
 """
 
@@ -12,7 +13,13 @@ from annotations.models.annotations import (
     ReplyQuerySet,
     SoftDeleted,
 )
-from annotations.models.backups import Restore, RestoreStatus
+from annotations.models.backups import (
+    Export,
+    ExportKind,
+    ExportStatus,
+    Restore,
+    RestoreStatus,
+)
 from annotations.models.choices import REASON_REQUIRED, EventKind, Status, Visibility
 from annotations.models.counters import DocumentCounters
 from annotations.models.links import (
@@ -31,6 +38,9 @@ __all__ = [
     "AnnotationQuerySet",
     "DocumentCounters",
     "EventKind",
+    "Export",
+    "ExportKind",
+    "ExportStatus",
     "Link",
     "RelationType",
     "RelationTypeQuerySet",

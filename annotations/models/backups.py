@@ -1,4 +1,5 @@
-"""Backups on their way back in: a restore through the web, run by the worker."""
+"""Work the background worker does for a member: a backup restored through
+the web, a large export written to a file."""
 
 from __future__ import annotations
 
@@ -65,3 +66,79 @@ class Restore(models.Model):
     @property
     def percent(self) -> int:
         return 100 * self.done // self.total if self.total else 0
+
+
+class ExportKind(models.TextChoices):
+    W3C = "w3c", "W3C Web Annotations (JSON-LD)"
+    CSV = "csv", "CSV tables (zip)"
+    BACKUP = "backup", "Backup of the project (zip)"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting to be written"
+    WRITING = "writing", "Being written"
+    READY = "ready", "Ready to download"
+    FAILED = "failed", "Not written"
+
+
+class Export(models.Model):
+    """A large export written by the worker into a file its member downloads
+    when it is ready (a small one streams at once instead)."""
+
+    Kind = ExportKind
+    Status = ExportStatus
+    BUSY = frozenset({Status.QUEUED, Status.WRITING})
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    # The scope: a document (or the whole project), approved notes only, and
+    # the margin's filters (export.Scope.filtered).
+    document = models.ForeignKey(
+        "corpus.Document",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    approved_only = models.BooleanField(default=False)
+    filters = models.JSONField(default=dict, blank=True)
+    # The origin the member asked from: the IRIs and links the file holds.
+    origin = models.CharField(max_length=300)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    # The file, once written: where it is, its size, the name it downloads as.
+    path = models.CharField(max_length=500, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    filename = models.CharField(max_length=200, blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ExportStatus.values),
+                name="export_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ExportKind.values), name="export_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.project}"
+
+    @property
+    def is_busy(self) -> bool:
+        return self.status in self.BUSY
+
+    @property
+    def percent(self) -> int:
+        return min(100, 100 * self.done // self.total) if self.total else 0

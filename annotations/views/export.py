@@ -1,39 +1,48 @@
 """Exports: a project's or a document's annotations as a W3C Web Annotation
-collection (JSON-LD), streamed as it is read."""
+collection (JSON-LD) or CSV tables, streamed as they are read, or written by
+the background worker when large; one document as TEI or an annotated edition;
+the namespace page of the export's own terms."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.core.exceptions import PermissionDenied
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.text import slugify
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.vary import vary_on_headers
 
 from annotations import csv_tables, edition, export, reading, tei, w3c
 from annotations.forms import ExportForm, MarginFilterForm
-from annotations.models import EventKind, Status, Visibility
+from annotations.models import EventKind, Export, Status, Visibility
+from annotations.services import exports
 from corpus.access import HtmxHttpRequest, membership_for
+from corpus.roles import Action
 
 
 @require_safe
 @login_required
 def export_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """The project's Export page: what to take out, and how programs reach the
-    same annotations (the W3C protocol). Choosing sends to the download."""
+    same annotations (the W3C protocol); the member's exports being written.
+    Its form posts to export_prepare; a query of the same fields (a link, a
+    script) sends straight to the download."""
     membership = membership_for(request, slug)
     form = ExportForm(request.GET or None, membership=membership)
     if form.is_valid():
-        document = form.cleaned_data["document"]
-        kind = form.cleaned_data["format"] or "w3c"
-        kind = "annotations" if kind == "w3c" else kind
-        if document is None:
-            url = reverse(f"annotations:project_export_{kind}", args=[slug])
-        else:
-            url = reverse(f"annotations:document_export_{kind}", args=[slug, document])
-        return redirect(f"{url}?approved=1" if form.cleaned_data["approved"] else url)
-    iris = w3c.Iris.of_request(request, slug)
+        return redirect(_download_url(slug, form.cleaned_data))
+    return _page(request, membership, form, status=400 if form.is_bound else 200)
+
+
+def _page(request, membership, form, *, status: int = 200) -> HttpResponse:
+    iris = w3c.Iris.of_request(request, membership.project.slug)
     return render(
         request,
         "annotations/export/page.html",
@@ -43,9 +52,85 @@ def export_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             "form": form,
             "container": iris.container,
             "notes": export.Scope(membership).notes.count(),
+            "exports": exports.members_exports(membership)[:10],
         },
-        status=400 if form.is_bound else 200,
+        status=status,
     )
+
+
+def _download_url(slug: str, data: dict) -> str:
+    """Where a choice of the Export page's form downloads at once."""
+    kind = data["format"] or "w3c"
+    if kind == "backup":
+        return reverse("annotations:project_backup", args=[slug])
+    kind = "annotations" if kind == "w3c" else kind
+    document = data["document"]
+    if document is None:
+        url = reverse(f"annotations:project_export_{kind}", args=[slug])
+    else:
+        url = reverse(f"annotations:document_export_{kind}", args=[slug, document])
+    return f"{url}?approved=1" if data["approved"] else url
+
+
+@require_POST
+@login_required
+def export_prepare(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """The Export page's choice: downloaded at once, or, for a large one,
+    written by the background worker while a page shows how far it has come."""
+    membership = membership_for(request, slug)
+    form = ExportForm(request.POST, membership=membership)
+    if not form.is_valid():
+        return _page(request, membership, form, status=400)
+    data = form.cleaned_data
+    kind = data["format"] or "w3c"
+    if kind not in {"w3c", "csv", "backup"}:
+        return redirect(_download_url(slug, data))
+    document = None
+    if data["document"] is not None and kind != "backup":
+        document = reading.member_document(
+            membership, data["document"], with_body=False
+        )
+    scope = export.Scope(membership, document, approved_only=data["approved"])
+    if not exports.is_large(scope, kind):
+        return redirect(_download_url(slug, data))
+    job = exports.start_export(
+        membership=membership,
+        kind=kind,
+        origin=request.build_absolute_uri("/").rstrip("/"),
+        document=document,
+        approved_only=data["approved"] and kind != "backup",
+    )
+    return redirect("annotations:export_detail", slug=slug, pk=job.pk)
+
+
+@require_safe
+@login_required
+@vary_on_headers("HX-Request")
+def export_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """An export being written: its progress (polled), then its download."""
+    membership = membership_for(request, slug)
+    job = get_object_or_404(exports.members_exports(membership), pk=pk)
+    context = {"project": membership.project, "job": job, "poll_seconds": 2}
+    if request.htmx:
+        return render(request, "annotations/export/_job.html", context)
+    return render(request, "annotations/export/job.html", context)
+
+
+@require_safe
+@login_required
+def export_file(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The written file, to its member (a backup: while they may still make one)."""
+    membership = membership_for(request, slug)
+    job = get_object_or_404(
+        exports.members_exports(membership), pk=pk, status=Export.Status.READY
+    )
+    if job.kind == Export.Kind.BACKUP and not membership.can(Action.EDIT_PROJECT):
+        raise PermissionDenied("Only the project's owners download its backup.")
+    try:
+        opened = open(job.path, "rb")  # noqa: SIM115 (FileResponse closes it)
+    except OSError:
+        raise Http404("The file is gone: prepare the export again.") from None
+    return FileResponse(opened, as_attachment=True, filename=job.filename)
 
 
 @require_safe
@@ -73,9 +158,7 @@ def export_annotations(
         ),
         content_type=w3c.MEDIA_TYPE,
     )
-    name = slugify(str(scope))[:60] or "annotations"
-    response["Content-Disposition"] = f'attachment; filename="{name}.jsonld"'
-    return response
+    return _attachment(response, scope, ".jsonld")
 
 
 @require_safe
@@ -103,32 +186,12 @@ def export_csv(
     response = StreamingHttpResponse(
         csv_tables.tables(
             scope,
-            described=_described(subject, form.cleaned_data),
+            described=csv_tables.describe(subject, form.cleaned_data),
             address=request.build_absolute_uri,
         ),
         content_type="application/zip",
     )
-    name = slugify(str(subject))[:60] or "annotations"
-    response["Content-Disposition"] = f'attachment; filename="{name}-csv.zip"'
-    return response
-
-
-def _described(subject, filters: dict) -> str:
-    """What an export holds, in words, for its README."""
-    chosen = [
-        f"{label} {filters[name]}"
-        for name, label in (("tag", "tagged"), ("author", "by"), ("status", "status"))
-        if filters.get(name)
-    ]
-    if filters.get("mine"):
-        chosen.append("the exporter's own")
-    if filters.get("approved"):
-        chosen.append("approved only")
-    narrowed = f", {', '.join(chosen)}" if chosen else ""
-    return (
-        f"Exported {timezone.now():%Y-%m-%d %H:%M} UTC from “{subject}”: the "
-        f"annotations its exporter could see{narrowed}."
-    )
+    return _attachment(response, subject, "-csv.zip")
 
 
 @require_safe
@@ -145,7 +208,7 @@ def export_tei(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
         ),
         content_type=tei.MEDIA_TYPE,
     )
-    return _attachment(response, scope.document, "tei.xml")
+    return _attachment(response, scope.document, ".tei.xml")
 
 
 @require_safe
@@ -162,7 +225,7 @@ def export_edition(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse
             address=request.build_absolute_uri,
         )
     )
-    return _attachment(response, scope.document, "edition.html")
+    return _attachment(response, scope.document, ".edition.html")
 
 
 def _document_scope(request: HtmxHttpRequest, slug: str, pk: int):
@@ -172,9 +235,9 @@ def _document_scope(request: HtmxHttpRequest, slug: str, pk: int):
     return membership, export.Scope(membership, document, approved_only=approved_only)
 
 
-def _attachment(response: HttpResponse, document, suffix: str) -> HttpResponse:
-    name = slugify(str(document))[:60] or "document"
-    response["Content-Disposition"] = f'attachment; filename="{name}.{suffix}"'
+def _attachment(response: HttpResponse, subject, suffix: str) -> HttpResponse:
+    name = exports.download_name(subject, suffix)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 

@@ -85,7 +85,9 @@ def test_the_settings_page_offers_the_backup_and_the_list_the_restore(
 ):
     client.force_login(owner)
     settings_page = client.get(reverse("corpus:project_settings", args=[project.slug]))
-    assert _backup_url(project) in settings_page.text
+    prepare = reverse("annotations:export_prepare", args=[project.slug])
+    assert f'action="{prepare}"' in settings_page.text
+    assert 'name="format" value="backup"' in settings_page.text
     listing = client.get(reverse("corpus:project_list"))
     assert reverse("annotations:backup_restore") in listing.text
 

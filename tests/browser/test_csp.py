@@ -24,7 +24,7 @@ from playwright.sync_api import Page, expect
 
 from annotations import services
 from annotations import services as annotation_services
-from annotations.models import Annotation, RelationType, Reply, Restore, Tag
+from annotations.models import Annotation, Export, RelationType, Reply, Restore, Tag
 from corpus import services as corpus_services
 from corpus.models import Document, Project
 from corpus.roles import Role
@@ -152,6 +152,7 @@ PAGES: dict[str, Callable[[World], str]] = {
     "annotations:project_export": lambda w: _url("annotations:project_export", w),
     "annotations:backup_restore": lambda w: reverse("annotations:backup_restore"),
     "annotations:restore_detail": lambda w: _restore(w),
+    "annotations:export_detail": lambda w: _export(w),
     "annotations:relation_types": lambda w: _url("annotations:relation_types", w),
     "annotations:document_trash": lambda w: _url(
         "annotations:document_trash", w, w.other
@@ -188,6 +189,20 @@ ANONYMOUS_PAGES = [
     "password_reset_confirm",
     "password_reset_complete",
 ]
+
+
+def _export(w: World) -> str:
+    """An export being written: its page polls."""
+    job = Export.objects.create(
+        user=w.owner,
+        project=w.project,
+        kind="w3c",
+        origin="http://testserver",
+        status="writing",
+        done=3,
+        total=10,
+    )
+    return reverse("annotations:export_detail", args=[w.project.slug, job.pk])
 
 
 def _restore(w: World) -> str:
@@ -253,6 +268,8 @@ NOT_PAGES = {
     "corpus:api_token_revoke": POST,
     "annotations:project_export_annotations": "W3C JSON-LD, a download",
     "annotations:project_backup": "a zip archive, a download",
+    "annotations:export_prepare": POST,
+    "annotations:export_file": "the file an export wrote, a download",
     "annotations:project_export_csv": "CSV tables in a zip, a download",
     "annotations:document_export_csv": "CSV tables in a zip, a download",
     "annotations:document_export_tei": "TEI XML, a download",
