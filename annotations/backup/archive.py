@@ -105,7 +105,9 @@ class _Writer:
         self.progress = progress
         self.done = self.total = 0
         self.stream = ZipStream()
+        # Each entry's SHA-256 and size, for the manifest.
         self.digests: dict[str, str] = {}
+        self.sizes: dict[str, int] = {}
         self.counts: dict[str, int] = {}
         # Archive ids written of the tables others name: a reference to a row
         # left out (another's private note, a row newer than the backup) is
@@ -142,6 +144,7 @@ class _Writer:
             ),
             "counts": self.counts,
             "entries": self.digests,
+            "sizes": self.sizes,
         }
         manifest["signature"] = signature(manifest)
         self.stream.write(MANIFEST, json.dumps(manifest, indent=1))
@@ -149,8 +152,11 @@ class _Writer:
 
     def _entry(self, name: str, text: str) -> None:
         data = text.encode()
-        self.digests[name] = hashlib.sha256(data).hexdigest()
+        self._listed(name, hashlib.sha256(data).hexdigest(), len(data))
         self.stream.write(name, data)
+
+    def _listed(self, name: str, digest: str, size: int) -> None:
+        self.digests[name], self.sizes[name] = digest, size
 
     def _rows(self, table: Table):
         rows = table.model._base_manager.filter(
@@ -173,7 +179,7 @@ class _Writer:
             for pk in rows.values_list("pk", flat=True):
                 written.add(pk)
             keep = False
-        digest = hashlib.sha256()
+        digest, size = hashlib.sha256(), 0
         with self.stream.open(table.entry) as out:
             while True:
                 batch = list(
@@ -192,6 +198,7 @@ class _Writer:
                         row[name] = ids.get(values[0], [])
                     data = _line(row)
                     digest.update(data)
+                    size += len(data)
                     out.write(data)
                     if keep:
                         written.add(values[0])
@@ -201,7 +208,7 @@ class _Writer:
                     self.progress(self.done, self.total)
                 if self.stream.full:
                     yield self.stream.take()
-        self.digests[table.entry] = digest.hexdigest()
+        self._listed(table.entry, digest.hexdigest(), size)
         self.counts[table.name] = count
         if self.stream.full:
             yield self.stream.take()
@@ -274,7 +281,7 @@ class _Writer:
             )
             data = b"" if original is None else bytes(original)
             name = f"{ORIGINALS}{pk}"
-            self.digests[name] = hashlib.sha256(data).hexdigest()
+            self._listed(name, hashlib.sha256(data).hexdigest(), len(data))
             self.stream.write(name, data)
             if self.stream.full:
                 yield self.stream.take()

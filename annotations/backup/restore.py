@@ -134,6 +134,8 @@ def read_manifest(archive: zipfile.ZipFile, *, trusted: bool = True) -> dict:
         manifest.get("counts"), dict
     ):
         raise ArchiveRefused("The archive's manifest lists no contents.")
+    if not trusted and not isinstance(manifest.get("sizes"), dict):
+        raise ArchiveRefused("The archive's manifest does not give its sizes.")
     return manifest
 
 
@@ -184,12 +186,21 @@ class _Restore:
         return data
 
     def _open(self, entry: str):
+        """An entry to read, no larger than the manifest says (a file changed
+        to unpack into gigabytes is refused before it is read)."""
         if entry not in self.manifest["entries"]:
             raise ArchiveRefused(f"The manifest does not list {entry}.")
         try:
-            return self.archive.open(entry)
+            info = self.archive.getinfo(entry)
         except KeyError:
             raise ArchiveRefused(f"The archive has no {entry}.") from None
+        sizes = self.manifest.get("sizes")
+        if isinstance(sizes, dict) and info.file_size != sizes.get(entry):
+            raise ArchiveRefused(
+                f"{entry} is not what the archive's manifest says it is: the "
+                "archive is damaged or was changed."
+            )
+        return self.archive.open(info)
 
     def _check(self, entry: str, digest: str) -> None:
         if not hmac.compare_digest(str(self.manifest["entries"][entry]), digest):

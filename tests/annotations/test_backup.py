@@ -353,3 +353,18 @@ def test_restore_of_an_unused_project(db):
     make_user("solo", project=empty, role=Role.OWNER)
     restored = restore.restore(io.BytesIO(_write(empty)), slug="empty-copy")
     assert snapshot(restored)["Membership"] == snapshot(empty)["Membership"]
+
+
+def test_an_entry_larger_than_the_manifest_says_is_refused_unread(project, work):
+    """A signed manifest names each entry's size: an entry that would unpack
+    into more (a zip bomb in a real backup's clothes) is not read at all."""
+    data = _rewrite(
+        _write(project),
+        "replies.jsonl",
+        # Read, its first line would be refused for another reason.
+        lambda text: "not JSON\n" * 10_000 + text,
+        raw=True,
+    )
+    with pytest.raises(ArchiveRefused, match="replies.jsonl is not what"):
+        restore.restore(io.BytesIO(data), slug="new", trusted=False)
+    assert not Project.objects.filter(slug="new").exists()
