@@ -59,6 +59,17 @@ class Scope:
             mine=bool(data.get("mine")),
         )
 
+    @property
+    def filters(self) -> dict:
+        """The filters, as Scope.filtered takes them (and an export records)."""
+        return {
+            "approved": self.approved_only,
+            "tag": self.tag,
+            "author": self.author,
+            "status": self.status,
+            "mine": self.mine,
+        }
+
     def where(self, prefix: str = "", up_to: int | None = None) -> Q:
         """The notes as conditions on a row's note (`prefix`: the way to it),
         those up to the id `up_to` only if given. The counts of all items join
@@ -106,19 +117,17 @@ class Scope:
 
 
 def collection(
-    membership: Membership,
+    scope: Scope,
     iris: w3c.Iris,
     *,
-    document: Document | None = None,
-    approved_only: bool = False,
     label: str = "",
     address: str,
     progress: Progress | None = None,
 ) -> Iterator[str]:
-    """The AnnotationCollection as JSON text, in pieces; its one page is the
-    file itself (`address`: where it was asked for). `progress` hears of the
-    items written and their total as each piece goes."""
-    scope = Scope(membership, document, approved_only)
+    """The AnnotationCollection of the scope's notes as JSON text, in pieces;
+    its one page is the file itself (`address`: where it was asked for).
+    `progress` hears of the items written and their total as each piece goes."""
+    membership, document = scope.membership, scope.document
     notes = scope.notes
     container = (
         iris.container if document is None else iris.document_container(document.pk)

@@ -238,9 +238,12 @@ class QueueFilterForm(forms.Form):
         )
 
 
-class ExportForm(forms.Form):
-    """What to export: the whole project or one document, all the annotations
-    the member sees or the approved ones."""
+class ExportForm(MarginFilterForm):
+    """What to export and how: the whole project or one document, the
+    annotations the member sees narrowed by the margin's filters (the approved
+    ones, a tag, an author, a status, their own), in a format."""
+
+    field_order = ["format", "document", "approved", "tag", "author", "status", "mine"]
 
     FORMATS = (
         ("w3c", "W3C Web Annotations (JSON-LD), for other annotation tools"),
@@ -258,7 +261,6 @@ class ExportForm(forms.Form):
     document = forms.TypedChoiceField(
         required=False, coerce=int, empty_value=None, label="Scope"
     )
-    approved = forms.BooleanField(required=False, label="Approved annotations only")
     format = forms.ChoiceField(
         choices=FORMATS, initial="w3c", widget=forms.RadioSelect, required=False
     )

@@ -10,6 +10,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.urls import reverse
@@ -152,29 +153,35 @@ def _pieces(job: Export, membership: Membership, progress) -> tuple[Iterator, st
         day = timezone.localdate().isoformat()
         pieces = archive.write(project, membership=membership, progress=progress)
         return pieces, f"{project.slug}-backup-{day}.zip"
+    scope = export.Scope.filtered(
+        membership, document, {**job.filters, "approved": job.approved_only}
+    )
     if job.kind == Kind.CSV:
-        filters = {**job.filters, "approved": job.approved_only}
         pieces = csv_tables.tables(
-            export.Scope.filtered(membership, document, filters),
-            described=csv_tables.describe(subject, filters),
+            scope,
+            described=csv_tables.describe(subject, scope.filters),
             address=lambda path: job.origin + path,
             progress=progress,
         )
         return pieces, download_name(subject, "-csv.zip")
-    iris = w3c.Iris(base=job.origin, slug=project.slug)
     if document is None:
         where = reverse("annotations:project_export_annotations", args=[project.slug])
     else:
         where = reverse(
             "annotations:document_export_annotations", args=[project.slug, document.pk]
         )
+    query = urlencode(
+        {
+            name: "1" if value is True else value
+            for name, value in scope.filters.items()
+            if value
+        }
+    )
     pieces = export.collection(
-        membership,
-        iris,
-        document=document,
-        approved_only=job.approved_only,
+        scope,
+        w3c.Iris(base=job.origin, slug=project.slug),
         label=f"Annotations of {subject}",
-        address=job.origin + where + ("?approved=1" if job.approved_only else ""),
+        address=job.origin + where + (f"?{query}" if query else ""),
         progress=progress,
     )
     return pieces, download_name(subject, ".jsonld")

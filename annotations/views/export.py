@@ -5,6 +5,8 @@ the namespace page of the export's own terms."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import (
@@ -69,7 +71,18 @@ def _download_url(slug: str, data: dict) -> str:
         url = reverse(f"annotations:project_export_{kind}", args=[slug])
     else:
         url = reverse(f"annotations:document_export_{kind}", args=[slug, document])
-    return f"{url}?approved=1" if data["approved"] else url
+    query = urlencode(_filters_query(data))
+    return f"{url}?{query}" if query else url
+
+
+def _filters_query(data: dict) -> dict:
+    """The margin's filters chosen, as a download's query takes them."""
+    query = {name: data[name] for name in ("tag", "author", "status") if data[name]}
+    if data["mine"]:
+        query["mine"] = "on"
+    if data["approved"]:
+        query["approved"] = "1"
+    return query
 
 
 @require_POST
@@ -90,15 +103,17 @@ def export_prepare(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         document = reading.member_document(
             membership, data["document"], with_body=False
         )
-    scope = export.Scope(membership, document, approved_only=data["approved"])
+    scope = export.Scope.filtered(membership, document, data)
     if not exports.is_large(scope, kind):
         return redirect(_download_url(slug, data))
+    filters = scope.filters
     job = exports.start_export(
         membership=membership,
         kind=kind,
         origin=request.build_absolute_uri("/").rstrip("/"),
         document=document,
-        approved_only=data["approved"] and kind != "backup",
+        approved_only=filters.pop("approved") and kind != "backup",
+        filters=filters if kind != "backup" else {},
     )
     return redirect("annotations:export_detail", slug=slug, pk=job.pk)
 
@@ -139,26 +154,22 @@ def export_annotations(
     request: HtmxHttpRequest, slug: str, pk: int | None = None
 ) -> HttpResponse:
     """Every annotation the member sees, with replies and links, as one
-    AnnotationCollection (of a document with `pk`); `?approved=1`: the approved
-    ones only."""
-    membership = membership_for(request, slug)
-    document = (
-        None if pk is None else reading.member_document(membership, pk, with_body=False)
-    )
-    scope = membership.project if document is None else document
-    approved_only = request.GET.get("approved") == "1"
+    AnnotationCollection (of a document with `pk`); narrowed by the margin's
+    filters in the query (`?approved=1`: the approved ones only)."""
+    found = _scope(request, slug, pk)
+    if isinstance(found, HttpResponse):
+        return found
+    scope, subject = found
     response = StreamingHttpResponse(
         export.collection(
-            membership,
+            scope,
             w3c.Iris.of_request(request, slug),
-            document=document,
-            approved_only=approved_only,
-            label=f"Annotations of {scope}",
+            label=f"Annotations of {subject}",
             address=request.build_absolute_uri(),
         ),
         content_type=w3c.MEDIA_TYPE,
     )
-    return _attachment(response, scope, ".jsonld")
+    return _attachment(response, subject, ".jsonld")
 
 
 @require_safe
@@ -168,9 +179,73 @@ def export_csv(
 ) -> HttpResponse:
     """The annotations the member sees (of a document with `pk`), narrowed by
     the margin's filters in the query, as CSV tables in a zip."""
+    found = _scope(request, slug, pk)
+    if isinstance(found, HttpResponse):
+        return found
+    scope, subject = found
+    response = StreamingHttpResponse(
+        csv_tables.tables(
+            scope,
+            described=csv_tables.describe(subject, scope.filters),
+            address=request.build_absolute_uri,
+        ),
+        content_type="application/zip",
+    )
+    return _attachment(response, subject, "-csv.zip")
+
+
+@require_safe
+@login_required
+def export_tei(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The document with the annotations the member sees on it as TEI P5 XML,
+    narrowed by the margin's filters (`?approved=1`: the approved ones only)."""
+    found = _scope(request, slug, pk, with_body=True)
+    if isinstance(found, HttpResponse):
+        return found
+    scope, document = found
+    response = HttpResponse(
+        tei.document(
+            export.document_work(scope),
+            project_name=scope.membership.project.name,
+            address=request.build_absolute_uri,
+        ),
+        content_type=tei.MEDIA_TYPE,
+    )
+    return _attachment(response, document, ".tei.xml")
+
+
+@require_safe
+@login_required
+def export_edition(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The document with the annotations the member sees on it, narrowed by the
+    margin's filters (`?approved=1`: the approved ones), as one standalone
+    HTML file, an annotated edition."""
+    found = _scope(request, slug, pk, with_body=True)
+    if isinstance(found, HttpResponse):
+        return found
+    scope, document = found
+    response = HttpResponse(
+        edition.page(
+            export.document_work(scope),
+            project_name=scope.membership.project.name,
+            approved_only=scope.approved_only,
+            address=request.build_absolute_uri,
+        )
+    )
+    return _attachment(response, document, ".edition.html")
+
+
+def _scope(
+    request: HtmxHttpRequest, slug: str, pk: int | None, *, with_body: bool = False
+) -> tuple[export.Scope, object] | HttpResponse:
+    """The notes a download holds: the member's, on the document `pk` or the
+    whole project, narrowed by the margin's filters in the query; and what
+    they are of. A 400 for filters that cannot be used."""
     membership = membership_for(request, slug)
     document = (
-        None if pk is None else reading.member_document(membership, pk, with_body=False)
+        None
+        if pk is None
+        else reading.member_document(membership, pk, with_body=with_body)
     )
     form = MarginFilterForm(request.GET)
     if not form.is_valid():
@@ -182,57 +257,7 @@ def export_csv(
             content_type="text/plain; charset=utf-8",
         )
     scope = export.Scope.filtered(membership, document, form.cleaned_data)
-    subject = membership.project if document is None else document
-    response = StreamingHttpResponse(
-        csv_tables.tables(
-            scope,
-            described=csv_tables.describe(subject, form.cleaned_data),
-            address=request.build_absolute_uri,
-        ),
-        content_type="application/zip",
-    )
-    return _attachment(response, subject, "-csv.zip")
-
-
-@require_safe
-@login_required
-def export_tei(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
-    """The document with the annotations the member sees on it as TEI P5 XML;
-    `?approved=1`: the approved ones only."""
-    membership, scope = _document_scope(request, slug, pk)
-    response = HttpResponse(
-        tei.document(
-            export.document_work(scope),
-            project_name=membership.project.name,
-            address=request.build_absolute_uri,
-        ),
-        content_type=tei.MEDIA_TYPE,
-    )
-    return _attachment(response, scope.document, ".tei.xml")
-
-
-@require_safe
-@login_required
-def export_edition(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
-    """The document with the annotations the member sees on it (`?approved=1`:
-    the approved ones) as one standalone HTML file, an annotated edition."""
-    membership, scope = _document_scope(request, slug, pk)
-    response = HttpResponse(
-        edition.page(
-            export.document_work(scope),
-            project_name=membership.project.name,
-            approved_only=scope.approved_only,
-            address=request.build_absolute_uri,
-        )
-    )
-    return _attachment(response, scope.document, ".edition.html")
-
-
-def _document_scope(request: HtmxHttpRequest, slug: str, pk: int):
-    membership = membership_for(request, slug)
-    document = reading.member_document(membership, pk)
-    approved_only = request.GET.get("approved") == "1"
-    return membership, export.Scope(membership, document, approved_only=approved_only)
+    return scope, membership.project if document is None else document
 
 
 def _attachment(response: HttpResponse, subject, suffix: str) -> HttpResponse:

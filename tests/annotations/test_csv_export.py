@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import zipfile
 
 import pytest
@@ -187,3 +188,25 @@ def test_the_export_page_and_the_margin_send_to_the_tables(
     assert response["Location"] == _url(project, approved=1)
     reading = client.get(work["document"].get_absolute_url(), {"tag": "person"})
     assert _url(project, work["document"], tag="person") in reading.text
+
+
+def test_the_export_page_carries_the_margins_filters(client, project, owner, work):
+    client.force_login(owner)
+    response = client.post(
+        reverse("annotations:export_prepare", args=[project.slug]),
+        {"document": "", "format": "csv", "tag": "person", "mine": "on"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == _url(project, tag="person", mine="on")
+    tables = _tables(client.get(response["Location"]))
+    assert tables["annotations"] == []  # the owner tagged nothing "person"
+    w3c = client.post(
+        reverse("annotations:export_prepare", args=[project.slug]),
+        {"document": "", "format": "w3c", "tag": "person"},
+    )
+    data = json.loads(b"".join(client.get(w3c["Location"]).streaming_content))
+    # Notes target their passage (replies and links target a note's IRI).
+    passages = [
+        i["target"] for i in data["first"]["items"] if isinstance(i["target"], dict)
+    ]
+    assert [passage["selector"][0]["exact"] for passage in passages] == [ASTRAL]

@@ -245,7 +245,11 @@ def test_queries_grow_with_batches_not_notes(project, members, work, monkeypatch
     def queries(batch: int) -> int:
         monkeypatch.setattr(export, "BATCH", batch)
         with CaptureQueriesContext(connection) as captured:
-            list(export.collection(membership, iris, address="http://x/export"))
+            list(
+                export.collection(
+                    export.Scope(membership), iris, address="http://x/export"
+                )
+            )
         return len(captured)
 
     # 7 notes: one batch and an empty one, or four and an empty one.

@@ -207,3 +207,16 @@ def test_the_worker_writes_a_queued_export(client, monkeypatch):
     job.refresh_from_db()
     assert job.status == Export.Status.READY
     assert job.size > 0
+
+
+def test_a_large_export_keeps_the_margins_filters(client, project, members, large):
+    document = make_document(project=project, paragraphs=["One word and another."])
+    make_annotation(document, members["annotator"], "word", tags=["kept"])
+    make_annotation(document, members["annotator"], "another")
+    job, data = _ready(client, project, members["owner"], format="csv", tag="kept")
+    assert job.filters == {"tag": "kept", "author": "", "status": "", "mine": False}
+    with zipfile.ZipFile(io.BytesIO(data)) as zipped:
+        rows = zipped.read("annotations.csv").decode().splitlines()
+        readme = zipped.read("README.txt").decode()
+    assert len(rows) == 2 and ",word," in rows[1]
+    assert "tagged kept" in readme
