@@ -141,6 +141,18 @@ def test_pages_have_no_serious_or_critical_axe_violations(
     expect(page.locator("#compare-text [data-start]").first).to_be_visible()
     found["link side by side"] = _blocking_violations(page)
 
+    page.goto(reverse("annotations:project_export", args=[project.slug]))
+    expect(page.get_by_role("button", name="Download")).to_be_visible()
+    found["export"] = _blocking_violations(page)
+
+    page.goto(reverse("annotations:backup_restore"))
+    expect(page.get_by_label("Backup file")).to_be_visible()
+    found["restore a backup"] = _blocking_violations(page)
+
+    page.goto(reverse("annotations:vocabulary"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("vocabulary")
+    found["the export's vocabulary"] = _blocking_violations(page)
+
     report = _report(found)
     assert not report, "axe found serious or critical violations:\n" + report
 
