@@ -10,6 +10,7 @@ changed since a reader's page, polling's.
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
@@ -64,6 +65,11 @@ def member_annotation(membership: Membership, pk: int) -> Annotation:
         pk=pk,
     )
     annotation.project = annotation.document.project = membership.project
+    # The transaction it was read in: a write in the same one need not read it
+    # again where the database has no row locks (services.annotations._locked).
+    annotation.read_in = (
+        connection.atomic_blocks[0] if connection.in_atomic_block else None
+    )
     return annotation
 
 

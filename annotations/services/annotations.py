@@ -7,6 +7,7 @@ document learn what changed since when, and only what they may see.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -49,6 +50,15 @@ def check_anchor(*, text: str, start: int, end: int, exact: str) -> None:
         raise ValidationError("Select some text, not only spaces.", code="blank")
 
 
+def _read_in_this_transaction(row) -> bool:
+    """Whether `row` was read (reading.member_annotation marks it) within the
+    transaction still open."""
+    return (
+        connection.in_atomic_block
+        and getattr(row, "read_in", None) is connection.atomic_blocks[0]
+    )
+
+
 def _locked(annotation: Annotation) -> Annotation | None:
     """The annotation's row, locked until the transaction ends (its project as
     the caller had it, or read unlocked).
@@ -63,6 +73,10 @@ def _locked(annotation: Annotation) -> Annotation | None:
         Document.all_objects.select_for_update().filter(
             pk=annotation.document_id
         ).values("pk").first()
+    elif _read_in_this_transaction(annotation):
+        # SQLite: the caller read the row after this write transaction took
+        # the database (BEGIN IMMEDIATE), so nothing changed it since.
+        return copy.copy(annotation)
     current = Annotation.objects.select_for_update().filter(pk=annotation.pk).first()
     if current is not None:
         cached = Annotation.project.field.get_cached_value(annotation, default=None)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from annotations import services
+from annotations import reading, services
 from annotations.models import Annotation, DocumentCounters, Reply, Tag, Visibility
 from corpus.conflicts import EditConflict
-from tests.factories import make_annotation, make_document, make_project
+from corpus.models import Membership
+from tests.factories import make_annotation, make_document, make_project, make_user
 
 TEXT = "El Chapo 😀 escaped.\n\nThe tunnel was a mile long."
 
@@ -175,3 +178,34 @@ def test_a_deletion_of_a_version_refuses_a_newer_one(project, members, document)
             annotation=note, by=members["annotator"], version=read
         )
     assert Annotation.objects.get(pk=note.pk).deleted_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_read_in_an_earlier_transaction_is_read_again_before_a_write():
+    """On SQLite a write does not read again a row its caller read in the same
+    transaction (the database is the transaction's since it began); one read
+    before it began may have changed, and is read again."""
+    project = make_project()
+    curator = make_user("cur", project=project, role="curator")
+    document = make_document(project=project)
+    note = make_annotation(document, curator, "First")
+    membership = Membership.objects.select_related("project").get(user=curator)
+
+    with transaction.atomic():
+        stale = reading.member_annotation(membership, note.pk)
+    Annotation.objects.filter(pk=note.pk).update(deleted_at=timezone.now())
+    with transaction.atomic(), pytest.raises(ValidationError, match="deleted"):
+        services.set_status(annotation=stale, by=curator, status="approved")
+
+    Annotation.objects.filter(pk=note.pk).update(deleted_at=None)
+    with transaction.atomic():
+        fresh = reading.member_annotation(membership, note.pk)
+        with CaptureQueriesContext(connection) as queries:
+            decided = services.set_status(
+                annotation=fresh, by=curator, status="approved"
+            )
+    row = 'SELECT "annotations_annotation"."id"'
+    reads = [q for q in queries if q["sql"].startswith(row)]
+    assert len(reads) == (1 if connection.features.has_select_for_update else 0)
+    assert decided.status == "approved"
+    assert Annotation.objects.get(pk=note.pk).status == "approved"
