@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from corpus.importers import Block
 from corpus.models import Document, Membership, Project, content_hash
 from corpus.roles import Role
-from corpus.signals import project_created
+from corpus.signals import document_saved, project_created
 
 _counter = itertools.count(1)
 PASSWORD = "correct-horse-battery-staple"
@@ -69,7 +69,10 @@ def make_document(
         "word_count": sum(len(p.split()) for p in paragraphs),
     } | overrides
     fields.setdefault("content_hash", content_hash(fields["text"]))
-    return Document.objects.create(project=project, **fields)
+    document = Document.objects.create(project=project, **fields)
+    # As an import does (corpus.signals.document_saved): the search finds it.
+    document_saved.send(sender=Document, document=document, text_changed=True)
+    return document
 
 
 def make_annotation(document: Document, author, exact: str, **overrides):

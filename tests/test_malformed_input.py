@@ -301,6 +301,12 @@ ROUTES: dict[str, Spec] = {
         upload=lambda w: [("fuzz.zip", b"".join(archive.write(w.project)))],
     ),
     "annotations:restore_detail": Spec(pk="restore"),
+    "annotations:project_search": Spec(
+        get=lambda w, _: [
+            {"q": ['"first paragraph" alp* -zzz']},
+            {"q": ["x"], "page": ["2"]},
+        ]
+    ),
     "annotations:project_export_csv": Spec(get=lambda w, _: _margin(w)),
     "annotations:export_prepare": Spec(
         methods=POST,

@@ -38,6 +38,7 @@ from annotations.backup.tables import (
     Table,
 )
 from annotations.models import Link
+from annotations.services import search
 from corpus.models import Membership, Project, ProjectEvent
 from corpus.roles import Role
 
@@ -162,6 +163,8 @@ class _Restore:
         project = self._project(slug, name)
         for table in TABLES:
             self._table(table, project)
+        # The search index is made, not restored: it follows from the rest.
+        search.rebuild([project])
         if owner is not None:
             Membership.objects.update_or_create(
                 project=project, user=owner, defaults={"role": Role.OWNER}

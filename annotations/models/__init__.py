@@ -1,7 +1,7 @@
 """The annotations app's models: annotations with their replies and history
 (annotations), the tag vocabulary (tags), links and relation types (links), a
 document's counters of changes (counters), exports written and backups
-restored by the worker (backups).
+restored by the worker (backups), the search index (search).
 Who sees which row is annotations.permissions' to say.
 """
 
@@ -28,6 +28,7 @@ from annotations.models.links import (
     RelationType,
     RelationTypeQuerySet,
 )
+from annotations.models.search import SearchEntry, SearchKind
 from annotations.models.tags import Tag, TagQuerySet
 
 __all__ = [
@@ -46,6 +47,8 @@ __all__ = [
     "RelationTypeQuerySet",
     "Reply",
     "ReplyQuerySet",
+    "SearchEntry",
+    "SearchKind",
     "Restore",
     "RestoreStatus",
     "SoftDeleted",

@@ -26,6 +26,7 @@ from annotations.models import (
     Visibility,
 )
 from annotations.permissions import audience_of
+from annotations.services import search
 from annotations.services.revisions import record_change
 from annotations.services.tags import resolve_tags
 from corpus.conflicts import EditConflict
@@ -146,6 +147,7 @@ def create_annotation(
     for name, value in columns.items():
         setattr(annotation, name, value)
     annotation.save()
+    search.index_note(annotation, new=True)
     if tags:
         Annotation.tags.through.objects.bulk_create(
             [Annotation.tags.through(annotation=annotation, tag=tag) for tag in tags]
@@ -223,6 +225,8 @@ def update_annotation(
     )
     fresh = Annotation.objects.select_related("project", "author").get(pk=current.pk)
     fresh.tags.set(tags)
+    if body != current.body:
+        search.index_note(fresh)
     events = [
         AnnotationEvent(
             annotation=fresh,

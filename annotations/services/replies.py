@@ -9,6 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotations.models import Annotation, Reply
+from annotations.services import search
 from annotations.services.annotations import touch_annotation
 from corpus.conflicts import EditConflict
 
@@ -22,6 +23,7 @@ def create_reply(
     # Both ends are rows the caller holds; the database checks them again.
     reply.full_clean(exclude=["annotation", "author"])
     reply.save()
+    search.index_reply(reply, annotation, new=True)
     touch_annotation(annotation)
     return reply
 
@@ -48,7 +50,9 @@ def update_reply(
             Reply.objects.select_related("updated_by", "author").get(pk=reply.pk)
         )
     touch_annotation(reply.annotation)
-    return Reply.objects.select_related("author", "annotation").get(pk=reply.pk)
+    edited = Reply.objects.select_related("author", "annotation").get(pk=reply.pk)
+    search.index_reply(edited, edited.annotation)
+    return edited
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from django.db.models.functions import Lower
 
 from annotations.models import Annotation, AnnotationEvent, EventKind, Tag
 from annotations.permissions import audience_of
+from annotations.services import search
 from annotations.services.revisions import record_change
 from corpus.conflicts import EditConflict
 from corpus.models import Project
@@ -82,6 +83,7 @@ def get_or_create_tag(*, project: Project, name: str) -> Tag:
     try:
         with transaction.atomic():
             tag.save()
+            search.index_tag(tag, new=True)
     except IntegrityError:
         existing = _existing(project, name)
         if existing is None:
@@ -237,6 +239,8 @@ def update_tag(
             {"name": f"The project already has a tag “{current.name}”."}
         ) from None
     current.refresh_from_db()
+    if "name" in changed:
+        search.index_tag(current)
     if "name" in changed or "colour" in changed:
         _redraw_tagged([current])
     return current

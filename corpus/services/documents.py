@@ -16,6 +16,7 @@ from corpus import importers
 from corpus.conflicts import EditConflict
 from corpus.importers import ImportedText
 from corpus.models import Document, Project, content_hash
+from corpus.signals import document_saved
 
 
 class DuplicateDocument(ValidationError):
@@ -90,6 +91,7 @@ def save_document(
         if found is None:
             raise
         raise DuplicateDocument(found) from None
+    document_saved.send(sender=Document, document=document, text_changed=True)
     return document
 
 
@@ -157,4 +159,5 @@ def update_document_metadata(
     current.refresh_from_db(fields=["version", "updated_at", "keywords_text"])
     document.version, document.updated_at = current.version, current.updated_at
     document.updated_by = editor
+    document_saved.send(sender=Document, document=document, text_changed=False)
     return document

@@ -150,6 +150,9 @@ PAGES: dict[str, Callable[[World], str]] = {
     "annotations:link_compare": lambda w: _url("annotations:link_compare", w, w.note),
     "annotations:link_list": lambda w: _url("annotations:link_list", w),
     "annotations:project_export": lambda w: _url("annotations:project_export", w),
+    "annotations:project_search": lambda w: (
+        _url("annotations:project_search", w) + "?q=first"
+    ),
     "annotations:backup_restore": lambda w: reverse("annotations:backup_restore"),
     "annotations:restore_detail": lambda w: _restore(w),
     "annotations:export_detail": lambda w: _export(w),

@@ -1,0 +1,72 @@
+"""The search index: a row for each piece of a project a search may find (a
+block of a document's text, a document's title and metadata, a note with its
+quote, a reply, a tag), kept current by the writes that change them
+(annotations.search_index). The engine's own index sits beside it: an FTS5
+table on SQLite, a tsvector column with a GIN index on PostgreSQL (migration
+0017)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from corpus.models import Document, Project
+
+
+class SearchKind(models.TextChoices):
+    TEXT = "text", "Text"
+    DOCUMENT = "document", "Title and description"
+    NOTE = "note", "Note"
+    REPLY = "reply", "Reply"
+    TAG = "tag", "Tag"
+
+
+class SearchEntry(models.Model):
+    Kind = SearchKind
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    document = models.ForeignKey(
+        Document, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    annotation = models.ForeignKey(
+        "annotations.Annotation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    reply = models.ForeignKey(
+        "annotations.Reply",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    tag = models.ForeignKey(
+        "annotations.Tag",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    # Where the piece starts in its document's text (a block of text).
+    start = models.PositiveIntegerField(default=0)
+    # The piece as it reads, and its folded words (search_text.indexed), which
+    # the engine indexes.
+    text = models.TextField()
+    words = models.TextField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["project", "kind"]),
+            models.Index(fields=["document", "kind", "start"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=SearchKind.values), name="search_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.text[:40]}"

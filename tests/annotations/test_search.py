@@ -1,0 +1,206 @@
+"""The project's search (issue 13): texts as keyword-in-context lines, titles,
+notes, replies and tags, each as the member may see it, on this run's engine
+(SQLite's FTS5, or PostgreSQL's tsvector in the PostgreSQL run); the index
+follows every write at once."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from annotations import search, services
+from annotations.models import SearchEntry, Visibility
+from annotations.search_text import fold
+from corpus import services as corpus_services
+from corpus.models import Membership
+from tests.conftest import HX
+from tests.factories import make_annotation, make_document
+
+SEED = "000_f680e8277ca77def.txt"
+
+
+@pytest.fixture
+def corpus(project, members, seeds_dir):
+    brief = corpus_services.import_file(
+        project=project,
+        data=(seeds_dir / SEED).read_bytes(),
+        filename=SEED,
+        imported_by=members["owner"],
+    )
+    other = make_document(
+        project=project,
+        paragraphs=["The tunnel 🚇 under the prison of 𝔊uzmán.", "Peña Nieto spoke."],
+        title="A made-up report",
+    )
+    return {"brief": brief, "other": other}
+
+
+def _search(client, project, q, **query):
+    url = reverse("annotations:project_search", args=[project.slug])
+    return client.get(url, {"q": q, **query})
+
+
+def _membership(project, user):
+    return Membership.objects.select_related("project").get(project=project, user=user)
+
+
+def test_text_hits_are_lines_cut_at_their_code_points(project, members, corpus):
+    results = search.search(_membership(project, members["viewer"]), "guzman")
+    assert results.lines
+    texts = {
+        corpus["brief"].pk: corpus["brief"].text,
+        corpus["other"].pk: corpus["other"].text,
+    }
+    for line in results.lines:
+        text = texts[line.document_id]
+        assert text[line.start : line.end] == line.hit
+        assert fold(line.hit) == "guzman"
+        assert text[line.start - len(line.left) : line.start] == line.left
+    astral = [line for line in results.lines if line.document_id == corpus["other"].pk]
+    assert [line.hit for line in astral] == ["𝔊uzmán"]
+    assert {row["document_id"] for row in results.documents} == {
+        corpus["brief"].pk,
+        corpus["other"].pk,
+    }
+
+
+def test_accents_phrases_and_exclusions(project, members, corpus):
+    viewer = _membership(project, members["viewer"])
+
+    def found(q):
+        lines = search.search(viewer, q).lines
+        return [line.hit for line in lines if line.document_id == corpus["other"].pk]
+
+    assert found('"pena nieto"') == ["Peña Nieto"]
+    assert found('"nieto pena"') == []
+    assert found("tunnel -prison") == []
+    assert found("tunn*") == ["tunnel"]
+    assert found("tunnel OR spoke") == ["tunnel", "spoke"]
+
+
+def test_notes_replies_and_tags_as_each_member_sees_them(project, members, corpus):
+    document = corpus["other"]
+    shared = make_annotation(
+        document,
+        members["annotator"],
+        "tunnel",
+        body="An escape route.",
+        tags=["route"],
+    )
+    make_annotation(
+        document,
+        members["curator"],
+        "prison",
+        body="A secret escape plan.",
+        visibility=Visibility.PRIVATE,
+    )
+    reply = services.create_reply(
+        annotation=shared, author=members["owner"], body="The escape took months."
+    )
+    viewer = search.search(_membership(project, members["viewer"]), "escape")
+    curator = search.search(_membership(project, members["curator"]), "escape")
+    assert [m.entry.annotation_id for m in viewer.notes] == [shared.pk]
+    assert len(curator.notes) == 2
+    assert [m.entry.reply_id for m in viewer.replies] == [reply.pk]
+    assert any(is_hit and piece == "escape" for piece, is_hit in viewer.notes[0].pieces)
+    services.delete_reply(reply=reply, by=members["owner"])
+    assert (
+        search.search(_membership(project, members["viewer"]), "escape").replies == []
+    )
+    tag = shared.tags.get()
+    assert [m.entry.text for m in viewer_tags(project, members, "route")] == ["route"]
+    services.rename_tag(tag=tag, name="Escape route")
+    assert [m.entry.text for m in viewer_tags(project, members, "escape")] == [
+        "Escape route"
+    ]
+
+
+def viewer_tags(project, members, q):
+    return search.search(_membership(project, members["viewer"]), q).tags
+
+
+def test_edits_show_at_once_and_the_trash_hides(project, members, corpus):
+    viewer = _membership(project, members["viewer"])
+    note = make_annotation(
+        corpus["other"], members["annotator"], "tunnel", body="First."
+    )
+    services.update_annotation(
+        annotation=note,
+        editor=members["annotator"],
+        version=note.version,
+        body="Rewritten about smuggling.",
+        tags=[],
+        visibility=Visibility.PROJECT,
+    )
+    assert search.search(viewer, "first").notes == []
+    assert len(search.search(viewer, "smuggling").notes) == 1
+    corpus_services.update_document_metadata(
+        document=corpus["other"], title="A report on smuggling"
+    )
+    assert [m.entry.document_id for m in search.search(viewer, "smuggling").titles] == [
+        corpus["other"].pk
+    ]
+    services.trash_document(document=corpus["other"], by=members["owner"])
+    found = search.search(viewer, "smuggling")
+    assert found.lines == [] and found.notes == [] and found.titles == []
+    lines = search.search(viewer, "tunnel").lines
+    assert {line.document_id for line in lines} == {corpus["brief"].pk}
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("owner", 200),
+        ("curator", 200),
+        ("annotator", 200),
+        ("viewer", 200),
+        ("outsider", 404),
+    ],
+)
+def test_the_search_page_for_each_role(client, project, members, corpus, who, status):
+    client.force_login(members[who])
+    response = _search(client, project, "guzman")
+    assert response.status_code == status
+    if status == 200:
+        assert "<mark>Guzmán</mark>" in response.text
+        assert re.search(r"\?hit=\d+-\d+#t\d+", response.text)
+        htmx = client.get(
+            reverse("annotations:project_search", args=[project.slug]),
+            {"q": "guzman"},
+            headers=HX,
+        )
+        assert "<html" not in htmx.text and "<mark>Guzmán</mark>" in htmx.text
+
+
+def test_a_malformed_query_is_a_clear_400(client, project, members, corpus):
+    client.force_login(members["viewer"])
+    response = _search(client, project, '"unclosed')
+    assert response.status_code == 400
+    assert "not closed" in response.text
+    assert _search(client, project, "").status_code == 200
+
+
+def test_the_index_holds_every_block(project, corpus):
+    brief = corpus["brief"]
+    blocks = SearchEntry.objects.filter(document=brief, kind="text").count()
+    assert blocks == len(brief.blocks)
+
+
+def test_the_index_is_rebuilt_whole_by_the_command(project, members, corpus):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    make_annotation(corpus["other"], members["annotator"], "tunnel", body="Routes.")
+    before = sorted(SearchEntry.objects.values_list("kind", "start", "words"))
+    SearchEntry.objects.all().delete()
+    out, err = StringIO(), StringIO()
+    call_command("rebuild_search_index", project.slug, stdout=out, stderr=err)
+    assert sorted(SearchEntry.objects.values_list("kind", "start", "words")) == before
+    assert "Indexed" in out.getvalue() and "2/2 documents" in err.getvalue()
+    viewer = _membership(project, members["viewer"])
+    assert len(search.search(viewer, "routes").notes) == 1
+    with pytest.raises(CommandError, match="nowhere"):
+        call_command("rebuild_search_index", "nowhere")
