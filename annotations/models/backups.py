@@ -11,6 +11,35 @@ from django.utils import timezone
 from corpus.models import Project
 
 
+class Work(models.Model):
+    """Work the worker does for one person: who asked, when, how far it came
+    (`done` of `total`) and, if it failed, why. A subclass names its statuses
+    and those that mean it is under way (BUSY)."""
+
+    BUSY: frozenset = frozenset()
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-pk"]
+
+    @property
+    def is_busy(self) -> bool:
+        return self.status in self.BUSY
+
+    @property
+    def percent(self) -> int:
+        return min(100, 100 * self.done // self.total) if self.total else 0
+
+
 class RestoreStatus(models.TextChoices):
     QUEUED = "queued", "Waiting to be restored"
     RESTORING = "restoring", "Being restored"
@@ -18,16 +47,13 @@ class RestoreStatus(models.TextChoices):
     FAILED = "failed", "Not restored"
 
 
-class Restore(models.Model):
+class Restore(Work):
     """A backup a user uploaded to be restored as a new project, and how far
     that has come. The archive waits in a file (`path`) until the work ends."""
 
     Status = RestoreStatus
     BUSY = frozenset({Status.QUEUED, Status.RESTORING})
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
     filename = models.CharField(max_length=255)
     path = models.CharField(max_length=500, blank=True)
     size = models.PositiveBigIntegerField(default=0)
@@ -36,19 +62,11 @@ class Restore(models.Model):
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.QUEUED
     )
-    status_changed_at = models.DateTimeField(default=timezone.now)
-    created_at = models.DateTimeField(auto_now_add=True)
-    # Rows restored of all the archive holds.
-    done = models.PositiveIntegerField(default=0)
-    total = models.PositiveIntegerField(default=0)
-    # Why it failed.
-    message = models.TextField(blank=True)
     project = models.ForeignKey(
         Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
+    class Meta(Work.Meta):
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=RestoreStatus.values),
@@ -58,14 +76,6 @@ class Restore(models.Model):
 
     def __str__(self) -> str:
         return self.filename
-
-    @property
-    def is_busy(self) -> bool:
-        return self.status in self.BUSY
-
-    @property
-    def percent(self) -> int:
-        return 100 * self.done // self.total if self.total else 0
 
 
 class ExportKind(models.TextChoices):
@@ -81,7 +91,7 @@ class ExportStatus(models.TextChoices):
     FAILED = "failed", "Not written"
 
 
-class Export(models.Model):
+class Export(Work):
     """A large export written by the worker into a file its member downloads
     when it is ready (a small one streams at once instead)."""
 
@@ -89,9 +99,6 @@ class Export(models.Model):
     Status = ExportStatus
     BUSY = frozenset({Status.QUEUED, Status.WRITING})
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=8, choices=Kind.choices)
     # The scope: a document (or the whole project), approved notes only, and
@@ -110,18 +117,12 @@ class Export(models.Model):
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.QUEUED
     )
-    status_changed_at = models.DateTimeField(default=timezone.now)
-    created_at = models.DateTimeField(auto_now_add=True)
-    done = models.PositiveIntegerField(default=0)
-    total = models.PositiveIntegerField(default=0)
     # The file, once written: where it is, its size, the name it downloads as.
     path = models.CharField(max_length=500, blank=True)
     size = models.PositiveBigIntegerField(default=0)
     filename = models.CharField(max_length=200, blank=True)
-    message = models.TextField(blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
+    class Meta(Work.Meta):
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=ExportStatus.values),
@@ -134,11 +135,3 @@ class Export(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.project}"
-
-    @property
-    def is_busy(self) -> bool:
-        return self.status in self.BUSY
-
-    @property
-    def percent(self) -> int:
-        return min(100, 100 * self.done // self.total) if self.total else 0

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from annotations import services
 from annotations.models import RelationType, Visibility
+from tests.conftest import ROLES, expected_status
 from tests.factories import make_annotation, make_document
 
 ASTRAL = "𝔊uzmán 🚇"
@@ -79,19 +80,9 @@ def _url(project, document=None, **query) -> str:
     return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
 
 
-@pytest.mark.parametrize(
-    ("who", "status"),
-    [
-        ("owner", 200),
-        ("curator", 200),
-        ("annotator", 200),
-        ("viewer", 200),
-        ("outsider", 404),
-    ],
-)
-def test_every_member_downloads_what_they_see(
-    client, project, members, work, who, status
-):
+@pytest.mark.parametrize("who", [*ROLES, "outsider"])
+def test_every_member_downloads_what_they_see(client, project, members, work, who):
+    status = expected_status(who, set(ROLES), 200)
     client.force_login(members[who])
     response = client.get(_url(project))
     assert response.status_code == status

@@ -12,6 +12,7 @@ from lxml import html
 
 from annotations import services
 from annotations.models import RelationType, Visibility
+from tests.conftest import ROLES, expected_status
 from tests.factories import make_annotation, make_document
 
 
@@ -58,17 +59,9 @@ def _edition(client, document, **query):
     return response.content.decode(), html.fromstring(response.content)
 
 
-@pytest.mark.parametrize(
-    ("who", "status"),
-    [
-        ("owner", 200),
-        ("curator", 200),
-        ("annotator", 200),
-        ("viewer", 200),
-        ("outsider", 404),
-    ],
-)
-def test_every_member_downloads_it(client, project, members, work, who, status):
+@pytest.mark.parametrize("who", [*ROLES, "outsider"])
+def test_every_member_downloads_it(client, project, members, work, who):
+    status = expected_status(who, set(ROLES), 200)
     client.force_login(members[who])
     url = reverse(
         "annotations:document_export_edition", args=[project.slug, work["document"].pk]

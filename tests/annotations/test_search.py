@@ -15,7 +15,7 @@ from annotations.models import SearchEntry, Visibility
 from annotations.search_text import fold
 from corpus import services as corpus_services
 from corpus.models import Membership
-from tests.conftest import HX
+from tests.conftest import HX, ROLES, expected_status
 from tests.factories import make_annotation, make_document
 
 SEED = "000_f680e8277ca77def.txt"
@@ -149,17 +149,9 @@ def test_edits_show_at_once_and_the_trash_hides(project, members, corpus):
     assert {line.document_id for line in lines} == {corpus["brief"].pk}
 
 
-@pytest.mark.parametrize(
-    ("who", "status"),
-    [
-        ("owner", 200),
-        ("curator", 200),
-        ("annotator", 200),
-        ("viewer", 200),
-        ("outsider", 404),
-    ],
-)
-def test_the_search_page_for_each_role(client, project, members, corpus, who, status):
+@pytest.mark.parametrize("who", [*ROLES, "outsider"])
+def test_the_search_page_for_each_role(client, project, members, corpus, who):
+    status = expected_status(who, set(ROLES), 200)
     client.force_login(members[who])
     response = _search(client, project, "guzman")
     assert response.status_code == status

@@ -11,6 +11,7 @@ from lxml import etree
 from annotations import services
 from annotations.models import RelationType, Visibility
 from corpus.services import import_file
+from tests.conftest import ROLES, expected_status
 from tests.factories import make_annotation, make_document
 
 NS = {"t": "http://www.tei-c.org/ns/1.0"}
@@ -89,17 +90,9 @@ def work(project, members):
     return {"document": document, "wide": wide, "inner": inner, "hidden": hidden}
 
 
-@pytest.mark.parametrize(
-    ("who", "status"),
-    [
-        ("owner", 200),
-        ("curator", 200),
-        ("annotator", 200),
-        ("viewer", 200),
-        ("outsider", 404),
-    ],
-)
-def test_every_member_downloads_it(client, project, members, work, who, status):
+@pytest.mark.parametrize("who", [*ROLES, "outsider"])
+def test_every_member_downloads_it(client, project, members, work, who):
+    status = expected_status(who, set(ROLES), 200)
     client.force_login(members[who])
     url = reverse(
         "annotations:document_export_tei", args=[project.slug, work["document"].pk]
