@@ -403,6 +403,35 @@
   });
   document.body.addEventListener("htmx:afterSettle", fileNews);
 
+  // A search's keyword-in-context line opens the page at its hit
+  // (?hit=START-END, code points into the text): the passage is marked, as a
+  // CSS highlight that leaves the text's markup alone, and scrolled to.
+  function markHit() {
+    var found = /^(\d+)-(\d+)$/.exec(new URLSearchParams(location.search).get("hit") || "");
+    var text = document.getElementById("doc-text");
+    if (!found || !text || !window.ApparatusSelection) return;
+    var start = Number(found[1]), end = Number(found[2]);
+    var block = Array.prototype.find.call(
+      text.querySelectorAll("[data-start]"),
+      function (candidate) {
+        return Number(candidate.dataset.start) <= start && start < Number(candidate.dataset.end);
+      }
+    );
+    if (!block) return;
+    var from = Number(block.dataset.start);
+    var points = Array.from(block.textContent);
+    var units = function (count) { return points.slice(0, count).join("").length; };
+    var range = window.ApparatusSelection.rangeOf(
+      text, from, units(start - from), from, units(Math.min(end, Number(block.dataset.end)) - from)
+    );
+    if (!range) return;
+    if (window.CSS && CSS.highlights && window.Highlight) {
+      CSS.highlights.set("search-hit", new Highlight(range));
+    }
+    block.scrollIntoView({ block: "center" });
+  }
+  markHit();
+
   // A download of "what the margin shows" (the CSV tables) takes the filters
   // as they are when it is clicked; the page drew it with those it opened with.
   document.addEventListener("click", function (event) {
