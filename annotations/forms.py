@@ -8,7 +8,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from annotations.models import REASON_REQUIRED, RelationType, Status, Visibility
+from annotations.models import (
+    REASON_REQUIRED,
+    RelationType,
+    SearchKind,
+    Status,
+    Visibility,
+)
 from annotations.offsets import resolve_selection
 from annotations.services.tags import MAX_TAGS
 from corpus import bodycache
@@ -280,6 +286,31 @@ class ExportForm(MarginFilterForm):
                 "document", "Choose a document: this format holds one at a time."
             )
         return data
+
+
+class SearchForm(forms.Form):
+    """A search and its facets, all in the URL (a search is a link)."""
+
+    SORTS = (
+        ("", "By document"),
+        ("position", "By position in the text"),
+        ("before", "By the word before"),
+        ("after", "By the word after"),
+    )
+
+    q = forms.CharField(required=False, max_length=500, strip=False)
+    kind = forms.ChoiceField(
+        required=False, choices=[("", "Everything"), *SearchKind.choices]
+    )
+    document = IdField(required=False)
+    tag = forms.CharField(required=False, max_length=64)
+    author = forms.CharField(required=False, max_length=150)
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any status"), *Status.choices]
+    )
+    since = forms.DateField(required=False, label="Published from")
+    until = forms.DateField(required=False, label="Published until")
+    sort = forms.ChoiceField(required=False, choices=SORTS)
 
 
 class RestoreForm(forms.Form):

@@ -17,9 +17,9 @@ from django.db.models import BooleanField, Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from annotations import permissions
-from annotations.models import SearchEntry, SearchKind, Tag
-from annotations.search_text import Query, fts5, hits, parse, tsquery
-from corpus.models import Membership
+from annotations.models import SearchEntry, SearchKind, Status, Tag
+from annotations.search_text import Query, fts5, hits, parse, tokens, tsquery
+from corpus.models import Document, Membership
 
 # Characters shown on each side of a hit.
 CONTEXT = 60
@@ -54,15 +54,19 @@ class Marked:
 class Results:
     query: Query
     lines: list[Line]
-    # Documents with lines, each with its number of matching passages.
+    # All the lines (up to MAX_LINES), and the documents they are in, each
+    # with its number of lines.
+    line_count: int
     documents: list[dict]
-    passages: int
     page: int
-    has_next: bool
+    pages: int
     notes: list[Marked] = field(default_factory=list)
     replies: list[Marked] = field(default_factory=list)
     tags: list[Marked] = field(default_factory=list)
     titles: list[Marked] = field(default_factory=list)
+    # Facets: each a list of {value, label, count}, counted with the other
+    # facets chosen.
+    facets: dict[str, list[dict]] = field(default_factory=dict)
 
 
 def matching(project_id: int, query: Query) -> QuerySet[SearchEntry]:
@@ -98,30 +102,78 @@ def _seen(membership: Membership) -> Q:
     )
 
 
-def search(membership: Membership, text: str, *, page: int = 1) -> Results:
-    """The query's results for the member: a page of keyword-in-context lines,
-    and the other kinds of hit. Raises search_text.QueryError for a query that
-    cannot be read."""
-    query = parse(text)
+# The kinds that are an annotation's (tag, author and status narrow to them).
+ANNOTATION_KINDS = (SearchKind.NOTE, SearchKind.REPLY)
+# Lines read at most for one search (a word on every page of a corpus).
+MAX_LINES = 20_000
+FACET_SIZE = 20
+
+
+def _filters(data: dict) -> dict[str, Q]:
+    """The facets chosen, each as conditions on the entries."""
+    chosen: dict[str, Q] = {}
+    if data.get("kind"):
+        chosen["kind"] = Q(kind=data["kind"])
+    if data.get("document"):
+        chosen["document"] = Q(document_id=data["document"])
+    if data.get("since"):
+        chosen["since"] = Q(document__published_date__gte=data["since"])
+    if data.get("until"):
+        chosen["until"] = Q(document__published_date__lte=data["until"])
+    if data.get("tag"):
+        chosen["tag"] = Q(
+            kind__in=ANNOTATION_KINDS, annotation__tags__name__iexact=data["tag"]
+        )
+    if data.get("author"):
+        chosen["author"] = Q(
+            kind=SearchKind.NOTE, annotation__author__username=data["author"]
+        ) | Q(kind=SearchKind.REPLY, reply__author__username=data["author"])
+    if data.get("status"):
+        chosen["status"] = Q(
+            kind__in=ANNOTATION_KINDS, annotation__status=data["status"]
+        )
+    return chosen
+
+
+def _narrowed(found: QuerySet, chosen: dict[str, Q], but: str = "") -> QuerySet:
+    for name, condition in chosen.items():
+        if name != but:
+            found = found.filter(condition)
+    return found
+
+
+def search(membership: Membership, data: dict) -> Results:
+    """The results of a search (SearchForm's cleaned data) for the member: a
+    page of keyword-in-context lines, the other kinds of hit, the facets.
+    Raises search_text.QueryError for a query that cannot be read."""
+    query = parse(data.get("q") or "")
     found = matching(membership.project_id, query).filter(_seen(membership))
-    passages = found.filter(kind=SearchKind.TEXT)
-    documents = list(
-        passages.values("document_id", "document__title")
-        .annotate(passages=Count("pk"))
-        .order_by("document__title", "document_id")
-    )
-    lines, has_next = _lines(passages, query, page)
+    chosen = _filters(data)
+    narrowed = _narrowed(found, chosen).distinct()
+    lines = _lines(narrowed.filter(kind=SearchKind.TEXT), query)
+    _sort(lines, data.get("sort") or "")
+    page = max(1, int(data.get("page") or 1))
+    pages = max(1, -(-len(lines) // LINES_PER_PAGE))
+    page = min(page, pages)
+    counted: dict[int, int] = {}
+    for line in lines:
+        counted[line.document_id] = counted.get(line.document_id, 0) + 1
+    titles = dict(Document.objects.filter(pk__in=counted).values_list("pk", "title"))
     results = Results(
         query=query,
-        lines=lines,
-        documents=documents,
-        passages=sum(row["passages"] for row in documents),
+        lines=lines[(page - 1) * LINES_PER_PAGE : page * LINES_PER_PAGE],
+        line_count=len(lines),
+        documents=[
+            {"document_id": pk, "title": titles.get(pk, ""), "lines": n}
+            for pk, n in sorted(counted.items(), key=lambda row: titles.get(row[0], ""))
+        ],
         page=page,
-        has_next=has_next,
+        pages=pages,
+        facets=_facets(found, chosen),
     )
     others = (
-        found.exclude(kind=SearchKind.TEXT)
-        .select_related("annotation__author", "document")
+        narrowed.exclude(kind=SearchKind.TEXT)
+        .select_related("annotation__author", "reply__author", "document")
         .order_by("kind", "document__title", "annotation__start", "pk")
     )
     by_kind = {
@@ -137,34 +189,95 @@ def search(membership: Membership, text: str, *, page: int = 1) -> Results:
     return results
 
 
-def _lines(passages: QuerySet, query: Query, page: int) -> tuple[list[Line], bool]:
-    """The page's lines, from the passages in document and text order (read a
-    batch at a time until the page is full), and whether more follow."""
-    skip = (page - 1) * LINES_PER_PAGE
+def _facets(found: QuerySet, chosen: dict[str, Q]) -> dict[str, list[dict]]:
+    """Each facet's values with the entries found for each (passages for the
+    text), with the other facets chosen."""
+
+    def counted(name: str, column: str, label: str | None = None, only=None):
+        rows = _narrowed(found, chosen, but=name)
+        if only is not None:
+            rows = rows.filter(only)
+        columns = [column] + ([label] if label else [])
+        listed = (
+            rows.exclude(**{f"{column}__isnull": True})
+            .values(*columns)
+            .annotate(count=Count("pk", distinct=True))
+            .order_by("-count", column)[:FACET_SIZE]
+        )
+        return [
+            {
+                "value": row[column],
+                "label": row[label] if label else row[column],
+                "count": row["count"],
+            }
+            for row in listed
+        ]
+
+    kinds = dict(SearchKind.choices)
+    facets = {
+        "kind": [
+            {**row, "label": kinds[row["value"]]} for row in counted("kind", "kind")
+        ],
+        "document": counted("document", "document_id", "document__title"),
+        "tag": counted(
+            "tag",
+            "annotation__tags__name",
+            "annotation__tags__parent__name",
+            only=Q(kind__in=ANNOTATION_KINDS),
+        ),
+        "author": counted(
+            "author",
+            "annotation__author__username",
+            only=Q(kind=SearchKind.NOTE),
+        ),
+        "status": counted("status", "annotation__status", only=Q(kind=SearchKind.NOTE)),
+    }
+    statuses = dict(Status.choices)
+    for row in facets["status"]:
+        row["label"] = statuses.get(row["value"], row["value"])
+    for row in facets["tag"]:
+        parent = row["label"]
+        row["label"] = (
+            f"{parent} › {row['value']}"
+            if parent and parent != row["value"]
+            else row["value"]
+        )
+    return facets
+
+
+def _lines(passages: QuerySet, query: Query) -> list[Line]:
+    """Every line of the passages (up to MAX_LINES), in document and text
+    order, read a batch at a time."""
     lines: list[Line] = []
-    ordered = passages.select_related(None).order_by(
-        "document__title", "document_id", "start"
+    ordered = passages.order_by("document__title", "document_id", "start").only(
+        "document_id", "start", "text"
     )
-    batch_size, offset = 200, 0
-    while len(lines) <= skip + LINES_PER_PAGE:
-        batch = list(ordered[offset : offset + batch_size])
-        if not batch:
-            break
-        offset += batch_size
-        for entry in batch:
-            for start, end in hits(entry.text, query):
-                lines.append(
-                    Line(
-                        document_id=entry.document_id,
-                        start=entry.start + start,
-                        end=entry.start + end,
-                        left=entry.text[max(0, start - CONTEXT) : start],
-                        hit=entry.text[start:end],
-                        right=entry.text[end : end + CONTEXT],
-                    )
+    for entry in ordered.iterator(chunk_size=500):
+        for start, end in hits(entry.text, query):
+            lines.append(
+                Line(
+                    document_id=entry.document_id,
+                    start=entry.start + start,
+                    end=entry.start + end,
+                    left=entry.text[max(0, start - CONTEXT) : start],
+                    hit=entry.text[start:end],
+                    right=entry.text[end : end + CONTEXT],
                 )
-    shown = lines[skip : skip + LINES_PER_PAGE]
-    return shown, len(lines) > skip + LINES_PER_PAGE
+            )
+        if len(lines) >= MAX_LINES:
+            break
+    return lines[:MAX_LINES]
+
+
+def _sort(lines: list[Line], how: str) -> None:
+    """Lines in the order asked: as found (by document), by position in the
+    text, or by the words before or after the hit (a concordance's sorts)."""
+    if how == "position":
+        lines.sort(key=lambda line: (line.start, line.document_id))
+    elif how == "before":
+        lines.sort(key=lambda line: [t.word for t in reversed(tokens(line.left))])
+    elif how == "after":
+        lines.sort(key=lambda line: [t.word for t in tokens(line.right)])
 
 
 def _marked(text: str, query: Query) -> list[tuple[str, bool]]:

@@ -303,8 +303,18 @@ ROUTES: dict[str, Spec] = {
     "annotations:restore_detail": Spec(pk="restore"),
     "annotations:project_search": Spec(
         get=lambda w, _: [
-            {"q": ['"first paragraph" alp* -zzz']},
-            {"q": ["x"], "page": ["2"]},
+            {
+                "q": ['"first paragraph" alp* -zzz'],
+                "kind": ["note"],
+                "document": [str(w.documents[0].pk)],
+                "tag": ["alpha"],
+                "author": ["fuzz-annotator"],
+                "status": ["submitted"],
+                "since": ["2015-01-01"],
+                "until": ["2099-12-31"],
+                "sort": ["before"],
+            },
+            {"q": ["x OR y"], "page": ["2"]},
         ]
     ),
     "annotations:project_export_csv": Spec(get=lambda w, _: _margin(w)),

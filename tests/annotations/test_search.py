@@ -47,7 +47,7 @@ def _membership(project, user):
 
 
 def test_text_hits_are_lines_cut_at_their_code_points(project, members, corpus):
-    results = search.search(_membership(project, members["viewer"]), "guzman")
+    results = search.search(_membership(project, members["viewer"]), {"q": "guzman"})
     assert results.lines
     texts = {
         corpus["brief"].pk: corpus["brief"].text,
@@ -64,13 +64,14 @@ def test_text_hits_are_lines_cut_at_their_code_points(project, members, corpus):
         corpus["brief"].pk,
         corpus["other"].pk,
     }
+    assert results.line_count == sum(row["lines"] for row in results.documents)
 
 
 def test_accents_phrases_and_exclusions(project, members, corpus):
     viewer = _membership(project, members["viewer"])
 
     def found(q):
-        lines = search.search(viewer, q).lines
+        lines = search.search(viewer, {"q": q}).lines
         return [line.hit for line in lines if line.document_id == corpus["other"].pk]
 
     assert found('"pena nieto"') == ["Peña Nieto"]
@@ -99,15 +100,16 @@ def test_notes_replies_and_tags_as_each_member_sees_them(project, members, corpu
     reply = services.create_reply(
         annotation=shared, author=members["owner"], body="The escape took months."
     )
-    viewer = search.search(_membership(project, members["viewer"]), "escape")
-    curator = search.search(_membership(project, members["curator"]), "escape")
+    viewer = search.search(_membership(project, members["viewer"]), {"q": "escape"})
+    curator = search.search(_membership(project, members["curator"]), {"q": "escape"})
     assert [m.entry.annotation_id for m in viewer.notes] == [shared.pk]
     assert len(curator.notes) == 2
     assert [m.entry.reply_id for m in viewer.replies] == [reply.pk]
     assert any(is_hit and piece == "escape" for piece, is_hit in viewer.notes[0].pieces)
     services.delete_reply(reply=reply, by=members["owner"])
     assert (
-        search.search(_membership(project, members["viewer"]), "escape").replies == []
+        search.search(_membership(project, members["viewer"]), {"q": "escape"}).replies
+        == []
     )
     tag = shared.tags.get()
     assert [m.entry.text for m in viewer_tags(project, members, "route")] == ["route"]
@@ -118,7 +120,7 @@ def test_notes_replies_and_tags_as_each_member_sees_them(project, members, corpu
 
 
 def viewer_tags(project, members, q):
-    return search.search(_membership(project, members["viewer"]), q).tags
+    return search.search(_membership(project, members["viewer"]), {"q": q}).tags
 
 
 def test_edits_show_at_once_and_the_trash_hides(project, members, corpus):
@@ -134,18 +136,18 @@ def test_edits_show_at_once_and_the_trash_hides(project, members, corpus):
         tags=[],
         visibility=Visibility.PROJECT,
     )
-    assert search.search(viewer, "first").notes == []
-    assert len(search.search(viewer, "smuggling").notes) == 1
+    assert search.search(viewer, {"q": "first"}).notes == []
+    assert len(search.search(viewer, {"q": "smuggling"}).notes) == 1
     corpus_services.update_document_metadata(
         document=corpus["other"], title="A report on smuggling"
     )
-    assert [m.entry.document_id for m in search.search(viewer, "smuggling").titles] == [
-        corpus["other"].pk
-    ]
+    assert [
+        m.entry.document_id for m in search.search(viewer, {"q": "smuggling"}).titles
+    ] == [corpus["other"].pk]
     services.trash_document(document=corpus["other"], by=members["owner"])
-    found = search.search(viewer, "smuggling")
+    found = search.search(viewer, {"q": "smuggling"})
     assert found.lines == [] and found.notes == [] and found.titles == []
-    lines = search.search(viewer, "tunnel").lines
+    lines = search.search(viewer, {"q": "tunnel"}).lines
     assert {line.document_id for line in lines} == {corpus["brief"].pk}
 
 
@@ -193,6 +195,70 @@ def test_the_index_is_rebuilt_whole_by_the_command(project, members, corpus):
     assert sorted(SearchEntry.objects.values_list("kind", "start", "words")) == before
     assert "Indexed" in out.getvalue() and "2/2 documents" in err.getvalue()
     viewer = _membership(project, members["viewer"])
-    assert len(search.search(viewer, "routes").notes) == 1
+    assert len(search.search(viewer, {"q": "routes"}).notes) == 1
     with pytest.raises(CommandError, match="nowhere"):
         call_command("rebuild_search_index", "nowhere")
+
+
+def test_facets_narrow_and_count(project, members, corpus):
+    document = corpus["other"]
+    make_annotation(
+        document, members["annotator"], "tunnel", body="Escape A.", tags=["route"]
+    )
+    make_annotation(document, members["owner"], "prison", body="Escape B.")
+    viewer = _membership(project, members["viewer"])
+    everything = search.search(viewer, {"q": "escape"})
+    kinds = {row["value"]: row["count"] for row in everything.facets["kind"]}
+    assert kinds["note"] == 2 and kinds["text"] >= 1
+    authors = {row["value"]: row["count"] for row in everything.facets["author"]}
+    assert authors == {"annotator-user": 1, "owner-user": 1}
+    assert [row["value"] for row in everything.facets["tag"]] == ["route"]
+    by_author = search.search(viewer, {"q": "escape", "author": "owner-user"})
+    assert [m.entry.annotation.body for m in by_author.notes] == ["Escape B."]
+    assert by_author.lines == []  # an author narrows to annotations
+    # The author facet still counts both authors (its own choice aside).
+    assert len(by_author.facets["author"]) == 2
+    tagged = search.search(viewer, {"q": "escape", "tag": "ROUTE"})
+    assert [m.entry.annotation.body for m in tagged.notes] == ["Escape A."]
+    only_text = search.search(viewer, {"q": "escape", "kind": "text"})
+    assert only_text.notes == [] and only_text.lines
+    one = search.search(viewer, {"q": "tunnel", "document": corpus["brief"].pk})
+    assert {line.document_id for line in one.lines} == {corpus["brief"].pk}
+
+
+def test_lines_sort_by_the_word_before_or_after(project, members):
+    document = make_document(
+        project=project,
+        paragraphs=["zebra escape one. apple escape two. mango escape three."],
+    )
+    viewer = _membership(project, members["viewer"])
+
+    def order(how):
+        lines = search.search(viewer, {"q": "escape", "sort": how}).lines
+        return [(line.left.split()[-1], line.right.split()[0]) for line in lines]
+
+    assert [left for left, _ in order("before")] == ["apple", "mango", "zebra"]
+    assert [right for _, right in order("after")] == ["one.", "three.", "two."]
+    positions = [
+        line.start
+        for line in search.search(viewer, {"q": "escape", "sort": "position"}).lines
+    ]
+    assert positions == sorted(positions)
+    assert document.text[positions[0] : positions[0] + 6] == "escape"
+
+
+def test_the_page_shows_facets_as_links_that_keep_the_search(
+    client, project, members, corpus
+):
+    make_annotation(
+        corpus["other"], members["annotator"], "tunnel", body="Escape.", tags=["route"]
+    )
+    client.force_login(members["viewer"])
+    page = _search(client, project, "escape", sort="after")
+    assert page.status_code == 200
+    assert "q=escape&amp;sort=after&amp;tag=route" in page.text
+    chosen = _search(client, project, "escape", tag="route")
+    assert 'name="tag" value="route"' in chosen.text  # kept for the next typing
+    assert 'aria-current="true"' in chosen.text
+    bad = _search(client, project, "escape", since="not a date")
+    assert bad.status_code == 400 and "Published from" in bad.text
