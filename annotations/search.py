@@ -10,6 +10,7 @@ code-point offsets and opens exactly where it is.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -146,12 +147,7 @@ def search(membership: Membership, data: dict) -> Results:
     """The results of a search (SearchForm's cleaned data) for the member: a
     page of keyword-in-context lines, the other kinds of hit, the facets.
     Raises search_text.QueryError for a query that cannot be read."""
-    query = parse(data.get("q") or "")
-    found = matching(membership.project_id, query).filter(_seen(membership))
-    chosen = _filters(data)
-    narrowed = _narrowed(found, chosen).distinct()
-    lines = _lines(narrowed.filter(kind=SearchKind.TEXT), query)
-    _sort(lines, data.get("sort") or "")
+    query, found, chosen, narrowed, lines = _found(membership, data)
     page = max(1, int(data.get("page") or 1))
     pages = max(1, -(-len(lines) // LINES_PER_PAGE))
     page = min(page, pages)
@@ -187,6 +183,89 @@ def search(membership: Membership, data: dict) -> Results:
         if len(shown) < OTHERS_SHOWN:
             shown.append(Marked(entry, _marked(entry.text, query)))
     return results
+
+
+def _found(membership: Membership, data: dict):
+    """The query; the entries it finds that the member sees; the facets
+    chosen; the entries they leave; every line of those, sorted."""
+    query = parse(data.get("q") or "")
+    found = matching(membership.project_id, query).filter(_seen(membership))
+    chosen = _filters(data)
+    narrowed = _narrowed(found, chosen).distinct()
+    lines = _lines(narrowed.filter(kind=SearchKind.TEXT), query)
+    _sort(lines, data.get("sort") or "")
+    return query, found, chosen, narrowed, lines
+
+
+HIT_COLUMNS = (
+    "found_in",
+    "document_id",
+    "document",
+    "start",
+    "end",
+    "left",
+    "hit",
+    "right",
+    "annotation_id",
+    "note",
+    "tags",
+    "author",
+    "status",
+)
+
+
+def hit_rows(membership: Membership, data: dict) -> Iterator[tuple]:
+    """Every hit of a search as a row of HIT_COLUMNS: each line of the texts
+    (document, code-point offsets, the context on each side), then each note
+    and reply found (with the note, its tags, author and status)."""
+    query, _found_all, _chosen, narrowed, lines = _found(membership, data)
+    titles = dict(
+        Document.objects.filter(
+            pk__in={line.document_id for line in lines}
+        ).values_list("pk", "title")
+    )
+    for line in lines:
+        yield (
+            "text",
+            line.document_id,
+            titles.get(line.document_id, ""),
+            line.start,
+            line.end,
+            line.left,
+            line.hit,
+            line.right,
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
+    notes = (
+        narrowed.filter(kind__in=ANNOTATION_KINDS)
+        .select_related("annotation__author", "reply__author", "document")
+        .prefetch_related("annotation__tags")
+        .order_by("document__title", "annotation__start", "pk")
+    )
+    for entry in notes[:MAX_LINES]:
+        note = entry.annotation
+        author = entry.reply.author if entry.reply_id else note.author
+        found = hits(entry.text, query)
+        start, end = found[0] if found else (0, 0)
+        yield (
+            entry.kind,
+            entry.document_id,
+            entry.document.title if entry.document else "",
+            note.start,
+            note.end,
+            entry.text[max(0, start - CONTEXT) : start],
+            entry.text[start:end],
+            entry.text[end : end + CONTEXT],
+            note.pk,
+            entry.reply.body if entry.reply_id else note.body,
+            "; ".join(sorted(tag.name for tag in note.tags.all())),
+            author.get_username(),
+            note.status,
+        )
 
 
 def _facets(found: QuerySet, chosen: dict[str, Q]) -> dict[str, list[dict]]:

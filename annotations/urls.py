@@ -45,6 +45,9 @@ urlpatterns = [
         name="document_export_edition",
     ),
     path("p/<slug:slug>/search/", search.project_search, name="project_search"),
+    path(
+        "p/<slug:slug>/search/hits.csv", search.search_hits_csv, name="search_hits_csv"
+    ),
     path("p/<slug:slug>/export/", export.export_page, name="project_export"),
     path("p/<slug:slug>/export/prepare/", export.export_prepare, name="export_prepare"),
     path("p/<slug:slug>/export/<id:pk>/", export.export_detail, name="export_detail"),

@@ -317,6 +317,9 @@ ROUTES: dict[str, Spec] = {
             {"q": ["x OR y"], "page": ["2"]},
         ]
     ),
+    "annotations:search_hits_csv": Spec(
+        get=lambda w, _: {"q": ["first OR second"], "kind": ["text"], "sort": ["after"]}
+    ),
     "annotations:project_export_csv": Spec(get=lambda w, _: _margin(w)),
     "annotations:export_prepare": Spec(
         methods=POST,
@@ -542,7 +545,7 @@ PARAM_NAMES = sorted(
         "initial-parent", "initial-retired", "initial-title", "initial-authors",
         "initial-publisher", "initial-source_url", "initial-published_date",
         "initial-keywords", "initial-language", "csrfmiddlewaretoken",
-        "email", "password1", "password2", "reader",
+        "email", "password1", "password2", "reader", "kind",
     }
 )  # fmt: skip
 

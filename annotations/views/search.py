@@ -3,15 +3,19 @@ tags the member may see, with its facets."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from annotations import search
+from annotations import csv_tables, search
 from annotations.forms import SearchForm
 from annotations.search_text import QueryError
+from annotations.services import exports
 from corpus.access import HtmxHttpRequest, membership_for
 from corpus.params import parse_page
 
@@ -54,6 +58,32 @@ def project_search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         else "annotations/search/page.html"
     )
     return render(request, template, context, status=status)
+
+
+@require_safe
+@login_required
+def search_hits_csv(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Every hit of a search (its query and facets in the URL) as one CSV
+    file: each line of the texts, then each note and reply found."""
+    membership = membership_for(request, slug)
+    form = SearchForm(request.GET)
+    if not form.is_valid() or not form.cleaned_data["q"].strip():
+        return HttpResponseBadRequest(
+            "Give a search (q) to export its hits.", content_type="text/plain"
+        )
+    try:
+        rows = list(search.hit_rows(membership, form.cleaned_data))
+    except QueryError as refused:
+        return HttpResponseBadRequest(str(refused), content_type="text/plain")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(search.HIT_COLUMNS)
+    for row in rows:
+        writer.writerow([csv_tables.cell(value) for value in row])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    name = exports.download_name(membership.project, "-search.csv")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 FACETS = (

@@ -262,3 +262,45 @@ def test_the_page_shows_facets_as_links_that_keep_the_search(
     assert 'aria-current="true"' in chosen.text
     bad = _search(client, project, "escape", since="not a date")
     assert bad.status_code == 400 and "Published from" in bad.text
+
+
+def test_the_hits_download_as_csv(client, project, members, corpus):
+    import csv
+    import io
+
+    make_annotation(
+        corpus["other"],
+        members["annotator"],
+        "tunnel",
+        body="=Escape plan.",
+        tags=["route"],
+    )
+    client.force_login(members["viewer"])
+    page = _search(client, project, "escape")
+    url = reverse("annotations:search_hits_csv", args=[project.slug])
+    assert f"{url}?q=escape" in page.text
+    response = client.get(url, {"q": "escape"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    texts = [row for row in rows if row["found_in"] == "text"]
+    assert texts and all(row["hit"].lower() == "escape" for row in texts)
+    brief = corpus["brief"].text
+    first = texts[0]
+    assert brief[int(first["start"]) : int(first["end"])] == first["hit"]
+    (note,) = [row for row in rows if row["found_in"] == "note"]
+    assert note["note"] == "'=Escape plan."  # a spreadsheet runs nothing
+    assert note["tags"] == "route" and note["author"] == "annotator-user"
+    assert client.get(url).status_code == 400
+    assert client.get(url, {"q": '"open'}).status_code == 400
+    client.force_login(members["outsider"])
+    assert client.get(url, {"q": "escape"}).status_code == 404
+
+
+def test_every_project_page_has_a_search_box(client, project, members, corpus):
+    client.force_login(members["viewer"])
+    page = client.get(project.get_absolute_url())
+    action = reverse("annotations:project_search", args=[project.slug])
+    assert f'action="{action}" role="search"' in page.text
+    assert 'name="q"' in page.text
+    assert f'href="{action}"' in page.text  # the Search tab

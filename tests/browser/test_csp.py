@@ -274,6 +274,7 @@ NOT_PAGES = {
     "annotations:export_prepare": POST,
     "annotations:export_file": "the file an export wrote, a download",
     "annotations:project_export_csv": "CSV tables in a zip, a download",
+    "annotations:search_hits_csv": "a search's hits as CSV, a download",
     "annotations:document_export_csv": "CSV tables in a zip, a download",
     "annotations:document_export_tei": "TEI XML, a download",
     "annotations:document_export_edition": (
