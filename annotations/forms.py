@@ -4,6 +4,8 @@ filters), curation, tags, links and relation types, and the trash."""
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
@@ -288,6 +290,10 @@ class ExportForm(MarginFilterForm):
         return data
 
 
+# Hits annotated at once at most.
+MAX_HITS = 5000
+
+
 class SearchForm(forms.Form):
     """A search and its facets, all in the URL (a search is a link)."""
 
@@ -311,6 +317,36 @@ class SearchForm(forms.Form):
     since = forms.DateField(required=False, label="Published from")
     until = forms.DateField(required=False, label="Published until")
     sort = forms.ChoiceField(required=False, choices=SORTS)
+
+
+class AnnotateHitsForm(forms.Form):
+    """Annotations to make on a search's hits: the hits chosen ("document:
+    start:end" each) or all of the search's, a tag and a note."""
+
+    hit = forms.Field(required=False, widget=forms.MultipleHiddenInput)
+    all = forms.BooleanField(required=False, label="All the hits of this search")
+    add_tag = forms.CharField(max_length=64, label="Tag them")
+    body = forms.CharField(
+        required=False, max_length=MAX_BODY, label="Note (optional)", widget=Multiline
+    )
+    confirm = forms.BooleanField(required=False)
+
+    HIT = re.compile(r"^(\d{1,18}):(\d{1,9}):(\d{1,9})$")
+
+    def clean_hit(self) -> list[tuple[int, int, int]]:
+        passages = []
+        for value in (self.cleaned_data.get("hit") or [])[: MAX_HITS + 1]:
+            found = self.HIT.match(value) if isinstance(value, str) else None
+            if found is None:
+                raise ValidationError("A chosen hit is not one of the search's.")
+            passages.append(tuple(int(part) for part in found.groups()))
+        return passages
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not data.get("all") and not data.get("hit"):
+            raise ValidationError("Choose some hits, or all of them.")
+        return data
 
 
 class RestoreForm(forms.Form):

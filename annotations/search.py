@@ -18,7 +18,7 @@ from django.db.models import BooleanField, Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from annotations import permissions
-from annotations.models import SearchEntry, SearchKind, Status, Tag
+from annotations.models import Annotation, SearchEntry, SearchKind, Status, Tag
 from annotations.search_text import Query, fts5, hits, parse, tokens, tsquery
 from corpus.models import Document, Membership
 
@@ -195,6 +195,33 @@ def _found(membership: Membership, data: dict):
     lines = _lines(narrowed.filter(kind=SearchKind.TEXT), query)
     _sort(lines, data.get("sort") or "")
     return query, found, chosen, narrowed, lines
+
+
+def passages(membership: Membership, data: dict) -> list[tuple[int, int, int]]:
+    """Every text hit of a search as (document id, start, end)."""
+    lines = _found(membership, data)[4]
+    return [(line.document_id, line.start, line.end) for line in lines]
+
+
+def annotate_preview(
+    membership: Membership, chosen: list[tuple[int, int, int]], tag: str
+) -> tuple[int, int]:
+    """How many annotations tagging the `chosen` passages would make, and how
+    many passages already carry that tag (skipped), in one query."""
+    wanted = set(chosen)
+    if not wanted:
+        return 0, 0
+    tagged = set(
+        Annotation.objects.filter(
+            project_id=membership.project_id,
+            document_id__in={document for document, _s, _e in wanted},
+            start__in={start for _d, start, _e in wanted},
+            deleted_at__isnull=True,
+            tags__name__iexact=tag.strip(),
+        ).values_list("document_id", "start", "end")
+    )
+    skipped = len(wanted & tagged)
+    return len(wanted) - skipped, skipped
 
 
 HIT_COLUMNS = (

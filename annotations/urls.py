@@ -46,6 +46,9 @@ urlpatterns = [
     ),
     path("p/<slug:slug>/search/", search.project_search, name="project_search"),
     path(
+        "p/<slug:slug>/search/annotate/", search.search_annotate, name="search_annotate"
+    ),
+    path(
         "p/<slug:slug>/search/hits.csv", search.search_hits_csv, name="search_hits_csv"
     ),
     path("p/<slug:slug>/export/", export.export_page, name="project_export"),

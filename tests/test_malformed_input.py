@@ -317,6 +317,18 @@ ROUTES: dict[str, Spec] = {
             {"q": ["x OR y"], "page": ["2"]},
         ]
     ),
+    "annotations:search_annotate": Spec(
+        methods=POST,
+        post=lambda w, _: [
+            {"q": ["first"], "all": ["1"], "add_tag": ["found"], "body": ["Seen."]},
+            {
+                "q": ["first"],
+                "hit": [f"{w.documents[0].pk}:0:5"],
+                "add_tag": ["found"],
+                "confirm": ["1"],
+            },
+        ],
+    ),
     "annotations:search_hits_csv": Spec(
         get=lambda w, _: {"q": ["first OR second"], "kind": ["text"], "sort": ["after"]}
     ),
@@ -545,7 +557,8 @@ PARAM_NAMES = sorted(
         "initial-parent", "initial-retired", "initial-title", "initial-authors",
         "initial-publisher", "initial-source_url", "initial-published_date",
         "initial-keywords", "initial-language", "csrfmiddlewaretoken",
-        "email", "password1", "password2", "reader", "kind",
+        "email", "password1", "password2", "reader", "kind", "hit", "all",
+        "add_tag",
     }
 )  # fmt: skip
 
@@ -1097,6 +1110,8 @@ WRITES_NOTHING = {
     # A small export downloads at once (the fuzz project's all are small);
     # tests/annotations/test_export_jobs.py starts the large ones.
     "annotations:export_prepare",
+    # A preview of the annotations a search's hits would get.
+    "annotations:search_annotate",
     # Sends an email (or, past the hourly limit, nothing).
     "password_reset",
     # The link's token goes into the session, and the browser is redirected to

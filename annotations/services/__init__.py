@@ -8,6 +8,7 @@ from annotations.permissions import Audience, audience_of
 from annotations.services.annotations import (
     CONTEXT_SIZE,
     REASON_REQUIRED,
+    annotate_passages,
     check_anchor,
     create_annotation,
     decide_all,
@@ -53,6 +54,7 @@ from annotations.services.trash import (
 from corpus.conflicts import EditConflict
 
 __all__ = [
+    "annotate_passages",
     "CONTEXT_SIZE",
     "MAX_TAGS",
     "PALETTE",

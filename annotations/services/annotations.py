@@ -30,7 +30,7 @@ from annotations.services import search
 from annotations.services.revisions import record_change
 from annotations.services.tags import resolve_tags
 from corpus.conflicts import EditConflict
-from corpus.models import Document, Membership
+from corpus.models import Document, Membership, Project
 
 CONTEXT_SIZE = 32
 
@@ -165,6 +165,102 @@ def create_annotation(
     )
     annotation.tag_list = tags
     return annotation
+
+
+@transaction.atomic
+def annotate_passages(
+    *,
+    project: Project,
+    author: AbstractBaseUser,
+    passages: Iterable[tuple[int, int, int]],
+    tag: str,
+    body: str = "",
+    reason: str = "",
+) -> tuple[list[Annotation], int]:
+    """One shared annotation with `tag` (and `body`) on each passage
+    (document id, start, end) of the project's live documents, all or none;
+    passages that already carry the tag are skipped. Each annotation's history
+    says it was made so (`reason`). Returns the annotations made and the number
+    skipped. A document's counters move once for all its new annotations."""
+    by_document: dict[int, set[tuple[int, int]]] = {}
+    for document_id, start, end in passages:
+        by_document.setdefault(document_id, set()).add((start, end))
+    (tag_row,) = resolve_tags(project, [tag])
+    made: list[Annotation] = []
+    skipped = 0
+    for document_id, ranges in sorted(by_document.items()):
+        document = (
+            Document.objects.filter(pk=document_id, project=project)
+            .only("pk", "project_id", "text")
+            .first()
+        )
+        if document is None:
+            raise ValidationError("A passage is on a document that is not here.")
+        tagged = set(
+            Annotation.objects.filter(
+                document_id=document_id,
+                tags=tag_row,
+                deleted_at__isnull=True,
+                start__in={start for start, _end in ranges},
+            ).values_list("start", "end")
+        )
+        wanted = sorted(ranges - tagged)
+        skipped += len(ranges) - len(wanted)
+        if not wanted:
+            continue
+        text = document.text
+        for start, end in wanted:
+            check_anchor(text=text, start=start, end=end, exact=text[start:end])
+        audience = audience_of(
+            visibility=Visibility.PROJECT,
+            status=Status.SUBMITTED,
+            premoderation=project.premoderation,
+        )
+        columns = record_change(
+            document_id,
+            audience,
+            author.pk,
+            span=max(end - start for start, end in wanted),
+        )
+        rows = [
+            Annotation(
+                project_id=project.pk,
+                document_id=document_id,
+                author=author,
+                start=start,
+                end=end,
+                exact=text[start:end],
+                prefix=text[max(0, start - CONTEXT_SIZE) : start],
+                suffix=text[end : end + CONTEXT_SIZE],
+                body=body,
+                **columns,
+            )
+            for start, end in wanted
+        ]
+        made += Annotation.objects.bulk_create(rows, batch_size=500)
+    Annotation.tags.through.objects.bulk_create(
+        [Annotation.tags.through(annotation=row, tag=tag_row) for row in made],
+        batch_size=500,
+    )
+    AnnotationEvent.objects.bulk_create(
+        [
+            AnnotationEvent(
+                annotation=row,
+                actor=author,
+                kind=EventKind.CREATED,
+                after={
+                    "note": body,
+                    "tags": [tag_row.name],
+                    "visibility": row.visibility,
+                },
+                reason=reason,
+            )
+            for row in made
+        ],
+        batch_size=500,
+    )
+    search.index_notes(made)
+    return made, skipped
 
 
 @transaction.atomic

@@ -110,6 +110,13 @@ def index_note(annotation: Annotation, *, new: bool = False) -> None:
     note_entry(annotation).save()
 
 
+def index_notes(annotations: list[Annotation]) -> None:
+    """Notes made in bulk: their entries."""
+    SearchEntry.objects.bulk_create(
+        [note_entry(annotation) for annotation in annotations], batch_size=BATCH
+    )
+
+
 def reply_entry(reply: Reply, project_id: int, document_id: int) -> SearchEntry:
     return _entry(
         SearchKind.REPLY,

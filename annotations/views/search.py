@@ -6,18 +6,23 @@ from __future__ import annotations
 import csv
 import io
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from annotations import csv_tables, search
-from annotations.forms import SearchForm
+from annotations import csv_tables, search, services
+from annotations.forms import MAX_HITS, AnnotateHitsForm, SearchForm
 from annotations.search_text import QueryError
 from annotations.services import exports
 from corpus.access import HtmxHttpRequest, membership_for
 from corpus.params import parse_page
+from corpus.roles import Action
 
 
 @require_safe
@@ -86,6 +91,94 @@ def search_hits_csv(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return response
 
 
+@require_POST
+@login_required
+def search_annotate(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Annotate a search's hits, the chosen ones or all: a preview first (how
+    many will be made, how many already carry the tag), then, confirmed, one
+    annotation per hit, all or none."""
+    membership = membership_for(request, slug, Action.ANNOTATE)
+    form = AnnotateHitsForm(request.POST)
+    searched = SearchForm(request.POST)
+    back = reverse("annotations:project_search", args=[slug])
+    back += "?" + _with(request, "page", None, source=request.POST)
+    if not form.is_valid() or not searched.is_valid():
+        errors = [
+            *form.non_field_errors(),
+            *form.errors.get("tag", []),
+            *form.errors.get("hit", []),
+        ]
+        return _refused(request, membership, back, errors or ["Choose hits and a tag."])
+    data = form.cleaned_data
+    try:
+        passages = (
+            search.passages(membership, searched.cleaned_data)
+            if data["all"]
+            else data["hit"]
+        )
+    except QueryError as refused:
+        return _refused(request, membership, back, [str(refused)])
+    if len(passages) > MAX_HITS:
+        return _refused(
+            request,
+            membership,
+            back,
+            [f"At most {MAX_HITS:,} hits are annotated at once: narrow the search."],
+        )
+    if not data["confirm"]:
+        new, skipped = search.annotate_preview(membership, passages, data["add_tag"])
+        return render(
+            request,
+            "annotations/search/annotate.html",
+            {
+                "project": membership.project,
+                "membership": membership,
+                "form": form,
+                "passages": passages,
+                "new": new,
+                "skipped": skipped,
+                "search": request.POST,
+                "back": back,
+            },
+        )
+    try:
+        made, skipped = services.annotate_passages(
+            project=membership.project,
+            author=request.user,
+            passages=passages,
+            tag=data["add_tag"],
+            body=data["body"],
+            reason=f"Made on every hit of the search “{searched.cleaned_data['q']}”.",
+        )
+    except ValidationError as error:
+        return _refused(request, membership, back, error.messages)
+    messages.success(
+        request,
+        f"{len(made)} annotation{pluralize(len(made))} made with the tag "
+        f"“{data['add_tag']}”"
+        + (
+            f"; {skipped} passage{pluralize(skipped)} already had it."
+            if skipped
+            else "."
+        ),
+    )
+    return redirect(back)
+
+
+def _refused(request, membership, back: str, errors: list[str]) -> HttpResponse:
+    return render(
+        request,
+        "annotations/search/annotate.html",
+        {
+            "project": membership.project,
+            "membership": membership,
+            "errors": errors,
+            "back": back,
+        },
+        status=400,
+    )
+
+
 FACETS = (
     ("kind", "Found in"),
     ("document", "Document"),
@@ -120,8 +213,13 @@ def _facet_links(request: HtmxHttpRequest, results) -> list[dict]:
     return listed
 
 
-def _with(request: HtmxHttpRequest, name: str, value) -> str:
-    query = request.GET.copy()
+def _with(request: HtmxHttpRequest, name: str, value, source=None) -> str:
+    """The search's query (`source`: the GET, or a POST that carries it) with
+    `name` set to `value` (or taken out), from its first page."""
+    query = (request.GET if source is None else source).copy()
+    for field in ("hit", "all", "add_tag", "body", "confirm", "csrfmiddlewaretoken"):
+        if source is not None:
+            query.pop(field, None)
     query.pop("page", None)
     if value in (None, ""):
         query.pop(name, None)

@@ -304,3 +304,125 @@ def test_every_project_page_has_a_search_box(client, project, members, corpus):
     assert f'action="{action}" role="search"' in page.text
     assert 'name="q"' in page.text
     assert f'href="{action}"' in page.text  # the Search tab
+
+
+def _annotate(client, project, **data):
+    return client.post(
+        reverse("annotations:search_annotate", args=[project.slug]), data
+    )
+
+
+def test_annotating_chosen_hits_previews_then_makes_them_all(
+    client, project, members, corpus
+):
+    from annotations.models import Annotation, AnnotationEvent
+
+    client.force_login(members["annotator"])
+    viewer = _membership(project, members["annotator"])
+    lines = search.search(viewer, {"q": '"pena nieto"'}).lines
+    chosen = [f"{line.document_id}:{line.start}:{line.end}" for line in lines[:2]]
+    preview = _annotate(
+        client, project, q='"pena nieto"', hit=chosen, add_tag="President"
+    )
+    assert preview.status_code == 200
+    assert "<strong>2 annotations</strong> will be made" in preview.text
+    assert not Annotation.objects.filter(tags__name="President").exists()
+    done = _annotate(
+        client,
+        project,
+        q='"pena nieto"',
+        hit=chosen,
+        add_tag="President",
+        body="A head of state.",
+        confirm="1",
+    )
+    assert done.status_code == 302
+    assert done["Location"].startswith(
+        reverse("annotations:project_search", args=[project.slug])
+    )
+    made = Annotation.objects.filter(tags__name="President")
+    assert made.count() == 2
+    assert {note.exact for note in made} == {"Peña Nieto"}
+    assert all(
+        note.author == members["annotator"] and note.body == "A head of state."
+        for note in made
+    )
+    events = AnnotationEvent.objects.filter(annotation__in=made, kind="created")
+    assert events.count() == 2
+    assert all("pena nieto" in event.reason for event in events)
+    # Found by the search at once, and made only once.
+    assert len(search.search(viewer, {"q": "head of state"}).notes) == 2
+    again = _annotate(
+        client, project, q='"pena nieto"', hit=chosen, add_tag="president", confirm="1"
+    )
+    assert again.status_code == 302
+    assert Annotation.objects.filter(tags__name="President").count() == 2
+
+
+def test_annotating_all_hits_skips_those_tagged_already(
+    client, project, members, corpus
+):
+    from annotations.models import Annotation
+
+    client.force_login(members["annotator"])
+    everything = search.passages(
+        _membership(project, members["annotator"]), {"q": "tunnel"}
+    )
+    assert len(everything) >= 2
+    document_id, start, end = everything[0]
+    first = Annotation.objects.create(
+        project=project,
+        document_id=document_id,
+        author=members["owner"],
+        start=start,
+        end=end,
+        exact="tunnel",
+    )
+    first.tags.add(services.get_or_create_tag(project=project, name="Method"))
+    preview = _annotate(client, project, q="tunnel", all="1", add_tag="method")
+    assert f"{len(everything) - 1} annotation" in preview.text
+    assert "1 passage already carries that tag" in preview.text
+    _annotate(client, project, q="tunnel", all="1", add_tag="method", confirm="1")
+    assert Annotation.objects.filter(tags__name="Method").count() == len(everything)
+
+
+@pytest.mark.parametrize("who", ["viewer", "outsider"])
+def test_only_annotators_annotate_hits(client, project, members, corpus, who):
+    client.force_login(members[who])
+    response = _annotate(client, project, q="tunnel", all="1", add_tag="x", confirm="1")
+    assert response.status_code == (404 if who == "outsider" else 403)
+
+
+def test_hits_that_are_not_the_projects_are_refused_whole(
+    client, project, members, corpus
+):
+    from annotations.models import Annotation
+    from tests.factories import make_project
+
+    elsewhere = make_document(
+        project=make_project(), paragraphs=["A tunnel elsewhere."]
+    )
+    client.force_login(members["annotator"])
+    before = Annotation.objects.count()
+    good = f"{corpus['other'].pk}:4:10"
+    for hit in (
+        [good, f"{elsewhere.pk}:2:8"],
+        [good, f"{corpus['other'].pk}:5:99999"],
+        ["1:2"],
+    ):
+        response = _annotate(
+            client, project, q="tunnel", hit=hit, add_tag="x", confirm="1"
+        )
+        assert response.status_code == 400, hit
+    assert Annotation.objects.count() == before
+    empty = _annotate(client, project, q="tunnel", add_tag="x")
+    assert empty.status_code == 400 and "Choose some hits" in empty.text
+
+
+def test_too_many_hits_are_refused(client, project, members, corpus, monkeypatch):
+    from annotations.views import search as search_view
+
+    monkeypatch.setattr(search_view, "MAX_HITS", 1)
+    client.force_login(members["annotator"])
+    response = _annotate(client, project, q="tunnel", all="1", add_tag="x")
+    assert response.status_code == 400 and "At most 1 hits" in response.text

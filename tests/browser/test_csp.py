@@ -272,6 +272,7 @@ NOT_PAGES = {
     "annotations:project_export_annotations": "W3C JSON-LD, a download",
     "annotations:project_backup": "a zip archive, a download",
     "annotations:export_prepare": POST,
+    "annotations:search_annotate": "POST: a preview page, then a redirect",
     "annotations:export_file": "the file an export wrote, a download",
     "annotations:project_export_csv": "CSV tables in a zip, a download",
     "annotations:search_hits_csv": "a search's hits as CSV, a download",
