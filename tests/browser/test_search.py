@@ -51,3 +51,33 @@ def test_a_line_opens_the_reading_page_at_its_hit(page: Page, sign_in, seeds_dir
         }"""
     )
     assert in_view
+
+
+def test_find_in_this_document_marks_counts_and_steps(page: Page, sign_in, seeds_dir):
+    project = make_project(name="Find sources")
+    viewer = make_user("fiona", project=project, role=Role.VIEWER)
+    document = import_file(
+        project=project,
+        data=(seeds_dir / SEED).read_bytes(),
+        filename=SEED,
+        imported_by=viewer,
+    )
+    expected = document.text.lower().replace("á", "a").count("guzman")
+    assert expected > 2
+    sign_in(page, viewer)
+    page.goto(document.get_absolute_url())
+    find = page.get_by_label("Find in this document")
+    find.fill("GUZMAN")  # case and accents do not matter
+    count = page.locator("#find-count")
+    expect(count).to_have_text(f"1 of {expected}")
+    marked = page.evaluate("() => CSS.highlights.get('find-hit').size")
+    assert marked == expected
+    first = page.evaluate("() => [...CSS.highlights.get('find-current')][0].toString()")
+    assert first.lower().replace("á", "a") == "guzman"
+    find.press("Enter")
+    expect(count).to_have_text(f"2 of {expected}")
+    find.press("Shift+Enter")
+    find.press("Shift+Enter")
+    expect(count).to_have_text(f"{expected} of {expected}")
+    find.fill("no such words here")
+    expect(count).to_have_text("No hit")
