@@ -55,9 +55,10 @@ class Marked:
 class Results:
     query: Query
     lines: list[Line]
-    # All the lines (up to MAX_LINES), and the documents they are in, each
-    # with its number of lines.
+    # How many lines (or, in the texts' order, passages: `unit`) there are,
+    # and the documents they are in, each with its number of them.
     line_count: int
+    unit: str
     documents: list[dict]
     page: int
     pages: int
@@ -147,18 +148,38 @@ def search(membership: Membership, data: dict) -> Results:
     """The results of a search (SearchForm's cleaned data) for the member: a
     page of keyword-in-context lines, the other kinds of hit, the facets.
     Raises search_text.QueryError for a query that cannot be read."""
-    query, found, chosen, narrowed, lines = _found(membership, data)
+    query, found, chosen, narrowed = _found(membership, data)
+    texts = narrowed.filter(kind=SearchKind.TEXT)
+    sort = data.get("sort") or ""
     page = max(1, int(data.get("page") or 1))
-    pages = max(1, -(-len(lines) // LINES_PER_PAGE))
-    page = min(page, pages)
-    counted: dict[int, int] = {}
-    for line in lines:
-        counted[line.document_id] = counted.get(line.document_id, 0) + 1
+    if sort in {"before", "after"}:
+        # A concordance's sorts need every line: read them all (to MAX_LINES).
+        lines = _lines(texts, query)
+        _sort(lines, sort)
+        pages = max(1, -(-len(lines) // LINES_PER_PAGE))
+        page = min(page, pages)
+        shown, line_count, unit = (
+            lines[(page - 1) * LINES_PER_PAGE : page * LINES_PER_PAGE],
+            len(lines),
+            "line",
+        )
+        counted: dict[int, int] = {}
+        for line in lines:
+            counted[line.document_id] = counted.get(line.document_id, 0) + 1
+    else:
+        # In the texts' order: only as many passages as the page needs.
+        shown, more = _page_lines(texts, query, page, by_position=sort == "position")
+        pages = page + 1 if more else page
+        counted = dict(
+            texts.order_by().values_list("document_id").annotate(n=Count("pk"))
+        )
+        line_count, unit = sum(counted.values()), "passage"
     titles = dict(Document.objects.filter(pk__in=counted).values_list("pk", "title"))
     results = Results(
         query=query,
-        lines=lines[(page - 1) * LINES_PER_PAGE : page * LINES_PER_PAGE],
-        line_count=len(lines),
+        lines=shown,
+        line_count=line_count,
+        unit=unit,
         documents=[
             {"document_id": pk, "title": titles.get(pk, ""), "lines": n}
             for pk, n in sorted(counted.items(), key=lambda row: titles.get(row[0], ""))
@@ -187,19 +208,24 @@ def search(membership: Membership, data: dict) -> Results:
 
 def _found(membership: Membership, data: dict):
     """The query; the entries it finds that the member sees; the facets
-    chosen; the entries they leave; every line of those, sorted."""
+    chosen; the entries they leave."""
     query = parse(data.get("q") or "")
     found = matching(membership.project_id, query).filter(_seen(membership))
     chosen = _filters(data)
-    narrowed = _narrowed(found, chosen).distinct()
+    return query, found, chosen, _narrowed(found, chosen).distinct()
+
+
+def _all_lines(membership: Membership, data: dict) -> tuple[Query, QuerySet, list]:
+    """Every line of a search (to MAX_LINES), in the order asked."""
+    query, _found_all, _chosen, narrowed = _found(membership, data)
     lines = _lines(narrowed.filter(kind=SearchKind.TEXT), query)
     _sort(lines, data.get("sort") or "")
-    return query, found, chosen, narrowed, lines
+    return query, narrowed, lines
 
 
 def passages(membership: Membership, data: dict) -> list[tuple[int, int, int]]:
     """Every text hit of a search as (document id, start, end)."""
-    lines = _found(membership, data)[4]
+    lines = _all_lines(membership, data)[2]
     return [(line.document_id, line.start, line.end) for line in lines]
 
 
@@ -245,7 +271,7 @@ def hit_rows(membership: Membership, data: dict) -> Iterator[tuple]:
     """Every hit of a search as a row of HIT_COLUMNS: each line of the texts
     (document, code-point offsets, the context on each side), then each note
     and reply found (with the note, its tags, author and status)."""
-    query, _found_all, _chosen, narrowed, lines = _found(membership, data)
+    query, narrowed, lines = _all_lines(membership, data)
     titles = dict(
         Document.objects.filter(
             pk__in={line.document_id for line in lines}
@@ -359,20 +385,46 @@ def _lines(passages: QuerySet, query: Query) -> list[Line]:
         "document_id", "start", "text"
     )
     for entry in ordered.iterator(chunk_size=500):
-        for start, end in hits(entry.text, query):
-            lines.append(
-                Line(
-                    document_id=entry.document_id,
-                    start=entry.start + start,
-                    end=entry.start + end,
-                    left=entry.text[max(0, start - CONTEXT) : start],
-                    hit=entry.text[start:end],
-                    right=entry.text[end : end + CONTEXT],
-                )
-            )
+        lines += _entry_lines(entry, query)
         if len(lines) >= MAX_LINES:
             break
     return lines[:MAX_LINES]
+
+
+def _page_lines(
+    passages: QuerySet, query: Query, page: int, *, by_position: bool
+) -> tuple[list[Line], bool]:
+    """The page's lines in the texts' order (by document, or by position in
+    the text), reading passages a batch at a time until the page is full; and
+    whether more follow."""
+    wanted = page * LINES_PER_PAGE + 1
+    order = (
+        ("start", "document_id")
+        if by_position
+        else ("document__title", "document_id", "start")
+    )
+    ordered = passages.order_by(*order).only("document_id", "start", "text")
+    lines: list[Line] = []
+    for entry in ordered.iterator(chunk_size=100):
+        lines += _entry_lines(entry, query)
+        if len(lines) >= wanted:
+            break
+    skip = (page - 1) * LINES_PER_PAGE
+    return lines[skip : skip + LINES_PER_PAGE], len(lines) > skip + LINES_PER_PAGE
+
+
+def _entry_lines(entry: SearchEntry, query: Query) -> list[Line]:
+    return [
+        Line(
+            document_id=entry.document_id,
+            start=entry.start + start,
+            end=entry.start + end,
+            left=entry.text[max(0, start - CONTEXT) : start],
+            hit=entry.text[start:end],
+            right=entry.text[end : end + CONTEXT],
+        )
+        for start, end in hits(entry.text, query)
+    ]
 
 
 def _sort(lines: list[Line], how: str) -> None:

@@ -42,6 +42,7 @@ benchmarks=(
     bench_segments
     bench_scaling
     bench_export
+    bench_search
 )
 if [[ -n ${BENCHMARKS:-} ]]; then
     read -r -a benchmarks <<<"$BENCHMARKS"

@@ -219,3 +219,23 @@ def test_export_bench_times_the_export_the_backup_and_the_protocol_pages_in_smok
         "protocol second page again: ",
         "RESULT page-queries: OK ",
     )
+
+
+def test_search_bench_times_searches_indexing_and_tagging_all_hits_in_smoke_mode(
+    bench_env,
+):
+    env, vendor = bench_env
+    lines = run_smoke("bench_search.py", env)
+
+    assert_figures(
+        lines,
+        f"database: {vendor}; ",
+        "search, common word (the): ",
+        "search, rare word (sinaloa): ",
+        'search, phrase ("el chapo"): ',
+        "RESULT search-queries: OK ",
+        "import of a 1 MB text: ",
+        "creating a note: ",
+        "annotate ",
+        "RESULT annotate-all: OK ",
+    )

@@ -1,0 +1,247 @@
+"""The project's search on a large corpus (issue 13).
+
+Targets: on 1,000 documents (about 50 MB of text) with 100,000 annotations
+and their replies, a query for a common word with all its facet counts and the
+first page of 50 keyword-in-context lines under 150 ms median server time, a
+rare word or a phrase under 50 ms, in a number of queries that does not grow
+with the corpus; indexing adds under 20% to the import of a 1 MB text and
+under 2 ms to an annotation's creation; annotating 1,000 hits at once takes
+under 5 s.
+
+The corpus is bench/load_project's (the seed texts, shuffled), at 1,000
+documents of 20 to 100 KB; its bulk-made notes and replies are indexed with
+services.search.rebuild. Each search runs as the project's viewer through the
+test client (the Search page, whole: middleware, view, ORM, templates).
+
+Run: .venv/bin/python bench/bench_search.py [--runs 10] [--smoke]
+PostgreSQL: scripts/pg-throwaway.sh bash -c
+    'DATABASE_URL="$APPARATUS_TEST_POSTGRES_URL" .venv/bin/python bench/bench_search.py'
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+
+import _harness
+import load_project
+from _harness import verdict
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+
+from annotations import search
+from annotations.models import SearchEntry
+from annotations.services import annotate_passages, create_annotation
+from annotations.services import search as search_index
+from corpus import importers
+from corpus.models import Document, Membership
+from corpus.services import save_document
+from corpus.signals import document_saved
+
+CORPUS = load_project.Sizes(
+    documents=1000, smallest=20_000, largest=100_000, annotations=100_000
+)
+SMOKE_CORPUS = load_project.Sizes(
+    documents=8, smallest=5_000, largest=20_000, annotations=400
+)
+TARGET_COMMON_MS = 150
+TARGET_RARE_MS = 50
+TARGET_IMPORT_OVERHEAD = 0.20
+TARGET_CREATE_OVERHEAD_MS = 2
+TARGET_ANNOTATE_1000_S = 5
+SMOKE = {"runs": 3}
+QUERIES = {
+    "common word": "the",
+    "rare word": "sinaloa",
+    "phrase": '"el chapo"',
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10)
+    args = _harness.parse_args(parser, SMOKE)
+    _harness.prepare_database()
+    sizes = SMOKE_CORPUS if args.smoke else CORPUS
+    built = None
+    try:
+        started = time.perf_counter()
+        built = load_project.build(sizes, random.Random(load_project.SEED))
+        made = search_index.rebuild([built.project])
+        print(load_project.describe(built))
+        print(
+            f"built and indexed in {time.perf_counter() - started:.0f} s "
+            f"({made:,} index entries)"
+        )
+        print(_harness.machine())
+        return run(args, built)
+    finally:
+        load_project.clean_up(built)
+
+
+def run(args, built) -> int:
+    judged = not args.smoke
+    project = built.project
+    viewer = Membership.objects.filter(project=project, role="viewer").first().user
+    client = Client()
+    client.force_login(viewer)
+    url = reverse("annotations:project_search", args=[project.slug])
+    ok = True
+    queries = {}
+    for name, q in QUERIES.items():
+        answer = client.get(url, {"q": q})
+        assert answer.status_code == 200, answer.status_code
+        times = _harness.timed(lambda q=q: client.get(url, {"q": q}), args.runs, 2)
+        queries[name] = _harness.queries_of(lambda q=q: client.get(url, {"q": q}))
+        membership = Membership.objects.select_related("project").get(
+            project=project, user=viewer
+        )
+        found = search.search(membership, {"q": q})
+        median = statistics.median(times)
+        print(
+            f"search, {name} ({q}): {found.line_count:,} {found.unit}s in "
+            f"{len(found.documents):,} documents, {len(found.notes)} notes shown; "
+            f"median {median:.1f} ms, {queries[name]} queries"
+        )
+        target = TARGET_COMMON_MS if name == "common word" else TARGET_RARE_MS
+        ok &= verdict(
+            f"search-{name.replace(' ', '-')}",
+            median < target,
+            f"{median:.1f} ms, target < {target} ms",
+            judged,
+        )
+    ok &= verdict(
+        "search-queries",
+        len(set(queries.values())) == 1,
+        f"{sorted(set(queries.values()))} whatever the query",
+    )
+    ok &= _indexing(built, judged)
+    ok &= _annotate_all(built, judged)
+    return 0 if ok else 1
+
+
+def _indexing(built, judged: bool) -> bool:
+    """What indexing adds to importing a 1 MB text and to creating a note."""
+    rng = random.Random(7)
+    data = _harness.make_markdown(1_000_000, rng, _harness.WORDS).encode()
+    owner = built.users[0]
+
+    def imported(indexed: bool) -> float:
+        if not indexed:
+            document_saved.disconnect(dispatch_uid="index_document")
+        try:
+            started = time.perf_counter()
+            with transaction.atomic():
+                text = importers.import_bytes(data, filename="big.md")
+                save_document(
+                    project=built.project,
+                    imported=text,
+                    original=data,
+                    filename="big.md",
+                    imported_by=owner,
+                )
+                seconds = time.perf_counter() - started
+                transaction.set_rollback(True)
+        finally:
+            if not indexed:
+                document_saved.connect(
+                    search_index.index_document, dispatch_uid="index_document"
+                )
+        return seconds
+
+    plain = statistics.median(imported(False) for _ in range(3))
+    indexed = statistics.median(imported(True) for _ in range(3))
+    extra = (indexed - plain) / plain
+    print(
+        f"import of a 1 MB text: {plain * 1000:.0f} ms, indexed "
+        f"{indexed * 1000:.0f} ms (+{extra:.0%})"
+    )
+    ok = verdict(
+        "index-import",
+        extra < TARGET_IMPORT_OVERHEAD,
+        f"+{extra:.0%}, target < +{TARGET_IMPORT_OVERHEAD:.0%}",
+        judged,
+    )
+    document = Document.objects.filter(project=built.project).first()
+    words = [(m.start(), m.end()) for m in _word_spans(document.text)][:200]
+
+    def created(indexed: bool) -> float:
+        saved = search_index.index_note
+        if not indexed:
+            search_index.index_note = lambda *a, **k: None
+        try:
+            times = []
+            for start, end in words[:60]:
+                began = time.perf_counter()
+                with transaction.atomic():
+                    create_annotation(
+                        document=document,
+                        author=owner,
+                        start=start,
+                        end=end,
+                        exact=document.text[start:end],
+                        body="A note on this word.",
+                    )
+                    transaction.set_rollback(True)
+                times.append((time.perf_counter() - began) * 1000)
+        finally:
+            search_index.index_note = saved
+        return statistics.median(times)
+
+    plain_ms, indexed_ms = created(False), created(True)
+    print(
+        f"creating a note: {plain_ms:.2f} ms, indexed {indexed_ms:.2f} ms "
+        f"(+{indexed_ms - plain_ms:.2f} ms)"
+    )
+    ok &= verdict(
+        "index-create",
+        indexed_ms - plain_ms < TARGET_CREATE_OVERHEAD_MS,
+        f"+{indexed_ms - plain_ms:.2f} ms, target < {TARGET_CREATE_OVERHEAD_MS} ms",
+        judged,
+    )
+    return ok
+
+
+def _word_spans(text: str):
+    import re
+
+    return re.finditer(r"[A-Za-z]{5,}", text)
+
+
+def _annotate_all(built, judged: bool) -> bool:
+    """1,000 hits of a common word tagged at once (rolled back after)."""
+    owner = built.users[0]
+    membership = Membership.objects.select_related("project").get(
+        project=built.project, user=owner
+    )
+    hits = search.passages(membership, {"q": "the"})[:1000]
+    started = time.perf_counter()
+    with transaction.atomic():
+        made, skipped = annotate_passages(
+            project=built.project,
+            author=owner,
+            passages=hits,
+            tag="bench every hit",
+            body="Tagged from the search.",
+            reason="bench",
+        )
+        seconds = time.perf_counter() - started
+        indexed = SearchEntry.objects.filter(annotation__in=made).count()
+        transaction.set_rollback(True)
+    print(
+        f"annotate {len(hits):,} hits: {len(made):,} made, {skipped} skipped, "
+        f"{indexed:,} indexed, in {seconds:.2f} s"
+    )
+    return verdict(
+        "annotate-all",
+        len(made) == len(hits) - skipped and seconds < TARGET_ANNOTATE_1000_S,
+        f"{seconds:.2f} s, target < {TARGET_ANNOTATE_1000_S} s",
+        judged,
+    )
+
+
+if __name__ == "__main__":
+    _harness.run(main)
