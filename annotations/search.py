@@ -91,17 +91,27 @@ def matching(project_id: int, query: Query) -> QuerySet[SearchEntry]:
     )
 
 
-def _seen(membership: Membership) -> Q:
-    """The entries the member may see: live documents' texts and titles,
-    notes and replies as the reading page shows them, the tags offered."""
+def _seen(membership: Membership, kinds=None) -> Q:
+    """The entries (of `kinds`, or all) the member may see: live documents'
+    texts and titles, notes and replies as the reading page shows them, the
+    tags offered. Asking for fewer kinds leaves out the others' joins."""
     live = Q(document__trashed_at__isnull=True)
     notes = permissions.shown_to_member_filter(membership, "annotation__")
-    return (
-        (Q(kind__in=[SearchKind.TEXT, SearchKind.DOCUMENT]) & live)
-        | (Q(kind=SearchKind.NOTE) & notes)
-        | (Q(kind=SearchKind.REPLY, reply__deleted_at__isnull=True) & notes)
-        | Q(kind=SearchKind.TAG, tag__in=Tag.objects.offered_to(membership))
-    )
+    rules = {
+        SearchKind.TEXT: Q(kind=SearchKind.TEXT) & live,
+        SearchKind.DOCUMENT: Q(kind=SearchKind.DOCUMENT) & live,
+        SearchKind.NOTE: Q(kind=SearchKind.NOTE) & notes,
+        SearchKind.REPLY: Q(kind=SearchKind.REPLY, reply__deleted_at__isnull=True)
+        & notes,
+        SearchKind.TAG: Q(
+            kind=SearchKind.TAG, tag__in=Tag.objects.offered_to(membership)
+        ),
+    }
+    chosen = [rules[kind] for kind in (kinds or rules)]
+    seen = chosen[0]
+    for rule in chosen[1:]:
+        seen |= rule
+    return seen
 
 
 # The kinds that are an annotation's (tag, author and status narrow to them).
@@ -148,8 +158,8 @@ def search(membership: Membership, data: dict) -> Results:
     """The results of a search (SearchForm's cleaned data) for the member: a
     page of keyword-in-context lines, the other kinds of hit, the facets.
     Raises search_text.QueryError for a query that cannot be read."""
-    query, found, chosen, narrowed = _found(membership, data)
-    texts = narrowed.filter(kind=SearchKind.TEXT)
+    found = _found(membership, data)
+    query, texts = found.query, found.texts
     sort = data.get("sort") or ""
     page = max(1, int(data.get("page") or 1))
     if sort in {"before", "after"}:
@@ -186,10 +196,12 @@ def search(membership: Membership, data: dict) -> Results:
         ],
         page=page,
         pages=pages,
-        facets=_facets(found, chosen),
+        facets=_facets(found),
     )
     others = (
-        narrowed.exclude(kind=SearchKind.TEXT)
+        found.of(
+            [SearchKind.DOCUMENT, SearchKind.NOTE, SearchKind.REPLY, SearchKind.TAG]
+        )
         .select_related("annotation__author", "reply__author", "document")
         .order_by("kind", "document__title", "annotation__start", "pk")
     )
@@ -206,26 +218,50 @@ def search(membership: Membership, data: dict) -> Results:
     return results
 
 
-def _found(membership: Membership, data: dict):
-    """The query; the entries it finds that the member sees; the facets
-    chosen; the entries they leave."""
+@dataclass
+class Found:
+    """What a search finds: its query, the entries of every kind that hold its
+    words (not yet narrowed to what the member sees), the facets chosen."""
+
+    membership: Membership
+    query: Query
+    matched: QuerySet
+    chosen: dict[str, Q]
+
+    def of(self, kinds=None, *, but: str = "") -> QuerySet:
+        """The entries of `kinds` (or all) the member sees, narrowed by the
+        facets chosen (all but `but`)."""
+        entries = _narrowed(
+            self.matched.filter(_seen(self.membership, kinds)), self.chosen, but
+        )
+        # A tag joins an annotation's tags: an entry would come once per tag.
+        return entries.distinct() if "tag" in self.chosen and but != "tag" else entries
+
+    @property
+    def texts(self) -> QuerySet:
+        if self.chosen.keys() & {"tag", "author", "status"}:
+            return self.matched.none()  # an annotation's facets leave out texts
+        return self.of([SearchKind.TEXT])
+
+
+def _found(membership: Membership, data: dict) -> Found:
     query = parse(data.get("q") or "")
-    found = matching(membership.project_id, query).filter(_seen(membership))
-    chosen = _filters(data)
-    return query, found, chosen, _narrowed(found, chosen).distinct()
+    return Found(
+        membership, query, matching(membership.project_id, query), _filters(data)
+    )
 
 
-def _all_lines(membership: Membership, data: dict) -> tuple[Query, QuerySet, list]:
+def _all_lines(membership: Membership, data: dict) -> tuple[Found, list]:
     """Every line of a search (to MAX_LINES), in the order asked."""
-    query, _found_all, _chosen, narrowed = _found(membership, data)
-    lines = _lines(narrowed.filter(kind=SearchKind.TEXT), query)
+    found = _found(membership, data)
+    lines = _lines(found.texts, found.query)
     _sort(lines, data.get("sort") or "")
-    return query, narrowed, lines
+    return found, lines
 
 
 def passages(membership: Membership, data: dict) -> list[tuple[int, int, int]]:
     """Every text hit of a search as (document id, start, end)."""
-    lines = _all_lines(membership, data)[2]
+    lines = _all_lines(membership, data)[1]
     return [(line.document_id, line.start, line.end) for line in lines]
 
 
@@ -271,7 +307,8 @@ def hit_rows(membership: Membership, data: dict) -> Iterator[tuple]:
     """Every hit of a search as a row of HIT_COLUMNS: each line of the texts
     (document, code-point offsets, the context on each side), then each note
     and reply found (with the note, its tags, author and status)."""
-    query, narrowed, lines = _all_lines(membership, data)
+    found, lines = _all_lines(membership, data)
+    query = found.query
     titles = dict(
         Document.objects.filter(
             pk__in={line.document_id for line in lines}
@@ -294,7 +331,7 @@ def hit_rows(membership: Membership, data: dict) -> Iterator[tuple]:
             None,
         )
     notes = (
-        narrowed.filter(kind__in=ANNOTATION_KINDS)
+        found.of(ANNOTATION_KINDS)
         .select_related("annotation__author", "reply__author", "document")
         .prefetch_related("annotation__tags")
         .order_by("document__title", "annotation__start", "pk")
@@ -321,14 +358,12 @@ def hit_rows(membership: Membership, data: dict) -> Iterator[tuple]:
         )
 
 
-def _facets(found: QuerySet, chosen: dict[str, Q]) -> dict[str, list[dict]]:
+def _facets(found: Found) -> dict[str, list[dict]]:
     """Each facet's values with the entries found for each (passages for the
     text), with the other facets chosen."""
 
-    def counted(name: str, column: str, label: str | None = None, only=None):
-        rows = _narrowed(found, chosen, but=name)
-        if only is not None:
-            rows = rows.filter(only)
+    def counted(name: str, column: str, label: str | None = None, kinds=None):
+        rows = found.of(kinds, but=name)
         columns = [column] + ([label] if label else [])
         listed = (
             rows.exclude(**{f"{column}__isnull": True})
@@ -355,14 +390,12 @@ def _facets(found: QuerySet, chosen: dict[str, Q]) -> dict[str, list[dict]]:
             "tag",
             "annotation__tags__name",
             "annotation__tags__parent__name",
-            only=Q(kind__in=ANNOTATION_KINDS),
+            kinds=ANNOTATION_KINDS,
         ),
         "author": counted(
-            "author",
-            "annotation__author__username",
-            only=Q(kind=SearchKind.NOTE),
+            "author", "annotation__author__username", kinds=[SearchKind.NOTE]
         ),
-        "status": counted("status", "annotation__status", only=Q(kind=SearchKind.NOTE)),
+        "status": counted("status", "annotation__status", kinds=[SearchKind.NOTE]),
     }
     statuses = dict(Status.choices)
     for row in facets["status"]:
