@@ -14,12 +14,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import BooleanField, Count, Q, QuerySet
+from django.db.models import BooleanField, Count, Max, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 
-from annotations import permissions
+from annotations import export, permissions
 from annotations.models import Annotation, SearchEntry, SearchKind, Status, Tag
 from annotations.search_text import Query, fts5, hits, parse, tokens, tsquery
+from corpus import bodycache
 from corpus.models import Document, Membership
 
 # Characters shown on each side of a hit.
@@ -180,8 +181,11 @@ def search(membership: Membership, data: dict) -> Results:
         # In the texts' order: only as many passages as the page needs.
         shown, more = _page_lines(texts, query, page, by_position=sort == "position")
         pages = page + 1 if more else page
-        counted = dict(
-            texts.order_by().values_list("document_id").annotate(n=Count("pk"))
+        counted = found.kept(
+            "passages",
+            lambda: dict(
+                texts.order_by().values_list("document_id").annotate(n=Count("pk"))
+            ),
         )
         line_count, unit = sum(counted.values()), "passage"
     titles = dict(Document.objects.filter(pk__in=counted).values_list("pk", "title"))
@@ -196,7 +200,7 @@ def search(membership: Membership, data: dict) -> Results:
         ],
         page=page,
         pages=pages,
-        facets=_facets(found),
+        facets=found.kept("facets", lambda: _facets(found)),
     )
     others = (
         found.of(
@@ -227,6 +231,8 @@ class Found:
     query: Query
     matched: QuerySet
     chosen: dict[str, Q]
+    data: dict
+    state: tuple | None = None
 
     def of(self, kinds=None, *, but: str = "") -> QuerySet:
         """The entries of `kinds` (or all) the member sees, narrowed by the
@@ -236,6 +242,36 @@ class Found:
         )
         # A tag joins an annotation's tags: an entry would come once per tag.
         return entries.distinct() if "tag" in self.chosen and but != "tag" else entries
+
+    def kept(self, name: str, make):
+        """What `make` counts for this search, kept per worker while the
+        project stays as it is (its pages and its facets' links ask again)."""
+        membership = self.membership
+        if self.state is None:
+            # Titles and tags are found too: a metadata edit or a tag renamed
+            # moves no document counter, but their rows' versions.
+            tags = Tag.objects.filter(project_id=membership.project_id).aggregate(
+                n=Count("pk"), versions=Sum("version")
+            )
+            titles = Document.all_objects.filter(
+                project_id=membership.project_id
+            ).aggregate(edited=Max("updated_at"))
+            self.state = (
+                export.project_state(membership.project_id),
+                tuple(tags.values()),
+                titles["edited"],
+            )
+        key = (
+            self.state,
+            membership.project_id,
+            membership.user_id,
+            membership.role,
+            membership.project.premoderation,
+            self.query,
+            tuple(sorted((k, str(v)) for k, v in self.data.items() if k != "page")),
+            name,
+        )
+        return _kept.get_or_make(key, make)
 
     @property
     def texts(self) -> QuerySet:
@@ -247,8 +283,22 @@ class Found:
 def _found(membership: Membership, data: dict) -> Found:
     query = parse(data.get("q") or "")
     return Found(
-        membership, query, matching(membership.project_id, query), _filters(data)
+        membership,
+        query,
+        matching(membership.project_id, query),
+        _filters(data),
+        data,
     )
+
+
+# Counts of searches (passages per document, facets), per worker, under the
+# project's state (export.project_state: any change to what a search may find
+# moves it): paging through a search, or picking a facet and back, counts once.
+_kept = bodycache.LRU(size=512)
+
+
+def clear() -> None:
+    _kept.clear()
 
 
 def _all_lines(membership: Membership, data: dict) -> tuple[Found, list]:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-from annotations import curation, export, margin
+from annotations import curation, export, margin, search
 from corpus import bodycache
 from corpus.roles import Action, Role, can
 from tests.factories import make_document, make_project, make_user
@@ -69,11 +69,13 @@ def _fresh_caches():
     margin.clear()
     curation.clear()
     export.clear()
+    search.clear()
     yield
     bodycache.clear()
     margin.clear()
     curation.clear()
     export.clear()
+    search.clear()
 
 
 @pytest.fixture(autouse=True)

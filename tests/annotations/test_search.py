@@ -426,3 +426,27 @@ def test_too_many_hits_are_refused(client, project, members, corpus, monkeypatch
     client.force_login(members["annotator"])
     response = _annotate(client, project, q="tunnel", all="1", add_tag="x")
     assert response.status_code == 400 and "At most 1 hits" in response.text
+
+
+def test_kept_counts_follow_every_change_a_search_can_see(project, members, corpus):
+    viewer = _membership(project, members["viewer"])
+
+    def kinds(q):
+        found = search.search(viewer, {"q": q})
+        return {row["value"]: row["count"] for row in found.facets["kind"]}
+
+    assert "note" not in kinds("smuggling")
+    note = make_annotation(
+        corpus["other"], members["annotator"], "tunnel", body="Smuggling."
+    )
+    assert kinds("smuggling")["note"] == 1
+    corpus_services.update_document_metadata(
+        document=corpus["other"], title="On smuggling"
+    )
+    assert kinds("smuggling")["document"] == 1
+    tag = services.get_or_create_tag(project=project, name="plain")
+    assert "tag" not in kinds("contraband")
+    services.rename_tag(tag=tag, name="contraband")
+    assert kinds("contraband")["tag"] == 1
+    services.delete_annotation(annotation=note, by=members["annotator"])
+    assert "note" not in kinds("smuggling")
