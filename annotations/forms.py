@@ -305,6 +305,9 @@ class SearchForm(forms.Form):
     )
 
     q = forms.CharField(required=False, max_length=500, strip=False)
+    exact = forms.BooleanField(
+        required=False, label="Exact characters (punctuation counts)"
+    )
     kind = forms.ChoiceField(
         required=False, choices=[("", "Everything"), *SearchKind.choices]
     )

@@ -19,7 +19,16 @@ from django.db.models.expressions import RawSQL
 
 from annotations import export, permissions
 from annotations.models import Annotation, SearchEntry, SearchKind, Status, Tag
-from annotations.search_text import Query, fts5, hits, parse, tokens, tsquery
+from annotations.search_text import (
+    Exact,
+    Query,
+    exact,
+    fts5,
+    hits,
+    parse,
+    tokens,
+    tsquery,
+)
 from corpus import bodycache
 from corpus.models import Document, Membership
 
@@ -281,14 +290,22 @@ class Found:
 
 
 def _found(membership: Membership, data: dict) -> Found:
-    query = parse(data.get("q") or "")
-    return Found(
-        membership,
-        query,
-        matching(membership.project_id, query),
-        _filters(data),
-        data,
-    )
+    if data.get("exact"):
+        query = exact(data.get("q") or "")
+        matched = SearchEntry.objects.filter(
+            project_id=membership.project_id, text__icontains=query.text
+        )
+    else:
+        query = parse(data.get("q") or "")
+        matched = matching(membership.project_id, query)
+    return Found(membership, query, matched, _filters(data), data)
+
+
+def _hits(text: str, query) -> list[tuple[int, int]]:
+    """Where a query (words, or exact characters) falls in `text`."""
+    if isinstance(query, Exact):
+        return query.hits(text)
+    return hits(text, query)
 
 
 # Counts of searches (passages per document, facets), per worker, under the
@@ -389,7 +406,7 @@ def hit_rows(membership: Membership, data: dict) -> Iterator[tuple]:
     for entry in notes[:MAX_LINES]:
         note = entry.annotation
         author = entry.reply.author if entry.reply_id else note.author
-        found = hits(entry.text, query)
+        found = _hits(entry.text, query)
         start, end = found[0] if found else (0, 0)
         yield (
             entry.kind,
@@ -506,7 +523,7 @@ def _entry_lines(entry: SearchEntry, query: Query) -> list[Line]:
             hit=entry.text[start:end],
             right=entry.text[end : end + CONTEXT],
         )
-        for start, end in hits(entry.text, query)
+        for start, end in _hits(entry.text, query)
     ]
 
 
@@ -523,7 +540,7 @@ def _sort(lines: list[Line], how: str) -> None:
 
 def _marked(text: str, query: Query) -> list[tuple[str, bool]]:
     """The text cut to about 2 × CONTEXT around its first hit, its hits marked."""
-    found = hits(text, query)
+    found = _hits(text, query)
     if not found:
         return [(text[: 2 * CONTEXT], False)]
     first = found[0][0]

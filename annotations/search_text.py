@@ -9,6 +9,8 @@ language members type, and where a query's words fall in a text.
   raises QueryError with a message for the member.
 - `hits` finds each occurrence of a query's wanted words and phrases in a text,
   as code-point ranges of the original text (for keyword-in-context lines).
+- `exact` reads a query of characters to find as they are (punctuation
+  too, in any case), for the search's exact mode.
 - `fts5` and `tsquery` write a query for SQLite's FTS5 and PostgreSQL's
   `tsquery`, over texts indexed as their folded words (`indexed`).
 
@@ -228,3 +230,23 @@ def tsquery(query: Query) -> str:
     )
     excluded = "".join(f" & !{_quoted_ts(term)}" for term in query.excluded)
     return wanted + excluded
+
+
+@dataclass(frozen=True)
+class Exact:
+    """Characters to find as they are (punctuation too), in any case."""
+
+    text: str
+
+    def hits(self, text: str) -> list[tuple[int, int]]:
+        pattern = re.compile(re.escape(self.text), re.IGNORECASE)
+        return [(found.start(), found.end()) for found in pattern.finditer(text)]
+
+
+def exact(text: str) -> Exact:
+    """An exact-characters query; raise QueryError when there is nothing to find."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"A query has at most {MAX_QUERY_CHARS} characters.")
+    if not text.strip():
+        raise QueryError("Type the characters to find.")
+    return Exact(text)

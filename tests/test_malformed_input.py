@@ -315,6 +315,7 @@ ROUTES: dict[str, Spec] = {
                 "sort": ["before"],
             },
             {"q": ["x OR y"], "page": ["2"]},
+            {"q": ["(first)."], "exact": ["on"], "sort": ["after"]},
         ]
     ),
     "annotations:search_annotate": Spec(
@@ -557,8 +558,7 @@ PARAM_NAMES = sorted(
         "initial-parent", "initial-retired", "initial-title", "initial-authors",
         "initial-publisher", "initial-source_url", "initial-published_date",
         "initial-keywords", "initial-language", "csrfmiddlewaretoken",
-        "email", "password1", "password2", "reader", "kind", "hit", "all",
-        "add_tag",
+        "email", "password1", "password2", "reader", "kind", "hit", "all", "add_tag",
     }
 )  # fmt: skip
 

@@ -450,3 +450,21 @@ def test_kept_counts_follow_every_change_a_search_can_see(project, members, corp
     assert kinds("contraband")["tag"] == 1
     services.delete_annotation(annotation=note, by=members["annotator"])
     assert "note" not in kinds("smuggling")
+
+
+def test_the_exact_mode_finds_characters_as_they_are(client, project, members, corpus):
+    viewer = _membership(project, members["viewer"])
+    found = search.search(viewer, {"q": "u.s.-mexico", "exact": True})
+    assert found.lines
+    brief = corpus["brief"].text
+    for line in found.lines:
+        assert brief[line.start : line.end] == line.hit
+        assert line.hit.lower() == "u.s.-mexico"
+    # Words alone would find "U.S. and Mexico" too; the characters do not.
+    assert all(line.hit.lower() == "u.s.-mexico" for line in found.lines)
+    client.force_login(members["viewer"])
+    page = _search(client, project, "(a)", exact="on")
+    assert page.status_code == 200
+    assert (
+        _search(client, project, "   ", exact="on").status_code == 200
+    )  # nothing asked
