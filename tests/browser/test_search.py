@@ -36,6 +36,8 @@ def test_a_line_opens_the_reading_page_at_its_hit(page: Page, sign_in, seeds_dir
     assert "q=%22pena%20nieto%22" in page.url
     first.click()
     expect(page.locator("#doc-text")).to_be_visible()
+    # The page's script marks the hit once it has run (deferred, after parsing).
+    page.wait_for_function("() => CSS.highlights.has('search-hit')")
     marked = page.evaluate(
         """() => {
             const hit = CSS.highlights.get("search-hit");
