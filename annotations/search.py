@@ -448,22 +448,25 @@ def _facets(found: Found) -> dict[str, list[dict]]:
         ]
 
     kinds = dict(SearchKind.choices)
-    facets = {
-        "kind": [
-            {**row, "label": kinds[row["value"]]} for row in counted("kind", "kind")
-        ],
-        "document": counted("document", "document_id", "document__title"),
-        "tag": counted(
-            "tag",
-            "annotation__tags__name",
-            "annotation__tags__parent__name",
-            kinds=ANNOTATION_KINDS,
-        ),
-        "author": counted(
-            "author", "annotation__author__username", kinds=[SearchKind.NOTE]
-        ),
-        "status": counted("status", "annotation__status", kinds=[SearchKind.NOTE]),
-    }
+    if found.chosen:
+        facets = {
+            "kind": counted("kind", "kind"),
+            "document": counted("document", "document_id", "document__title"),
+            "tag": counted(
+                "tag",
+                "annotation__tags__name",
+                "annotation__tags__parent__name",
+                kinds=ANNOTATION_KINDS,
+            ),
+            "author": counted(
+                "author", "annotation__author__username", kinds=[SearchKind.NOTE]
+            ),
+            "status": counted("status", "annotation__status", kinds=[SearchKind.NOTE]),
+        }
+    else:
+        facets = _facets_at_once(found)
+    for row in facets["kind"]:
+        row["label"] = kinds[row["value"]]
     statuses = dict(Status.choices)
     for row in facets["status"]:
         row["label"] = statuses.get(row["value"], row["value"])
@@ -475,6 +478,58 @@ def _facets(found: Found) -> dict[str, list[dict]]:
             else row["value"]
         )
     return facets
+
+
+def _facets_at_once(found: Found) -> dict[str, list[dict]]:
+    """The facets when none is chosen (they all count the same entries): the
+    kinds and documents from one grouping, the authors and statuses from
+    another, the tags from a third (each note once per tag)."""
+    by_kind: dict[str, int] = {}
+    by_document: dict[int, list] = {}
+    for kind, document, title, count in (
+        found.of()
+        .order_by()
+        .values_list("kind", "document_id", "document__title")
+        .annotate(count=Count("pk"))
+    ):
+        by_kind[kind] = by_kind.get(kind, 0) + count
+        if document is not None:
+            entry = by_document.setdefault(document, [title, 0])
+            entry[1] += count
+    authors: dict[str, int] = {}
+    statuses: dict[str, int] = {}
+    for author, status, count in (
+        found.of([SearchKind.NOTE])
+        .order_by()
+        .values_list("annotation__author__username", "annotation__status")
+        .annotate(count=Count("pk"))
+    ):
+        authors[author] = authors.get(author, 0) + count
+        statuses[status] = statuses.get(status, 0) + count
+    tags = [
+        {"value": name, "label": parent, "count": count}
+        for name, parent, count in found.of(ANNOTATION_KINDS)
+        .exclude(annotation__tags__name__isnull=True)
+        .order_by()
+        .values_list("annotation__tags__name", "annotation__tags__parent__name")
+        .annotate(count=Count("pk", distinct=True))
+    ]
+
+    def top(counts: dict, label=lambda value: value) -> list[dict]:
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return [
+            {"value": value, "label": label(value), "count": count}
+            for value, count in ranked[:FACET_SIZE]
+        ]
+
+    documents = {pk: count for pk, (_title, count) in by_document.items()}
+    return {
+        "kind": top(by_kind),
+        "document": top(documents, lambda pk: by_document[pk][0]),
+        "tag": sorted(tags, key=lambda row: (-row["count"], row["value"]))[:FACET_SIZE],
+        "author": top(authors),
+        "status": top(statuses),
+    }
 
 
 def _lines(passages: QuerySet, query: Query) -> list[Line]:
