@@ -338,18 +338,11 @@ def annotate_preview(
     """How many annotations tagging the `chosen` passages would make, and how
     many passages already carry that tag (skipped), in one query."""
     wanted = set(chosen)
-    if not wanted:
-        return 0, 0
-    tagged = set(
-        Annotation.objects.filter(
-            project_id=membership.project_id,
-            document_id__in={document for document, _s, _e in wanted},
-            start__in={start for _d, start, _e in wanted},
-            deleted_at__isnull=True,
-            tags__name__iexact=tag.strip(),
-        ).values_list("document_id", "start", "end")
+    skipped = len(
+        Annotation.objects.filter(project_id=membership.project_id).tagged_at(
+            wanted, tag
+        )
     )
-    skipped = len(wanted & tagged)
     return len(wanted) - skipped, skipped
 
 
@@ -532,27 +525,11 @@ def _facets_at_once(found: Found) -> dict[str, list[dict]]:
     }
 
 
-def _lines(passages: QuerySet, query: Query) -> list[Line]:
-    """Every line of the passages (up to MAX_LINES), in document and text
-    order, read a batch at a time."""
-    lines: list[Line] = []
-    ordered = passages.order_by("document__title", "document_id", "start").only(
-        "document_id", "start", "text"
-    )
-    for entry in ordered.iterator(chunk_size=500):
-        lines += _entry_lines(entry, query)
-        if len(lines) >= MAX_LINES:
-            break
-    return lines[:MAX_LINES]
-
-
-def _page_lines(
-    passages: QuerySet, query: Query, page: int, *, by_position: bool
-) -> tuple[list[Line], bool]:
-    """The page's lines in the texts' order (by document, or by position in
-    the text), reading passages a batch at a time until the page is full; and
-    whether more follow."""
-    wanted = page * LINES_PER_PAGE + 1
+def _lines(
+    passages: QuerySet, query: Query, *, limit: int = MAX_LINES, by_position=False
+) -> list[Line]:
+    """The passages' lines (`limit` at most) in the texts' order (by document,
+    or by position in the text), reading passages a batch at a time."""
     order = (
         ("start", "document_id")
         if by_position
@@ -560,11 +537,22 @@ def _page_lines(
     )
     ordered = passages.order_by(*order).only("document_id", "start", "text")
     lines: list[Line] = []
-    for entry in ordered.iterator(chunk_size=100):
+    for entry in ordered.iterator(chunk_size=200):
         lines += _entry_lines(entry, query)
-        if len(lines) >= wanted:
+        if len(lines) >= limit:
             break
+    return lines[:limit]
+
+
+def _page_lines(
+    passages: QuerySet, query: Query, page: int, *, by_position: bool
+) -> tuple[list[Line], bool]:
+    """The page's lines, reading only the passages it needs; and whether more
+    follow."""
     skip = (page - 1) * LINES_PER_PAGE
+    lines = _lines(
+        passages, query, limit=skip + LINES_PER_PAGE + 1, by_position=by_position
+    )
     return lines[skip : skip + LINES_PER_PAGE], len(lines) > skip + LINES_PER_PAGE
 
 

@@ -199,18 +199,19 @@ class _Restore:
             raise ArchiveRefused(f"The archive has no {entry}.") from None
         sizes = self.manifest.get("sizes")
         if isinstance(sizes, dict) and info.file_size != sizes.get(entry):
-            raise ArchiveRefused(
-                f"{entry} is not what the archive's manifest says it is: the "
-                "archive is damaged or was changed."
-            )
+            raise self._changed(entry)
         return self.archive.open(info)
 
     def _check(self, entry: str, digest: str) -> None:
         if not hmac.compare_digest(str(self.manifest["entries"][entry]), digest):
-            raise ArchiveRefused(
-                f"{entry} is not what the archive's manifest says it is: the "
-                "archive is damaged or was changed."
-            )
+            raise self._changed(entry)
+
+    @staticmethod
+    def _changed(entry: str) -> ArchiveRefused:
+        return ArchiveRefused(
+            f"{entry} is not what the archive's manifest says it is: the "
+            "archive is damaged or was changed."
+        )
 
     def _lines(self, entry: str) -> Iterator[tuple[int, dict]]:
         """The rows of a table, numbered from 1, each checked to be an object."""

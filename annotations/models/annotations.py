@@ -54,6 +54,20 @@ class AnnotationQuerySet(models.QuerySet):
                 annotations = annotations.filter(**{lookup: data[name]})
         return annotations
 
+    def tagged_at(self, passages, tag_name: str) -> set[tuple[int, int, int]]:
+        """Of the passages (document id, start, end), those a live annotation
+        with the tag (any case) already stands on."""
+        passages = set(passages)
+        if not passages:
+            return set()
+        found = self.filter(
+            document_id__in={document for document, _start, _end in passages},
+            start__in={start for _document, start, _end in passages},
+            deleted_at__isnull=True,
+            tags__name__iexact=tag_name.strip(),
+        ).values_list("document_id", "start", "end")
+        return passages & set(found)
+
     def for_document(self, document: Document) -> AnnotationQuerySet:
         return self.filter(document=document)
 

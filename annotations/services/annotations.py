@@ -182,12 +182,15 @@ def annotate_passages(
     passages that already carry the tag are skipped. Each annotation's history
     says it was made so (`reason`). Returns the annotations made and the number
     skipped. A document's counters move once for all its new annotations."""
-    by_document: dict[int, set[tuple[int, int]]] = {}
-    for document_id, start, end in passages:
-        by_document.setdefault(document_id, set()).add((start, end))
     (tag_row,) = resolve_tags(project, [tag])
+    passages = set(passages)
+    tagged = Annotation.objects.filter(project=project).tagged_at(
+        passages, tag_row.name
+    )
+    by_document: dict[int, set[tuple[int, int]]] = {}
+    for document_id, start, end in passages - tagged:
+        by_document.setdefault(document_id, set()).add((start, end))
     made: list[Annotation] = []
-    skipped = 0
     for document_id, ranges in sorted(by_document.items()):
         document = (
             Document.objects.filter(pk=document_id, project=project)
@@ -196,18 +199,7 @@ def annotate_passages(
         )
         if document is None:
             raise ValidationError("A passage is on a document that is not here.")
-        tagged = set(
-            Annotation.objects.filter(
-                document_id=document_id,
-                tags=tag_row,
-                deleted_at__isnull=True,
-                start__in={start for start, _end in ranges},
-            ).values_list("start", "end")
-        )
-        wanted = sorted(ranges - tagged)
-        skipped += len(ranges) - len(wanted)
-        if not wanted:
-            continue
+        wanted = sorted(ranges)
         text = document.text
         for start, end in wanted:
             check_anchor(text=text, start=start, end=end, exact=text[start:end])
@@ -260,7 +252,7 @@ def annotate_passages(
         batch_size=500,
     )
     search.index_notes(made)
-    return made, skipped
+    return made, len(tagged)
 
 
 @transaction.atomic
