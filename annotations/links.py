@@ -11,11 +11,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Max, Q, QuerySet, Value
+from django.db import connection
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Func,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.lookups import In
 from django.urls import reverse
 
-from annotations import link_graph
-from annotations.models import Annotation, Link, RelationType, Tag
+from annotations import link_graph, search, search_text
+from annotations.models import (
+    Annotation,
+    Link,
+    RelationType,
+    SearchEntry,
+    SearchKind,
+    Tag,
+)
 from annotations.permissions import link_filter
 from corpus.models import Document, Membership, Project
 
@@ -69,45 +89,15 @@ def search_annotations(
     exclude: Annotation | None = None,
     page: int = 1,
 ) -> tuple[list[Annotation], bool]:
-    """One page (SEARCH_LIMIT) of visible annotations matching quote, note, tag,
-    author or document title, newest first (the newest of all for an empty
-    query), and whether another page follows."""
+    """One page (SEARCH_LIMIT) of visible annotations whose quote or note holds
+    words starting with each word typed (as the search index finds them:
+    "guzm" finds "Guzmán"), or whose tag, author or document title holds what
+    was typed; newest first (the newest of all for an empty query), and
+    whether another page follows."""
     found = Annotation.objects.shown_to_member(membership)
     query = query.strip()
     if query:
-        # Authors, documents and tags by name first, in one small query, so the
-        # annotations are filtered on their own columns: no joins for each row
-        # looked at, and on PostgreSQL, when few rows match, an index for every
-        # condition (trigram indexes on quote and note, migration 0005). Tags and
-        # documents are the project's own, as the services keep them.
-        project = membership.project_id
-        names = (
-            get_user_model()
-            .objects.filter(username__icontains=query)
-            .order_by()
-            .values_list(Value("author"), "pk")
-            .union(
-                Document.objects.filter(project_id=project, title__icontains=query)
-                .order_by()
-                .values_list(Value("document"), "pk"),
-                Tag.objects.filter(project_id=project, name__icontains=query)
-                .order_by()
-                .values_list(Value("tag"), "pk"),
-                all=True,
-            )
-        )
-        named = {"author": [], "document": [], "tag": []}
-        for kind, pk in names:
-            named[kind].append(pk)
-        matches = Q(exact__icontains=query) | Q(body__icontains=query)
-        if named["author"]:
-            matches |= Q(author_id__in=named["author"])
-        if named["document"]:
-            matches |= Q(document_id__in=named["document"])
-        if named["tag"]:
-            tagged = Annotation.tags.through.objects.filter(tag_id__in=named["tag"])
-            matches |= Q(pk__in=tagged.values("annotation_id"))
-        found = found.filter(matches)
+        found = found.filter(_picked(membership.project_id, query))
     if exclude is not None:
         found = found.exclude(pk=exclude.pk)
     first = (max(page, 1) - 1) * SEARCH_LIMIT
@@ -124,6 +114,99 @@ def search_annotations(
         .order_by("-created_at", "-pk")[first : first + SEARCH_LIMIT + 1]
     )
     return rows[:SEARCH_LIMIT], len(rows) > SEARCH_LIMIT
+
+
+def _picked(project: int, query: str) -> Q:
+    """The annotations the picker finds for `query`: by their own words in the
+    search index, or by the name of their author, document or a tag of theirs."""
+    # Authors, documents and tags by name first, in one small query, so the
+    # annotations are filtered on their own columns: no joins for each row
+    # looked at. Tags and documents are the project's own, as the services
+    # keep them.
+    names = (
+        get_user_model()
+        .objects.filter(username__icontains=query)
+        .order_by()
+        .values_list(Value("author"), "pk")
+        .union(
+            Document.objects.filter(project_id=project, title__icontains=query)
+            .order_by()
+            .values_list(Value("document"), "pk"),
+            Tag.objects.filter(project_id=project, name__icontains=query)
+            .order_by()
+            .values_list(Value("tag"), "pk"),
+            all=True,
+        )
+    )
+    named = {"author": [], "document": [], "tag": []}
+    for kind, pk in names:
+        named[kind].append(pk)
+    matches = Q(pk__in=[])
+    # A word of one character is looked for whole: as the start of words it
+    # would find nearly every note.
+    words = [token.word for token in search_text.tokens(query)]
+    if words:
+        typed = search_text.Query(
+            tuple((search_text.Term((word,), prefix=len(word) > 1),) for word in words)
+        )
+        matches |= _noted(project, typed)
+    if named["author"]:
+        matches |= Q(author_id__in=named["author"])
+    if named["document"]:
+        matches |= Q(document_id__in=named["document"])
+    if named["tag"]:
+        tagged = Annotation.tags.through.objects.filter(tag_id__in=named["tag"])
+        matches |= Q(pk__in=tagged.values("annotation_id"))
+    return matches
+
+
+# Index entries found, from which a query counts as common in the picker.
+COMMON = 2_000
+
+
+def _noted(project: int, query: search_text.Query) -> Q:
+    """The annotations whose quote or note the index finds `query` in.
+
+    A query found in few notes lists them (the newest of the list are taken);
+    one found in many asks of each annotation, newest first, whether its note
+    is found, and stops at a page. On SQLite, the unary + keeps the entry's
+    key from being searched by each of the matched rowids in turn (then every
+    annotation looked at would cost one lookup per match)."""
+    notes = search.matching(project, query).filter(kind=SearchKind.NOTE)
+    if not _common(query, project):
+        return Q(pk__in=notes.values("annotation_id"))
+    if connection.vendor == "postgresql":
+        return Q(Exists(notes.filter(annotation_id=OuterRef("pk"))))
+    matched = RawSQL(
+        "SELECT rowid FROM annotations_search_fts "
+        "WHERE annotations_search_fts MATCH %s",
+        [search_text.fts5(query)],
+    )
+    own_note = SearchEntry.objects.filter(
+        annotation_id=OuterRef("pk"), kind=SearchKind.NOTE
+    ).filter(In(Func(F("pk"), template="+%(expressions)s"), matched))
+    return Q(Exists(own_note))
+
+
+def _common(query: search_text.Query, project: int) -> bool:
+    """Whether the index finds `query` in at least COMMON entries (counting
+    stops there: a common word costs no more to ask about than a rare one)."""
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT count(*) FROM (SELECT 1 FROM annotations_searchentry "
+            "WHERE project_id = %s AND vector @@ %s::tsquery LIMIT %s) AS found"
+        )
+        params = [project, search_text.tsquery(query), COMMON]
+    else:
+        # The whole index's entries (FTS5 knows no project): an estimate.
+        sql = (
+            "SELECT count(*) FROM (SELECT 1 FROM annotations_search_fts "
+            "WHERE annotations_search_fts MATCH %s LIMIT %s)"
+        )
+        params = [search_text.fts5(query), COMMON]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0] >= COMMON
 
 
 def filter_links(

@@ -53,11 +53,13 @@ from annotations.models import (
     Link,
     RelationType,
     Reply,
+    SearchEntry,
     Status,
     Tag,
     Visibility,
 )
 from annotations.services import CONTEXT_SIZE, audience_of
+from annotations.services import search as search_index
 from annotations.services.revisions import BulkCounts
 from corpus import importers, services
 from corpus.models import Document, Membership, Project
@@ -300,7 +302,21 @@ def add_annotations(
         Link.objects.bulk_create(links, batch_size=2000)
         for document in documents:
             counts[document.pk].save()
-    _harness.analyze(Annotation, through, Reply, Link, Document, DocumentCounters)
+        # The search index, as the services keep it (the link picker reads it).
+        search_index.index_notes(made)
+        documents_of = {row.pk: row.document_id for row in made}
+        SearchEntry.objects.bulk_create(
+            [
+                search_index.reply_entry(
+                    reply, project.pk, documents_of[reply.annotation_id]
+                )
+                for reply in replies
+            ],
+            batch_size=search_index.BATCH,
+        )
+    _harness.analyze(
+        Annotation, through, Reply, Link, Document, DocumentCounters, SearchEntry
+    )
     return {
         "annotations": len(made),
         "private": sum(row.visibility == Visibility.PRIVATE for row in made),
@@ -417,7 +433,10 @@ def build(sizes: Sizes, rng: random.Random) -> Built:
             for user, role in zip(users[1:], ROLES[1:], strict=True)
         ]
     )
-    Tag.objects.bulk_create([Tag(project=project, name=name) for name in TAGS])
+    for tag in Tag.objects.bulk_create(
+        [Tag(project=project, name=name) for name in TAGS]
+    ):
+        search_index.index_tag(tag, new=True)
     started = time.perf_counter()
     documents = import_documents(project, owner, sizes, rng)
     total = sum(len(document.original) for document in documents)

@@ -4,6 +4,8 @@ no document text loaded for a row that shows only its title."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -51,8 +53,18 @@ def corpus(project, members):
 
 
 def _by_hand(membership, query, exclude, page):
-    """What search_annotations() promises, worked out in Python (ASCII text)."""
+    """What search_annotations() promises, worked out in Python (ASCII text):
+    each word typed starts a word of the quote or the note, or what was typed
+    is in the author's name, the document's title or a tag's name."""
     needle = query.strip().lower()
+    typed = re.findall(r"\w+", needle)
+
+    def starts_words(text: str) -> bool:
+        words = re.findall(r"\w+", text.lower())
+        return bool(typed) and all(
+            any(word.startswith(start) for word in words) for start in typed
+        )
+
     shown = (
         Annotation.objects.shown_to_member(membership)
         .exclude(pk=exclude.pk)
@@ -64,8 +76,7 @@ def _by_hand(membership, query, exclude, page):
         a
         for a in shown
         if not needle
-        or needle in a.exact.lower()
-        or needle in a.body.lower()
+        or starts_words(f"{a.exact} {a.body}")
         or needle in a.author.username.lower()
         or needle in a.document.title.lower()
         or any(needle in tag.name.lower() for tag in a.tags.all())
@@ -80,6 +91,9 @@ def _by_hand(membership, query, exclude, page):
     [
         "",
         "the",  # quote, note and a document title
+        "he",  # inside words only: no quote or note
+        "tunnel LONG",  # two words of one quote
+        "scap",
         "TUNNEL",
         "river",  # notes only
         "wheat",  # a quote and an author
@@ -94,9 +108,12 @@ def _by_hand(membership, query, exclude, page):
     ],
 )
 @pytest.mark.parametrize("role", ["annotator", "curator"])
+@pytest.mark.parametrize("common", [0, 10**9], ids=["as-common", "as-rare"])
 def test_search_finds_what_a_plain_filter_finds_page_by_page(
-    project, members, corpus, query, role
+    project, members, corpus, query, role, common, monkeypatch
 ):
+    # Both ways of finding the notes (annotations.links._noted) find the same.
+    monkeypatch.setattr(link_reads, "COMMON", common)
     membership = Membership.objects.select_related("project").get(
         project=project, user=members[role]
     )
@@ -177,3 +194,22 @@ def test_queue_query_count_does_not_grow_with_filters(
         note = make_annotation(corpus[0].document, wheatley, "tunnel", body=f"{n}")
         note.tags.add(evidence)
     assert count() == few
+
+
+def test_search_finds_words_by_their_start_whatever_their_accents(project, members):
+    document = make_document(
+        project=project, title="Cables", paragraphs=["Joaquín Guzmán Loera fled."]
+    )
+    source = make_annotation(document, members["owner"], "fled")
+    found = make_annotation(
+        document, members["annotator"], "Guzmán", body="Peña Nieto's men"
+    )
+    membership = Membership.objects.select_related("project").get(
+        project=project, user=members["curator"]
+    )
+    for query in ("guzman", "GUZM", "pena nie", "guz men"):
+        rows, more = link_reads.search_annotations(membership, query, exclude=source)
+        assert [a.pk for a in rows] == [found.pk], query
+    for query in ("uzman", "guzmanx", "pena loera"):
+        rows, _more = link_reads.search_annotations(membership, query, exclude=source)
+        assert rows == [], query
