@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.db import connection
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from annotations import highlights, permissions, polling
@@ -28,6 +29,7 @@ from annotations.models import (
 )
 from corpus import bodycache
 from corpus.models import Document, Membership
+from corpus.prepared import Prepared
 from corpus.roles import Action
 
 
@@ -55,15 +57,37 @@ def member_document(
     return document
 
 
+# Every thread and write on one reads it: prepared (corpus.prepared), one
+# query per way a member may see (shown_to_member_filter's rule).
+_member_annotation = Prepared(
+    lambda sees_unapproved, user, project, pk: (
+        Annotation.objects.filter(
+            permissions.annotation_rule(
+                reader_id=user, sees_unapproved=sees_unapproved
+            ),
+            project_id=project,
+            pk=pk,
+        )
+        .select_related("author", "document__counters")
+        .defer(*(f"document__{name}" for name in Document.HEAVY_FIELDS))
+    ),
+    int,
+    int,
+    int,
+)
+
+
 def member_annotation(membership: Membership, pk: int) -> Annotation:
     """An annotation of the member's project that they see, with its author and
     its document (without the document's text), or 404."""
-    annotation = get_object_or_404(
-        Annotation.objects.shown_to_member(membership)
-        .select_related("author", "document__counters")
-        .defer(*(f"document__{name}" for name in Document.HEAVY_FIELDS)),
-        pk=pk,
+    annotation = _member_annotation.one(
+        membership.user_id,
+        membership.project_id,
+        pk,
+        shape=permissions.sees_unapproved(membership),
     )
+    if annotation is None:
+        raise Http404("No such annotation.")
     annotation.project = annotation.document.project = membership.project
     # The transaction it was read in: a write in the same one need not read it
     # again where the database has no row locks (services.annotations._locked).

@@ -190,6 +190,9 @@ LOGOUT_REDIRECT_URL = "login"
 # a few wrong passwords for one username (whether or not it exists), or more
 # from one address, sign-in is refused for a while, before any password is
 # checked; a successful sign-in forgets that account's failures.
+# Django's database sessions, their read prepared once per worker.
+SESSION_ENGINE = "config.sessions"
+
 AUTHENTICATION_BACKENDS = [
     "config.throttling.SignInThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",

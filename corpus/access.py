@@ -7,11 +7,11 @@ import functools
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
-from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django_htmx.middleware import HtmxDetails
 
 from corpus.models import Membership
+from corpus.prepared import Prepared
 from corpus.roles import Action, can
 from corpus.services import tokens
 
@@ -20,6 +20,16 @@ class HtmxHttpRequest(HttpRequest):
     """The request type of our views: HtmxMiddleware adds `htmx`."""
 
     htmx: HtmxDetails
+
+
+# Every project page reads it: prepared (corpus.prepared).
+_membership = Prepared(
+    lambda _shape, slug, user: Membership.objects.select_related("project").filter(
+        project__slug=slug, project__trashed_at__isnull=True, user_id=user
+    ),
+    str,
+    int,
+)
 
 
 def membership_for(
@@ -31,12 +41,9 @@ def membership_for(
 ) -> Membership:
     """The user's membership of `slug`: 404 for a non-member (or a project in the
     trash), 403 without the right, or for any change to an archived project."""
-    membership = get_object_or_404(
-        Membership.objects.select_related("project"),
-        project__slug=slug,
-        project__trashed_at__isnull=True,
-        user=request.user,
-    )
+    membership = _membership.one(slug, request.user.pk)
+    if membership is None:
+        raise Http404("No such project.")
     if not can(membership.role, action):
         raise PermissionDenied(
             f"Your role ({membership.get_role_display()}) may not do this."
