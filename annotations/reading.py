@@ -13,7 +13,6 @@ from __future__ import annotations
 from django.db import connection
 from django.db.models import Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 
 from annotations import highlights, permissions, polling
 from annotations import links as links_reads
@@ -33,6 +32,19 @@ from corpus.prepared import Prepared
 from corpus.roles import Action
 
 
+def _documents(with_importer: bool, project: int, pk: int):
+    documents = (
+        Document.objects.filter(project_id=project, pk=pk)
+        .defer(*Document.HEAVY_FIELDS)
+        .select_related("counters")
+    )
+    return documents.select_related("imported_by") if with_importer else documents
+
+
+# Every page of a document reads it: prepared (corpus.prepared).
+_member_document = Prepared(_documents, int, int)
+
+
 def member_document(
     membership: Membership,
     pk: int,
@@ -43,14 +55,9 @@ def member_document(
     """A document of the member's project, or 404; with its text, blocks and
     links (from the worker's cache when they have not changed) unless
     `with_body` is False (changed_regions reads them when it needs them)."""
-    documents = (
-        Document.objects.filter(project=membership.project)
-        .defer(*Document.HEAVY_FIELDS)
-        .select_related("counters")
-    )
-    if with_importer:
-        documents = documents.select_related("imported_by")
-    document = get_object_or_404(documents, pk=pk)
+    document = _member_document.one(membership.project_id, pk, shape=with_importer)
+    if document is None:
+        raise Http404("No such document.")
     document.project = membership.project
     if with_body:
         bodycache.fill_body(document)
