@@ -21,6 +21,7 @@ from annotations.models import Annotation, DocumentCounters, Status
 from annotations.permissions import Audience
 from annotations.services.revisions import Counted
 from corpus.models import Document, Membership
+from corpus.prepared import Prepared
 
 
 def class_revision(membership: Membership, document: Document) -> int:
@@ -205,17 +206,13 @@ def changed_since(
     )
 
 
-def current_token(user_id: int, slug: str, document_id: int) -> ReaderToken | None:
-    """The token a member's page of the document would carry now, in one query
-    beyond the session (membership, role, the document's revisions and the
-    reader's own latest change together); None if they are not a member of a
-    live project with that document."""
+def _tokens(_shape, user_id: int, slug: str, document_id: int):
     own_latest = (
         Annotation.objects.filter(document_id=OuterRef("pk"), author_id=user_id)
         .order_by("-own_revision")
         .values("own_revision")[:1]
     )
-    found = (
+    return (
         Document.objects.filter(
             pk=document_id,
             project__slug=slug,
@@ -232,6 +229,18 @@ def current_token(user_id: int, slug: str, document_id: int) -> ReaderToken | No
             "own_latest",
         )[:1]
     )
+
+
+# Every poll asks it: prepared (corpus.prepared).
+_tokens_read = Prepared(_tokens, int, str, int)
+
+
+def current_token(user_id: int, slug: str, document_id: int) -> ReaderToken | None:
+    """The token a member's page of the document would carry now, in one query
+    beyond the session (membership, role, the document's revisions and the
+    reader's own latest change together); None if they are not a member of a
+    live project with that document."""
+    found = _tokens_read(user_id, slug, document_id)
     if not found:
         return None
     shared, public, premoderation, role, own = found[0]

@@ -207,6 +207,25 @@ def reader_update(
     return {**regions, **news, "revision": token}
 
 
+# Every thread reads them: prepared (corpus.prepared).
+_replies = Prepared(
+    lambda _shape, pk: (
+        Reply.objects.filter(annotation_id=pk, deleted_at__isnull=True)
+        .select_related("author")
+        .order_by("created_at", "pk")
+    ),
+    int,
+)
+_history = Prepared(
+    lambda _shape, pk: (
+        AnnotationEvent.objects.filter(annotation_id=pk)
+        .select_related("actor")
+        .order_by("at", "pk")
+    ),
+    int,
+)
+
+
 def thread_context(
     membership: Membership,
     annotation: Annotation,
@@ -221,15 +240,7 @@ def thread_context(
     knowing that a new annotation has no replies or links yet.
     """
     new = annotation.version == 1 and tags is not None
-    replies = (
-        []
-        if new
-        else list(
-            Reply.objects.filter(annotation=annotation, deleted_at__isnull=True)
-            .select_related("author")
-            .order_by("created_at", "pk")
-        )
-    )
+    replies = [] if new else _replies(annotation.pk)
     for reply in replies:
         reply.may_change = permissions.may_change(membership, reply)
     links = (
@@ -255,15 +266,7 @@ def decision_context(
 ) -> dict:
     """The parts of a thread a decision changes: the status, the last decision,
     the history, the form to decide (for those who may)."""
-    history = (
-        []
-        if new
-        else list(
-            AnnotationEvent.objects.filter(annotation=annotation)
-            .select_related("actor")
-            .order_by("at", "pk")
-        )
-    )
+    history = [] if new else _history(annotation.pk)
     decisions = [event for event in history if event.kind == EventKind.STATUS]
     may_decide = permissions.may_decide(membership)
     return {
