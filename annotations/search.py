@@ -178,45 +178,38 @@ def search(membership: Membership, data: dict) -> Results:
         _sort(lines, sort)
         pages = max(1, -(-len(lines) // LINES_PER_PAGE))
         page = min(page, pages)
-        shown, line_count, unit = (
-            lines[(page - 1) * LINES_PER_PAGE : page * LINES_PER_PAGE],
-            len(lines),
-            "line",
-        )
+        shown, unit = lines[(page - 1) * LINES_PER_PAGE : page * LINES_PER_PAGE], "line"
         counted: dict[int, int] = {}
         for line in lines:
             counted[line.document_id] = counted.get(line.document_id, 0) + 1
-    else:
-        # In the texts' order: only as many passages as the page needs.
-        shown, more = _page_lines(texts, query, page, by_position=sort == "position")
-        pages = page + 1 if more else page
-        counted = found.kept(
-            "passages",
-            lambda: dict(
-                texts.order_by().values_list("document_id").annotate(n=Count("pk"))
-            ),
+        titles = dict(
+            Document.objects.filter(pk__in=counted).values_list("pk", "title")
         )
-        line_count, unit = sum(counted.values()), "passage"
-    titles = dict(Document.objects.filter(pk__in=counted).values_list("pk", "title"))
+        facets = found.kept("facets", lambda: _facets(found))
+    else:
+        # In the texts' order: only as many passages as the page needs, read
+        # from the documents that the counts say hold them.
+        per_document, facets = found.kept("counts", lambda: _counts(found))
+        shown, more = _page_lines(
+            texts, query, page, by_position=sort == "position", counted=per_document
+        )
+        pages, unit = (page + 1 if more else page), "passage"
+        counted = {pk: n for pk, (_title, n) in per_document.items()}
+        titles = {pk: title for pk, (title, _n) in per_document.items()}
     results = Results(
         query=query,
         lines=shown,
-        line_count=line_count,
+        line_count=sum(counted.values()),
         unit=unit,
         documents=[
             {"document_id": pk, "title": titles.get(pk, ""), "lines": n}
-            for pk, n in sorted(counted.items(), key=lambda row: titles.get(row[0], ""))
+            for pk, n in sorted(
+                counted.items(), key=lambda row: (titles.get(row[0], ""), row[0])
+            )
         ],
         page=page,
         pages=pages,
-        facets=found.kept("facets", lambda: _facets(found)),
-    )
-    others = (
-        found.of(
-            [SearchKind.DOCUMENT, SearchKind.NOTE, SearchKind.REPLY, SearchKind.TAG]
-        )
-        .select_related("annotation__author", "reply__author", "document")
-        .order_by("kind", "document__title", "annotation__start", "pk")
+        facets=facets,
     )
     by_kind = {
         SearchKind.NOTE: results.notes,
@@ -224,10 +217,8 @@ def search(membership: Membership, data: dict) -> Results:
         SearchKind.TAG: results.tags,
         SearchKind.DOCUMENT: results.titles,
     }
-    for entry in others[: OTHERS_SHOWN * 4]:
-        shown = by_kind[entry.kind]
-        if len(shown) < OTHERS_SHOWN:
-            shown.append(Marked(entry, _marked(entry.text, query)))
+    for entry in _others(found):
+        by_kind[entry.kind].append(Marked(entry, _marked(entry.text, query)))
     return results
 
 
@@ -262,13 +253,16 @@ class Found:
             tags = Tag.objects.filter(project_id=membership.project_id).aggregate(
                 n=Count("pk"), versions=Sum("version")
             )
-            titles = Document.all_objects.filter(
-                project_id=membership.project_id
-            ).aggregate(edited=Max("updated_at"))
+            # Every metadata edit makes its document's title entry anew
+            # (services.search.index_document): the newest entry says it, from
+            # the index alone (the documents' rows are long: their texts).
+            titles = SearchEntry.objects.filter(
+                project_id=membership.project_id, kind=SearchKind.DOCUMENT
+            ).aggregate(newest=Max("pk"), n=Count("pk"))
             self.state = (
                 export.project_state(membership.project_id),
                 tuple(tags.values()),
-                titles["edited"],
+                tuple(titles.values()),
             )
         key = (
             self.state,
@@ -299,6 +293,46 @@ def _found(membership: Membership, data: dict) -> Found:
         query = parse(data.get("q") or "")
         matched = matching(membership.project_id, query)
     return Found(membership, query, matched, _filters(data), data)
+
+
+# What a line about a title, note, reply or tag does not show: a document's
+# text and its original are long, and a sort would carry them.
+UNSHOWN = [
+    "words",
+    "document__text",
+    "document__blocks",
+    "document__links",
+    "document__original",
+]
+
+
+def _others(found: Found) -> list[SearchEntry]:
+    """The first OTHERS_SHOWN entries of each kind but the texts' (a query
+    each: a kind with many hits leaves room for the others), by place. The
+    first found, in the index's order: the database stops at them, where
+    choosing them by place would sort every one (for a common word, 0.2 s)."""
+    entries: list[SearchEntry] = []
+    for kind in (
+        SearchKind.DOCUMENT,
+        SearchKind.NOTE,
+        SearchKind.REPLY,
+        SearchKind.TAG,
+    ):
+        first = (
+            found.of([kind])
+            .select_related("annotation__author", "reply__author", "document")
+            .defer(*UNSHOWN)
+            .order_by("pk")[:OTHERS_SHOWN]
+        )
+        entries += sorted(
+            first,
+            key=lambda entry: (
+                entry.document.title if entry.document_id else "",
+                entry.annotation.start if entry.annotation_id else 0,
+                entry.pk,
+            ),
+        )
+    return entries
 
 
 def _hits(text: str, query) -> list[tuple[int, int]]:
@@ -418,9 +452,25 @@ def hit_rows(membership: Membership, data: dict) -> Iterator[tuple]:
         )
 
 
-def _facets(found: Found) -> dict[str, list[dict]]:
+def _counts(found: Found) -> tuple[dict[int, tuple[str, int]], dict]:
+    """The passages of text found in each document ({id: (title, passages)})
+    and the facets. With no facet chosen, the grouping that counts the kinds
+    and documents counts the passages too."""
+    passages: dict[int, tuple[str, int]] = {}
+    if found.chosen:
+        rows = (
+            found.texts.order_by()
+            .values_list("document_id", "document__title")
+            .annotate(n=Count("pk"))
+        )
+        passages = {pk: (title, n) for pk, title, n in rows}
+    return passages, _facets(found, passages)
+
+
+def _facets(found: Found, passages: dict | None = None) -> dict[str, list[dict]]:
     """Each facet's values with the entries found for each (passages for the
-    text), with the other facets chosen."""
+    text), with the other facets chosen. With none chosen, `passages` is
+    filled with each document's passages of text found (see _counts)."""
 
     def counted(name: str, column: str, label: str | None = None, kinds=None):
         rows = found.of(kinds, but=name)
@@ -457,7 +507,7 @@ def _facets(found: Found) -> dict[str, list[dict]]:
             "status": counted("status", "annotation__status", kinds=[SearchKind.NOTE]),
         }
     else:
-        facets = _facets_at_once(found)
+        facets = _facets_at_once(found, passages)
     for row in facets["kind"]:
         row["label"] = kinds[row["value"]]
     statuses = dict(Status.choices)
@@ -473,10 +523,13 @@ def _facets(found: Found) -> dict[str, list[dict]]:
     return facets
 
 
-def _facets_at_once(found: Found) -> dict[str, list[dict]]:
+def _facets_at_once(
+    found: Found, passages: dict | None = None
+) -> dict[str, list[dict]]:
     """The facets when none is chosen (they all count the same entries): the
-    kinds and documents from one grouping, the authors and statuses from
-    another, the tags from a third (each note once per tag)."""
+    kinds and documents from one grouping (which fills `passages`, if given,
+    with each document's texts found), the authors and statuses from another,
+    the tags from a third (each note once per tag)."""
     by_kind: dict[str, int] = {}
     by_document: dict[int, list] = {}
     for kind, document, title, count in (
@@ -486,6 +539,8 @@ def _facets_at_once(found: Found) -> dict[str, list[dict]]:
         .annotate(count=Count("pk"))
     ):
         by_kind[kind] = by_kind.get(kind, 0) + count
+        if kind == SearchKind.TEXT and passages is not None:
+            passages[document] = (title, count)
         if document is not None:
             entry = by_document.setdefault(document, [title, 0])
             entry[1] += count
@@ -545,14 +600,38 @@ def _lines(
 
 
 def _page_lines(
-    passages: QuerySet, query: Query, page: int, *, by_position: bool
+    passages: QuerySet,
+    query: Query,
+    page: int,
+    *,
+    by_position: bool,
+    counted: dict[int, tuple[str, int]],
 ) -> tuple[list[Line], bool]:
     """The page's lines, reading only the passages it needs; and whether more
-    follow."""
+    follow. In the documents' order (by title), `counted` (each document's
+    title and passages) says which documents hold them: every passage found
+    has a line, so the first documents with enough passages do."""
     skip = (page - 1) * LINES_PER_PAGE
-    lines = _lines(
-        passages, query, limit=skip + LINES_PER_PAGE + 1, by_position=by_position
+    needed = skip + LINES_PER_PAGE + 1
+    if by_position:
+        lines = _lines(passages, query, limit=needed, by_position=True)
+        return lines[skip : needed - 1], len(lines) > skip + LINES_PER_PAGE
+    documents, enough = [], 0
+    for pk, (_title, n) in sorted(counted.items(), key=lambda row: (row[1][0], row[0])):
+        if enough >= needed:
+            break
+        documents.append(pk)
+        enough += n
+    # In the order above (a database may sort titles otherwise: its collation).
+    entries = (
+        passages.filter(document_id__in=documents)
+        .order_by("document_id", "start")
+        .only("document_id", "start", "text")
     )
+    by_document: dict[int, list[Line]] = {pk: [] for pk in documents}
+    for entry in entries.iterator(chunk_size=200):
+        by_document[entry.document_id] += _entry_lines(entry, query)
+    lines = [line for pk in documents for line in by_document[pk]]
     return lines[skip : skip + LINES_PER_PAGE], len(lines) > skip + LINES_PER_PAGE
 
 

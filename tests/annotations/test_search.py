@@ -503,3 +503,55 @@ def test_the_facets_counted_at_once_are_those_counted_one_by_one(
             row["count"] for row in one_by_one[name]
         ], name
     assert at_once["tag"] and at_once["author"] and at_once["document"]
+
+
+def test_a_kind_with_many_hits_leaves_room_for_the_others(
+    client, project, members, corpus, monkeypatch
+):
+    monkeypatch.setattr(search, "OTHERS_SHOWN", 2)
+    for n in range(9):  # more titles than all four kinds were once given
+        make_document(project=project, title=f"Escape route {n}")
+    note = make_annotation(
+        corpus["other"], members["annotator"], "tunnel", body="An escape."
+    )
+    found = search.search(_membership(project, members["viewer"]), {"q": "escape"})
+    assert len(found.titles) == 2
+    assert [m.entry.annotation_id for m in found.notes] == [note.pk]
+    client.force_login(members["viewer"])
+    page = _search(client, project, "escape")
+    assert "Note by annotator-user" in page.text
+    assert page.text.count("Escape route") >= 2
+
+
+def test_pages_of_lines_follow_one_another_in_the_documents_order(
+    project, members, corpus, monkeypatch
+):
+    monkeypatch.setattr(search, "LINES_PER_PAGE", 3)
+    for title in ("B second", "A first", "C third"):
+        make_document(
+            project=project,
+            title=title,
+            paragraphs=[f"A tunnel, then a tunnel ({title}).", "None.", "One tunnel."],
+        )
+    viewer = _membership(project, members["viewer"])
+    first = search.search(viewer, {"q": "tunnel"})
+    paged, page = [], 1
+    while True:
+        found = search.search(viewer, {"q": "tunnel", "page": page})
+        paged += [(line.document_id, line.start) for line in found.lines]
+        if found.page == found.pages:
+            break
+        page += 1
+    by_title = [row["document_id"] for row in first.documents]
+    assert paged == sorted(paged, key=lambda hit: (by_title.index(hit[0]), hit[1]))
+    every = {
+        (pk, start) for pk, start, _end in search.passages(viewer, {"q": "tunnel"})
+    }
+    assert len(paged) == len(set(paged)) and set(paged) == every
+    assert first.unit == "passage" and first.line_count < len(paged)
+    assert page > 2  # the lines took several pages
+    assert [row["title"] for row in first.documents][:3] == [
+        "A first",
+        "A made-up report",
+        "B second",
+    ]
