@@ -195,7 +195,7 @@ SESSION_ENGINE = "config.sessions"
 
 AUTHENTICATION_BACKENDS = [
     "config.throttling.SignInThrottleBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "config.sessions.AccountBackend",  # Django's ModelBackend, read prepared
 ]
 AXES_HANDLER = "config.throttling.SignInThrottleHandler"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]

@@ -35,8 +35,9 @@ from corpus.services.invitations import token_hash
 
 # The session key holding the hash of the invitation link last opened.
 SESSION_KEY = "invitation_token_hash"
-# Signing in a new account without authenticate(): say which backend vouches.
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# Signing in a new account without authenticate(): say which backend vouches
+# (the one of passwords, last in the list).
+MODEL_BACKEND = settings.AUTHENTICATION_BACKENDS[-1]
 
 
 def _after_sending(

@@ -181,3 +181,28 @@ def test_a_non_member_and_a_trashed_project_get_404(client, project, members):
     project.trashed_at = timezone.now()
     project.save(update_fields=["trashed_at"])
     assert client.get(url).status_code == 404
+
+
+def test_a_session_begun_under_djangos_own_backend_stays_signed_in(
+    client, project, members
+):
+    from django.contrib.auth import BACKEND_SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore as DjangoStore
+
+    client.force_login(members["viewer"])
+    key = client.cookies["sessionid"].value
+    before = DjangoStore(session_key=key)  # as a session written before this store
+    assert before[BACKEND_SESSION_KEY] == "config.sessions.AccountBackend"
+    before[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    before.save()
+    url = reverse("corpus:project_detail", args=[project.slug])
+    assert client.get(url).status_code == 200
+
+
+def test_a_deactivated_account_is_signed_out(client, project, members):
+    client.force_login(members["viewer"])
+    url = reverse("corpus:project_detail", args=[project.slug])
+    assert client.get(url).status_code == 200
+    members["viewer"].is_active = False
+    members["viewer"].save(update_fields=["is_active"])
+    assert client.get(url).status_code == 302
