@@ -31,6 +31,7 @@ from annotations.services.revisions import record_change
 from annotations.services.tags import resolve_tags
 from corpus.conflicts import EditConflict
 from corpus.models import Document, Membership, Project
+from corpus.prepared import Prepared
 
 CONTEXT_SIZE = 32
 
@@ -60,6 +61,21 @@ def _read_in_this_transaction(row) -> bool:
     )
 
 
+# Every change to an annotation takes them: prepared (corpus.prepared).
+_document_locked = Prepared(
+    lambda _shape, pk: (
+        Document.all_objects.select_for_update()
+        .filter(pk=pk)
+        .order_by()
+        .values_list("pk", flat=True)
+    ),
+    int,
+)
+_annotation_locked = Prepared(
+    lambda _shape, pk: Annotation.objects.select_for_update().filter(pk=pk), int
+)
+
+
 def _locked(annotation: Annotation) -> Annotation | None:
     """The annotation's row, locked until the transaction ends (its project as
     the caller had it, or read unlocked).
@@ -71,14 +87,12 @@ def _locked(annotation: Annotation) -> Annotation | None:
     database from its start.
     """
     if connection.features.has_select_for_update:
-        Document.all_objects.select_for_update().filter(
-            pk=annotation.document_id
-        ).values("pk").first()
+        _document_locked(annotation.document_id)
     elif _read_in_this_transaction(annotation):
         # SQLite: the caller read the row after this write transaction took
         # the database (BEGIN IMMEDIATE), so nothing changed it since.
         return copy.copy(annotation)
-    current = Annotation.objects.select_for_update().filter(pk=annotation.pk).first()
+    current = _annotation_locked.one(annotation.pk)
     if current is not None:
         cached = Annotation.project.field.get_cached_value(annotation, default=None)
         if cached is not None:
