@@ -150,6 +150,12 @@ class MarginFilterForm(forms.Form):
     def approved_only(self) -> bool:
         return self.is_valid() and self.cleaned_data["approved"]
 
+    @property
+    def narrows(self) -> bool:
+        """Whether a filter leaves annotations out (a page sends every field,
+        empty when unused)."""
+        return self.is_valid() and any(self.cleaned_data.values())
+
 
 class PreviewForm(forms.Form):
     body = forms.CharField(

@@ -200,7 +200,7 @@ def margin_news(
         "margin_entries": entries,
         "margin_gone": sorted(set(pks) - {entry.pk for entry in entries}),
         "annotation_count": count,
-        "margin_total": listed.count() if filters.query() else count,
+        "margin_total": listed.count() if filters.narrows else count,
     }
 
 

@@ -143,8 +143,13 @@ def test_a_decision_and_a_deletion_come_as_news(client, doc, members):
     assert _poll(client, doc, _token(html)) == 204
 
 
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"tag": "", "author": "", "status": ""}],
+    ids=["no-filters", "filters-sent-empty"],
+)
 def test_an_up_to_date_page_learns_its_token_and_count_without_asking(
-    client, doc, members
+    client, doc, members, filters
 ):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -152,8 +157,9 @@ def test_an_up_to_date_page_learns_its_token_and_count_without_asking(
     client.force_login(members["annotator"])
     annotate(doc, members["curator"], exact="Guzmán")
     since = reader_since(client, doc)
+    reader = {"since": since, "count": 1, **filters}
     with CaptureQueriesContext(connection) as queries:
-        html = _create(client, doc, "mile", {"since": since, "count": 1}, body="Mine")
+        html = _create(client, doc, "mile", reader, body="Mine")
     sql = " ".join(query["sql"] for query in queries.captured_queries)
     assert "__count" not in sql  # the count follows from the page's
     assert "(2)</span>" in html
