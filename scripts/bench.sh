@@ -40,6 +40,7 @@ benchmarks=(
     bench_curation
     bench_document_page
     bench_segments
+    bench_reanchor
     bench_scaling
     bench_export
     bench_search

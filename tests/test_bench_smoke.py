@@ -99,6 +99,25 @@ def test_segments_bench_times_every_step_in_smoke_mode():
     assert all(" ms  (fastest " in line for line in timed)
 
 
+def test_reanchor_bench_carries_every_passage_in_smoke_mode():
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    lines = run_smoke("bench_reanchor.py", env)
+
+    assert lines[0] == "text: 50,000 characters; 500 passages; 2 runs"
+    assert_figures(
+        lines, "one paragraph corrected: median ", "6 scattered edits: median "
+    )
+    for line in lines[1:]:
+        counts = line.split("; ")[-1].split(", ")
+        assert [count.split(" ")[1] for count in counts] == [
+            "moved",
+            "edited",
+            "found",
+            "orphan",
+        ]
+        assert sum(int(count.split(" ")[0]) for count in counts) == 500
+
+
 def test_document_page_bench_times_the_page_and_the_import_in_smoke_mode(bench_env):
     env, vendor = bench_env
     lines = run_smoke("bench_document_page.py", env)
