@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Count,
     Exists,
     F,
@@ -178,7 +179,17 @@ def _noted(project: int, query: search_text.Query) -> Q:
         # annotations are looked up by key rather than all read in date order.
         return Q(pk__in=list(notes.values_list("annotation_id", flat=True)))
     if connection.vendor == "postgresql":
-        return Q(Exists(notes.filter(annotation_id=OuterRef("pk"))))
+        # OFFSET 0 keeps the planner from turning the question into a join
+        # with every matching note (it would read them all first).
+        return Q(
+            RawSQL(
+                "EXISTS (SELECT 1 FROM annotations_searchentry found "
+                "WHERE found.annotation_id = annotations_annotation.id "
+                "AND found.kind = %s AND found.vector @@ %s::tsquery OFFSET 0)",
+                [SearchKind.NOTE, search_text.tsquery(query)],
+                output_field=BooleanField(),
+            )
+        )
     matched = RawSQL(
         "SELECT rowid FROM annotations_search_fts "
         "WHERE annotations_search_fts MATCH %s",

@@ -130,6 +130,25 @@ def bulk_create_dated(model, rows: list, batch_size: int = 2000) -> list:
     return made
 
 
+def index_bulk(annotations: list, replies: list) -> None:
+    """Search-index bulk-made notes and their replies, as the services index
+    each one they make (the link picker and the search read the index)."""
+    from annotations.models import SearchEntry
+    from annotations.services import search
+
+    search.index_notes(annotations)
+    documents = {annotation.pk: annotation.document_id for annotation in annotations}
+    SearchEntry.objects.bulk_create(
+        [
+            search.reply_entry(
+                reply, annotations[0].project_id, documents[reply.annotation_id]
+            )
+            for reply in replies
+        ],
+        batch_size=search.BATCH,
+    )
+
+
 def analyze(*models) -> None:
     """Give PostgreSQL's planner statistics on the tables of `models`.
 

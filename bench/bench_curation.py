@@ -53,7 +53,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from annotations.models import Annotation, Reply, Status, Tag, Visibility
+from annotations.models import (
+    Annotation,
+    Reply,
+    SearchEntry,
+    Status,
+    Tag,
+    Visibility,
+)
 from annotations.services import CONTEXT_SIZE, audience_of
 from annotations.services.revisions import BulkCounts
 from corpus import importers, services
@@ -148,8 +155,9 @@ def add_annotations(site: Site, authors: list, rng: random.Random) -> None:
     """Bulk-create `site.count` annotations with tags, replies, dates, statuses.
 
     The first 20 (the oldest) are shared and submitted, one per author, tag and
-    document in turn, so every filter the benchmark uses finds rows in the small
-    project too, and its query counts compare like with like.
+    document in turn, the first with the rare word, so every filter and search
+    the benchmark uses finds rows in the small project too, and its query counts
+    compare like with like.
     """
     project, documents, count = site.project, site.documents, site.count
     tags = {tag.name: tag for tag in Tag.objects.filter(project=project)}
@@ -175,7 +183,7 @@ def add_annotations(site: Site, authors: list, rng: random.Random) -> None:
         text = document.text
         start, end = passage(text, rng)
         body = _harness.sentence(rng) if rng.random() < 0.6 else ""
-        if rng.random() < 1 / 2000:
+        if n == 0 or rng.random() < 1 / 2000:
             body = f"{body} A {RARE_WORD} over the embankment?".strip()
         chosen = set()
         if rng.random() < 0.35:
@@ -234,6 +242,7 @@ def add_annotations(site: Site, authors: list, rng: random.Random) -> None:
             for _ in range(rng.randint(1, 3))
         ]
         Reply.objects.bulk_create(replies, batch_size=2000)
+        _harness.index_bulk(made, replies)
         for document in documents:
             counts[document.pk].save()
     site.stats = {
@@ -422,7 +431,9 @@ def main() -> int:
         started = time.perf_counter()
         for site in sites:
             add_annotations(site, authors, rng)
-        _harness.analyze(Annotation, Annotation.tags.through, Reply, Tag, Document)
+        _harness.analyze(
+            Annotation, Annotation.tags.through, Reply, Tag, Document, SearchEntry
+        )
         elapsed = time.perf_counter() - started
         print(
             f"bulk-created {sizes.annotations:,} + {sizes.few:,} annotations "

@@ -302,18 +302,7 @@ def add_annotations(
         Link.objects.bulk_create(links, batch_size=2000)
         for document in documents:
             counts[document.pk].save()
-        # The search index, as the services keep it (the link picker reads it).
-        search_index.index_notes(made)
-        documents_of = {row.pk: row.document_id for row in made}
-        SearchEntry.objects.bulk_create(
-            [
-                search_index.reply_entry(
-                    reply, project.pk, documents_of[reply.annotation_id]
-                )
-                for reply in replies
-            ],
-            batch_size=search_index.BATCH,
-        )
+        _harness.index_bulk(made, replies)
     _harness.analyze(
         Annotation, through, Reply, Link, Document, DocumentCounters, SearchEntry
     )
