@@ -37,6 +37,7 @@ def _documents(with_importer: bool, project: int, pk: int):
         Document.objects.filter(project_id=project, pk=pk)
         .defer(*Document.HEAVY_FIELDS)
         .select_related("counters")
+        .order_by()
     )
     return documents.select_related("imported_by") if with_importer else documents
 
@@ -77,6 +78,7 @@ _member_annotation = Prepared(
         )
         .select_related("author", "document__counters")
         .defer(*(f"document__{name}" for name in Document.HEAVY_FIELDS))
+        .order_by()
     ),
     int,
     int,

@@ -17,7 +17,7 @@ from corpus.prepared import Prepared
 _live = Prepared(
     lambda _shape, key, now: Session.objects.filter(
         session_key=key, expire_date__gt=now
-    ),
+    ).order_by(),
     str,
     datetime,
 )
@@ -36,14 +36,20 @@ class SessionStore(db.SessionStore):
         return session
 
     def load(self) -> dict:
-        data = super().load()
-        if data.get(BACKEND_SESSION_KEY) == EARLIER_BACKEND:
-            data[BACKEND_SESSION_KEY] = BACKEND  # still signed in
-        return data
+        return _still_signed_in(super().load())
+
+    async def aload(self) -> dict:
+        return _still_signed_in(await super().aload())
+
+
+def _still_signed_in(data: dict) -> dict:
+    if data.get(BACKEND_SESSION_KEY) == EARLIER_BACKEND:
+        data[BACKEND_SESSION_KEY] = BACKEND
+    return data
 
 
 _users = Prepared(
-    lambda _shape, pk: get_user_model()._default_manager.filter(pk=pk), int
+    lambda _shape, pk: get_user_model()._default_manager.filter(pk=pk).order_by(), int
 )
 
 

@@ -24,8 +24,10 @@ class HtmxHttpRequest(HttpRequest):
 
 # Every project page reads it: prepared (corpus.prepared).
 _membership = Prepared(
-    lambda _shape, slug, user: Membership.objects.select_related("project").filter(
-        project__slug=slug, project__trashed_at__isnull=True, user_id=user
+    lambda _shape, slug, user: (
+        Membership.objects.select_related("project")
+        .filter(project__slug=slug, project__trashed_at__isnull=True, user_id=user)
+        .order_by()
     ),
     str,
     int,

@@ -10,7 +10,9 @@ places among the parameters and runs the same SQL.
 
 A stand-in must reach the parameters as it was given (an int, a str, a
 datetime), never inlined into the SQL nor rewritten (`icontains` wraps a
-string in %...%): preparing such a query fails at once, not with wrong rows.
+string in %...%, `iexact` escapes its wildcards): preparing such a query fails
+at once, not with wrong rows. A query's default ordering is compiled in: a
+read of one row says `.order_by()`.
 Lists (IN), prefetches and related managers' querysets are not supported.
 """
 
@@ -30,6 +32,7 @@ from django.db.models.query import (
     ValuesListIterable,
     get_related_populators,
 )
+from django.db.transaction import TransactionManagementError
 
 
 class NotPreparable(TypeError):
@@ -40,7 +43,9 @@ def _stand_in(kind: type, index: int):
     if kind is int:
         return 2_147_000_007 + index  # within a 32-bit integer column
     if kind is str:
-        return f"\ue000prepared {index}\ue000"
+        # Capitals, LIKE's wildcards and its escape, spaces at the ends: a
+        # lookup or a call that would change a real value changes this too.
+        return f" \ue000Prepared_%\\{index}\ue000 "
     if kind is datetime:
         return datetime(1901, 2, 3, 4, 5, 6, 100_001 + index, tzinfo=UTC)
     raise NotPreparable(f"A prepared query's values are int, str or datetime: {kind}")
@@ -61,9 +66,20 @@ class _Plan:
     compiler: Any
     iterable: type
     alias: str
+    for_update: bool
 
     def run(self, values: tuple) -> list:
         connection = connections[self.alias]
+        if (
+            self.for_update
+            and connection.features.has_select_for_update
+            and connection.get_autocommit()
+        ):
+            # As the ORM says when it compiles such a query: a lock taken
+            # outside a transaction would be let go at once.
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
         params = list(self.params)
         for places, value in zip(self.slots, values, strict=True):
             adapted = _adapted(value, connection)
@@ -160,6 +176,7 @@ class Prepared:
             compiler=compiler,
             iterable=queryset._iterable_class,
             alias=alias,
+            for_update=queryset.query.select_for_update,
         )
 
     def clear(self) -> None:

@@ -72,7 +72,8 @@ _document_locked = Prepared(
     int,
 )
 _annotation_locked = Prepared(
-    lambda _shape, pk: Annotation.objects.select_for_update().filter(pk=pk), int
+    lambda _shape, pk: Annotation.objects.select_for_update().filter(pk=pk).order_by(),
+    int,
 )
 
 

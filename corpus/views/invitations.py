@@ -36,8 +36,8 @@ from corpus.services.invitations import token_hash
 # The session key holding the hash of the invitation link last opened.
 SESSION_KEY = "invitation_token_hash"
 # Signing in a new account without authenticate(): say which backend vouches
-# (the one of passwords, last in the list).
-MODEL_BACKEND = settings.AUTHENTICATION_BACKENDS[-1]
+# (the one of passwords; a name in settings, not an import of config).
+MODEL_BACKEND = "config.sessions.AccountBackend"
 
 
 def _after_sending(

@@ -67,9 +67,11 @@ def test_values_and_annotations_come_as_the_orm_gives_them(project, members):
     for word in ("one", "two"):
         make_annotation(document, members["annotator"], word)
     pairs = Prepared(
-        lambda _shape, document: Annotation.objects.filter(document_id=document)
-        .order_by("start")
-        .values_list("exact", "start"),
+        lambda _shape, document: (
+            Annotation.objects.filter(document_id=document)
+            .order_by("start")
+            .values_list("exact", "start")
+        ),
         int,
     )
     assert pairs(document.pk) == [("one", 0), ("two", 4)]
@@ -128,9 +130,10 @@ def test_each_shape_is_compiled_once_and_run_in_one_query(project, members):
     SQLCompiler.as_sql = counting
     try:
         with CaptureQueriesContext(connection) as queries:
+            author = members["annotator"].pk
             for _ in range(3):
-                assert shown.one(members["annotator"].pk, private.pk, shape=True)
-                assert shown.one(members["annotator"].pk, private.pk, shape=False) is None
+                assert shown.one(author, private.pk, shape=True)
+                assert shown.one(author, private.pk, shape=False) is None
     finally:
         SQLCompiler.as_sql = original
     assert compiled == [Annotation, Annotation]  # once per shape
@@ -138,7 +141,7 @@ def test_each_shape_is_compiled_once_and_run_in_one_query(project, members):
 
 
 @pytest.mark.parametrize(
-    "make, kinds, message",
+    ("make", "kinds", "message"),
     [
         (
             lambda _s, name: Document.objects.filter(title__icontains=name),
@@ -153,8 +156,13 @@ def test_each_shape_is_compiled_once_and_run_in_one_query(project, members):
         ),
         (lambda _s, pk: Document.objects.filter(pk=pk).values(), (int,), "Only"),
         (lambda _s, at: Document.objects.filter(pk=1), (float,), "int, str"),
+        (
+            lambda _s, name: Document.objects.filter(title=name.lower()),
+            (str,),
+            "does not reach",
+        ),
     ],
-    ids=["rewritten", "inlined", "prefetch", "values", "kind"],
+    ids=["rewritten", "inlined", "prefetch", "values", "kind", "lowered"],
 )
 def test_a_query_whose_values_cannot_be_put_in_place_is_refused(
     db, make, kinds, message
@@ -206,3 +214,34 @@ def test_a_deactivated_account_is_signed_out(client, project, members):
     members["viewer"].is_active = False
     members["viewer"].save(update_fields=["is_active"])
     assert client.get(url).status_code == 302
+
+
+def test_a_case_blind_match_finds_what_the_orm_finds_or_is_refused(project):
+    # SQLite compares with LIKE, escaping the value's wildcards: refused there.
+    # PostgreSQL compares UPPER() of both: the value goes as it is.
+    for title in ("50%_done", "50xxdone"):
+        make_document(project=project, title=title, paragraphs=[f"Text of {title}."])
+    titled = Prepared(
+        lambda _shape, name: Document.objects.filter(title__iexact=name), str
+    )
+    try:
+        found = titled("50%_DONE")
+    except NotPreparable:
+        assert connection.vendor == "sqlite"
+        return
+    assert [d.title for d in found] == ["50%_done"]
+
+
+def test_a_lock_outside_a_transaction_is_refused_every_time(transactional_db):
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+
+    document_lock = Prepared(
+        lambda _shape, pk: Document.objects.select_for_update().filter(pk=pk), int
+    )
+    with transaction.atomic():
+        document_lock(1)  # compiled here, in a transaction
+    if not connection.features.has_select_for_update:
+        return  # SQLite: no row locks; the whole database is the write's
+    with pytest.raises(TransactionManagementError):
+        document_lock(1)
