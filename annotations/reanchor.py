@@ -47,6 +47,8 @@ EDITED_MIN = 34.0
 # How far from where it was (in code points, beyond the quote's own length on
 # each side) a quote is looked for.
 SEARCH_REACH = 1_000
+# How far a place found by likeness may move to begin and end on words.
+WORD_SNAP = 3
 # Line runs that differ are compared character by character up to this
 # product of their lengths; beyond it they count as one replacement (the
 # passages inside are then looked for as in 4).
@@ -281,9 +283,8 @@ def carry(old: str, new: str, passages: Iterable[Passage]) -> list[Outcome]:
             # An insertion or deletion of repeated text may be told at either
             # of two places ("a" put before "a " or after its "a"): the old
             # text whole, right there, is the passage moved, not edited.
-            reach = len(quote) + abs(len(edited) - len(quote))
-            same = new.find(quote, max(0, start - reach), end + reach)
-            if same != -1:
+            same = _overlapping_copy(new, quote, start, end)
+            if same is not None:
                 outcomes.append(Outcome(Fate.MOVED, same, same + len(quote), quote))
             elif fuzz.ratio(quote, edited) >= EDITED_MIN:
                 outcomes.append(Outcome(Fate.EDITED, start, end, edited))
@@ -294,23 +295,63 @@ def carry(old: str, new: str, passages: Iterable[Passage]) -> list[Outcome]:
     return outcomes
 
 
+def _overlapping_copy(new: str, quote: str, start: int, end: int) -> int | None:
+    """Where the old quote stands whole in the new text over [start, end),
+    nearest to `start` (never a copy of it elsewhere)."""
+    found, at = None, max(0, start - len(quote) + 1)
+    while (at := new.find(quote, at, end + len(quote) - 1)) != -1:
+        if found is None or abs(at - start) < abs(found - start):
+            found = at
+        at += 1
+    return found
+
+
 def _relocated(new: str, passage: Passage, quote: str, near: int) -> Outcome:
-    """The quote looked for around `near` in the new text (step 4)."""
+    """The quote looked for around `near` in the new text (step 4): nearest
+    first, so that of two alike copies the one where it was is taken."""
     if not quote.strip():
         return Outcome(Fate.ORPHAN)
-    reach = SEARCH_REACH + len(quote)
-    first = max(0, near - reach)
-    window = new[first : near + reach]
-    if len(window) < len(quote) * QUOTE_MIN / 100:
-        return Outcome(Fate.ORPHAN)
-    found = fuzz.partial_ratio_alignment(quote, window, score_cutoff=QUOTE_MIN)
-    if found is None:
-        return Outcome(Fate.ORPHAN)
-    start, end = first + found.dest_start, first + found.dest_end
-    score = _with_context(new, passage, quote, start, end, found.score)
-    if score < CONTEXT_MIN:
-        return Outcome(Fate.ORPHAN)
-    return Outcome(Fate.FOUND, start, end, new[start:end], score)
+    for reach in (2 * len(quote) + 16, SEARCH_REACH + len(quote)):
+        first = max(0, near - reach)
+        window = new[first : near + reach]
+        if len(window) < len(quote) * QUOTE_MIN / 100:
+            continue
+        found = fuzz.partial_ratio_alignment(quote, window, score_cutoff=QUOTE_MIN)
+        if found is None:
+            continue
+        start, end = _word_edges(
+            new, quote, first + found.dest_start, first + found.dest_end
+        )
+        score = _with_context(
+            new, passage, quote, start, end, fuzz.ratio(quote, new[start:end])
+        )
+        if score >= CONTEXT_MIN:
+            return Outcome(Fate.FOUND, start, end, new[start:end], score)
+    return Outcome(Fate.ORPHAN)
+
+
+def _word_edges(new: str, quote: str, start: int, end: int) -> tuple[int, int]:
+    """A place found by likeness, its edges moved off the middle of a word to
+    the nearest word's edge within WORD_SNAP characters, when the quote's own
+    edges are a word's."""
+
+    def word_starts(at: int) -> bool:
+        return new[at].isalnum() and (at == 0 or not new[at - 1].isalnum())
+
+    def word_ends(at: int) -> bool:
+        return new[at - 1].isalnum() and (at == len(new) or not new[at].isalnum())
+
+    if quote[0].isalnum() and not word_starts(start):
+        start = next(
+            (at for at in range(start, min(end, start + WORD_SNAP)) if word_starts(at)),
+            start,
+        )
+    if quote[-1].isalnum() and not word_ends(end):
+        end = next(
+            (at for at in range(end, max(start, end - WORD_SNAP), -1) if word_ends(at)),
+            end,
+        )
+    return start, end
 
 
 def _with_context(

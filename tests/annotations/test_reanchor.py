@@ -161,13 +161,7 @@ SENTENCE = "Guzmán fled the prison at Puente Grande in a laundry cart, 2001."
             Fate.MOVED,
             "Puente Grande",
         ),
-        # An OCR letter corrected inside it: it keeps the corrected passage.
-        (
-            SENTENCE.replace("laundry", "laundry"),
-            "laundry cart",
-            Fate.MOVED,
-            "laundry cart",
-        ),
+        # A letter corrected inside it: it keeps the corrected passage.
         (
             SENTENCE.replace("prison", "prisón"),
             "the prison at",
@@ -180,7 +174,7 @@ SENTENCE = "Guzmán fled the prison at Puente Grande in a laundry cart, 2001."
             SENTENCE.replace("in a laundry", "within laundry"),
             "a laundry cart",
             Fate.FOUND,
-            "n laundry cart",
+            "laundry cart",  # on whole words, not "n laundry cart"
         ),
         # A word inside it replaced (spaces deleted count as edits too).
         (
@@ -197,12 +191,32 @@ SENTENCE = "Guzmán fled the prison at Puente Grande in a laundry cart, 2001."
             "",
         ),
     ],
-    ids=["before", "at-start", "at-end", "same", "letter", "edge", "inside", "gone"],
+    ids=["before", "at-start", "at-end", "letter", "edge", "inside", "gone"],
 )
 def test_each_fate_on_a_sentence(new, exact, fate, quote):
     outcome = _one(SENTENCE, new, exact)
     assert outcome.fate == fate
     assert outcome.quote == quote
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "start"),
+    [
+        (
+            "Yes. I agree. Yes. I agree.",
+            "Yes. I agree. Yes. I agree with all of it.",
+            14,
+        ),
+        ("the cat. the cat.", "the cat. the cat sat.", 9),
+        ("the cat. the cat.", "the cat. the cats.", 9),
+    ],
+)
+def test_an_edited_passage_stays_where_it_was_when_its_text_repeats(old, new, start):
+    end = len(old)
+    [outcome] = carry(old, new, [Passage(start, end, old[:start])])
+    assert outcome.fate == Fate.EDITED
+    assert outcome.start == start  # never the same words earlier in the text
+    assert outcome.quote == new[start:]
 
 
 def test_a_rewritten_passage_is_not_put_on_its_replacement():
