@@ -146,6 +146,7 @@ def _picked(project: int, query: str) -> Q:
     # A word of one character is looked for whole: as the start of words it
     # would find nearly every note.
     words = [token.word for token in search_text.tokens(query)]
+    words = words[: search_text.MAX_WORDS]
     if words:
         typed = search_text.Query(
             tuple((search_text.Term((word,), prefix=len(word) > 1),) for word in words)
@@ -180,7 +181,9 @@ def _noted(project: int, query: search_text.Query) -> Q:
         return Q(pk__in=list(notes.values_list("annotation_id", flat=True)))
     if connection.vendor == "postgresql":
         # OFFSET 0 keeps the planner from turning the question into a join
-        # with every matching note (it would read them all first).
+        # with every matching note (it would read them all first). The
+        # question names the outer query's own table: search_annotations'
+        # queryset, never a subquery.
         return Q(
             RawSQL(
                 "EXISTS (SELECT 1 FROM annotations_searchentry found "
