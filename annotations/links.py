@@ -193,14 +193,9 @@ def _noted(project: int, query: search_text.Query) -> Q:
                 output_field=BooleanField(),
             )
         )
-    matched = RawSQL(
-        "SELECT rowid FROM annotations_search_fts "
-        "WHERE annotations_search_fts MATCH %s",
-        [search_text.fts5(query)],
-    )
     own_note = SearchEntry.objects.filter(
         annotation_id=OuterRef("pk"), kind=SearchKind.NOTE
-    ).filter(In(Func(F("pk"), template="+%(expressions)s"), matched))
+    ).filter(In(Func(F("pk"), template="+%(expressions)s"), search.fts5_rowids(query)))
     return Q(Exists(own_note))
 
 

@@ -92,12 +92,16 @@ def matching(project_id: int, query: Query) -> QuerySet[SearchEntry]:
                 output_field=BooleanField(),
             )
         )
-    return entries.filter(
-        pk__in=RawSQL(
-            "SELECT rowid FROM annotations_search_fts "
-            "WHERE annotations_search_fts MATCH %s",
-            [fts5(query)],
-        )
+    return entries.filter(pk__in=fts5_rowids(query))
+
+
+def fts5_rowids(query: Query) -> RawSQL:
+    """SQLite: the rowids (entries' keys) of every project's index entries
+    FTS5 finds the query in."""
+    return RawSQL(
+        "SELECT rowid FROM annotations_search_fts "
+        "WHERE annotations_search_fts MATCH %s",
+        [fts5(query)],
     )
 
 

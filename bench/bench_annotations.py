@@ -43,7 +43,7 @@ from django.urls import reverse
 from annotations import polling
 from annotations.models import Annotation, Reply, Status, Tag, Visibility
 from annotations.segments import segment_blocks
-from annotations.services import CONTEXT_SIZE, audience_of
+from annotations.services import anchored, audience_of
 from annotations.services.revisions import BulkCounts
 from corpus import bodycache, importers, services
 from corpus.models import Document, Membership
@@ -157,11 +157,7 @@ def add_annotations(
             project_id=document.project_id,
             document=document,
             author=rng.choice(members),
-            start=start,
-            end=end,
-            exact=text[start:end],
-            prefix=text[max(0, start - CONTEXT_SIZE) : start],
-            suffix=text[end : end + CONTEXT_SIZE],
+            **anchored(text, start, end),
             body=sentence(rng) if rng.random() < 0.6 else "",
             visibility=(
                 Visibility.PRIVATE if rng.random() < 0.05 else Visibility.PROJECT

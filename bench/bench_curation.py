@@ -61,7 +61,7 @@ from annotations.models import (
     Tag,
     Visibility,
 )
-from annotations.services import CONTEXT_SIZE, audience_of
+from annotations.services import anchored, audience_of
 from annotations.services.revisions import BulkCounts
 from corpus import importers, services
 from corpus.models import Document, Project
@@ -207,11 +207,7 @@ def add_annotations(site: Site, authors: list, rng: random.Random) -> None:
                 project=project,
                 document=document,
                 author=author,
-                start=start,
-                end=end,
-                exact=text[start:end],
-                prefix=text[max(0, start - CONTEXT_SIZE) : start],
-                suffix=text[end : end + CONTEXT_SIZE],
+                **anchored(text, start, end),
                 body=body,
                 visibility=visibility,
                 status=status,

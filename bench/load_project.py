@@ -58,7 +58,7 @@ from annotations.models import (
     Tag,
     Visibility,
 )
-from annotations.services import CONTEXT_SIZE, audience_of
+from annotations.services import anchored, audience_of
 from annotations.services import search as search_index
 from annotations.services.revisions import BulkCounts
 from corpus import importers, services
@@ -255,11 +255,7 @@ def add_annotations(
                 project=project,
                 document=document,
                 author=author,
-                start=start,
-                end=end,
-                exact=text[start:end],
-                prefix=text[max(0, start - CONTEXT_SIZE) : start],
-                suffix=text[end : end + CONTEXT_SIZE],
+                **anchored(text, start, end),
                 body=_harness.sentence(rng) if rng.random() < 0.6 else "",
                 visibility=visibility,
                 status=status,

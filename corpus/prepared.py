@@ -18,6 +18,7 @@ Lists (IN), prefetches and related managers' querysets are not supported.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -95,22 +96,32 @@ class _Plan:
             return [tuple(row) for row in found]
         return self._instances(found)
 
-    def _instances(self, rows) -> list[Model]:
-        # As ModelIterable makes them, from what the compiler worked out once.
+    @functools.cached_property
+    def _making(self) -> tuple:
+        """How ModelIterable makes instances of the rows, worked out once from
+        the compiler: the model, where its columns are and their names, the
+        related rows' populators, the annotations' places."""
         compiler = self.compiler
         select, klass_info = compiler.select, compiler.klass_info
-        model = klass_info["model"]
         fields = klass_info["select_fields"]
         first, last = fields[0], fields[-1] + 1
-        names = [column[0].target.attname for column in select[first:last]]
-        populators = get_related_populators(klass_info, select, self.alias)
-        annotations = compiler.annotation_col_map
+        return (
+            klass_info["model"],
+            first,
+            last,
+            [column[0].target.attname for column in select[first:last]],
+            get_related_populators(klass_info, select, self.alias),
+            list((compiler.annotation_col_map or {}).items()),
+        )
+
+    def _instances(self, rows) -> list[Model]:
+        model, first, last, names, populators, annotations = self._making
         made = []
         for row in rows:
             instance = model.from_db(self.alias, names, row[first:last])
             for populator in populators:
                 populator.populate(row, instance)
-            for name, position in (annotations or {}).items():
+            for name, position in annotations:
                 setattr(instance, name, row[position])
             made.append(instance)
         return made

@@ -8,6 +8,7 @@ from annotations.permissions import Audience, audience_of
 from annotations.services.annotations import (
     CONTEXT_SIZE,
     REASON_REQUIRED,
+    anchored,
     annotate_passages,
     check_anchor,
     create_annotation,
@@ -56,6 +57,7 @@ from corpus.conflicts import EditConflict
 __all__ = [
     "annotate_passages",
     "CONTEXT_SIZE",
+    "anchored",
     "MAX_TAGS",
     "PALETTE",
     "REASON_REQUIRED",

@@ -36,6 +36,18 @@ from corpus.prepared import Prepared
 CONTEXT_SIZE = 32
 
 
+def anchored(text: str, start: int, end: int) -> dict:
+    """An annotation's anchor on text[start:end]: the range, the quote and the
+    CONTEXT_SIZE characters on each side (Annotation's fields)."""
+    return {
+        "start": start,
+        "end": end,
+        "exact": text[start:end],
+        "prefix": text[max(0, start - CONTEXT_SIZE) : start],
+        "suffix": text[end : end + CONTEXT_SIZE],
+    }
+
+
 def check_anchor(*, text: str, start: int, end: int, exact: str) -> None:
     """Refuse a range outside the text, empty, or whose quote is not the text there."""
     if not (0 <= start < end <= len(text)):
@@ -136,11 +148,7 @@ def create_annotation(
         project_id=document.project_id,
         document=document,
         author=author,
-        start=start,
-        end=end,
-        exact=exact,
-        prefix=text[max(0, start - CONTEXT_SIZE) : start],
-        suffix=text[end : end + CONTEXT_SIZE],
+        **anchored(text, start, end),
         body=body,
         visibility=visibility,
         via=via,
@@ -234,11 +242,7 @@ def annotate_passages(
                 project_id=project.pk,
                 document_id=document_id,
                 author=author,
-                start=start,
-                end=end,
-                exact=text[start:end],
-                prefix=text[max(0, start - CONTEXT_SIZE) : start],
-                suffix=text[end : end + CONTEXT_SIZE],
+                **anchored(text, start, end),
                 body=body,
                 **columns,
             )
