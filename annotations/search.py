@@ -108,15 +108,15 @@ def fts5_rowids(query: Query) -> RawSQL:
 def _seen(membership: Membership, kinds=None) -> Q:
     """The entries (of `kinds`, or all) the member may see: live documents'
     texts and titles, notes and replies as the reading page shows them, the
-    tags offered. Asking for fewer kinds leaves out the others' joins."""
-    live = Q(document__trashed_at__isnull=True)
-    notes = permissions.shown_to_member_filter(membership, "annotation__")
+    tags offered. Each entry carries its own copy of what the rule reads
+    (SearchEntry.author ... in_trash), so that counting joins no other row;
+    only the tags' rule (30 rows, not 100,000) joins their annotations."""
+    notes = permissions.shown_to_member_filter(membership)
     rules = {
-        SearchKind.TEXT: Q(kind=SearchKind.TEXT) & live,
-        SearchKind.DOCUMENT: Q(kind=SearchKind.DOCUMENT) & live,
+        SearchKind.TEXT: Q(kind=SearchKind.TEXT, in_trash=False),
+        SearchKind.DOCUMENT: Q(kind=SearchKind.DOCUMENT, in_trash=False),
         SearchKind.NOTE: Q(kind=SearchKind.NOTE) & notes,
-        SearchKind.REPLY: Q(kind=SearchKind.REPLY, reply__deleted_at__isnull=True)
-        & notes,
+        SearchKind.REPLY: Q(kind=SearchKind.REPLY) & notes,
         SearchKind.TAG: Q(
             kind=SearchKind.TAG, tag__in=Tag.objects.offered_to(membership)
         ),
@@ -151,13 +151,11 @@ def _filters(data: dict) -> dict[str, Q]:
             kind__in=ANNOTATION_KINDS, annotation__tags__name__iexact=data["tag"]
         )
     if data.get("author"):
-        chosen["author"] = Q(
-            kind=SearchKind.NOTE, annotation__author__username=data["author"]
-        ) | Q(kind=SearchKind.REPLY, reply__author__username=data["author"])
-    if data.get("status"):
-        chosen["status"] = Q(
-            kind__in=ANNOTATION_KINDS, annotation__status=data["status"]
+        chosen["author"] = Q(kind=SearchKind.NOTE, author__username=data["author"]) | Q(
+            kind=SearchKind.REPLY, reply__author__username=data["author"]
         )
+    if data.get("status"):
+        chosen["status"] = Q(kind__in=ANNOTATION_KINDS, status=data["status"])
     return chosen
 
 
@@ -538,10 +536,8 @@ def _facets(found: Found, passages: dict | None = None) -> dict[str, list[dict]]
                 "annotation__tags__parent__name",
                 kinds=ANNOTATION_KINDS,
             ),
-            "author": counted(
-                "author", "annotation__author__username", kinds=[SearchKind.NOTE]
-            ),
-            "status": counted("status", "annotation__status", kinds=[SearchKind.NOTE]),
+            "author": counted("author", "author__username", kinds=[SearchKind.NOTE]),
+            "status": counted("status", "status", kinds=[SearchKind.NOTE]),
         }
     else:
         facets = _facets_at_once(found, passages)
@@ -566,39 +562,42 @@ def _facets_at_once(
     """The facets when none is chosen (they all count the same entries): the
     kinds and documents from one grouping (which fills `passages`, if given,
     with each document's texts found), the authors and statuses from another,
-    the tags from a third (each note once per tag)."""
+    the tags from a third (each note once per tag). The groupings read the
+    entries alone (and the tags' links); the names of the few documents,
+    authors and tags counted are read after, a query each."""
     by_kind: dict[str, int] = {}
-    by_document: dict[int, list] = {}
-    for kind, document, title, count in (
+    by_document: dict[int, int] = {}
+    texts: dict[int, int] = {}
+    for kind, document, count in (
         found.of(counting=True)
         .order_by()
-        .values_list("kind", "document_id", "document__title")
+        .values_list("kind", "document_id")
         .annotate(count=Count("pk"))
     ):
         by_kind[kind] = by_kind.get(kind, 0) + count
-        if kind == SearchKind.TEXT and passages is not None:
-            passages[document] = (title, count)
+        if kind == SearchKind.TEXT:
+            texts[document] = count
         if document is not None:
-            entry = by_document.setdefault(document, [title, 0])
-            entry[1] += count
+            by_document[document] = by_document.get(document, 0) + count
+    titles = dict(
+        Document.all_objects.filter(pk__in=by_document).values_list("pk", "title")
+    )
+    if passages is not None:
+        passages.update({pk: (titles[pk], n) for pk, n in texts.items()})
     authors: dict[str, int] = {}
     statuses: dict[str, int] = {}
+    # The authors' names join their rows (the project's members, a few):
+    # cheaper than the annotations' rows, and the query is the same whatever
+    # is found.
     for author, status, count in (
         found.of([SearchKind.NOTE], counting=True)
         .order_by()
-        .values_list("annotation__author__username", "annotation__status")
+        .values_list("author__username", "status")
         .annotate(count=Count("pk"))
     ):
         authors[author] = authors.get(author, 0) + count
         statuses[status] = statuses.get(status, 0) + count
-    tags = [
-        {"value": name, "label": parent, "count": count}
-        for name, parent, count in found.of(ANNOTATION_KINDS, counting=True)
-        .exclude(annotation__tags__name__isnull=True)
-        .order_by()
-        .values_list("annotation__tags__name", "annotation__tags__parent__name")
-        .annotate(count=Count("pk", distinct=True))
-    ]
+    tags = _tag_counts(found)
 
     def top(counts: dict, label=lambda value: value) -> list[dict]:
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
@@ -607,14 +606,36 @@ def _facets_at_once(
             for value, count in ranked[:FACET_SIZE]
         ]
 
-    documents = {pk: count for pk, (_title, count) in by_document.items()}
     return {
         "kind": top(by_kind),
-        "document": top(documents, lambda pk: by_document[pk][0]),
+        "document": top(by_document, titles.__getitem__),
         "tag": sorted(tags, key=lambda row: (-row["count"], row["value"]))[:FACET_SIZE],
         "author": top(authors),
         "status": top(statuses),
     }
+
+
+def _tag_counts(found: Found) -> list[dict]:
+    """Each tag with the notes and replies found on the annotations it tags:
+    the entries found joined to the tags' links alone, grouped, then to the
+    names of the tags counted."""
+    entries = found.of(ANNOTATION_KINDS, counting=True).order_by()
+    sql, params = entries.values("annotation_id").query.sql_with_params()
+    links = Annotation.tags.through._meta.db_table
+    tags = Tag._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tag.name, parent.name, counted.n FROM ("  # noqa: S608
+            f"SELECT link.tag_id, COUNT(*) AS n FROM ({sql}) found "
+            f"JOIN {links} link ON link.annotation_id = found.annotation_id "
+            f"GROUP BY link.tag_id) counted JOIN {tags} tag ON tag.id = counted.tag_id "
+            f"LEFT JOIN {tags} parent ON parent.id = tag.parent_id",
+            params,
+        )
+        return [
+            {"value": name, "label": parent, "count": count}
+            for name, parent, count in cursor.fetchall()
+        ]
 
 
 def _lines(

@@ -137,14 +137,9 @@ def index_bulk(annotations: list, replies: list) -> None:
     from annotations.services import search
 
     search.index_notes(annotations)
-    documents = {annotation.pk: annotation.document_id for annotation in annotations}
+    notes = {annotation.pk: annotation for annotation in annotations}
     SearchEntry.objects.bulk_create(
-        [
-            search.reply_entry(
-                reply, annotations[0].project_id, documents[reply.annotation_id]
-            )
-            for reply in replies
-        ],
+        [search.reply_entry(reply, notes[reply.annotation_id]) for reply in replies],
         batch_size=search.BATCH,
     )
 

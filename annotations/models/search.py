@@ -7,6 +7,7 @@ table on SQLite, a tsvector column with a GIN index on PostgreSQL (migration
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -56,6 +57,27 @@ class SearchEntry(models.Model):
     # the engine indexes.
     text = models.TextField()
     words = models.TextField()
+    # Who may see the entry, copied from the note it is about (a note's and its
+    # replies' entries: the note's author, visibility and status), from the
+    # reply (deleted_at: the note's, else the reply's) or from the document
+    # (in_trash, for its text and title), under the names the one visibility
+    # rule reads (permissions.annotation_rule), so that a search counts a
+    # common word's entries without joining a row for each. Written as the
+    # entry is made; kept current by triggers on the rows they copy (migration
+    # 0019), whatever writes them: a service, the trash, a backup, the admin.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    visibility = models.CharField(max_length=8, blank=True, default="")
+    status = models.CharField(max_length=16, blank=True, default="")
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    in_trash = models.BooleanField(default=False)
 
     class Meta:
         indexes = [

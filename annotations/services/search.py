@@ -51,12 +51,14 @@ def _entry(kind: str, project_id: int, text: str, **refs) -> SearchEntry:
 
 
 def document_entries(document: Document, *, text: bool = True) -> list[SearchEntry]:
+    in_trash = document.trashed_at is not None
     entries = [
         _entry(
             SearchKind.DOCUMENT,
             document.project_id,
             _metadata(document),
             document_id=document.pk,
+            in_trash=in_trash,
         )
     ]
     if text:
@@ -70,6 +72,7 @@ def document_entries(document: Document, *, text: bool = True) -> list[SearchEnt
                         document.text[start:end],
                         document_id=document.pk,
                         start=start,
+                        in_trash=in_trash,
                     )
                 )
     return entries
@@ -88,6 +91,29 @@ def _note_text(annotation: Annotation) -> str:
     return f"{annotation.exact}\n\n{annotation.body}".rstrip()
 
 
+SEEN_AS = (
+    "project_id",
+    "document_id",
+    "author_id",
+    "visibility",
+    "status",
+    "deleted_at",
+    "in_trash",
+)
+
+
+def _seen_as(annotation: Annotation) -> dict:
+    """What an entry of the note (or of a reply to it) copies of it for the
+    visibility rule (SearchEntry.author ...; triggers keep it current)."""
+    return {
+        "author_id": annotation.author_id,
+        "visibility": annotation.visibility,
+        "status": annotation.status,
+        "deleted_at": annotation.deleted_at,
+        "in_trash": annotation.in_trash,
+    }
+
+
 def note_entry(annotation: Annotation) -> SearchEntry:
     return _entry(
         SearchKind.NOTE,
@@ -95,6 +121,7 @@ def note_entry(annotation: Annotation) -> SearchEntry:
         _note_text(annotation),
         document_id=annotation.document_id,
         annotation_id=annotation.pk,
+        **_seen_as(annotation),
     )
 
 
@@ -117,14 +144,17 @@ def index_notes(annotations: list[Annotation]) -> None:
     )
 
 
-def reply_entry(reply: Reply, project_id: int, document_id: int) -> SearchEntry:
+def reply_entry(reply: Reply, annotation: Annotation) -> SearchEntry:
+    seen = _seen_as(annotation)
+    seen["deleted_at"] = annotation.deleted_at or reply.deleted_at
     return _entry(
         SearchKind.REPLY,
-        project_id,
+        annotation.project_id,
         reply.body,
-        document_id=document_id,
+        document_id=annotation.document_id,
         annotation_id=reply.annotation_id,
         reply_id=reply.pk,
+        **seen,
     )
 
 
@@ -136,7 +166,7 @@ def index_reply(reply: Reply, annotation: Annotation, *, new: bool = False) -> N
         ).update(text=reply.body, words=indexed(reply.body))
         if updated:
             return
-    reply_entry(reply, annotation.project_id, annotation.document_id).save()
+    reply_entry(reply, annotation).save()
 
 
 def index_tag(tag: Tag, *, new: bool = False) -> None:
@@ -172,10 +202,16 @@ def rebuild(
             for note in Annotation.objects.filter(project=project).iterator(2000)
         )
         made += _bulk(
-            reply_entry(reply, project.pk, reply.annotation.document_id)
+            reply_entry(reply, reply.annotation)
             for reply in Reply.objects.filter(annotation__project=project)
             .select_related("annotation")
-            .only("pk", "body", "annotation_id", "annotation__document_id")
+            .only(
+                "pk",
+                "body",
+                "deleted_at",
+                "annotation_id",
+                *(f"annotation__{name}" for name in SEEN_AS),
+            )
             .iterator(2000)
         )
         made += _bulk(

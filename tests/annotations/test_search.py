@@ -555,3 +555,114 @@ def test_pages_of_lines_follow_one_another_in_the_documents_order(
         "A made-up report",
         "B second",
     ]
+
+
+def _seen_by(project, user, q) -> dict:
+    """What a member's search shows of notes and replies: the notes and
+    replies listed, and the kind facet's counts."""
+    found = search.search(_membership(project, user), {"q": q})
+    return {
+        "notes": [m.entry.annotation_id for m in found.notes],
+        "replies": [m.entry.reply_id for m in found.replies],
+        "kinds": {row["value"]: row["count"] for row in found.facets["kind"]},
+    }
+
+
+def test_who_sees_a_note_follows_every_change_to_it(project, members, corpus):
+    """The index's copy of who may see a note (its entry's and its replies')
+    follows each write that changes it: an edit of its visibility, a
+    decision under pre-moderation, the trash and back, a deletion, and a
+    change written straight to the table (as the admin or a bulk update)."""
+    from annotations.models import Annotation, Status
+
+    annotator, viewer = members["annotator"], members["viewer"]
+    note = make_annotation(
+        corpus["other"], annotator, "tunnel", body="Smuggling route."
+    )
+    reply = services.create_reply(
+        annotation=note, author=members["owner"], body="More smuggling."
+    )
+    both = {
+        "notes": [note.pk],
+        "replies": [reply.pk],
+        "kinds": {"note": 1, "reply": 1},
+    }
+    nothing = {"notes": [], "replies": [], "kinds": {}}
+    assert _seen_by(project, viewer, "smuggling") == both
+
+    def edit(visibility):
+        current = Annotation.objects.get(pk=note.pk)
+        services.update_annotation(
+            annotation=current,
+            editor=annotator,
+            version=current.version,
+            body=current.body,
+            tags=[],
+            visibility=visibility,
+        )
+
+    edit(Visibility.PRIVATE)
+    assert _seen_by(project, viewer, "smuggling") == nothing
+    assert _seen_by(project, annotator, "smuggling") == both
+    edit(Visibility.PROJECT)
+    assert _seen_by(project, viewer, "smuggling") == both
+
+    project.premoderation = True
+    project.save(update_fields=["premoderation"])
+    assert _seen_by(project, viewer, "smuggling") == nothing
+    services.set_status(annotation=note, by=members["curator"], status=Status.APPROVED)
+    assert _seen_by(project, viewer, "smuggling") == both
+    project.premoderation = False
+    project.save(update_fields=["premoderation"])
+
+    services.trash_document(document=corpus["other"], by=members["owner"])
+    assert _seen_by(project, annotator, "smuggling") == nothing
+    services.restore_document(document=corpus["other"], by=members["owner"])
+    assert _seen_by(project, viewer, "smuggling") == both
+
+    # Straight to the table: the revision counters do not move (the services
+    # move them), so the counts kept for the project's state are dropped.
+    Annotation.objects.filter(pk=note.pk).update(visibility=Visibility.PRIVATE)
+    search.clear()
+    assert _seen_by(project, viewer, "smuggling") == nothing
+    Annotation.objects.filter(pk=note.pk).update(visibility=Visibility.PROJECT)
+
+    services.delete_reply(reply=reply, by=members["owner"])
+    assert _seen_by(project, viewer, "smuggling") == {
+        "notes": [note.pk],
+        "replies": [],
+        "kinds": {"note": 1},
+    }
+    services.delete_annotation(annotation=note, by=annotator)
+    assert _seen_by(project, annotator, "smuggling") == nothing
+
+
+def test_a_rebuilt_index_keeps_private_notes_and_the_trash_hidden(
+    project, members, corpus
+):
+    from annotations.services import search as search_index
+
+    hidden = make_annotation(
+        corpus["brief"],
+        members["annotator"],
+        "Sinaloa",
+        body="Contraband, privately.",
+        visibility=Visibility.PRIVATE,
+    )
+    trashed = make_annotation(
+        corpus["other"], members["annotator"], "tunnel", body="Contraband tunnel."
+    )
+    reply = services.create_reply(
+        annotation=trashed, author=members["owner"], body="Contraband indeed."
+    )
+    services.trash_document(document=corpus["other"], by=members["owner"])
+    search_index.rebuild([project])
+    assert _seen_by(project, members["viewer"], "contraband") == {
+        "notes": [],
+        "replies": [],
+        "kinds": {},
+    }
+    assert _seen_by(project, members["annotator"], "contraband")["notes"] == [hidden.pk]
+    services.restore_document(document=corpus["other"], by=members["owner"])
+    assert _seen_by(project, members["viewer"], "contraband")["replies"] == [reply.pk]
+    assert search.search(_membership(project, members["viewer"]), {"q": "tunnel"}).lines
