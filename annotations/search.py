@@ -667,29 +667,38 @@ def _page_lines(
 ) -> tuple[list[Line], bool]:
     """The page's lines, reading only the passages it needs; and whether more
     follow. In the documents' order (by title), `counted` (each document's
-    title and passages) says which documents hold them: every passage found
-    has a line, so the first documents with enough passages do."""
+    title and passages) says which documents hold them: the first documents
+    with enough passages, read until the page is full or none is left."""
     skip = (page - 1) * LINES_PER_PAGE
     needed = skip + LINES_PER_PAGE + 1
     if by_position:
         lines = _lines(passages, query, limit=needed, by_position=True)
         return lines[skip : needed - 1], len(lines) > skip + LINES_PER_PAGE
-    documents, enough = [], 0
-    for pk, (_title, n) in sorted(counted.items(), key=lambda row: (row[1][0], row[0])):
-        if enough >= needed:
-            break
-        documents.append(pk)
-        enough += n
-    # In the order above (a database may sort titles otherwise: its collation).
-    entries = (
-        passages.filter(document_id__in=documents)
-        .order_by("document_id", "start")
-        .only("document_id", "start", "text")
-    )
-    by_document: dict[int, list[Line]] = {pk: [] for pk in documents}
-    for entry in entries.iterator(chunk_size=200):
-        by_document[entry.document_id] += _entry_lines(entry, query)
-    lines = [line for pk in documents for line in by_document[pk]]
+    ordered = [
+        pk for pk, _row in sorted(counted.items(), key=lambda row: (row[1][0], row[0]))
+    ]
+    lines: list[Line] = []
+    read = 0
+    # The first documents whose passages (counted) fill the page, then the
+    # next ones if the page is not full: the engine may count a passage in
+    # which no line is found (exact mode on PostgreSQL, whose UPPER() is not
+    # Python's case-insensitivity). Once, unless that happens.
+    while len(lines) < needed and read < len(ordered):
+        documents, enough = [], 0
+        while read < len(ordered) and enough < needed - len(lines):
+            documents.append(ordered[read])
+            enough += counted[ordered[read]][1]
+            read += 1
+        # In the order above (a database may sort titles otherwise).
+        entries = (
+            passages.filter(document_id__in=documents)
+            .order_by("document_id", "start")
+            .only("document_id", "start", "text")
+        )
+        by_document: dict[int, list[Line]] = {pk: [] for pk in documents}
+        for entry in entries.iterator(chunk_size=200):
+            by_document[entry.document_id] += _entry_lines(entry, query)
+        lines += [line for pk in documents for line in by_document[pk]]
     return lines[skip : skip + LINES_PER_PAGE], len(lines) > skip + LINES_PER_PAGE
 
 

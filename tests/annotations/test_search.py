@@ -666,3 +666,35 @@ def test_a_rebuilt_index_keeps_private_notes_and_the_trash_hidden(
     services.restore_document(document=corpus["other"], by=members["owner"])
     assert _seen_by(project, members["viewer"], "contraband")["replies"] == [reply.pk]
     assert search.search(_membership(project, members["viewer"]), {"q": "tunnel"}).lines
+
+
+def test_a_page_reads_on_when_passages_found_yield_no_line(
+    client, project, members, monkeypatch
+):
+    """The engine may count a passage in which Python finds no hit (exact mode
+    on PostgreSQL: UPPER() and Python's case-insensitivity differ): the page
+    reads the next documents' passages until it is full, instead of showing
+    fewer lines, or none, while the counts say there are more."""
+    monkeypatch.setattr(search, "LINES_PER_PAGE", 1)
+    counted_only = make_document(
+        project=project, title="A counted", paragraphs=["Gold here.", "Gold there."]
+    )
+    make_document(project=project, title="B found", paragraphs=["Gold, found."])
+    make_document(project=project, title="C found too", paragraphs=["Gold again."])
+    finds = search._hits
+
+    def no_line_in_the_first(text, query):
+        return [] if text in {"Gold here.", "Gold there."} else finds(text, query)
+
+    monkeypatch.setattr(search, "_hits", no_line_in_the_first)
+    client.force_login(members["viewer"])
+    page = _search(client, project, "gold", exact="1")
+    assert page.status_code == 200
+    assert re.search(
+        r"<mark>Gold</mark></a></td><td class=\"kwic-right\">, found", page.text
+    )
+    assert 'rel="next"' in page.text
+    second = _search(client, project, "gold", exact="1", page=2)
+    assert 'kwic-right"> again.' in second.text
+    shown = reverse("annotations:document_detail", args=[project.slug, counted_only.pk])
+    assert f"{shown}?hit=" not in page.text + second.text
