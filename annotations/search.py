@@ -59,6 +59,11 @@ class Marked:
 
     entry: SearchEntry
     pieces: list[tuple[str, bool]]
+    # A tag hit: the documents where the member sees notes it tags, most
+    # first ({document_id, title, notes}, TAG_DOCUMENTS at most), and how
+    # many more there are; each opens the reading view's margin filtered by it.
+    documents: list[dict] = field(default_factory=list)
+    more_documents: int = 0
 
 
 @dataclass
@@ -221,7 +226,42 @@ def search(membership: Membership, data: dict) -> Results:
     }
     for entry in _others(found):
         by_kind[entry.kind].append(Marked(entry, _marked(entry.text, query)))
+    # Asked whether or not a tag is found: the same queries for every search.
+    tagged = _tagged_documents(found)
+    for marked in results.tags:
+        documents = tagged.get(marked.entry.tag_id, [])
+        marked.documents = documents[:TAG_DOCUMENTS]
+        marked.more_documents = max(0, len(documents) - TAG_DOCUMENTS)
     return results
+
+
+# The documents named under a tag hit, at most.
+TAG_DOCUMENTS = 5
+
+
+def _tagged_documents(found: Found) -> dict[int, list[dict]]:
+    """For each tag hit shown (the first OTHERS_SHOWN, as _others reads them),
+    the documents where the member sees live notes it tags, with how many,
+    most first: one query."""
+    shown = found.of([SearchKind.TAG]).order_by("pk").values("tag_id")[:OTHERS_SHOWN]
+    links = Annotation.tags.through.objects.filter(
+        permissions.shown_to_member_filter(found.membership, "annotation__"),
+        tag_id__in=shown,
+    )
+    tagged: dict[int, list[dict]] = {}
+    for tag, document, title, notes in (
+        links.order_by()
+        .values_list("tag_id", "annotation__document_id", "annotation__document__title")
+        .annotate(notes=Count("pk"))
+    ):
+        tagged.setdefault(tag, []).append(
+            {"document_id": document, "title": title, "notes": notes}
+        )
+    for documents in tagged.values():
+        documents.sort(
+            key=lambda row: (-row["notes"], row["title"], row["document_id"])
+        )
+    return tagged
 
 
 @dataclass

@@ -698,3 +698,42 @@ def test_a_page_reads_on_when_passages_found_yield_no_line(
     assert 'kwic-right"> again.' in second.text
     shown = reverse("annotations:document_detail", args=[project.slug, counted_only.pk])
     assert f"{shown}?hit=" not in page.text + second.text
+
+
+def test_a_tag_hit_opens_the_margin_filtered_by_it(client, project, members, corpus):
+    """A tag found names the documents where the member sees notes it tags;
+    each opens the reading view with its margin filtered by the tag. A
+    document where only a note hidden from the member carries it is not
+    named."""
+    make_annotation(
+        corpus["other"],
+        members["annotator"],
+        "tunnel",
+        body="Dug for months.",
+        tags=["Escape route"],
+    )
+    make_annotation(corpus["other"], members["annotator"], "prison", body="Walls.")
+    make_annotation(
+        corpus["brief"],
+        members["curator"],
+        "Sinaloa",
+        body="Private thought.",
+        tags=["Escape route"],
+        visibility=Visibility.PRIVATE,
+    )
+    client.force_login(members["viewer"])
+    page = _search(client, project, "route")
+    reading = reverse(
+        "annotations:document_detail", args=[project.slug, corpus["other"].pk]
+    )
+    hidden = reverse(
+        "annotations:document_detail", args=[project.slug, corpus["brief"].pk]
+    )
+    link = f"{reading}?tag=Escape%20route#margin-heading"
+    assert f'<a href="{link}">A made-up report</a> (1)' in page.text
+    assert f"{hidden}?tag=" not in page.text
+    margin = client.get(link.split("#")[0])
+    assert "Dug for months." in margin.text
+    assert "Walls." not in margin.text
+    client.force_login(members["curator"])
+    assert f"{hidden}?tag=Escape%20route" in _search(client, project, "route").text
