@@ -56,6 +56,13 @@ TARGET_IMPORT_OVERHEAD = 0.20
 TARGET_CREATE_OVERHEAD_MS = 2
 TARGET_ANNOTATE_1000_S = 5
 SMOKE = {"runs": 3}
+# The queries a search page may make, whatever it finds: the session, user
+# and membership, the project's state (3), the counts (4), the page's lines,
+# the entries of each kind (to choose how to read the first hits), the first
+# hits of each kind but the texts (4), the documents of the tags found, and
+# the request's own. A kind the counts say has no hit is not asked for, so a
+# search makes fewer; none makes more, however large the corpus.
+SEARCH_QUERIES_AT_MOST = 19
 
 
 def queries(sizes: load_project.Sizes) -> dict[str, tuple[str, str, int]]:
@@ -145,8 +152,9 @@ def run(args, built, sizes: load_project.Sizes) -> int:
         )
     ok &= verdict(
         "search-queries",
-        len(set(counted.values())) == 1,
-        f"{sorted(set(counted.values()))} whatever the query",
+        max(counted.values()) <= SEARCH_QUERIES_AT_MOST,
+        f"{sorted(set(counted.values()))}, at most {SEARCH_QUERIES_AT_MOST} "
+        "whatever the query",
     )
     ok &= _indexing(built, judged)
     ok &= _annotate_all(built, judged)

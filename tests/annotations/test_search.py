@@ -737,3 +737,33 @@ def test_a_tag_hit_opens_the_margin_filtered_by_it(client, project, members, cor
     assert "Walls." not in margin.text
     client.force_login(members["curator"])
     assert f"{hidden}?tag=Escape%20route" in _search(client, project, "route").text
+
+
+def test_the_first_hits_of_a_kind_are_the_same_however_they_are_read(
+    project, members, corpus, monkeypatch
+):
+    """A kind most of whose entries hold the words is read by walking its
+    entries in order (SQLite), a kind they are rare in from the list of
+    every entry found: the same first notes, private ones left out, both
+    ways."""
+    monkeypatch.setattr(search, "OTHERS_SHOWN", 2)
+    for n, visibility in enumerate(
+        [Visibility.PRIVATE, Visibility.PROJECT, Visibility.PROJECT, Visibility.PROJECT]
+    ):
+        make_annotation(
+            corpus["other"],
+            members["curator"],
+            "tunnel",
+            body=f"Contraband {n}.",
+            visibility=visibility,
+        )
+    viewer = _membership(project, members["viewer"])
+
+    def first_notes():
+        search.clear()
+        return [m.entry.text for m in search.search(viewer, {"q": "contraband"}).notes]
+
+    walked = first_notes()
+    monkeypatch.setattr(search, "WALK_AT_MOST", 0)
+    listed = first_notes()
+    assert walked == listed == ["tunnel\n\nContraband 1.", "tunnel\n\nContraband 2."]
