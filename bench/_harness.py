@@ -133,14 +133,12 @@ def bulk_create_dated(model, rows: list, batch_size: int = 2000) -> list:
 def index_bulk(annotations: list, replies: list) -> None:
     """Search-index bulk-made notes and their replies, as the services index
     each one they make (the link picker and the search read the index)."""
-    from annotations.models import SearchEntry
     from annotations.services import search
 
     search.index_notes(annotations)
     notes = {annotation.pk: annotation for annotation in annotations}
-    SearchEntry.objects.bulk_create(
-        [search.reply_entry(reply, notes[reply.annotation_id]) for reply in replies],
-        batch_size=search.BATCH,
+    search.write(
+        search.reply_entry(reply, notes[reply.annotation_id]) for reply in replies
     )
 
 
