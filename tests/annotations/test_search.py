@@ -767,3 +767,26 @@ def test_the_first_hits_of_a_kind_are_the_same_however_they_are_read(
     monkeypatch.setattr(search, "WALK_AT_MOST", 0)
     listed = first_notes()
     assert walked == listed == ["tunnel\n\nContraband 1.", "tunnel\n\nContraband 2."]
+
+
+def test_notes_are_shown_most_relevant_first(client, project, members, corpus):
+    """A search that finds few notes ranks them (FTS5's bm25, PostgreSQL's
+    ts_rank): the note that says the words most often comes first, though
+    it stands later in the text and was written later."""
+    make_annotation(
+        corpus["other"],
+        members["annotator"],
+        "tunnel",
+        body="A long note that names smuggling once, among many other words "
+        "about the prison, its walls, its guards and its history.",
+    )
+    make_annotation(
+        corpus["other"],
+        members["annotator"],
+        "Peña Nieto",
+        body="Smuggling, smuggling and more smuggling.",
+    )
+    client.force_login(members["viewer"])
+    page = _search(client, project, "smuggling").text
+    assert "Notes: the most relevant first." in page
+    assert page.index("more <mark>smuggling</mark>") < page.index("names <mark>")
