@@ -539,12 +539,17 @@ def _others(
         # From the kind's first entry on: PostgreSQL's planner walks the
         # entries in key order (the rows lie in that order, and it cannot
         # know that those of a kind are bunched), from the first entry of
-        # all (every text first: 108 ms for the first notes of "the").
+        # all (every text first: 108 ms for the first notes of "the"). The
+        # first entry itself is asked in the order of the index on (project,
+        # kind, id), the kind as a range: named by equality, the planner
+        # drops it from the order and walks the keys again (44 ms -> 0.1).
         start = (
             SearchEntry.objects.filter(
-                project_id=found.membership.project_id, kind=kind
+                project_id=found.membership.project_id,
+                kind__gte=kind,
+                kind__lte=kind,
             )
-            .order_by("pk")
+            .order_by("kind", "pk")
             .values("pk")[:1]
         )
         first = (
