@@ -790,3 +790,20 @@ def test_notes_are_shown_most_relevant_first(client, project, members, corpus):
     page = _search(client, project, "smuggling").text
     assert "Notes: the most relevant first." in page
     assert page.index("more <mark>smuggling</mark>") < page.index("names <mark>")
+
+
+def test_a_text_indexed_in_several_statements_is_found_whole(
+    project, members, monkeypatch
+):
+    """The index's rows are written a few statements at a time, as many rows
+    each as the database takes parameters: every block is found, the last
+    statement's too."""
+    from annotations.services import search as search_index
+
+    monkeypatch.setattr(search_index, "_parameters_at_most", lambda: 50)
+    paragraphs = [f"Paragraph {n} on smuggling route {n}." for n in range(10)]
+    document = make_document(project=project, paragraphs=paragraphs)
+    viewer = _membership(project, members["viewer"])
+    lines = search.search(viewer, {"q": "smuggling"}).lines
+    assert [line.document_id for line in lines] == [document.pk] * 10
+    assert [line.right for line in lines][-1] == " route 9."
