@@ -57,11 +57,12 @@ TARGET_CREATE_OVERHEAD_MS = 2
 TARGET_ANNOTATE_1000_S = 5
 SMOKE = {"runs": 3}
 # The queries a search page may make, whatever it finds: the session, user
-# and membership, the project's state (3), the counts (4), the page's lines,
-# the entries of each kind (to choose how to read the first hits), the first
-# hits of each kind but the texts (4), the documents of the tags found, and
-# the request's own. A kind the counts say has no hit is not asked for, so a
-# search makes fewer; none makes more, however large the corpus.
+# and membership (3), the project's state (3), the counts (4; on PostgreSQL
+# also the planner's setting for them), the page's lines, the entries of each
+# kind (SQLite: how to read the first hits), the first hits of each kind but
+# the texts (4), the documents of the tags found, the tags' colours. A kind
+# the counts say has no hit is not asked for, so a search makes fewer; none
+# makes more, however large the corpus.
 SEARCH_QUERIES_AT_MOST = 19
 
 
