@@ -1,0 +1,291 @@
+"""Revising a document's text: the new text stored with what it replaced (a
+TextRevision, from which every earlier text can be rebuilt), and every
+annotation on it carried across in the same transaction (annotations.reanchor):
+moved exactly, its quote edited, found again near by likeness, or kept as an
+orphan. Also the orphans' own writes: reattached to a passage, or resolved.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from annotations import reanchor
+from annotations.models import Anchoring, Annotation, AnnotationEvent, EventKind
+from annotations.permissions import Audience
+from annotations.services import search
+from annotations.services.annotations import anchored
+from annotations.services.revisions import bump_revision
+from corpus.importers.assemble import count_words
+from corpus.models import (
+    Document,
+    RevisionKind,
+    TextRevision,
+    content_hash,
+)
+from corpus.signals import document_saved
+
+REASON_MAX = 500
+
+
+class StaleText(Exception):
+    """The text was revised since the editor loaded it (`current`: the document
+    as it is now)."""
+
+    def __init__(self, current: Document):
+        self.current = current
+        super().__init__(
+            "The text was revised by someone else since you opened it. "
+            "Their text is shown; make your change to it again."
+        )
+
+
+def _reason(reason: str) -> str:
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValidationError("Say why the text changes.", code="reason_required")
+    if len(reason) > REASON_MAX:
+        raise ValidationError(
+            f"Keep the reason under {REASON_MAX} characters.", code="reason_long"
+        )
+    return reason
+
+
+def _carried_links(old: str, new: str, links: list[dict]) -> list[dict]:
+    """The source's hyperlinks on the new text: those whose text stands there
+    still (moved or edited); a link whose text went goes with it."""
+    outcomes = reanchor.carry(
+        old, new, [reanchor.Passage(link["start"], link["end"]) for link in links]
+    )
+    return [
+        {**link, "start": outcome.start, "end": outcome.end}
+        for link, outcome in zip(links, outcomes, strict=True)
+        if outcome.fate in (reanchor.Fate.MOVED, reanchor.Fate.EDITED)
+    ]
+
+
+def _undo(old: str, changes: list[reanchor.Change]) -> list[list]:
+    return [[c.new_start, c.new_end, old[c.start : c.end]] for c in changes]
+
+
+def text_at(document: Document, number: int) -> tuple[str, list[dict], list[dict]]:
+    """The document's text, blocks and links as they were at revision `number`
+    (its current ones undone, newest revision first)."""
+    if not 0 <= number <= document.text_revision:
+        raise ValueError(f"No revision {number}")
+    text, blocks, links = document.text, document.blocks, document.links
+    revisions = TextRevision.objects.filter(
+        document=document, number__gt=number
+    ).order_by("-number")
+    for revision in revisions.only("undo", "blocks_before", "links_before"):
+        pieces, at = [], 0
+        for start, end, before in revision.undo:
+            pieces += [text[at:start], before]
+            at = end
+        pieces.append(text[at:])
+        text = "".join(pieces)
+        blocks, links = revision.blocks_before, revision.links_before
+    return text, blocks, links
+
+
+@transaction.atomic
+def revise_text(
+    *,
+    document: Document,
+    text: str,
+    blocks: list[dict],
+    editor: AbstractBaseUser,
+    reason: str,
+    base_revision: int | None,
+    links: list[dict] | None = None,
+    kind: str = RevisionKind.EDIT,
+    restored_from: int | None = None,
+    filename: str = "",
+) -> TextRevision:
+    """Store `text` (with its `blocks`; `links`: the new text's hyperlinks, or
+    None to carry the old ones across) as the document's next revision, and
+    carry every annotation on it across.
+
+    `base_revision`: the revision the editor saw; StaleText when the text moved
+    on since (None: no check, for scripts).
+    """
+    reason = _reason(reason)
+    current = Document.objects.select_for_update().filter(pk=document.pk).first()
+    if current is None:
+        raise ValidationError(
+            "This document was moved to the trash: its text cannot change.",
+            code="in_trash",
+        )
+    if base_revision is not None and current.text_revision != base_revision:
+        raise StaleText(current)
+    old = current.text
+    if text == old and blocks == current.blocks:
+        raise ValidationError("Nothing changed.", code="unchanged")
+    digest = content_hash(text)
+    if (
+        digest != current.content_hash
+        and Document.all_objects.filter(
+            project_id=current.project_id, content_hash=digest
+        )
+        .exclude(pk=current.pk)
+        .exists()
+    ):
+        raise ValidationError(
+            "Another document of the project already has exactly this text.",
+            code="duplicate",
+        )
+    changes = reanchor.diff(old, text)
+    number = current.text_revision + 1
+    carried = _carry_annotations(current, old, text, changes, editor, reason, number)
+    revision = TextRevision.objects.create(
+        document=current,
+        number=number,
+        author=editor,
+        kind=kind,
+        reason=reason,
+        undo=_undo(old, changes),
+        blocks_before=current.blocks,
+        links_before=current.links,
+        inserted=sum(c.new_end - c.new_start for c in changes),
+        deleted=sum(c.end - c.start for c in changes),
+        carried=carried,
+        restored_from=restored_from,
+        filename=filename[:255],
+    )
+    current.links = _carried_links(old, text, current.links) if links is None else links
+    current.text, current.blocks = text, blocks
+    current.content_hash = digest
+    current.word_count = count_words(text)
+    current.text_revision = number
+    current.updated_by = editor
+    current.save(
+        update_fields=[
+            "text",
+            "blocks",
+            "links",
+            "content_hash",
+            "word_count",
+            "text_revision",
+            "updated_by",
+            "updated_at",
+        ]
+    )
+    document_saved.send(sender=Document, document=current, text_changed=True)
+    # Every reader's page learns that the text changed (reading.reader_token).
+    bump_revision(current.pk, Audience.EVERYONE)
+    document.__dict__.update(current.__dict__)
+    return revision
+
+
+def _carry_annotations(
+    document: Document,
+    old: str,
+    new: str,
+    changes: list[reanchor.Change],
+    editor: AbstractBaseUser,
+    reason: str,
+    number: int,
+) -> dict[str, int]:
+    """Every annotation on the text (deleted ones too: they keep a true
+    anchor) carried to `new`; what became of them, by fate."""
+    rows = list(
+        Annotation.objects.filter(document=document, anchoring=Anchoring.ANCHORED)
+        .order_by()
+        .values_list("pk", "start", "end", "prefix", "suffix", "exact")
+    )
+    outcomes = reanchor.carry(
+        old,
+        new,
+        [
+            reanchor.Passage(start, end, prefix, suffix)
+            for _, start, end, prefix, suffix, _ in rows
+        ],
+        changes,
+    )
+    fates: Counter[str] = Counter()
+    moved, events = [], []
+    orphans = []
+    now = timezone.now()
+    for (pk, start, end, prefix, suffix, exact), outcome in zip(
+        rows, outcomes, strict=True
+    ):
+        fates[outcome.fate.value] += 1
+        if outcome.fate is reanchor.Fate.ORPHAN:
+            orphans.append(pk)
+            events.append(
+                AnnotationEvent(
+                    annotation_id=pk,
+                    actor=editor,
+                    kind=EventKind.ORPHANED,
+                    before={
+                        "start": start,
+                        "end": end,
+                        "quote": exact,
+                        "revision": number - 1,
+                    },
+                    reason=reason,
+                )
+            )
+            continue
+        anchor = anchored(new, outcome.start, outcome.end)
+        if (anchor["start"], anchor["end"], anchor["prefix"], anchor["suffix"]) != (
+            start,
+            end,
+            prefix,
+            suffix,
+        ) or anchor["exact"] != exact:
+            moved.append((pk, anchor))
+        if outcome.fate is not reanchor.Fate.MOVED:
+            events.append(
+                AnnotationEvent(
+                    annotation_id=pk,
+                    actor=editor,
+                    kind=EventKind.REANCHORED,
+                    before={
+                        "start": start,
+                        "end": end,
+                        "quote": exact,
+                        "revision": number - 1,
+                    },
+                    after={
+                        "start": anchor["start"],
+                        "end": anchor["end"],
+                        "quote": anchor["exact"],
+                        "revision": number,
+                        "how": outcome.fate.value,
+                    },
+                    reason=reason,
+                )
+            )
+    _write_anchors(moved)
+    if orphans:
+        for start in range(0, len(orphans), 500):
+            Annotation.objects.filter(pk__in=orphans[start : start + 500]).update(
+                anchoring=Anchoring.ORPHAN, updated_at=now
+            )
+    AnnotationEvent.objects.bulk_create(events, batch_size=500)
+    # A quote that changed is searched as it now reads.
+    edited = [e.annotation_id for e in events if e.kind == EventKind.REANCHORED]
+    for start in range(0, len(edited), 500):
+        for annotation in Annotation.objects.filter(pk__in=edited[start : start + 500]):
+            search.index_note(annotation)
+    return {fate.value: fates[fate.value] for fate in reanchor.Fate}
+
+
+def _write_anchors(moved: list[tuple[int, dict]]) -> None:
+    """The new anchors, a statement run for each row (executemany)."""
+    if not moved:
+        return
+    quote = connection.ops.quote_name
+    table = quote(Annotation._meta.db_table)
+    columns = ("start", "end", "exact", "prefix", "suffix")
+    assignments = ", ".join(f"{quote(column)} = %s" for column in columns)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET {assignments} WHERE id = %s",  # noqa: S608
+            [[anchor[column] for column in columns] + [pk] for pk, anchor in moved],
+        )

@@ -1,0 +1,132 @@
+"""Revising a document's text (services.text): the revision stored and undone,
+every annotation carried across in the same transaction, orphans kept."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from annotations import search
+from annotations.models import Anchoring, Annotation, EventKind
+from annotations.services import text as text_service
+from corpus import text_edits
+from corpus.models import Document, TextRevision
+from corpus.roles import Role
+from tests.factories import make_annotation, make_document, make_user
+
+PARAGRAPHS = [
+    "The cartel moved its shipments through Sinaloa every spring.",
+    "Guzmán escaped twice from maximum security prisons.",
+    "The extradition took place in January 2017.",
+]
+
+
+@pytest.fixture
+def curator(project):
+    return make_user("curator-rev", project=project, role=Role.CURATOR)
+
+
+@pytest.fixture
+def doc(project):
+    return make_document(project=project, paragraphs=PARAGRAPHS)
+
+
+def _edit(doc, curator, index, content, reason="OCR fix", base=None):
+    edited = text_edits.edit_block(doc.text, doc.blocks, index, content)
+    return text_service.revise_text(
+        document=doc,
+        text=edited.text,
+        blocks=edited.blocks,
+        editor=curator,
+        reason=reason,
+        base_revision=doc.text_revision if base is None else base,
+    )
+
+
+def test_an_untouched_annotation_moves_exactly(doc, curator):
+    later = make_annotation(doc, curator, "extradition took place")
+    _edit(doc, curator, 0, "The cartel moved all of its shipments through Sinaloa.")
+    later.refresh_from_db()
+    doc.refresh_from_db()
+    assert doc.text[later.start : later.end] == "extradition took place"
+    assert later.exact == "extradition took place"
+    assert later.anchoring == Anchoring.ANCHORED
+    # Moving exactly is not an event of its history.
+    assert not later.events.exclude(kind=EventKind.CREATED).exists()
+
+
+def test_an_edited_passage_keeps_its_place_and_its_history_says_so(doc, curator):
+    note = make_annotation(doc, curator, "Guzmán escaped twice")
+    _edit(doc, curator, 1, "Guzmán escapd twice from maximum security prisons.")
+    _edit(
+        Document.objects.get(pk=doc.pk),
+        curator,
+        1,
+        "Guzmán escaped twice from maximum security prisons.",
+        reason="typo",
+    )
+    note.refresh_from_db()
+    assert note.exact == "Guzmán escaped twice"
+    events = list(note.events.filter(kind=EventKind.REANCHORED).order_by("pk"))
+    assert [e.before["quote"] for e in events] == [
+        "Guzmán escaped twice",
+        "Guzmán escapd twice",
+    ]
+    assert [e.after["quote"] for e in events] == [
+        "Guzmán escapd twice",
+        "Guzmán escaped twice",
+    ]
+    assert events[1].reason == "typo"
+
+
+def test_a_deleted_passage_makes_an_orphan_kept_with_its_thread(doc, curator):
+    note = make_annotation(doc, curator, "escaped twice", body="Check this.")
+    revision = _edit(doc, curator, 1, "He was caught in 2016.")
+    note.refresh_from_db()
+    assert note.anchoring == Anchoring.ORPHAN
+    assert note.body == "Check this."
+    assert note.exact == "escaped twice"  # its last quote
+    orphaned = note.events.get(kind=EventKind.ORPHANED)
+    assert orphaned.before["quote"] == "escaped twice"
+    assert orphaned.before["revision"] == 0
+    assert revision.carried["orphan"] == 1
+    # Never drawn: the reading rule leaves it out.
+    assert not Annotation.objects.filter(pk=note.pk, anchoring="anchored").exists()
+
+
+def test_every_earlier_text_is_rebuilt(doc, curator):
+    texts = [doc.text]
+    for content in ("First fix.", "Second fix, longer than the first one.", "x"):
+        _edit(doc, curator, 1, content)
+        texts.append(doc.text)
+    doc = Document.objects.get(pk=doc.pk)
+    assert doc.text_revision == 3
+    for number, expected in enumerate(texts):
+        text, blocks, _links = text_service.text_at(doc, number)
+        assert text == expected
+        assert all(b["end"] <= len(text) for b in blocks)
+    assert TextRevision.objects.filter(document=doc).count() == 3
+
+
+def test_a_stale_edit_is_refused_and_nothing_changes(doc, curator):
+    _edit(doc, curator, 0, "Fixed.")
+    with pytest.raises(text_service.StaleText) as refused:
+        _edit(doc, curator, 1, "Mine.", base=0)
+    assert refused.value.current.text_revision == 1
+    doc.refresh_from_db()
+    assert "Mine." not in doc.text
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_a_reason_is_required(doc, curator, reason):
+    with pytest.raises(ValidationError):
+        _edit(doc, curator, 0, "Fixed.", reason=reason)
+    assert not TextRevision.objects.exists()
+
+
+def test_the_search_finds_the_new_text_not_the_old(doc, curator, project):
+    membership = project.memberships.get(user=curator)
+    _edit(doc, curator, 0, "The cartel moved its shipments through Culiacán.")
+    found = search.search(membership, {"q": "culiacan"})
+    assert [line.document_id for line in found.lines] == [doc.pk]
+    assert not search.search(membership, {"q": "sinaloa"}).lines
