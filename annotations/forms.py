@@ -19,11 +19,12 @@ from annotations.models import (
 )
 from annotations.offsets import resolve_selection
 from annotations.services.tags import MAX_TAGS
+from annotations.services.text import REASON_MAX
 from corpus import bodycache
 from corpus.conflicts import VersionedForm
 from corpus.forms import Multiline
 from corpus.models import Document, Membership
-from corpus.params import IdField, parse_id
+from corpus.params import MAX_ID, IdField, parse_id
 from corpus.roles import Action
 
 MAX_BODY = 20_000
@@ -170,6 +171,21 @@ class StatusForm(forms.Form):
         max_length=5_000,
         widget=Multiline(attrs={"rows": 2}),
         help_text="Required to reject or ask for a revision; the author sees it.",
+    )
+
+
+class RevisionRestoreForm(forms.Form):
+    """Bring an earlier text back: why, and the revision the page showed (a
+    restore made on a page the text has since left is refused)."""
+
+    reason = forms.CharField(
+        max_length=REASON_MAX,
+        widget=Multiline(attrs={"rows": 2}),
+        label="Why restore it",
+        help_text="Kept with the revision, for everyone who reads its history.",
+    )
+    base_revision = forms.IntegerField(
+        min_value=0, max_value=MAX_ID, widget=forms.HiddenInput
     )
 
 

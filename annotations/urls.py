@@ -13,6 +13,7 @@ from annotations.views import (
     reading,
     relations,
     replies,
+    revisions,
     search,
     tags,
     threads,
@@ -43,6 +44,28 @@ urlpatterns = [
         "p/<slug:slug>/d/<id:pk>/export/edition.html",
         export.export_edition,
         name="document_export_edition",
+    ),
+    # Revisions: the text's history, each revision's changes, an earlier text
+    # read and restored.
+    path(
+        "p/<slug:slug>/d/<id:pk>/revisions/",
+        revisions.document_revisions,
+        name="document_revisions",
+    ),
+    path(
+        "p/<slug:slug>/d/<id:pk>/revisions/<id:number>/",
+        revisions.revision_detail,
+        name="revision_detail",
+    ),
+    path(
+        "p/<slug:slug>/d/<id:pk>/revisions/<id:number>/changes/",
+        revisions.revision_diff,
+        name="revision_diff",
+    ),
+    path(
+        "p/<slug:slug>/d/<id:pk>/revisions/<id:number>/restore/",
+        revisions.revision_restore,
+        name="revision_restore",
     ),
     path("p/<slug:slug>/search/", search.project_search, name="project_search"),
     path(
