@@ -178,6 +178,9 @@ def build_world() -> World:
         make_annotation(documents[0], users["curator"], "plain again", tags=["beta"]),
     ]
     make_annotation(trashed_document, annotator, "second paragraph")
+    # The second document's text was corrected once (revision 1): the
+    # Revisions screen's URLs name its revisions.
+    _revise(documents[1], users["curator"])
     notes.trash_document(document=trashed_document, by=owner)
     reply = notes.create_reply(
         annotation=annotations[0], author=annotator, body="A reply"
@@ -218,6 +221,24 @@ def build_world() -> World:
         pendings=pendings,
         trashed_project=trashed_project,
         other=_other_project(owner),
+    )
+
+
+def _revise(document, editor) -> None:
+    from annotations.services import text as text_service
+    from corpus import text_edits
+
+    first = document.text[document.blocks[0]["start"] : document.blocks[0]["end"]]
+    edited = text_edits.edit_block(
+        document.text, document.blocks, 0, first.replace(".", ", corrected.")
+    )
+    text_service.revise_text(
+        document=document,
+        text=edited.text,
+        blocks=edited.blocks,
+        editor=editor,
+        reason="A correction",
+        base_revision=0,
     )
 
 
