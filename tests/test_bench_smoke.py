@@ -118,6 +118,27 @@ def test_reanchor_bench_carries_every_passage_in_smoke_mode():
         assert sum(int(count.split(" ")[0]) for count in counts) == 500
 
 
+def test_revision_view_bench_times_an_old_text_its_changes_and_the_list_in_smoke_mode(
+    bench_env,
+):
+    env, vendor = bench_env
+    lines = run_smoke("bench_revision_view.py", env)
+
+    assert_figures(
+        lines,
+        f"database: {vendor}; ",
+        "document: ",
+        "revision 0 of 3, nothing kept in the worker, 3 GETs after 1 warm-ups: ",
+        "revision 0 of 3, rendering kept: median ",
+        "revision 1 of 3, first view (text read already): median ",
+        "changes of revision 3 (6 scattered edits, ",
+        "list of revisions: median ",
+        "SQL queries: revision 1 ",
+        "RESULT old-revision: OK ",
+        "RESULT revision-queries: OK ",
+    )
+
+
 def test_document_page_bench_times_the_page_and_the_import_in_smoke_mode(bench_env):
     env, vendor = bench_env
     lines = run_smoke("bench_document_page.py", env)
