@@ -154,7 +154,8 @@ def entry(document: Document, number: int) -> Entry:
 @dataclass
 class Changes:
     """What revision `entry.number` changed: its places, each with the start
-    of the block it is in (to open the text there)."""
+    of the block it is in (to open the text there); whether blocks were
+    added, removed, or changed kind or level."""
 
     entry: Entry
     hunks: list[text_diff.Hunk]
@@ -184,8 +185,15 @@ def changes(document: Document, number: int) -> Changes:
         entry=Entry.of(revision),
         hunks=hunks,
         blocks=text_diff.blocks_at(blocks, [hunk.start for hunk in hunks]),
-        blocks_changed=revision.blocks_before != blocks,
+        blocks_changed=_shape(revision.blocks_before) != _shape(blocks)
+        or (not hunks and revision.blocks_before != blocks),
     )
+
+
+def _shape(blocks: list[dict]) -> list[tuple]:
+    """The division into blocks, whatever their offsets: a word corrected
+    moves every block after it, and changes no block."""
+    return [(block["kind"], block.get("level")) for block in blocks]
 
 
 @dataclass

@@ -291,6 +291,8 @@ def test_the_changes_mark_what_was_deleted_and_what_was_inserted(
     assert len(place) == 1
     assert _texts(place[0], "del") == ["in"]
     assert _texts(place[0], "ins") == ["on 19"]
+    # Words changed within a paragraph: no block came or went.
+    assert "blocks" not in _css(page, ".diff .meta")[0].text_content()
     # Around the change, the text as it reads: the deletion, then the insertion.
     text = _css(place[0], ".diff-text")[0].text_content()
     assert "The extradition took place inon 19 January 2017." in text

@@ -87,6 +87,7 @@ def test_a_revisions_changes_open_in_place_and_an_old_text_comes_back(
     expect(page.locator("#doc-text")).to_contain_text("escaped twice")
     faults += _serious(page)
 
+    page.get_by_text("Restore this text…").click()
     page.get_by_label("Why restore it").fill("Twice, says the court record")
     page.get_by_role("button", name="Restore revision 0").click()
     expect(page.locator("#messages")).to_contain_text(
