@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
 
 from annotations import reading, text_history
 from annotations.forms import RevisionRestoreForm, form_errors
@@ -185,7 +186,9 @@ def revision_restore(
         request,
         f"The text of revision {number} is back, as revision {revision.number}.",
     )
-    return redirect(reverse("annotations:document_revisions", args=[slug, document.pk]))
+    listing = reverse("annotations:document_revisions", args=[slug, document.pk])
+    # The whole page changes (a new revision, the text): htmx loads it anew.
+    return HttpResponseClientRedirect(listing) if request.htmx else redirect(listing)
 
 
 def _stale(
