@@ -596,3 +596,83 @@ def test_orphans_are_counted_and_stay_orphans_when_the_old_text_comes_back(
     orphan.refresh_from_db()
     assert orphan.anchoring == Anchoring.ORPHAN
     assert orphan.events.filter(kind=EventKind.ORPHANED).exists()
+
+
+def test_an_upload_is_listed_with_its_file(client, members, doc):
+    corrected = text_edits.edit_block(
+        doc.text, doc.blocks, 0, PARAGRAPHS[0].replace("Sinaloa", "Sinaloa state")
+    )
+    text_service.revise_text(
+        document=doc,
+        text=corrected.text,
+        blocks=corrected.blocks,
+        editor=members["owner"],
+        reason="The publisher's corrected file",
+        base_revision=0,
+        kind=RevisionKind.UPLOAD,
+        filename="escape-v2.txt",
+    )
+    client.force_login(members["viewer"])
+
+    page = _page(client.get(_url("document_revisions", doc)))
+
+    newest = _css(page, "#revision-1")[0].text_content()
+    assert "New version uploaded" in newest
+    assert "from escape-v2.txt" in newest
+
+
+def test_a_heading_made_of_a_paragraph_changes_blocks_not_words(client, members, doc):
+    edited = text_edits.edit_block(
+        doc.text, doc.blocks, 0, PARAGRAPHS[0], kind="heading", level=1
+    )
+    text_service.revise_text(
+        document=doc,
+        text=edited.text,
+        blocks=edited.blocks,
+        editor=members["curator"],
+        reason="It is the title",
+        base_revision=0,
+    )
+    client.force_login(members["viewer"])
+
+    page = _page(client.get(_url("revision_diff", doc, 1)))
+    before = _page(client.get(_url("revision_detail", doc, 0)))
+    after = _page(client.get(_url("revision_detail", doc, 1)))
+
+    assert not _css(page, ".diff-place")
+    assert "only the division into blocks" in _css(page, ".diff")[0].text_content()
+    assert not _css(before, "#doc-text h2")
+    assert _texts(after, "#doc-text h2") == [PARAGRAPHS[0]]
+
+
+def test_the_changes_of_a_large_revision_come_a_page_at_a_time(
+    client, members, project
+):
+    # 120 paragraphs of 200 characters: a word changed in each is a place of
+    # its own (farther apart than the context shown around them).
+    paragraphs = [
+        f"Paragraph {n:03d} " + "lorem ipsum " * 15 + "end." for n in range(120)
+    ]
+    document = make_document(project=project, paragraphs=paragraphs)
+    text_service.revise_text(
+        document=document,
+        text=document.text.replace(" end.", " END."),
+        blocks=document.blocks,
+        editor=members["curator"],
+        reason="Capitals",
+        base_revision=0,
+    )
+    client.force_login(members["viewer"])
+    url = _url("revision_diff", document, 1)
+
+    first = _page(client.get(url))
+    second = _page(client.get(url + "?page=2", headers=HX))
+
+    assert "120 places changed" in _css(first, ".diff .meta")[0].text_content()
+    assert len(_css(first, ".diff-place")) == 100
+    assert len(_css(second, ".diff-place")) == 20
+    assert _texts(second, ".diff-place del")[-1] == "end."
+    assert _texts(second, ".diff-place ins")[-1] == "END."
+    next_page = _css(first, '.diff .pagination a[rel="next"]')[0]
+    assert next_page.get("href") == url + "?page=2"
+    assert next_page.get("hx-target") == "#diff-1"
