@@ -170,15 +170,7 @@ def revision_restore(
     except StaleText as stale:
         return _stale(request, membership, stale.current, number, form)
     except ValidationError as refused:
-        unchanged = getattr(refused, "code", None) == "unchanged"
-        errors = (
-            [
-                f"The current text is already the text of revision {number}: "
-                "restoring it would change nothing."
-            ]
-            if unchanged
-            else form_errors(refused)
-        )
+        errors = _refusal(refused, number)
         return _text_page(
             request, membership, document, number, form, status=400, errors=errors
         )
@@ -189,6 +181,16 @@ def revision_restore(
     listing = reverse("annotations:document_revisions", args=[slug, document.pk])
     # The whole page changes (a new revision, the text): htmx loads it anew.
     return HttpResponseClientRedirect(listing) if request.htmx else redirect(listing)
+
+
+def _refusal(refused: ValidationError, number: int) -> list[str]:
+    """What revise_text refused, said for a restore."""
+    if getattr(refused, "code", None) == "unchanged":
+        return [
+            f"The current text is already the text of revision {number}: "
+            "restoring it would change nothing."
+        ]
+    return form_errors(refused)
 
 
 def _stale(
