@@ -426,6 +426,35 @@ ROUTES: dict[str, Spec] = {
         get=lambda w, who: {**_margin(w), "thread": [str(w.annotations[0].pk)]},
     ),
     "corpus:document_edit": Spec(pk="document", methods=BOTH, post=_metadata),
+    "annotations:document_text": Spec(
+        pk="document",
+        methods=BOTH,
+        get=lambda w, _: {"block": ["1"]},
+        post=lambda w, _: {
+            "revision": ["0"],
+            "block": ["1"],
+            "operation": ["edit"],
+            "content": ["A corrected paragraph."],
+            "kind": ["paragraph"],
+            "reason": ["OCR error"],
+        },
+    ),
+    "annotations:document_new_version": Spec(
+        pk="document",
+        methods=POST,
+        post=lambda w, _: {"revision": ["0"], "reason": ["A corrected scan"]},
+        files=True,
+        upload_field="file",
+        upload=lambda w: [("fixed.txt", (_doc_text(w) + "\n\nAdded.").encode())],
+    ),
+    "annotations:orphan_resolve": Spec(
+        pk="orphan", methods=POST, post=lambda w, _: {"reason": ["Gone for good."]}
+    ),
+    "annotations:orphan_reattach": Spec(
+        pk="orphan",
+        methods=POST,
+        post=lambda w, _: {**_selection(w, 1), "revision": ["0"]},
+    ),
     # annotations/urls.py
     "annotations:annotation_new_hx": Spec(
         pk="document", get=lambda w, _: _selection(w)
@@ -434,7 +463,7 @@ ROUTES: dict[str, Spec] = {
     "annotations:annotation_create": Spec(
         pk="document",
         methods=POST,
-        post=lambda w, who: {**_selection(w), **_note(w, who)},
+        post=lambda w, who: {**_selection(w), **_note(w, who), "text_revision": ["0"]},
     ),
     "annotations:annotation_changes_hx": Spec(
         pk="document",
@@ -442,6 +471,7 @@ ROUTES: dict[str, Spec] = {
             **_margin(w),
             "since": ["1"],
             "thread": [str(w.annotations[0].pk)],
+            "text_revision": ["0"],
         },
     ),
     "annotations:annotation_detail": Spec(
@@ -559,6 +589,8 @@ PARAM_NAMES = sorted(
         "initial-publisher", "initial-source_url", "initial-published_date",
         "initial-keywords", "initial-language", "csrfmiddlewaretoken",
         "email", "password1", "password2", "reader", "kind", "hit", "all", "add_tag",
+        "revision", "block", "operation", "content", "level", "file",
+        "text_revision",
     }
 )  # fmt: skip
 
@@ -584,6 +616,7 @@ def _pk_choices(world: World, kind: str, who: str) -> list[int]:
         "restore": [world.accounts.restore.pk],
         "export": [world.accounts.export.pk],
         "person": [world.users["annotator"].pk],
+        "orphan": [world.orphan.pk],
         "trashed_document": [world.trashed_document.pk],
         "trashed_project": [world.trashed_project.pk],
     }[kind]
@@ -608,6 +641,7 @@ def _other_pk(world: World, kind: str) -> int:
         "restore": world.accounts.other_restore,
         "export": world.accounts.other_export,
         "person": world.users["outsider"],  # shares no project with the owner
+        "orphan": world.annotations[0],  # on the text, no orphan
     }[kind].pk
 
 

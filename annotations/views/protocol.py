@@ -13,7 +13,7 @@ import json
 import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Max
+from django.db.models import F, Max
 from django.http import Http404, HttpResponse, JsonResponse
 from django.http.request import RawPostDataException
 from django.shortcuts import get_object_or_404
@@ -144,7 +144,7 @@ def container(
         None if pk is None else reading.member_document(membership, pk, with_body=False)
     )
     iris = w3c.Iris.of_request(request, slug)
-    scope = export.Scope(membership, document)
+    scope = export.Scope(membership, document, orphans=True)
     tally = export.Tally(scope)
     notes = scope.notes
     address = (
@@ -245,7 +245,7 @@ def annotation(
         Action.READ if request.method in {"GET", "HEAD"} else Action.ANNOTATE,
     )
     iris = w3c.Iris.of_request(request, slug)
-    notes = Annotation.objects.shown_to_member(membership)
+    notes = Annotation.objects.shown_to_member(membership, orphans=True)
     if kind == "reply":
         row = get_object_or_404(
             Reply.objects.filter(annotation__in=notes.values("pk"))
@@ -260,7 +260,12 @@ def annotation(
         )
         item = w3c.link(iris, row)
     else:
-        row = get_object_or_404(notes.select_related("author"), pk=pk)
+        row = get_object_or_404(
+            notes.select_related("author").annotate(
+                text_revision=F("document__text_revision")
+            ),
+            pk=pk,
+        )
         item = _note_item(iris, row)
     if request.method in {"PUT", "DELETE"}:
         return _change(request, membership, iris, kind, row, item, link)

@@ -3,8 +3,11 @@ every annotation carried across in the same transaction, orphans kept."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from annotations import search
 from annotations.models import Anchoring, Annotation, EventKind
@@ -12,6 +15,7 @@ from annotations.services import text as text_service
 from corpus import text_edits
 from corpus.models import Document, TextRevision
 from corpus.roles import Role
+from tests import w3c_model
 from tests.factories import make_annotation, make_document, make_user
 
 PARAGRAPHS = [
@@ -130,3 +134,42 @@ def test_the_search_finds_the_new_text_not_the_old(doc, curator, project):
     found = search.search(membership, {"q": "culiacan"})
     assert [line.document_id for line in found.lines] == [doc.pk]
     assert not search.search(membership, {"q": "sinaloa"}).lines
+
+
+def _exported(client, doc) -> list[dict]:
+    """The notes of the document's W3C export, each with the context."""
+    url = reverse(
+        "annotations:document_export_annotations", args=[doc.project.slug, doc.pk]
+    )
+    collection = json.loads(b"".join(client.get(url).streaming_content))
+    return [
+        {"@context": collection["@context"], **item}
+        for item in collection["first"]["items"]
+        if isinstance(item.get("target"), dict)
+    ]
+
+
+def test_the_w3c_export_names_the_revision_its_selectors_count_in(client, doc, curator):
+    note = make_annotation(doc, curator, "extradition took place")
+    orphan = make_annotation(doc, curator, "escaped twice", body="Kept.")
+    _edit(doc, curator, 0, "The cartel moved all of its shipments through Sinaloa.")
+    _edit(Document.objects.get(pk=doc.pk), curator, 1, "He was caught.")
+    doc.refresh_from_db()
+    client.force_login(curator)
+    items = {item["id"].rsplit("/", 1)[1]: item for item in _exported(client, doc)}
+    target = items[str(note.pk)]["target"]
+    position = next(
+        s for s in target["selector"] if s["type"] == "TextPositionSelector"
+    )
+    assert target["apparatus:textRevision"] == 2
+    assert doc.text[position["start"] : position["end"]] == "extradition took place"
+    # The orphan comes out whole, with its last quote and no position.
+    lost = items[str(orphan.pk)]
+    assert lost["target"]["apparatus:anchoring"] == "orphan"
+    assert lost["target"]["selector"]["exact"] == "escaped twice"
+    assert lost["body"][0]["value"] == "Kept."
+    for item in items.values():
+        assert w3c_model.must_failures(item, "Annotation") == [], item["id"]
+    # Every term the export uses is explained at /ns.
+    vocabulary = client.get(reverse("annotations:vocabulary")).content.decode()
+    assert 'id="textRevision"' in vocabulary and 'id="anchoring"' in vocabulary
