@@ -322,15 +322,16 @@ def thread_links(membership: Membership, annotation: Annotation) -> dict:
     return ends
 
 
-def orphan_count(membership: Membership, document: Document) -> int:
-    """How many of the document's annotations the member sees lost their
-    passage in a revision of the text (the reading page says so)."""
-    return (
+def orphans(membership: Membership, document: Document, limit: int = 50) -> list:
+    """The document's annotations the member sees that lost their passage in a
+    revision of the text, newest first (`limit` of them; one more tells that
+    there are others): the reading page lists them with their last quote."""
+    return list(
         Annotation.objects.filter(
             permissions.shown_to_member_filter(membership, include_orphans=True),
             document=document,
             anchoring=Anchoring.ORPHAN,
         )
-        .order_by()
-        .count()
+        .select_related("author")
+        .order_by("-updated_at", "-pk")[: limit + 1]
     )

@@ -76,7 +76,7 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
         "can_annotate": membership.can(Action.ANNOTATE),
         "can_edit": membership.can(Action.EDIT_METADATA),
         "can_edit_text": membership.can(Action.EDIT_TEXT),
-        "orphan_count": reading.orphan_count(membership, document),
+        "orphans": reading.orphans(membership, document),
         "can_delete": membership.can(Action.DELETE_DOCUMENT),
         "tag_choices": text.tag_choices,
         "author_choices": margin.author_choices(document),

@@ -147,6 +147,7 @@ def test_an_edit_that_loses_a_passage_says_so_and_lists_the_orphan(client, owner
         f'data-annotation="{note.pk}"' not in reading.split('id="doc-text"')[1][:5000]
     )
     assert "One annotation lost its passage" in reading
+    assert f"?thread={note.pk}" in reading and "Which prisons?" in reading
 
 
 @pytest.mark.parametrize("who", [*ROLES, "outsider"])
