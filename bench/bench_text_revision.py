@@ -24,6 +24,8 @@ answers and prints the times without judging them.
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import random
 import re
 import statistics
@@ -64,6 +66,9 @@ def scattered(data: str, count: int, rng: random.Random) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="revisions of each kind")
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile the paragraph's saves"
+    )
     args = _harness.parse_args(parser, SMOKE_RUNS)
     _harness.prepare_database()
     tag = uuid.uuid4().hex[:8]
@@ -128,10 +133,13 @@ def run(args, project, owner) -> int:
     word = re.search(r"\b[a-z]{5,}\b", original).group()
     corrected = original.replace(word, word[:-1] + "é", 1)
     saves, redraws = [], []
+    profiler = cProfile.Profile() if args.profile else None
     for run_number in range(args.runs):
         current = Document.objects.only("text_revision").get(pk=document.pk)
         content = corrected if run_number % 2 == 0 else original
         started = time.perf_counter()
+        if profiler:
+            profiler.enable()
         response = client.post(
             edit_url,
             {
@@ -144,13 +152,20 @@ def run(args, project, owner) -> int:
             },
         )
         saved = time.perf_counter()
+        if profiler:
+            profiler.disable()
         page = client.get(reading_url)
         drawn = time.perf_counter()
         assert response.status_code == 302, response.content[:500]
         assert page.status_code == 200
-        assert content in page.content.decode()
+        # The page draws the new revision (its text is cut by highlights).
+        revision = current.text_revision + 1
+        assert f'data-text-revision="{revision}"' in page.content.decode()
+        assert content in Document.objects.only("text").get(pk=document.pk).text
         saves.append((saved - started) * 1000)
         redraws.append((drawn - started) * 1000)
+    if profiler:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
     last = TextRevision.objects.filter(document=document).order_by("-number").first()
     print(f"one paragraph corrected, save: {summary(saves)}")
     print(f"one paragraph corrected, save and the reading page: {summary(redraws)}")
