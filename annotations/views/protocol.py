@@ -26,6 +26,7 @@ from annotations.models import Annotation, Reply, Visibility
 from annotations.permissions import may_change
 from corpus.access import HtmxHttpRequest, api_view, membership_for
 from corpus.conflicts import EditConflict
+from corpus.models import Document
 from corpus.params import parse_id
 from corpus.roles import Action
 
@@ -273,6 +274,15 @@ def annotation(
 
 
 def _note_item(iris: w3c.Iris, note: Annotation) -> dict:
+    if not hasattr(note, "text_revision"):  # the revision its offsets count in
+        document = Annotation.document.field.get_cached_value(note, None)
+        note.text_revision = (
+            document.text_revision
+            if document is not None
+            else Document.all_objects.filter(pk=note.document_id)
+            .values_list("text_revision", flat=True)
+            .first()
+        )
     events = list(note.events.order_by("at", "pk"))
     tags = sorted(note.tags.values_list("name", flat=True))
     return w3c.note(iris, note, tags, events)

@@ -173,6 +173,7 @@ def work(project, members):
         base_revision=0,
     )
     assert Annotation.objects.get(pk=lost.pk).anchoring == "orphan"
+    document.refresh_from_db()
     make_annotation(trashed, annotator, "noted")
     services.trash_document(document=trashed, by=owner)
     # A note made long ago: its timestamps must come back as they were.

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from annotations import search
 from annotations.models import Anchoring, Annotation, EventKind
+from annotations.services import create_annotation
 from annotations.services import text as text_service
 from corpus import text_edits
 from corpus.models import Document, TextRevision
@@ -173,3 +174,21 @@ def test_the_w3c_export_names_the_revision_its_selectors_count_in(client, doc, c
     # Every term the export uses is explained at /ns.
     vocabulary = client.get(reverse("annotations:vocabulary")).content.decode()
     assert 'id="textRevision"' in vocabulary and 'id="anchoring"' in vocabulary
+
+
+def test_an_anchor_checked_against_a_replaced_text_is_refused(doc, curator):
+    """A create that read the text before a revision committed (PostgreSQL's
+    READ COMMITTED lets it get that far) is refused once it holds the
+    document, not stored with another text's offsets."""
+    stale = Document.objects.get(pk=doc.pk)
+    _edit(doc, curator, 0, "The cartel moved all of its shipments.")
+    start = stale.text.index("escaped twice")
+    with pytest.raises(ValidationError, match="corrected while you were selecting"):
+        create_annotation(
+            document=stale,
+            author=curator,
+            start=start,
+            end=start + len("escaped twice"),
+            exact="escaped twice",
+        )
+    assert not Annotation.objects.exists()
