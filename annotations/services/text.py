@@ -55,11 +55,16 @@ def _reason(reason: str) -> str:
     return reason
 
 
-def _carried_links(old: str, new: str, links: list[dict]) -> list[dict]:
+def _carried_links(
+    old: str, new: str, links: list[dict], changes: list[reanchor.Change]
+) -> list[dict]:
     """The source's hyperlinks on the new text: those whose text stands there
     still (moved or edited); a link whose text went goes with it."""
     outcomes = reanchor.carry(
-        old, new, [reanchor.Passage(link["start"], link["end"]) for link in links]
+        old,
+        new,
+        [reanchor.Passage(link["start"], link["end"]) for link in links],
+        changes,
     )
     return [
         {**link, "start": outcome.start, "end": outcome.end}
@@ -156,7 +161,9 @@ def revise_text(
         restored_from=restored_from,
         filename=filename[:255],
     )
-    current.links = _carried_links(old, text, current.links) if links is None else links
+    current.links = (
+        _carried_links(old, text, current.links, changes) if links is None else links
+    )
     current.text, current.blocks = text, blocks
     current.content_hash = digest
     current.word_count = count_words(text)

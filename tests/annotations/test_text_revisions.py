@@ -192,3 +192,20 @@ def test_an_anchor_checked_against_a_replaced_text_is_refused(doc, curator):
             exact="escaped twice",
         )
     assert not Annotation.objects.exists()
+
+
+def test_the_sources_links_follow_their_text(project, curator):
+    start = "\n\n".join(PARAGRAPHS).index("Sinaloa")
+    doc = make_document(
+        project=project,
+        paragraphs=PARAGRAPHS,
+        links=[
+            {"start": start, "end": start + 7, "url": "https://example.org/s"},
+            {"start": 0, "end": 3, "url": "https://example.org/gone"},
+        ],
+    )
+    _edit(doc, curator, 0, "A cartel moved its shipments through Sinaloa every spring.")
+    doc.refresh_from_db()
+    (link,) = doc.links  # "The" went with its link; "Sinaloa" moved
+    assert doc.text[link["start"] : link["end"]] == "Sinaloa"
+    assert link["url"] == "https://example.org/s"
