@@ -11,11 +11,17 @@ from collections import Counter
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from annotations import reanchor
-from annotations.models import Anchoring, Annotation, AnnotationEvent, EventKind
+from annotations.models import (
+    Anchoring,
+    Annotation,
+    AnnotationEvent,
+    EventKind,
+    Visibility,
+)
 from annotations.permissions import Audience, audience_of
 from annotations.services import search
 from annotations.services.annotations import anchored, check_anchor
@@ -73,6 +79,16 @@ def _carried_links(
     ]
 
 
+def _check_blocks(text: str, blocks: list[dict]) -> None:
+    """Blocks in order, each within the text (the importers' and text_edits'
+    promise; anything else is a mistake in the caller)."""
+    at = 0
+    for block in blocks:
+        if not at <= block["start"] < block["end"] <= len(text):
+            raise ValueError(f"A block out of place: {block}")
+        at = block["end"]
+
+
 def _undo(old: str, changes: list[reanchor.Change]) -> list[list]:
     return [[c.new_start, c.new_end, old[c.start : c.end]] for c in changes]
 
@@ -84,7 +100,7 @@ def text_at(document: Document, number: int) -> tuple[str, list[dict], list[dict
         raise ValueError(f"No revision {number}")
     text, blocks, links = document.text, document.blocks, document.links
     revisions = TextRevision.objects.filter(
-        document=document, number__gt=number
+        document=document, number__gt=number, number__lte=document.text_revision
     ).order_by("-number")
     for revision in revisions.only("undo", "blocks_before", "links_before"):
         pieces, at = [], 0
@@ -119,6 +135,7 @@ def revise_text(
     on since (None: no check, for scripts).
     """
     reason = _reason(reason)
+    _check_blocks(text, blocks)
     current = Document.objects.select_for_update().filter(pk=document.pk).first()
     if current is None:
         raise ValidationError(
@@ -169,18 +186,25 @@ def revise_text(
     current.word_count = count_words(text)
     current.text_revision = number
     current.updated_by = editor
-    current.save(
-        update_fields=[
-            "text",
-            "blocks",
-            "links",
-            "content_hash",
-            "word_count",
-            "text_revision",
-            "updated_by",
-            "updated_at",
-        ]
-    )
+    try:
+        with transaction.atomic():
+            current.save(
+                update_fields=[
+                    "text",
+                    "blocks",
+                    "links",
+                    "content_hash",
+                    "word_count",
+                    "text_revision",
+                    "updated_by",
+                    "updated_at",
+                ]
+            )
+    except IntegrityError:  # another document took the same text meanwhile
+        raise ValidationError(
+            "Another document of the project already has exactly this text.",
+            code="duplicate",
+        ) from None
     document_saved.send(sender=Document, document=current, text_changed=True)
     document.__dict__.update(current.__dict__)
     return revision
@@ -215,6 +239,7 @@ def _carry_annotations(
             "status",
             "shared_revision",
             "public_revision",
+            "deleted_at",
         )
     )
     outcomes = reanchor.carry(
@@ -223,7 +248,13 @@ def _carry_annotations(
         [reanchor.Passage(row[1], row[2], row[3], row[4]) for row in rows],
         changes,
     )
-    fates: Counter[str] = Counter(outcome.fate.value for outcome in outcomes)
+    # What became of the live shared ones: what the revision's record says
+    # (others' private notes, and deleted ones, are no one else's to count).
+    fates: Counter[str] = Counter(
+        outcome.fate.value
+        for row, outcome in zip(rows, outcomes, strict=True)
+        if row[6] == Visibility.PROJECT and row[10] is None
+    )
     changed: list[tuple[tuple, dict | None]] = []  # (row, new anchor or None)
     events = []
     for row, outcome in zip(rows, outcomes, strict=True):
@@ -299,7 +330,7 @@ def _write_changes(changed: list[tuple[tuple, dict | None]], counts, premoderati
     now = timezone.now()
     values = []
     for row, anchor in changed:
-        pk, visibility, status, shared, public = row[0], *row[6:]
+        pk, visibility, status, shared, public = row[0], *row[6:10]
         audience = audience_of(
             visibility=visibility, status=status, premoderation=premoderation
         )

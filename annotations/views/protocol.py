@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from annotations import export, reading, services, w3c, w3c_in
 from annotations.links import live_links_for
-from annotations.models import Annotation, Reply, Visibility
+from annotations.models import Anchoring, Annotation, Reply, Visibility
 from annotations.permissions import may_change
 from corpus.access import HtmxHttpRequest, api_view, membership_for
 from corpus.conflicts import EditConflict
@@ -338,8 +338,24 @@ def _replace_note(request, membership, iris, note, item) -> None:
     data = w3c_in.annotation(_json(request))
     wanted = w3c_in.wanted(data)
     target = w3c_in.target(data, iris)
-    document = reading.member_document(membership, note.document_id)
-    start, end = w3c_in.passage(document.text, target.selectors)
+    if note.anchoring != Anchoring.ANCHORED:
+        # An orphan stands on no text: its target is its document and its
+        # last quote, as its GET gives them.
+        quotes = [
+            selector.get("exact")
+            for selector in target.selectors
+            if isinstance(selector, dict)
+            and selector.get("type") == "TextQuoteSelector"
+        ]
+        if target.document_id != note.document_id or quotes != [note.exact]:
+            raise w3c_in.Refused(
+                "An annotation keeps its passage: make a new one for another.",
+                expected=item["target"],
+            )
+        start, end = note.start, note.end
+    else:
+        document = reading.member_document(membership, note.document_id)
+        start, end = w3c_in.passage(document.text, target.selectors)
     if (target.document_id, start, end) != (note.document_id, note.start, note.end):
         raise w3c_in.Refused(
             "An annotation keeps its passage: make a new one for another.",

@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from annotations import permissions, reading
 from annotations.forms import (
@@ -139,18 +140,17 @@ def _edited(document: Document, data: dict) -> text_edits.Edited:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@vary_on_headers("HX-Request")
 def document_text(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """The "Edit text" page: each block with its actions; `?block=N` opens
     block N's form (in place, through htmx). A POST changes one block."""
     membership = membership_for(request, slug, Action.EDIT_TEXT)
     document = reading.member_document(membership, pk)
     if request.method != "POST":
-        return _page(
-            request,
-            membership,
-            document,
-            open_block=_block_index(request.GET.get("block")),
-        )
+        block = _block_index(request.GET.get("block"))
+        if request.htmx and (block is None or block >= len(document.blocks)):
+            raise Http404("No such block: reload the page.")
+        return _page(request, membership, document, open_block=block)
     form = BlockEditForm(request.POST)
     if not form.is_valid():
         return _page(request, membership, document, form=form, status=400)
@@ -203,13 +203,14 @@ def _announce(request, document: Document) -> None:
     parts = [f"Revision {document.text_revision} saved."]
     if carried.get("edited") or carried.get("found"):
         parts.append(
-            f"{carried.get('edited', 0) + carried.get('found', 0)} annotations "
-            "follow their edited passage (see their history)."
+            "Shared annotations carried with their corrected passage: "
+            f"{carried.get('edited', 0) + carried.get('found', 0)} (see their "
+            "history)."
         )
     if carried.get("orphan"):
         parts.append(
-            f"{carried['orphan']} lost their passage: they are listed as orphans "
-            "below, to reattach or resolve."
+            f"Shared annotations that lost their passage: {carried['orphan']}; "
+            "they are listed as orphans below, to reattach or resolve."
         )
     messages.success(request, " ".join(parts))
 
@@ -286,15 +287,17 @@ def orphan_resolve(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse
     membership = membership_for(request, slug, Action.EDIT_TEXT)
     annotation = _orphan(membership, pk)
     form = OrphanResolveForm(request.POST)
-    if form.is_valid():
+    try:
+        if not form.is_valid():
+            raise ValidationError(form_errors(form))
         text_service.resolve_orphan(
             annotation=annotation,
             actor=request.user,
             reason=form.cleaned_data["reason"],
         )
         messages.success(request, "The orphan is resolved; its thread is kept.")
-    else:
-        for message in form_errors(form):
+    except ValidationError as error:  # refused, or reattached meanwhile
+        for message in form_errors(error):
             messages.error(request, message)
     return redirect(_text_url(annotation.document))
 

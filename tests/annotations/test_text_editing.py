@@ -136,7 +136,7 @@ def test_an_edit_that_loses_a_passage_says_so_and_lists_the_orphan(client, owner
         client, doc, operation="edit", content="He was caught.", follow=True
     )
     html = response.content.decode()
-    assert "1 lost their passage" in html
+    assert "Shared annotations that lost their passage: 1;" in html
     assert "Orphans (1)" in html
     assert "Which prisons?" in html
     note.refresh_from_db()
@@ -330,3 +330,65 @@ def test_the_margin_shows_an_edited_quote_as_it_now_reads(client, owner, doc):
     margin = client.get(url, headers=HX).content.decode()
     assert "escapd twice from maximum" in margin
     assert "escaped twice" not in margin
+
+
+def test_an_orphans_links_stay_in_both_threads(client, owner, doc, project):
+    from annotations.models import RelationType
+    from annotations.services import create_link
+
+    kept = make_annotation(doc, owner, "extradition took place")
+    lost = make_annotation(doc, owner, "maximum security")
+    create_link(
+        source=kept,
+        author=owner,
+        relation=RelationType.objects.filter(project=project).first(),
+        target_annotation=lost,
+    )
+    _revise(doc, owner, 1, "He was caught.")
+    client.force_login(owner)
+    page = client.get(doc.get_absolute_url() + f"?thread={kept.pk}").content.decode()
+    thread = page.split('id="thread"')[1]
+    assert "“maximum security”" in thread
+    assert "orphan: its passage was lost" in thread
+    orphan = client.get(doc.get_absolute_url() + f"?thread={lost.pk}").content
+    assert "“extradition took place”" in orphan.decode().split('id="thread"')[1]
+
+
+def test_a_change_of_block_kind_alone_is_drawn(client, owner, doc):
+    client.force_login(owner)
+    assert "block-heading" not in client.get(doc.get_absolute_url()).content.decode()
+    doc = Document.objects.get(pk=doc.pk)
+    edited = text_edits.edit_block(
+        doc.text, doc.blocks, 1, PARAGRAPHS[1], kind="heading", level=2
+    )
+    assert edited.text == doc.text  # the same text, another structure
+    text_service.revise_text(
+        document=doc,
+        text=edited.text,
+        blocks=edited.blocks,
+        editor=owner,
+        reason="A heading, not a paragraph",
+        base_revision=0,
+    )
+    page = client.get(doc.get_absolute_url()).content.decode()
+    assert f'<h3 class="block block-heading" id="b{doc.blocks[1]["start"]}"' in page
+
+
+def test_a_block_that_is_not_there_answers_404_in_place(client, owner, doc):
+    client.force_login(owner)
+    assert client.get(_url(doc) + "?block=7", headers=HX).status_code == 404
+    # Without htmx, the page (nothing opened).
+    assert client.get(_url(doc) + "?block=7").status_code == 200
+
+
+def test_a_block_saved_without_a_level_is_merged_and_edited(client, owner, project):
+    doc = make_document(project=project, paragraphs=PARAGRAPHS)
+    Document.objects.filter(pk=doc.pk).update(
+        blocks=[{k: v for k, v in b.items() if k != "level"} for b in doc.blocks]
+    )
+    client.force_login(owner)
+    doc.refresh_from_db()
+    assert _post_block(client, doc, operation="merge").status_code == 302
+    doc.refresh_from_db()
+    response = _post_block(client, doc, block=0, operation="edit", content="Fixed.")
+    assert response.status_code == 302

@@ -209,3 +209,18 @@ def test_the_sources_links_follow_their_text(project, curator):
     (link,) = doc.links  # "The" went with its link; "Sinaloa" moved
     assert doc.text[link["start"] : link["end"]] == "Sinaloa"
     assert link["url"] == "https://example.org/s"
+
+
+def test_a_body_read_after_a_revision_is_never_kept_under_the_older_row(doc, curator):
+    """A reader's row read before a revision committed, its body after: the
+    row becomes the newer one whole, and the older key keeps no newer text."""
+    from corpus import bodycache
+
+    stale = Document.objects.defer(*Document.BODY_FIELDS).get(pk=doc.pk)
+    _edit(doc, curator, 0, "The cartel moved all of its shipments.")
+    bodycache.fill_body(stale)
+    assert stale.text_revision == 1
+    assert stale.text.startswith("The cartel moved all of its shipments.")
+    again = Document.objects.defer(*Document.BODY_FIELDS).get(pk=doc.pk)
+    bodycache.fill_body(again)
+    assert again.text == stale.text
