@@ -141,10 +141,17 @@ def shown_to_member_filter(
 
 def link_filter(membership: Membership, *, include_trash: bool = False) -> Q:
     """The links a member sees: both ends shown to them (the target, for a link
-    to an annotation). Deleting either annotation hides the link everywhere."""
-    shown = shown_to_member_filter(membership, "source__", include_trash=include_trash)
+    to an annotation). Deleting either annotation hides the link everywhere.
+    An orphan's links stay (a link is drawn on no text): its thread lists them,
+    and the other end's thread marks it an orphan."""
+    shown = shown_to_member_filter(
+        membership, "source__", include_trash=include_trash, include_orphans=True
+    )
     target = shown_to_member_filter(
-        membership, "target_annotation__", include_trash=include_trash
+        membership,
+        "target_annotation__",
+        include_trash=include_trash,
+        include_orphans=True,
     )
     return shown & (Q(target_annotation__isnull=True) | target)
 

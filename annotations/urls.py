@@ -16,6 +16,7 @@ from annotations.views import (
     revisions,
     search,
     tags,
+    text,
     threads,
     trash,
 )
@@ -25,6 +26,21 @@ app_name = "annotations"
 urlpatterns = [
     # Reading: the text with its highlights, the margin, the poll.
     path("p/<slug:slug>/d/<id:pk>/", reading.document_detail, name="document_detail"),
+    # Correcting the text: a block at a time or a corrected file; orphans.
+    path("p/<slug:slug>/d/<id:pk>/text/", text.document_text, name="document_text"),
+    path(
+        "p/<slug:slug>/d/<id:pk>/text/version/",
+        text.document_new_version,
+        name="document_new_version",
+    ),
+    path(
+        "p/<slug:slug>/a/<id:pk>/resolve/", text.orphan_resolve, name="orphan_resolve"
+    ),
+    path(
+        "p/<slug:slug>/a/<id:pk>/reattach/",
+        text.orphan_reattach,
+        name="orphan_reattach",
+    ),
     path(
         "p/<slug:slug>/d/<id:pk>/export/annotations.jsonld",
         export.export_annotations,

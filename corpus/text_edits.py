@@ -80,6 +80,11 @@ def _replaced(text: str, blocks: list[dict], first: int, last: int, new: list[di
     return Edited(text[:start] + added + text[end:], [*blocks[:first], *made, *moved])
 
 
+def _level(block: dict) -> int:
+    """A block's level (a block made elsewhere may not say: a heading is 1)."""
+    return block.get("level") or (1 if block.get("kind") == "heading" else 0)
+
+
 def _kind(kind: str, level: int) -> tuple[str, int]:
     if kind not in KINDS:
         raise EditRefused("A block is a heading, a paragraph or a list item.")
@@ -108,7 +113,7 @@ def edit_block(
     if not parts:
         raise EditRefused("A block needs text; to remove it, delete it.")
     old = blocks[index]
-    kind, level = _kind(kind or old["kind"], old["level"] if level is None else level)
+    kind, level = _kind(kind or old["kind"], _level(old) if level is None else level)
     new = [{"kind": kind, "level": level, "text": part} for part in parts]
     return _replaced(text, blocks, index, index + 1, new)
 
@@ -124,7 +129,7 @@ def merge_with_next(text: str, blocks: list[dict], index: int) -> Edited:
         + " "
         + text[second["start"] : second["end"]].lstrip()
     )
-    new = [{"kind": first["kind"], "level": first["level"], "text": joined}]
+    new = [{"kind": first["kind"], "level": _level(first), "text": joined}]
     return _replaced(text, blocks, index, index + 2, new)
 
 

@@ -42,6 +42,7 @@ benchmarks=(
     bench_segments
     bench_reanchor
     bench_revision_view
+    bench_text_revision
     bench_scaling
     bench_export
     bench_search

@@ -119,6 +119,7 @@ class World:
     pendings: dict[str, object]  # each member's own upload, by role
     trashed_project: object  # in the trash, owned by the project's owner
     other: dict[str, object]  # one object of each kind of another project
+    orphan: object = None  # an annotation a text revision lost
     sessions: dict[str, str] = field(default_factory=dict)  # who -> session key
 
     def ids(self) -> list[str]:
@@ -205,6 +206,9 @@ def build_world() -> World:
         )
         for role in ROLES
     }
+    # As a revision of the text leaves it (annotations.services.text).
+    orphan = make_annotation(documents[1], annotator, "A second paragraph")
+    type(orphan).objects.filter(pk=orphan.pk).update(anchoring="orphan")
     trashed_project = corpus_services.create_project(name="Old fuzz", owner=owner)
     notes.trash_project(project=trashed_project, by=owner)
     return World(
@@ -221,6 +225,7 @@ def build_world() -> World:
         pendings=pendings,
         trashed_project=trashed_project,
         other=_other_project(owner),
+        orphan=orphan,
     )
 
 

@@ -279,3 +279,20 @@ def test_search_bench_times_searches_indexing_and_tagging_all_hits_in_smoke_mode
         "annotate ",
         "RESULT annotate-all: OK ",
     )
+
+
+def test_text_revision_bench_saves_and_uploads_in_smoke_mode(bench_env):
+    env, vendor = bench_env
+    lines = run_smoke("bench_text_revision.py", env)
+
+    assert lines[1].startswith(f"{vendor}: ")
+    assert_figures(
+        lines,
+        "one paragraph corrected, save: median ",
+        "one paragraph corrected, save and the reading page: median ",
+        "6 scattered edits uploaded: median ",
+    )
+    carried = [line for line in lines if "what became of the annotations" in line]
+    assert len(carried) == 2
+    assert "'moved': 300" in carried[0]
+    assert sum(line.startswith("RESULT ") for line in lines) == 2

@@ -443,6 +443,38 @@ ROUTES: dict[str, Spec] = {
             "base_revision": [str(w.documents[1].text_revision)],
         },
     ),
+    "annotations:document_text": Spec(
+        pk="document",
+        methods=BOTH,
+        get=lambda w, _: {"block": ["1"]},
+        post=lambda w, _: {
+            "revision": ["0"],
+            "block": ["1"],
+            "operation": ["edit"],
+            "content": ["A corrected paragraph."],
+            "kind": ["paragraph"],
+            "reason": ["OCR error"],
+        },
+    ),
+    "annotations:document_new_version": Spec(
+        pk="document",
+        methods=POST,
+        post=lambda w, _: {"revision": ["0"], "reason": ["A corrected scan"]},
+        files=True,
+        upload_field="file",
+        upload=lambda w: [("fixed.txt", (_doc_text(w) + "\n\nAdded.").encode())],
+    ),
+    "annotations:orphan_resolve": Spec(
+        pk="orphan", methods=POST, post=lambda w, _: {"reason": ["Gone for good."]}
+    ),
+    "annotations:orphan_reattach": Spec(
+        pk="orphan",
+        methods=POST,
+        post=lambda w, _: {
+            **_selection(w, 1),
+            "revision": [str(w.documents[1].text_revision)],
+        },
+    ),
     # annotations/urls.py
     "annotations:annotation_new_hx": Spec(
         pk="document", get=lambda w, _: _selection(w)
@@ -451,7 +483,7 @@ ROUTES: dict[str, Spec] = {
     "annotations:annotation_create": Spec(
         pk="document",
         methods=POST,
-        post=lambda w, who: {**_selection(w), **_note(w, who)},
+        post=lambda w, who: {**_selection(w), **_note(w, who), "text_revision": ["0"]},
     ),
     "annotations:annotation_changes_hx": Spec(
         pk="document",
@@ -459,6 +491,7 @@ ROUTES: dict[str, Spec] = {
             **_margin(w),
             "since": ["1"],
             "thread": [str(w.annotations[0].pk)],
+            "text_revision": ["0"],
         },
     ),
     "annotations:annotation_detail": Spec(
@@ -577,6 +610,8 @@ PARAM_NAMES = sorted(
         "initial-keywords", "initial-language", "csrfmiddlewaretoken",
         "email", "password1", "password2", "reader", "kind", "hit", "all", "add_tag",
         "base_revision",
+        "revision", "block", "operation", "content", "level", "file",
+        "text_revision",
     }
 )  # fmt: skip
 
@@ -603,6 +638,7 @@ def _pk_choices(world: World, kind: str, who: str) -> list[int]:
         "restore": [world.accounts.restore.pk],
         "export": [world.accounts.export.pk],
         "person": [world.users["annotator"].pk],
+        "orphan": [world.orphan.pk],
         "trashed_document": [world.trashed_document.pk],
         "trashed_project": [world.trashed_project.pk],
     }[kind]
@@ -628,6 +664,7 @@ def _other_pk(world: World, kind: str) -> int:
         "restore": world.accounts.other_restore,
         "export": world.accounts.other_export,
         "person": world.users["outsider"],  # shares no project with the owner
+        "orphan": world.annotations[0],  # on the text, no orphan
     }[kind].pk
 
 

@@ -73,6 +73,7 @@ class AnnotationQuerySet(models.QuerySet):
             document_id__in={document for document, _start, _end in passages},
             start__in={start for _document, start, _end in passages},
             deleted_at__isnull=True,
+            anchoring=Anchoring.ANCHORED,
             tags__name__iexact=tag_name.strip(),
         ).values_list("document_id", "start", "end")
         return passages & set(found)

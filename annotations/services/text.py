@@ -11,15 +11,21 @@ from collections import Counter
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from annotations import reanchor
-from annotations.models import Anchoring, Annotation, AnnotationEvent, EventKind
-from annotations.permissions import Audience
+from annotations.models import (
+    Anchoring,
+    Annotation,
+    AnnotationEvent,
+    EventKind,
+    Visibility,
+)
+from annotations.permissions import Audience, audience_of
 from annotations.services import search
-from annotations.services.annotations import anchored
-from annotations.services.revisions import bump_revision
+from annotations.services.annotations import anchored, check_anchor
+from annotations.services.revisions import bump_revision, record_change
 from corpus.importers.assemble import count_words
 from corpus.models import (
     Document,
@@ -55,17 +61,32 @@ def _reason(reason: str) -> str:
     return reason
 
 
-def _carried_links(old: str, new: str, links: list[dict]) -> list[dict]:
+def _carried_links(
+    old: str, new: str, links: list[dict], changes: list[reanchor.Change]
+) -> list[dict]:
     """The source's hyperlinks on the new text: those whose text stands there
     still (moved or edited); a link whose text went goes with it."""
     outcomes = reanchor.carry(
-        old, new, [reanchor.Passage(link["start"], link["end"]) for link in links]
+        old,
+        new,
+        [reanchor.Passage(link["start"], link["end"]) for link in links],
+        changes,
     )
     return [
         {**link, "start": outcome.start, "end": outcome.end}
         for link, outcome in zip(links, outcomes, strict=True)
         if outcome.fate in (reanchor.Fate.MOVED, reanchor.Fate.EDITED)
     ]
+
+
+def _check_blocks(text: str, blocks: list[dict]) -> None:
+    """Blocks in order, each within the text (the importers' and text_edits'
+    promise; anything else is a mistake in the caller)."""
+    at = 0
+    for block in blocks:
+        if not at <= block["start"] < block["end"] <= len(text):
+            raise ValueError(f"A block out of place: {block}")
+        at = block["end"]
 
 
 def _undo(old: str, changes: list[reanchor.Change]) -> list[list]:
@@ -80,7 +101,9 @@ def text_at(document: Document, number: int) -> tuple[str, list[dict], list[dict
     text, blocks, links = document.text, document.blocks, document.links
     if number == document.text_revision:
         return text, blocks, links
-    revisions = TextRevision.objects.filter(document=document, number__gt=number)
+    revisions = TextRevision.objects.filter(
+        document=document, number__gt=number, number__lte=document.text_revision
+    )
     for (undo,) in revisions.order_by("-number").values_list("undo"):
         pieces, at = [], 0
         for start, end, before in undo:
@@ -121,6 +144,7 @@ def revise_text(
     on since (None: no check, for scripts).
     """
     reason = _reason(reason)
+    _check_blocks(text, blocks)
     current = Document.objects.select_for_update().filter(pk=document.pk).first()
     if current is None:
         raise ValidationError(
@@ -163,27 +187,34 @@ def revise_text(
         restored_from=restored_from,
         filename=filename[:255],
     )
-    current.links = _carried_links(old, text, current.links) if links is None else links
+    current.links = (
+        _carried_links(old, text, current.links, changes) if links is None else links
+    )
     current.text, current.blocks = text, blocks
     current.content_hash = digest
     current.word_count = count_words(text)
     current.text_revision = number
     current.updated_by = editor
-    current.save(
-        update_fields=[
-            "text",
-            "blocks",
-            "links",
-            "content_hash",
-            "word_count",
-            "text_revision",
-            "updated_by",
-            "updated_at",
-        ]
-    )
+    try:
+        with transaction.atomic():
+            current.save(
+                update_fields=[
+                    "text",
+                    "blocks",
+                    "links",
+                    "content_hash",
+                    "word_count",
+                    "text_revision",
+                    "updated_by",
+                    "updated_at",
+                ]
+            )
+    except IntegrityError:  # another document took the same text meanwhile
+        raise ValidationError(
+            "Another document of the project already has exactly this text.",
+            code="duplicate",
+        ) from None
     document_saved.send(sender=Document, document=current, text_changed=True)
-    # Every reader's page learns that the text changed (reading.reader_token).
-    bump_revision(current.pk, Audience.EVERYONE)
     document.__dict__.update(current.__dict__)
     return revision
 
@@ -198,66 +229,70 @@ def _carry_annotations(
     number: int,
 ) -> dict[str, int]:
     """Every annotation on the text (deleted ones too: they keep a true
-    anchor) carried to `new`; what became of them, by fate."""
+    anchor) carried to `new`; what became of them, by fate.
+
+    Every row whose anchor changed is stamped with the document's counters
+    after this change, for those who see it (services.revisions): the
+    margin's and the queue's kept entries, keyed by them, are drawn again."""
     rows = list(
         Annotation.objects.filter(document=document, anchoring=Anchoring.ANCHORED)
         .order_by()
-        .values_list("pk", "start", "end", "prefix", "suffix", "exact")
+        .values_list(
+            "pk",
+            "start",
+            "end",
+            "prefix",
+            "suffix",
+            "exact",
+            "visibility",
+            "status",
+            "shared_revision",
+            "public_revision",
+            "deleted_at",
+        )
     )
     outcomes = reanchor.carry(
         old,
         new,
-        [
-            reanchor.Passage(start, end, prefix, suffix)
-            for _, start, end, prefix, suffix, _ in rows
-        ],
+        [reanchor.Passage(row[1], row[2], row[3], row[4]) for row in rows],
         changes,
     )
-    fates: Counter[str] = Counter()
-    moved, events = [], []
-    orphans = []
-    now = timezone.now()
-    for (pk, start, end, prefix, suffix, exact), outcome in zip(
-        rows, outcomes, strict=True
-    ):
-        fates[outcome.fate.value] += 1
+    # What became of the live shared ones: what the revision's record says
+    # (others' private notes, and deleted ones, are no one else's to count).
+    fates: Counter[str] = Counter(
+        outcome.fate.value
+        for row, outcome in zip(rows, outcomes, strict=True)
+        if row[6] == Visibility.PROJECT and row[10] is None
+    )
+    changed: list[tuple[tuple, dict | None]] = []  # (row, new anchor or None)
+    events = []
+    for row, outcome in zip(rows, outcomes, strict=True):
+        pk, start, end, prefix, suffix, exact = row[:6]
+        before = {"start": start, "end": end, "quote": exact, "revision": number - 1}
         if outcome.fate is reanchor.Fate.ORPHAN:
-            orphans.append(pk)
+            changed.append((row, None))
             events.append(
                 AnnotationEvent(
                     annotation_id=pk,
                     actor=editor,
                     kind=EventKind.ORPHANED,
-                    before={
-                        "start": start,
-                        "end": end,
-                        "quote": exact,
-                        "revision": number - 1,
-                    },
+                    before=before,
                     reason=reason,
                 )
             )
             continue
         anchor = anchored(new, outcome.start, outcome.end)
-        if (anchor["start"], anchor["end"], anchor["prefix"], anchor["suffix"]) != (
-            start,
-            end,
-            prefix,
-            suffix,
-        ) or anchor["exact"] != exact:
-            moved.append((pk, anchor))
+        if (start, end, prefix, suffix, exact) != tuple(
+            anchor[name] for name in ("start", "end", "prefix", "suffix", "exact")
+        ):
+            changed.append((row, anchor))
         if outcome.fate is not reanchor.Fate.MOVED:
             events.append(
                 AnnotationEvent(
                     annotation_id=pk,
                     actor=editor,
                     kind=EventKind.REANCHORED,
-                    before={
-                        "start": start,
-                        "end": end,
-                        "quote": exact,
-                        "revision": number - 1,
-                    },
+                    before=before,
                     after={
                         "start": anchor["start"],
                         "end": anchor["end"],
@@ -268,31 +303,147 @@ def _carry_annotations(
                     reason=reason,
                 )
             )
-    _write_anchors(moved)
-    if orphans:
-        for start in range(0, len(orphans), 500):
-            Annotation.objects.filter(pk__in=orphans[start : start + 500]).update(
-                anchoring=Anchoring.ORPHAN, updated_at=now
-            )
+    # Every reader's page learns that the text changed (its poll's token
+    # moves); the longest passage is kept for the queries by position.
+    counts = bump_revision(
+        document.pk,
+        Audience.EVERYONE,
+        span=max(
+            (anchor["end"] - anchor["start"] for _row, anchor in changed if anchor),
+            default=0,
+        ),
+    )
+    _write_changes(changed, counts, document.project.premoderation)
     AnnotationEvent.objects.bulk_create(events, batch_size=500)
     # A quote that changed is searched as it now reads.
     edited = [e.annotation_id for e in events if e.kind == EventKind.REANCHORED]
-    for start in range(0, len(edited), 500):
-        for annotation in Annotation.objects.filter(pk__in=edited[start : start + 500]):
+    for at in range(0, len(edited), 500):
+        for annotation in Annotation.objects.filter(pk__in=edited[at : at + 500]):
             search.index_note(annotation)
     return {fate.value: fates[fate.value] for fate in reanchor.Fate}
 
 
-def _write_anchors(moved: list[tuple[int, dict]]) -> None:
-    """The new anchors, a statement run for each row (executemany)."""
-    if not moved:
+def _write_changes(changed: list[tuple[tuple, dict | None]], counts, premoderation):
+    """The new anchors (None: an orphan), a statement run for each row
+    (executemany), each row stamped for those who see it."""
+    if not changed:
         return
     quote = connection.ops.quote_name
     table = quote(Annotation._meta.db_table)
     columns = ("start", "end", "exact", "prefix", "suffix")
-    assignments = ", ".join(f"{quote(column)} = %s" for column in columns)
+    stamped = ("revision", "shared_revision", "public_revision")
+    assignments = ", ".join(
+        f"{quote(column)} = COALESCE(%s, {quote(column)})"
+        for column in (*columns, *stamped, "anchoring")
+    )
+    now = timezone.now()
+    values = []
+    for row, anchor in changed:
+        pk, visibility, status, shared, public = row[0], *row[6:10]
+        audience = audience_of(
+            visibility=visibility, status=status, premoderation=premoderation
+        )
+        values.append(
+            [
+                *(anchor[column] if anchor else None for column in columns),
+                counts.every,
+                counts.shared if audience >= Audience.CURATORS else shared,
+                counts.public if audience >= Audience.EVERYONE else public,
+                None if anchor else Anchoring.ORPHAN.value,
+                now,
+                pk,
+            ]
+        )
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"UPDATE {table} SET {assignments} WHERE id = %s",  # noqa: S608
-            [[anchor[column] for column in columns] + [pk] for pk, anchor in moved],
+            f"UPDATE {table} SET {assignments}, "  # noqa: S608
+            f"{quote('updated_at')} = %s WHERE id = %s",
+            values,
         )
+
+
+def _orphan_locked(annotation: Annotation) -> Annotation:
+    current = (
+        Annotation.objects.select_for_update()
+        .filter(pk=annotation.pk, anchoring=Anchoring.ORPHAN)
+        .first()
+    )
+    if current is None:
+        raise ValidationError(
+            "This annotation is no longer an orphan.", code="not_orphan"
+        )
+    return current
+
+
+@transaction.atomic
+def resolve_orphan(*, annotation: Annotation, actor: AbstractBaseUser, reason: str):
+    """An orphan settled without a passage (`reason` required): off the
+    Orphans panel, kept with its thread, on the record."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValidationError("Say why it is resolved.", code="reason_required")
+    current = _orphan_locked(annotation)
+    Annotation.objects.filter(pk=current.pk).update(
+        anchoring=Anchoring.RESOLVED, updated_at=timezone.now()
+    )
+    AnnotationEvent.objects.create(
+        annotation_id=current.pk,
+        actor=actor,
+        kind=EventKind.RESOLVED,
+        before={"quote": current.exact},
+        reason=reason[:REASON_MAX],
+    )
+
+
+@transaction.atomic
+def reattach(
+    *,
+    annotation: Annotation,
+    actor: AbstractBaseUser,
+    start: int,
+    end: int,
+    exact: str,
+    revision: int,
+) -> Annotation:
+    """An orphan put on text[start:end] of the current text (`revision`: the one
+    the reader selected in; StaleText when the text moved on since)."""
+    document = (
+        Document.objects.select_for_update()
+        .filter(pk=annotation.document_id)
+        .only("pk", "text", "text_revision", "project_id")
+        .first()
+    )
+    if document is None:
+        raise ValidationError(
+            "This document was moved to the trash: nothing on it can change.",
+            code="in_trash",
+        )
+    if document.text_revision != revision:
+        raise StaleText(document)
+    check_anchor(text=document.text, start=start, end=end, exact=exact)
+    current = _orphan_locked(annotation)
+    anchor = anchored(document.text, start, end)
+    columns = record_change(
+        document.pk,
+        audience_of(
+            visibility=current.visibility,
+            status=current.status,
+            premoderation=annotation.project.premoderation,
+        ),
+        current.author_id,
+        span=end - start,
+    )
+    Annotation.objects.filter(pk=current.pk).update(
+        anchoring=Anchoring.ANCHORED, updated_at=timezone.now(), **anchor, **columns
+    )
+    AnnotationEvent.objects.create(
+        annotation_id=current.pk,
+        actor=actor,
+        kind=EventKind.REATTACHED,
+        before={"quote": current.exact},
+        after={"start": start, "end": end, "quote": exact, "revision": revision},
+    )
+    current.__dict__.update(anchor)
+    current.anchoring = Anchoring.ANCHORED
+    search.index_note(current)
+    return current

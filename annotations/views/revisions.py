@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from annotations import reading, text_history
+from annotations import permissions, reading, text_history
 from annotations.forms import RevisionRestoreForm, form_errors
 from annotations.services.text import StaleText, revise_text
 from corpus.access import HtmxHttpRequest, membership_for
@@ -42,6 +42,9 @@ def _context(membership: Membership, document: Document, **extra) -> dict:
         "latest": document.text_revision,
         # Membership.can: nothing is changed in an archived project.
         "can_restore": membership.can(Action.EDIT_TEXT),
+        # What became of the shared annotations is told to those who see them
+        # all (under pre-moderation, the unapproved ones too).
+        "sees_shared": permissions.sees_unapproved(membership),
         **extra,
     }
 

@@ -205,7 +205,8 @@ class TextRevision(models.Model):
     # Characters inserted and deleted, for the list of revisions.
     inserted = models.PositiveIntegerField(default=0)
     deleted = models.PositiveIntegerField(default=0)
-    # What became of the annotations: {"moved": n, "edited": n, "found": n,
+    # What became of the live annotations shared with the project (others'
+    # private ones are theirs alone): {"moved": n, "edited": n, "found": n,
     # "orphan": n}.
     carried = models.JSONField(default=dict)
     # A restore: the revision whose text it brought back. An upload: its file.

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from annotations import services
 from annotations.models import Annotation, RelationType, Reply, Tag
-from corpus.models import ApiToken
+from corpus.models import ApiToken, Document
 from corpus.roles import Role
 from corpus.services import tokens
 from tests import w3c_model
@@ -557,3 +557,44 @@ def test_too_many_tags_are_refused_by_the_notes_own_rule(project, members, docum
     assert "50" in response.json()["error"]
     assert not Annotation.objects.exists()
     assert not Tag.objects.exists()
+
+
+def test_an_orphans_note_is_replaced_through_its_own_target(project, members, document):
+    """An orphan comes out with its last quote and no position; sent back with a
+    new note, it is taken (not looked for in a text it is no longer in)."""
+    from annotations.services import text as text_service
+    from corpus import text_edits
+
+    client, token = _token_client(members["annotator"])
+    made = _post(client, _container(project), _new(project, document), token).json()
+    current = Document.objects.get(pk=document.pk)
+    edited = text_edits.edit_block(
+        current.text, current.blocks, 0, "Zzzz qqqq. " + TEXT.split(". ", 1)[1]
+    )
+    text_service.revise_text(
+        document=current,
+        text=edited.text,
+        blocks=edited.blocks,
+        editor=members["owner"],
+        reason="OCR",
+        base_revision=None,
+    )
+    etag, orphan = _read(client, made["id"], token)
+    assert orphan["target"]["apparatus:anchoring"] == "orphan"
+    orphan["body"] = [
+        {"type": "TextualBody", "value": "Kept.", "purpose": "commenting"}
+    ]
+    auth = {"Authorization": f"Bearer {token}", "If-Match": etag}
+    response = client.put(
+        made["id"], json.dumps(orphan), content_type=JSONLD, headers=auth
+    )
+    assert response.status_code == 200, response.content
+    assert Annotation.objects.get().body == "Kept."
+    orphan["target"]["selector"]["exact"] = "very long"
+    refused = client.put(
+        made["id"],
+        json.dumps(orphan),
+        content_type=JSONLD,
+        headers={**auth, "If-Match": response["ETag"]},
+    )
+    assert refused.status_code == 400

@@ -233,7 +233,7 @@ def test_the_list_shows_every_revision_newest_first_with_the_import_last(
     assert f"{revision.inserted} characters inserted" in counts
     assert f"{revision.deleted} deleted" in counts
     # Its annotation on "escaped twice" keeps the edited words; the other moved.
-    assert "Annotations: 1 moved, 1 kept with their edited passage." in counts
+    assert "Shared annotations: 1 moved, 1 kept with their edited passage." in counts
     assert not _css(imported, ".revision-counts")
     # Each revision leads to its text; all but the import to their changes.
     links = [a.get("href") for a in _css(first, "a")]
@@ -588,7 +588,7 @@ def test_orphans_are_counted_and_stay_orphans_when_the_old_text_comes_back(
     )
 
     counts = _css(listing, "#revision-1 .revision-counts")[0].text_content()
-    assert "Annotations: 1 orphaned." in counts
+    assert "Shared annotations: 1 orphaned." in counts
     # Orphans are kept, not carried (they are reattached by hand): the old
     # text back leaves them orphans, with their history.
     doc.refresh_from_db()
@@ -676,3 +676,16 @@ def test_the_changes_of_a_large_revision_come_a_page_at_a_time(
     next_page = _css(first, '.diff .pagination a[rel="next"]')[0]
     assert next_page.get("href") == url + "?page=2"
     assert next_page.get("hx-target") == "#diff-1"
+
+
+@pytest.mark.parametrize("who", ["viewer", "annotator", "curator", "owner"])
+def test_what_became_of_annotations_is_told_to_who_sees_them_all(
+    client, members, revised, project, who
+):
+    """Under pre-moderation, unapproved shared notes are the curators' to see:
+    the counts would tell others of them."""
+    project.premoderation = True
+    project.save(update_fields=["premoderation"])
+    client.force_login(members[who])
+    html = client.get(_url("document_revisions", revised)).content.decode()
+    assert ("Shared annotations:" in html) == (who in {"curator", "owner"})

@@ -3,15 +3,20 @@ every annotation carried across in the same transaction, orphans kept."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from annotations import search
 from annotations.models import Anchoring, Annotation, EventKind
+from annotations.services import create_annotation
 from annotations.services import text as text_service
 from corpus import text_edits
 from corpus.models import Document, TextRevision
 from corpus.roles import Role
+from tests import w3c_model
 from tests.factories import make_annotation, make_document, make_user
 
 PARAGRAPHS = [
@@ -130,3 +135,92 @@ def test_the_search_finds_the_new_text_not_the_old(doc, curator, project):
     found = search.search(membership, {"q": "culiacan"})
     assert [line.document_id for line in found.lines] == [doc.pk]
     assert not search.search(membership, {"q": "sinaloa"}).lines
+
+
+def _exported(client, doc) -> list[dict]:
+    """The notes of the document's W3C export, each with the context."""
+    url = reverse(
+        "annotations:document_export_annotations", args=[doc.project.slug, doc.pk]
+    )
+    collection = json.loads(b"".join(client.get(url).streaming_content))
+    return [
+        {"@context": collection["@context"], **item}
+        for item in collection["first"]["items"]
+        if isinstance(item.get("target"), dict)
+    ]
+
+
+def test_the_w3c_export_names_the_revision_its_selectors_count_in(client, doc, curator):
+    note = make_annotation(doc, curator, "extradition took place")
+    orphan = make_annotation(doc, curator, "escaped twice", body="Kept.")
+    _edit(doc, curator, 0, "The cartel moved all of its shipments through Sinaloa.")
+    _edit(Document.objects.get(pk=doc.pk), curator, 1, "He was caught.")
+    doc.refresh_from_db()
+    client.force_login(curator)
+    items = {item["id"].rsplit("/", 1)[1]: item for item in _exported(client, doc)}
+    target = items[str(note.pk)]["target"]
+    position = next(
+        s for s in target["selector"] if s["type"] == "TextPositionSelector"
+    )
+    assert target["apparatus:textRevision"] == 2
+    assert doc.text[position["start"] : position["end"]] == "extradition took place"
+    # The orphan comes out whole, with its last quote and no position.
+    lost = items[str(orphan.pk)]
+    assert lost["target"]["apparatus:anchoring"] == "orphan"
+    assert lost["target"]["selector"]["exact"] == "escaped twice"
+    assert lost["body"][0]["value"] == "Kept."
+    for item in items.values():
+        assert w3c_model.must_failures(item, "Annotation") == [], item["id"]
+    # Every term the export uses is explained at /ns.
+    vocabulary = client.get(reverse("annotations:vocabulary")).content.decode()
+    assert 'id="textRevision"' in vocabulary and 'id="anchoring"' in vocabulary
+
+
+def test_an_anchor_checked_against_a_replaced_text_is_refused(doc, curator):
+    """A create that read the text before a revision committed (PostgreSQL's
+    READ COMMITTED lets it get that far) is refused once it holds the
+    document, not stored with another text's offsets."""
+    stale = Document.objects.get(pk=doc.pk)
+    _edit(doc, curator, 0, "The cartel moved all of its shipments.")
+    start = stale.text.index("escaped twice")
+    with pytest.raises(ValidationError, match="corrected while you were selecting"):
+        create_annotation(
+            document=stale,
+            author=curator,
+            start=start,
+            end=start + len("escaped twice"),
+            exact="escaped twice",
+        )
+    assert not Annotation.objects.exists()
+
+
+def test_the_sources_links_follow_their_text(project, curator):
+    start = "\n\n".join(PARAGRAPHS).index("Sinaloa")
+    doc = make_document(
+        project=project,
+        paragraphs=PARAGRAPHS,
+        links=[
+            {"start": start, "end": start + 7, "url": "https://example.org/s"},
+            {"start": 0, "end": 3, "url": "https://example.org/gone"},
+        ],
+    )
+    _edit(doc, curator, 0, "A cartel moved its shipments through Sinaloa every spring.")
+    doc.refresh_from_db()
+    (link,) = doc.links  # "The" went with its link; "Sinaloa" moved
+    assert doc.text[link["start"] : link["end"]] == "Sinaloa"
+    assert link["url"] == "https://example.org/s"
+
+
+def test_a_body_read_after_a_revision_is_never_kept_under_the_older_row(doc, curator):
+    """A reader's row read before a revision committed, its body after: the
+    row becomes the newer one whole, and the older key keeps no newer text."""
+    from corpus import bodycache
+
+    stale = Document.objects.defer(*Document.BODY_FIELDS).get(pk=doc.pk)
+    _edit(doc, curator, 0, "The cartel moved all of its shipments.")
+    bodycache.fill_body(stale)
+    assert stale.text_revision == 1
+    assert stale.text.startswith("The cartel moved all of its shipments.")
+    again = Document.objects.defer(*Document.BODY_FIELDS).get(pk=doc.pk)
+    bodycache.fill_body(again)
+    assert again.text == stale.text

@@ -144,6 +144,9 @@ PAGES: dict[str, Callable[[World], str]] = {
     "corpus:import_review": lambda w: _url("corpus:import_review", w),
     "annotations:document_detail": lambda w: w.document.get_absolute_url(),
     "corpus:document_edit": lambda w: _url("corpus:document_edit", w, w.document),
+    "annotations:document_text": lambda w: _url(
+        "annotations:document_text", w, w.document
+    ),
     "annotations:annotation_detail": lambda w: w.note.get_absolute_url(),
     "annotations:tag_manage": lambda w: _url("annotations:tag_manage", w),
     "annotations:tag_edit": lambda w: _url("annotations:tag_edit", w, w.tag),
@@ -276,6 +279,9 @@ NOT_PAGES = {
     "annotations:annotation_create": POST,
     "annotations:annotation_edit": FRAGMENT,
     "annotations:annotation_delete": POST,
+    "annotations:document_new_version": POST,
+    "annotations:orphan_resolve": POST,
+    "annotations:orphan_reattach": POST,
     "annotations:reply_create": POST,
     "annotations:annotation_status": POST,
     "annotations:reply_edit": FRAGMENT,
