@@ -294,5 +294,9 @@ def test_text_revision_bench_saves_and_uploads_in_smoke_mode(bench_env):
     )
     carried = [line for line in lines if "what became of the annotations" in line]
     assert len(carried) == 2
-    assert "'moved': 300" in carried[0]
+    # The live shared ones (the bench makes a few private and deleted), all
+    # moved exactly by a word corrected in one paragraph.
+    moved = int(carried[0].split("'moved': ")[1].split(",")[0])
+    assert 250 <= moved <= 300
+    assert "'orphan': 0" in carried[0]
     assert sum(line.startswith("RESULT ") for line in lines) == 2
