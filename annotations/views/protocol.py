@@ -355,6 +355,7 @@ def _replace_note(request, membership, iris, note, item) -> None:
         start, end = note.start, note.end
     else:
         document = reading.member_document(membership, note.document_id)
+        target.check_revision(document.text_revision)
         start, end = w3c_in.passage(document.text, target.selectors)
     if (target.document_id, start, end) != (note.document_id, note.start, note.end):
         raise w3c_in.Refused(
@@ -445,6 +446,7 @@ def _note(request, membership, iris, data, wanted, document) -> dict:
             f"No such document in this project: {iris.document(target.document_id)}",
             status=404,
         ) from None
+    target.check_revision(document.text_revision)
     start, end = w3c_in.passage(document.text, target.selectors)
     note = services.create_annotation(
         document=document,

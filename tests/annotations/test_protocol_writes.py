@@ -598,3 +598,32 @@ def test_an_orphans_note_is_replaced_through_its_own_target(project, members, do
         headers={**auth, "If-Match": response["ETag"]},
     )
     assert refused.status_code == 400
+
+
+def test_a_target_counted_in_an_older_text_is_refused(project, members, document):
+    """Positions the export gave before a revision may point at other words
+    now: a client that names the revision they count in is told (409)."""
+    from annotations.services import text as text_service
+    from corpus import text_edits
+
+    client, token = _token_client(members["annotator"])
+    old = _new(project, document)
+    old["target"]["apparatus:textRevision"] = 0
+    current = Document.objects.get(pk=document.pk)
+    edited = text_edits.edit_block(current.text, current.blocks, 0, "Now: " + TEXT)
+    text_service.revise_text(
+        document=current,
+        text=edited.text,
+        blocks=edited.blocks,
+        editor=members["owner"],
+        reason="A word added",
+        base_revision=None,
+    )
+    refused = _post(client, _container(project), old, token)
+    assert refused.status_code == 409
+    assert "it is at revision 1" in refused.json()["error"]
+    assert not Annotation.objects.exists()
+    old["target"]["apparatus:textRevision"] = 1
+    assert _post(client, _container(project), old, token).status_code == 400
+    old["target"]["apparatus:textRevision"] = "one"
+    assert _post(client, _container(project), old, token).status_code == 400
