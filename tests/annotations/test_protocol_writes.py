@@ -11,11 +11,11 @@ from django.urls import reverse
 
 from annotations import services
 from annotations.models import Annotation, RelationType, Reply, Tag
-from corpus.models import ApiToken, Document
+from corpus.models import ApiToken
 from corpus.roles import Role
 from corpus.services import tokens
 from tests import w3c_model
-from tests.factories import make_annotation, make_document, make_project
+from tests.factories import make_annotation, make_document, make_project, revise_block
 
 TEXT = "The tunnel was a mile long. The tunnel had light and air. 𝔊uzmán left."
 JSONLD = "application/ld+json"
@@ -562,23 +562,9 @@ def test_too_many_tags_are_refused_by_the_notes_own_rule(project, members, docum
 def test_an_orphans_note_is_replaced_through_its_own_target(project, members, document):
     """An orphan comes out with its last quote and no position; sent back with a
     new note, it is taken (not looked for in a text it is no longer in)."""
-    from annotations.services import text as text_service
-    from corpus import text_edits
-
     client, token = _token_client(members["annotator"])
     made = _post(client, _container(project), _new(project, document), token).json()
-    current = Document.objects.get(pk=document.pk)
-    edited = text_edits.edit_block(
-        current.text, current.blocks, 0, "Zzzz qqqq. " + TEXT.split(". ", 1)[1]
-    )
-    text_service.revise_text(
-        document=current,
-        text=edited.text,
-        blocks=edited.blocks,
-        editor=members["owner"],
-        reason="OCR",
-        base_revision=None,
-    )
+    revise_block(document, members["owner"], 0, "Zzzz qqqq. " + TEXT.split(". ", 1)[1])
     etag, orphan = _read(client, made["id"], token)
     assert orphan["target"]["apparatus:anchoring"] == "orphan"
     orphan["body"] = [
@@ -603,22 +589,10 @@ def test_an_orphans_note_is_replaced_through_its_own_target(project, members, do
 def test_a_target_counted_in_an_older_text_is_refused(project, members, document):
     """Positions the export gave before a revision may point at other words
     now: a client that names the revision they count in is told (409)."""
-    from annotations.services import text as text_service
-    from corpus import text_edits
-
     client, token = _token_client(members["annotator"])
     old = _new(project, document)
     old["target"]["apparatus:textRevision"] = 0
-    current = Document.objects.get(pk=document.pk)
-    edited = text_edits.edit_block(current.text, current.blocks, 0, "Now: " + TEXT)
-    text_service.revise_text(
-        document=current,
-        text=edited.text,
-        blocks=edited.blocks,
-        editor=members["owner"],
-        reason="A word added",
-        base_revision=None,
-    )
+    revise_block(document, members["owner"], 0, "Now: " + TEXT)
     refused = _post(client, _container(project), old, token)
     assert refused.status_code == 409
     assert "it is at revision 1" in refused.json()["error"]

@@ -13,7 +13,7 @@ from corpus.models import Document, RevisionKind, TextRevision
 from corpus.roles import Action
 from tests.annotations.test_threads import selection
 from tests.conftest import HX, ROLES, expected_status, roles_that
-from tests.factories import make_annotation, make_document, reader_since
+from tests.factories import make_annotation, make_document, reader_since, revise_block
 
 CAN_EDIT_TEXT = roles_that(Action.EDIT_TEXT)
 PARAGRAPHS = [
@@ -169,16 +169,7 @@ def test_resolving_an_orphan_by_role(client, members, doc, who):
 
 
 def _revise(doc, user, index, content):
-    doc = Document.objects.get(pk=doc.pk)
-    edited = text_edits.edit_block(doc.text, doc.blocks, index, content)
-    return text_service.revise_text(
-        document=doc,
-        text=edited.text,
-        blocks=edited.blocks,
-        editor=user,
-        reason="test",
-        base_revision=doc.text_revision,
-    )
+    return revise_block(doc, user, index, content, reason="test")
 
 
 @pytest.mark.parametrize("who", [*ROLES, "outsider"])
