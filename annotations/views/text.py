@@ -94,6 +94,9 @@ def _page(
         "max_upload": settings.APPARATUS_MAX_UPLOAD_BYTES,
     }
     if request.htmx and request.method == "GET" and form is not None:
+        # Opened from the reading page (`from=reading`): the form takes the
+        # block's place there, and a save goes back to the reading page.
+        context["from_reading"] = request.GET.get("from") == "reading"
         return render(request, "annotations/text/_block_form.html", context)
     return render(request, "annotations/text/page.html", context, status=status)
 
@@ -148,6 +151,11 @@ def document_text(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     document = reading.member_document(membership, pk)
     if request.method != "POST":
         block = _block_index(request.GET.get("block"))
+        if block is None and (at := _block_index(request.GET.get("at"))) is not None:
+            # The reading page names a block by where it starts.
+            block = next(
+                (n for n, b in enumerate(document.blocks) if b["start"] == at), None
+            )
         if request.htmx and (block is None or block >= len(document.blocks)):
             raise Http404("No such block: reload the page.")
         return _page(request, membership, document, open_block=block)
@@ -179,7 +187,11 @@ def document_text(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
             form.add_error(None, message)
         return _page(request, membership, document, form=form, status=400)
     _announce(request, document)
-    return redirect(_text_url(document, min(data["block"], len(document.blocks) - 1)))
+    index = min(data["block"], len(document.blocks) - 1)
+    if request.POST.get("from") == "reading":
+        start = document.blocks[index]["start"]
+        return redirect(f"{document.get_absolute_url()}#b{start}")
+    return redirect(_text_url(document, index))
 
 
 def _stale(request, membership: Membership, document: Document, block) -> HttpResponse:

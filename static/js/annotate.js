@@ -11,6 +11,7 @@
   var annotateUrl = text.dataset.annotateUrl;
   var createUrl = text.dataset.createUrl;
   var threadUrl = text.dataset.threadUrl; // ends in /0/
+  var editTextUrl = text.dataset.editTextUrl; // curators and owners
   var toolbar = null;
   var toolbarPressed = false; // a press on the toolbar may drop the selection first
   var pending = null; // the selection the toolbar acts on
@@ -30,6 +31,9 @@
         '<button type="button" data-act="note">Annotate <kbd>Enter</kbd></button>' +
         '<button type="button" data-act="highlight">Highlight <kbd>H</kbd></button>' +
         '<button type="button" data-act="tag">Tag <kbd>T</kbd></button>' +
+        (editTextUrl
+          ? '<button type="button" data-act="edit-text">Edit text <kbd>E</kbd></button>'
+          : "") +
         '<button type="button" data-act="reattach">Reattach here <kbd>Enter</kbd></button>';
       // Keep the selection: a press here must not take it away.
       toolbar.addEventListener("mousedown", function (event) { event.preventDefault(); });
@@ -105,6 +109,18 @@
     // not bring the toolbar back over the form.
     clearTimeout(selectionTimer);
     hideToolbar();
+    if (what === "edit-text") {
+      // The block the selection begins in, opened in place for correcting.
+      var block = text.querySelector('[data-start="' + pending.sb + '"]');
+      if (!block) return;
+      htmx.ajax("GET", editTextUrl + "?from=reading&at=" + pending.sb, {
+        target: block, swap: "outerHTML"
+      }).then(function () {
+        var field = text.querySelector("[data-edit-form] textarea");
+        if (field) field.focus();
+      });
+      return;
+    }
     if (reattach) {
       values.revision = reattach.revision;
       htmx.ajax("POST", reattach.url, {
@@ -169,6 +185,9 @@
     if (event.key === "Enter") { act("note"); event.preventDefault(); }
     else if (event.key === "h" || event.key === "H") { act("highlight"); event.preventDefault(); }
     else if (event.key === "t" || event.key === "T") { act("tag"); event.preventDefault(); }
+    else if ((event.key === "e" || event.key === "E") && editTextUrl) {
+      act("edit-text"); event.preventDefault();
+    }
   });
 
   // Hover titles: the page carries the labels once (JSON); a highlight gets

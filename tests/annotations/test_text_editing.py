@@ -383,3 +383,22 @@ def test_a_block_saved_without_a_level_is_merged_and_edited(client, owner, proje
     doc.refresh_from_db()
     response = _post_block(client, doc, block=0, operation="edit", content="Fixed.")
     assert response.status_code == 302
+
+
+def test_a_block_opens_in_place_on_the_reading_page_and_saves_back_to_it(
+    client, owner, doc
+):
+    client.force_login(owner)
+    start = doc.blocks[1]["start"]
+    opened = client.get(_url(doc), {"at": start, "from": "reading"}, headers=HX)
+    html = opened.content.decode()
+    assert html.startswith('<div class="text-block text-block-editing in-reading"')
+    assert '<input type="hidden" name="from" value="reading">' in html
+    assert f'<a href="{doc.get_absolute_url()}">Cancel</a>' in html
+    saved = _post_block(
+        client, doc, operation="edit", content="Fixed.", **{"from": "reading"}
+    )
+    assert saved.status_code == 302
+    assert saved["Location"] == f"{doc.get_absolute_url()}#b{start}"
+    # Where no block starts: nothing to open.
+    assert client.get(_url(doc), {"at": start + 1}, headers=HX).status_code == 404

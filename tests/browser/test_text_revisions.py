@@ -105,3 +105,25 @@ def test_a_page_hears_of_the_revision_and_an_orphan_is_reattached(
     assert note.anchoring == Anchoring.ANCHORED
     assert note.exact == "a tunnel that began under the shower"
     assert note.events.filter(kind="reattached").exists()
+
+
+def test_a_curator_corrects_a_block_in_place_on_the_reading_page(
+    page: Page, sign_in, team
+):
+    project, curator, annotator, document = team
+    note = make_annotation(document, annotator, PASSAGE, body="How?")
+    sign_in(page, curator)
+    page.goto(document.get_absolute_url())
+    range_select(page, "mile-long tunnel")
+    page.locator(".selection-toolbar").get_by_role("button", name="Edit text").click()
+    form = page.locator("#doc-text [data-edit-form]")
+    field = form.get_by_label("Text", exact=True)
+    expect(field).to_be_focused()
+    field.fill(field.input_value().replace("mile-long", "mile long"))
+    form.get_by_label("Reason").fill("A hyphen the OCR added")
+    form.get_by_role("button", name="Save the block").click()
+    # Back on the reading page, the new text drawn with the note on it.
+    expect(page.locator(f'#doc-text mark[data-ids~="{note.pk}"]').first).to_be_visible()
+    expect(page.locator("#doc-text")).to_contain_text("a mile long tunnel")
+    note.refresh_from_db()
+    assert note.exact == "a mile long tunnel accessed by a shower stall"
