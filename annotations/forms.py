@@ -10,6 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
+from annotations import reanchor
 from annotations.models import (
     REASON_REQUIRED,
     RelationType,
@@ -18,12 +19,14 @@ from annotations.models import (
     Visibility,
 )
 from annotations.offsets import resolve_selection
+from annotations.services import text as text_service
 from annotations.services.tags import MAX_TAGS
+from annotations.services.text import REASON_MAX
 from corpus import bodycache
 from corpus.conflicts import VersionedForm
 from corpus.forms import Multiline
 from corpus.models import Document, Membership
-from corpus.params import IdField, parse_id
+from corpus.params import MAX_ID, IdField, parse_id
 from corpus.roles import Action
 
 MAX_BODY = 20_000
@@ -81,8 +84,8 @@ class NoteFields(forms.Form):
     )
 
 
-class AnnotationCreateForm(NoteFields):
-    """A new annotation; the anchor comes from the browser's selection.
+class SelectionFields(forms.Form):
+    """A passage as the browser's selection gives it.
 
     sb/eb are the start offsets (code points) of the blocks where the selection
     starts and ends, so/eo the offsets within them in UTF-16 units, as the DOM
@@ -94,19 +97,52 @@ class AnnotationCreateForm(NoteFields):
     eb = forms.IntegerField(min_value=0, max_value=2**31, widget=forms.HiddenInput)
     eo = forms.IntegerField(min_value=0, max_value=2**31, widget=forms.HiddenInput)
     exact = forms.CharField(strip=False, max_length=200_000, widget=forms.HiddenInput)
+    # The revision of the text the selection was made in (the page's): when
+    # the text was revised since, the passage is carried to the new text.
+    text_revision = forms.IntegerField(
+        min_value=0, max_value=2**31 - 1, required=False, widget=forms.HiddenInput
+    )
 
     def selection_range(self, document: Document) -> tuple[int, int]:
         """The code-point range of the selection in the document; ValueError if
-        it does not fall on the document's text."""
+        it does not fall on the document's text.
+
+        A selection made in an earlier revision of the text is found in the
+        one it was made in, then carried to the current text: taken there
+        when its text stands whole (moved), refused otherwise."""
         data = self.cleaned_data
-        return resolve_selection(
-            document.text,
-            bodycache.block_bounds(document).spans,
+        seen = data.get("text_revision")
+        if seen is None or seen == document.text_revision:
+            return resolve_selection(
+                document.text,
+                bodycache.block_bounds(document).spans,
+                data["sb"],
+                data["so"],
+                data["eb"],
+                data["eo"],
+            )
+        if seen > document.text_revision:
+            raise ValueError("This page shows a text revision that does not exist.")
+        text, blocks, _links = text_service.text_at(document, seen)
+        start, end = resolve_selection(
+            text,
+            [(block["start"], block["end"]) for block in blocks],
             data["sb"],
             data["so"],
             data["eb"],
             data["eo"],
         )
+        (outcome,) = reanchor.carry(text, document.text, [reanchor.Passage(start, end)])
+        if outcome.fate is not reanchor.Fate.MOVED:
+            raise ValueError(
+                "The text of this passage was corrected since you selected it. "
+                "Reload the page and select it again in the revised text."
+            )
+        return outcome.start, outcome.end
+
+
+class AnnotationCreateForm(NoteFields, SelectionFields):
+    """A new annotation; the anchor comes from the browser's selection."""
 
 
 class AnnotationEditForm(VersionedForm, NoteFields):
@@ -170,6 +206,21 @@ class StatusForm(forms.Form):
         max_length=5_000,
         widget=Multiline(attrs={"rows": 2}),
         help_text="Required to reject or ask for a revision; the author sees it.",
+    )
+
+
+class RevisionRestoreForm(forms.Form):
+    """Bring an earlier text back: why, and the revision the page showed (a
+    restore made on a page the text has since left is refused)."""
+
+    reason = forms.CharField(
+        max_length=REASON_MAX,
+        widget=Multiline(attrs={"rows": 2}),
+        label="Why restore it",
+        help_text="Kept with the revision, for everyone who reads its history.",
+    )
+    base_revision = forms.IntegerField(
+        min_value=0, max_value=MAX_ID, widget=forms.HiddenInput
     )
 
 
@@ -510,3 +561,88 @@ class ConfirmNameForm(forms.Form):
         if typed != self.expected.strip():
             raise ValidationError("That is not its name; nothing was purged.")
         return typed
+
+
+# Text revisions (views/text.py): a block edited, merged, deleted or inserted;
+# a corrected file; an orphan resolved or reattached.
+BLOCK_OPERATIONS = [
+    ("edit", "Save the block"),
+    ("merge", "Merge with the next block"),
+    ("delete", "Delete the block"),
+    ("insert", "Insert a block after it"),
+]
+BLOCK_KINDS = [
+    ("paragraph", "Paragraph"),
+    ("heading", "Heading"),
+    ("list_item", "List item"),
+]
+MAX_BLOCK = 200_000
+
+
+class TextReasonField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 500)
+        kwargs.setdefault("label", "Reason")
+        kwargs.setdefault(
+            "help_text", "Why the text changes: it is kept in the revisions."
+        )
+        kwargs.setdefault("error_messages", {"required": "Say why the text changes."})
+        super().__init__(**kwargs)
+
+
+class BlockEditForm(forms.Form):
+    # The revision the editor saw: an edit to an older one is refused (409).
+    revision = forms.IntegerField(
+        min_value=0, max_value=2**31 - 1, widget=forms.HiddenInput
+    )
+    block = forms.IntegerField(min_value=0, max_value=10**6, widget=forms.HiddenInput)
+    content = forms.CharField(
+        label="Text",
+        required=False,
+        max_length=MAX_BLOCK,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=(
+            "A blank line splits the block in two. To insert a new block after "
+            "this one, type its text here and choose Insert."
+        ),
+    )
+    kind = forms.ChoiceField(choices=BLOCK_KINDS, required=False)
+    level = forms.IntegerField(min_value=1, max_value=6, required=False)
+    reason = TextReasonField()
+
+    def clean(self):
+        data = super().clean()
+        # The button pressed (each submit button sends its own).
+        operation = self.data.get("operation", "edit")
+        if operation not in dict(BLOCK_OPERATIONS):
+            raise forms.ValidationError("Choose what to do with the block.")
+        data["operation"] = operation
+        if operation in {"edit", "insert"} and not (data.get("content") or "").strip():
+            self.add_error("content", "Type the block's text.")
+        return data
+
+
+class NewVersionForm(forms.Form):
+    revision = forms.IntegerField(
+        min_value=0, max_value=2**31 - 1, widget=forms.HiddenInput
+    )
+    file = forms.FileField(
+        label="Corrected file",
+        help_text="The whole text again, corrected: read by the same importers.",
+    )
+    reason = TextReasonField()
+
+
+class OrphanResolveForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        label="Reason",
+        error_messages={"required": "Say why it is resolved without a passage."},
+    )
+
+
+class ReattachForm(SelectionFields):
+    """An orphan's new passage, selected in the text of `revision`."""
+
+    revision = forms.IntegerField(min_value=0, max_value=2**31 - 1)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
-from annotations.models.choices import Status, Visibility
+from annotations.models.choices import Anchoring, Status, Visibility
 from corpus.roles import Action, Role, can
 
 if TYPE_CHECKING:
@@ -52,11 +52,16 @@ def annotation_rule(
     sees_unapproved: bool | Q,
     include_trash: bool = False,
     include_deleted: bool = False,
+    include_orphans: bool = False,
 ) -> Q:
     """The annotations (through `prefix`) a reader sees in their projects: live
     (deleted ones too with `include_deleted`, for curators' screens; those on a
     document in the trash too with `include_trash`, to show a link's other end
     as "in the trash"), and shared or the reader's own.
+
+    Orphans (a text revision lost their passage) stand on no text: only the
+    screens that never draw a passage ask for them (`include_orphans`: a
+    thread, the Orphans panel, exports and backups).
 
     `sees_unapproved`: whether shared annotations count before approval (a Q
     when it depends on the row's project); `reader_id` None leaves the reader's
@@ -77,11 +82,18 @@ def annotation_rule(
         rule &= column("deleted_at__isnull", True)
     if not include_trash:
         rule &= column("in_trash", False)
+    if not include_orphans:
+        rule &= column("anchoring", Anchoring.ANCHORED)
     return rule
 
 
 def visible_filter(
-    user, prefix: str = "", *, include_deleted: bool = False, include_trash=False
+    user,
+    prefix: str = "",
+    *,
+    include_deleted: bool = False,
+    include_trash=False,
+    include_orphans: bool = False,
 ) -> Q:
     """annotation_rule() for a user across all their projects (none in the
     trash). It joins the user's membership: use it in one filter() call. A
@@ -98,6 +110,7 @@ def visible_filter(
         sees_unapproved=sees,
         include_trash=include_trash,
         include_deleted=include_deleted,
+        include_orphans=include_orphans,
     ) & Q(**{f"{prefix}project__trashed_at__isnull": True})
     if not user.is_superuser:
         rule &= Q(**{f"{membership}user": user})
@@ -110,6 +123,7 @@ def shown_to_member_filter(
     *,
     include_trash: bool = False,
     include_deleted: bool = False,
+    include_orphans: bool = False,
     own: bool = True,
 ) -> Q:
     """annotation_rule() for one membership already checked (membership_for):
@@ -121,15 +135,23 @@ def shown_to_member_filter(
         sees_unapproved=sees_unapproved(membership),
         include_trash=include_trash,
         include_deleted=include_deleted,
+        include_orphans=include_orphans,
     ) & Q(**{f"{prefix}project_id": membership.project_id})
 
 
 def link_filter(membership: Membership, *, include_trash: bool = False) -> Q:
     """The links a member sees: both ends shown to them (the target, for a link
-    to an annotation). Deleting either annotation hides the link everywhere."""
-    shown = shown_to_member_filter(membership, "source__", include_trash=include_trash)
+    to an annotation). Deleting either annotation hides the link everywhere.
+    An orphan's links stay (a link is drawn on no text): its thread lists them,
+    and the other end's thread marks it an orphan."""
+    shown = shown_to_member_filter(
+        membership, "source__", include_trash=include_trash, include_orphans=True
+    )
     target = shown_to_member_filter(
-        membership, "target_annotation__", include_trash=include_trash
+        membership,
+        "target_annotation__",
+        include_trash=include_trash,
+        include_orphans=True,
     )
     return shown & (Q(target_annotation__isnull=True) | target)
 

@@ -19,6 +19,7 @@ from annotations import links as links_reads
 from annotations.forms import MarginFilterForm, ReplyForm, StatusForm
 from annotations.margin import margin_news
 from annotations.models import (
+    Anchoring,
     Annotation,
     AnnotationEvent,
     EventKind,
@@ -71,7 +72,7 @@ _member_annotation = Prepared(
     lambda sees_unapproved, user, project, pk: (
         Annotation.objects.filter(
             permissions.annotation_rule(
-                reader_id=user, sees_unapproved=sees_unapproved
+                reader_id=user, sees_unapproved=sees_unapproved, include_orphans=True
             ),
             project_id=project,
             pk=pk,
@@ -319,3 +320,18 @@ def thread_links(membership: Membership, annotation: Annotation) -> dict:
     for links in ends.values():
         links.sort(key=lambda link: (link.created_at, link.pk))
     return ends
+
+
+def orphans(membership: Membership, document: Document, limit: int = 50) -> list:
+    """The document's annotations the member sees that lost their passage in a
+    revision of the text, newest first (`limit` of them; one more tells that
+    there are others): the reading page lists them with their last quote."""
+    return list(
+        Annotation.objects.filter(
+            permissions.shown_to_member_filter(membership, include_orphans=True),
+            document=document,
+            anchoring=Anchoring.ORPHAN,
+        )
+        .select_related("author")
+        .order_by("-updated_at", "-pk")[: limit + 1]
+    )

@@ -267,9 +267,16 @@ class _Map:
         return False
 
 
-def carry(old: str, new: str, passages: Iterable[Passage]) -> list[Outcome]:
-    """Each passage of `old` in `new`: one outcome for each, in order."""
-    changes = diff(old, new)
+def carry(
+    old: str,
+    new: str,
+    passages: Iterable[Passage],
+    changes: list[Change] | None = None,
+) -> list[Outcome]:
+    """Each passage of `old` in `new`: one outcome for each, in order
+    (`changes`: diff(old, new), when the caller has it already)."""
+    if changes is None:
+        changes = diff(old, new)
     mapped = _Map(changes)
     outcomes = []
     for passage in passages:

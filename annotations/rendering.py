@@ -137,7 +137,16 @@ def rendered_text(
         revision = polling.ReaderToken(polling.class_revision(membership, document), 0)
         reader = None
     # One rendering per class (or reader) and reading mode: the latest.
-    key = (document.pk, document.content_hash, reader, sees_unapproved, approved_only)
+    # The text revision too: a revision may change the blocks alone (the
+    # same text), or bring back an earlier text whose rendering is kept.
+    key = (
+        document.pk,
+        document.content_hash,
+        document.text_revision,
+        reader,
+        sees_unapproved,
+        approved_only,
+    )
     last = bodycache.rendered.get(key) if kept else None
     if last is not None and last.revision == revision:
         return last

@@ -13,8 +13,10 @@ from annotations.views import (
     reading,
     relations,
     replies,
+    revisions,
     search,
     tags,
+    text,
     threads,
     trash,
 )
@@ -24,6 +26,21 @@ app_name = "annotations"
 urlpatterns = [
     # Reading: the text with its highlights, the margin, the poll.
     path("p/<slug:slug>/d/<id:pk>/", reading.document_detail, name="document_detail"),
+    # Correcting the text: a block at a time or a corrected file; orphans.
+    path("p/<slug:slug>/d/<id:pk>/text/", text.document_text, name="document_text"),
+    path(
+        "p/<slug:slug>/d/<id:pk>/text/version/",
+        text.document_new_version,
+        name="document_new_version",
+    ),
+    path(
+        "p/<slug:slug>/a/<id:pk>/resolve/", text.orphan_resolve, name="orphan_resolve"
+    ),
+    path(
+        "p/<slug:slug>/a/<id:pk>/reattach/",
+        text.orphan_reattach,
+        name="orphan_reattach",
+    ),
     path(
         "p/<slug:slug>/d/<id:pk>/export/annotations.jsonld",
         export.export_annotations,
@@ -43,6 +60,28 @@ urlpatterns = [
         "p/<slug:slug>/d/<id:pk>/export/edition.html",
         export.export_edition,
         name="document_export_edition",
+    ),
+    # Revisions: the text's history, each revision's changes, an earlier text
+    # read and restored.
+    path(
+        "p/<slug:slug>/d/<id:pk>/revisions/",
+        revisions.document_revisions,
+        name="document_revisions",
+    ),
+    path(
+        "p/<slug:slug>/d/<id:pk>/revisions/<id:number>/",
+        revisions.revision_detail,
+        name="revision_detail",
+    ),
+    path(
+        "p/<slug:slug>/d/<id:pk>/revisions/<id:number>/changes/",
+        revisions.revision_diff,
+        name="revision_diff",
+    ),
+    path(
+        "p/<slug:slug>/d/<id:pk>/revisions/<id:number>/restore/",
+        revisions.revision_restore,
+        name="revision_restore",
     ),
     path("p/<slug:slug>/search/", search.project_search, name="project_search"),
     path(

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from annotations.models import EventKind
+from annotations.models import Anchoring, EventKind
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 MEDIA_TYPE = f'application/ld+json; profile="{ANNO_CONTEXT}"'
@@ -93,17 +93,28 @@ def person(iris: Iris, user) -> dict:
 
 
 def passage(iris: Iris, annotation) -> dict:
-    """The annotation's passage: a SpecificResource of its document."""
-    return {
+    """The annotation's passage: a SpecificResource of its document, with the
+    revision of the text its selectors count in (`text_revision`, read with
+    the row). An orphan (its passage lost in a revision) keeps its last quote
+    only: its offsets point into no text a reader can open."""
+    quote = {
+        "type": "TextQuoteSelector",
+        "exact": annotation.exact,
+        "prefix": annotation.prefix,
+        "suffix": annotation.suffix,
+    }
+    if annotation.anchoring != Anchoring.ANCHORED:
+        return {
+            "type": "SpecificResource",
+            "source": iris.document(annotation.document_id),
+            "selector": quote,
+            f"{PREFIX}:anchoring": annotation.anchoring,
+        }
+    target = {
         "type": "SpecificResource",
         "source": iris.document(annotation.document_id),
         "selector": [
-            {
-                "type": "TextQuoteSelector",
-                "exact": annotation.exact,
-                "prefix": annotation.prefix,
-                "suffix": annotation.suffix,
-            },
+            quote,
             {
                 "type": "TextPositionSelector",
                 "start": annotation.start,
@@ -111,6 +122,10 @@ def passage(iris: Iris, annotation) -> dict:
             },
         ],
     }
+    revision = getattr(annotation, "text_revision", None)
+    if revision is not None:
+        target[f"{PREFIX}:textRevision"] = revision
+    return target
 
 
 def note(iris: Iris, annotation, tags: list[str], events: list = ()) -> dict:

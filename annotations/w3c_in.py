@@ -130,6 +130,20 @@ def local_id(iri, iris: Iris, kind: str) -> int:
 class Target:
     document_id: int
     selectors: list
+    # The revision of the text the selectors count in (apparatus:textRevision,
+    # as the export gives it), when the client says.
+    text_revision: int | None = None
+
+    def check_revision(self, current: int) -> None:
+        """Refuse selectors counted in another revision of the text than the
+        document's now: their positions may point at other words."""
+        if self.text_revision is not None and self.text_revision != current:
+            raise Refused(
+                f"The document's text was revised since (it is at revision "
+                f"{current}, the target counts in {self.text_revision}): read "
+                "it again and name the passage in the text as it is now.",
+                status=409,
+            )
 
 
 def target(data: dict, iris: Iris) -> Target:
@@ -145,7 +159,12 @@ def target(data: dict, iris: Iris) -> Target:
         raise Refused('The annotation needs a "target".')
     selectors = found.get("selector", [])
     selectors = selectors if isinstance(selectors, list) else [selectors]
-    return Target(local_id(found.get("source"), iris, "document"), selectors)
+    revision = found.get(f"{PREFIX}:textRevision")
+    if revision is not None and (
+        not isinstance(revision, int) or isinstance(revision, bool) or revision < 0
+    ):
+        raise Refused(f"{PREFIX}:textRevision is a revision's number (0 or more).")
+    return Target(local_id(found.get("source"), iris, "document"), selectors, revision)
 
 
 def passage(text: str, selectors: list) -> tuple[int, int]:

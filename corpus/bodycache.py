@@ -129,18 +129,29 @@ def fill_body(document) -> None:
     links."""
     from corpus.models import Document
 
-    def load():
-        return (
-            Document.objects.filter(pk=document.pk)
-            .values_list(*Document.BODY_FIELDS)
-            .get()
-        )
-
     # updated_at too: a metadata save is rare and a stale block list never is.
-    text, blocks, links = _bodies.get_or_make(
-        (document.pk, document.content_hash, document.updated_at), load
-    )
-    document.text, document.blocks, document.links = text, blocks, links
+    key = (document.pk, document.content_hash, document.updated_at)
+    found = _bodies.get(key)
+    if found is None:
+        # A revision of the text may have been saved since the caller read
+        # the row (outside its transaction): its body is never kept under the
+        # row's key, and the caller's row becomes the newer one, whole.
+        rows = Document.all_objects.filter(pk=document.pk).values_list(
+            *Document.BODY_FIELDS, "content_hash", "updated_at"
+        )
+        *found, digest, updated_at = rows.get()
+        if (digest, updated_at) != key[1:]:
+            document.refresh_from_db(
+                fields=[
+                    field.attname
+                    for field in Document._meta.concrete_fields
+                    if field.name != "original"
+                ]
+            )
+            key = (document.pk, document.content_hash, document.updated_at)
+            found = [document.text, document.blocks, document.links]
+        _bodies.put(key, tuple(found))
+    document.text, document.blocks, document.links = found
 
 
 def clear() -> None:

@@ -22,6 +22,7 @@ class Action(StrEnum):
     MODERATE = "moderate"
     IMPORT = "import"
     EDIT_METADATA = "edit_metadata"
+    EDIT_TEXT = "edit_text"
     DELETE_DOCUMENT = "delete_document"
     MANAGE_MEMBERS = "manage_members"
     EDIT_PROJECT = "edit_project"
@@ -33,6 +34,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.MODERATE: "Edit, hide or delete others' annotations and replies",
     Action.IMPORT: "Import texts",
     Action.EDIT_METADATA: "Edit document metadata",
+    Action.EDIT_TEXT: "Correct a document's text; settle orphaned annotations",
     Action.DELETE_DOCUMENT: "Delete documents",
     Action.MANAGE_MEMBERS: "Add and remove members, change roles",
     Action.EDIT_PROJECT: "Rename the project and edit its description",
@@ -48,6 +50,7 @@ _ALLOWED: dict[Role, frozenset[Action]] = {
             Action.MODERATE,
             Action.IMPORT,
             Action.EDIT_METADATA,
+            Action.EDIT_TEXT,
         }
     ),
     Role.OWNER: frozenset(Action),

@@ -41,6 +41,8 @@ benchmarks=(
     bench_document_page
     bench_segments
     bench_reanchor
+    bench_revision_view
+    bench_text_revision
     bench_scaling
     bench_export
     bench_search

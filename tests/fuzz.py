@@ -119,6 +119,7 @@ class World:
     pendings: dict[str, object]  # each member's own upload, by role
     trashed_project: object  # in the trash, owned by the project's owner
     other: dict[str, object]  # one object of each kind of another project
+    orphan: object = None  # an annotation a text revision lost
     sessions: dict[str, str] = field(default_factory=dict)  # who -> session key
 
     def ids(self) -> list[str]:
@@ -178,6 +179,9 @@ def build_world() -> World:
         make_annotation(documents[0], users["curator"], "plain again", tags=["beta"]),
     ]
     make_annotation(trashed_document, annotator, "second paragraph")
+    # The second document's text was corrected once (revision 1): the
+    # Revisions screen's URLs name its revisions.
+    _revise(documents[1], users["curator"])
     notes.trash_document(document=trashed_document, by=owner)
     reply = notes.create_reply(
         annotation=annotations[0], author=annotator, body="A reply"
@@ -202,6 +206,9 @@ def build_world() -> World:
         )
         for role in ROLES
     }
+    # As a revision of the text leaves it (annotations.services.text).
+    orphan = make_annotation(documents[1], annotator, "A second paragraph")
+    type(orphan).objects.filter(pk=orphan.pk).update(anchoring="orphan")
     trashed_project = corpus_services.create_project(name="Old fuzz", owner=owner)
     notes.trash_project(project=trashed_project, by=owner)
     return World(
@@ -218,6 +225,25 @@ def build_world() -> World:
         pendings=pendings,
         trashed_project=trashed_project,
         other=_other_project(owner),
+        orphan=orphan,
+    )
+
+
+def _revise(document, editor) -> None:
+    from annotations.services import text as text_service
+    from corpus import text_edits
+
+    first = document.text[document.blocks[0]["start"] : document.blocks[0]["end"]]
+    edited = text_edits.edit_block(
+        document.text, document.blocks, 0, first.replace(".", ", corrected.")
+    )
+    text_service.revise_text(
+        document=document,
+        text=edited.text,
+        blocks=edited.blocks,
+        editor=editor,
+        reason="A correction",
+        base_revision=0,
     )
 
 

@@ -118,6 +118,27 @@ def test_reanchor_bench_carries_every_passage_in_smoke_mode():
         assert sum(int(count.split(" ")[0]) for count in counts) == 500
 
 
+def test_revision_view_bench_times_an_old_text_its_changes_and_the_list_in_smoke_mode(
+    bench_env,
+):
+    env, vendor = bench_env
+    lines = run_smoke("bench_revision_view.py", env)
+
+    assert_figures(
+        lines,
+        f"database: {vendor}; ",
+        "document: ",
+        "revision 0 of 3, nothing kept in the worker, 3 GETs after 1 warm-ups: ",
+        "revision 0 of 3, rendering kept: median ",
+        "revision 1 of 3, first view (text read already): median ",
+        "changes of revision 3 (6 scattered edits, ",
+        "list of revisions: median ",
+        "SQL queries: revision 1 ",
+        "RESULT old-revision: OK ",
+        "RESULT revision-queries: OK ",
+    )
+
+
 def test_document_page_bench_times_the_page_and_the_import_in_smoke_mode(bench_env):
     env, vendor = bench_env
     lines = run_smoke("bench_document_page.py", env)
@@ -258,3 +279,24 @@ def test_search_bench_times_searches_indexing_and_tagging_all_hits_in_smoke_mode
         "annotate ",
         "RESULT annotate-all: OK ",
     )
+
+
+def test_text_revision_bench_saves_and_uploads_in_smoke_mode(bench_env):
+    env, vendor = bench_env
+    lines = run_smoke("bench_text_revision.py", env)
+
+    assert lines[1].startswith(f"{vendor}: ")
+    assert_figures(
+        lines,
+        "one paragraph corrected, save: median ",
+        "one paragraph corrected, save and the reading page: median ",
+        "6 scattered edits uploaded: median ",
+    )
+    carried = [line for line in lines if "what became of the annotations" in line]
+    assert len(carried) == 2
+    # The live shared ones (the bench makes a few private and deleted), all
+    # moved exactly by a word corrected in one paragraph.
+    moved = int(carried[0].split("'moved': ")[1].split(",")[0])
+    assert 250 <= moved <= 300
+    assert "'orphan': 0" in carried[0]
+    assert sum(line.startswith("RESULT ") for line in lines) == 2

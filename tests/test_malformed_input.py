@@ -426,6 +426,55 @@ ROUTES: dict[str, Spec] = {
         get=lambda w, who: {**_margin(w), "thread": [str(w.annotations[0].pk)]},
     ),
     "corpus:document_edit": Spec(pk="document", methods=BOTH, post=_metadata),
+    # Revisions (annotations/views/revisions.py): of the second document,
+    # revised once (fuzz.build_world); the number is _link_values'.
+    "annotations:document_revisions": Spec(
+        pk="document", get=lambda w, _: {"page": ["1"]}
+    ),
+    "annotations:revision_detail": Spec(pk="revised_document"),
+    "annotations:revision_diff": Spec(
+        pk="revised_document", get=lambda w, _: {"page": ["1"]}
+    ),
+    "annotations:revision_restore": Spec(
+        pk="revised_document",
+        methods=POST,
+        post=lambda w, _: {
+            "reason": ["Back to the text as imported"],
+            "base_revision": [str(w.documents[1].text_revision)],
+        },
+    ),
+    "annotations:document_text": Spec(
+        pk="document",
+        methods=BOTH,
+        get=lambda w, _: {"block": ["1"]},
+        post=lambda w, _: {
+            "revision": ["0"],
+            "block": ["1"],
+            "operation": ["edit"],
+            "content": ["A corrected paragraph."],
+            "kind": ["paragraph"],
+            "reason": ["OCR error"],
+        },
+    ),
+    "annotations:document_new_version": Spec(
+        pk="document",
+        methods=POST,
+        post=lambda w, _: {"revision": ["0"], "reason": ["A corrected scan"]},
+        files=True,
+        upload_field="file",
+        upload=lambda w: [("fixed.txt", (_doc_text(w) + "\n\nAdded.").encode())],
+    ),
+    "annotations:orphan_resolve": Spec(
+        pk="orphan", methods=POST, post=lambda w, _: {"reason": ["Gone for good."]}
+    ),
+    "annotations:orphan_reattach": Spec(
+        pk="orphan",
+        methods=POST,
+        post=lambda w, _: {
+            **_selection(w, 1),
+            "revision": [str(w.documents[1].text_revision)],
+        },
+    ),
     # annotations/urls.py
     "annotations:annotation_new_hx": Spec(
         pk="document", get=lambda w, _: _selection(w)
@@ -434,7 +483,7 @@ ROUTES: dict[str, Spec] = {
     "annotations:annotation_create": Spec(
         pk="document",
         methods=POST,
-        post=lambda w, who: {**_selection(w), **_note(w, who)},
+        post=lambda w, who: {**_selection(w), **_note(w, who), "text_revision": ["0"]},
     ),
     "annotations:annotation_changes_hx": Spec(
         pk="document",
@@ -442,6 +491,7 @@ ROUTES: dict[str, Spec] = {
             **_margin(w),
             "since": ["1"],
             "thread": [str(w.annotations[0].pk)],
+            "text_revision": ["0"],
         },
     ),
     "annotations:annotation_detail": Spec(
@@ -559,6 +609,9 @@ PARAM_NAMES = sorted(
         "initial-publisher", "initial-source_url", "initial-published_date",
         "initial-keywords", "initial-language", "csrfmiddlewaretoken",
         "email", "password1", "password2", "reader", "kind", "hit", "all", "add_tag",
+        "base_revision",
+        "revision", "block", "operation", "content", "level", "file",
+        "text_revision",
     }
 )  # fmt: skip
 
@@ -572,6 +625,7 @@ def _pk_choices(world: World, kind: str, who: str) -> list[int]:
     a private annotation, a retired relation...)."""
     return {
         "document": [d.pk for d in world.documents],
+        "revised_document": [world.documents[1].pk],
         "annotation": [a.pk for a in world.annotations],
         "reply": [world.reply.pk],
         "tag": [t.pk for t in world.tags.values()],  # "alpha" first: version 1
@@ -584,6 +638,7 @@ def _pk_choices(world: World, kind: str, who: str) -> list[int]:
         "restore": [world.accounts.restore.pk],
         "export": [world.accounts.export.pk],
         "person": [world.users["annotator"].pk],
+        "orphan": [world.orphan.pk],
         "trashed_document": [world.trashed_document.pk],
         "trashed_project": [world.trashed_project.pk],
     }[kind]
@@ -594,6 +649,7 @@ def _other_pk(world: World, kind: str) -> int:
     other = world.other
     return {
         "document": other["document"],
+        "revised_document": other["document"],
         "annotation": other["owners_annotation"],
         "reply": other["reply"],
         "tag": other["tag"],
@@ -608,6 +664,7 @@ def _other_pk(world: World, kind: str) -> int:
         "restore": world.accounts.other_restore,
         "export": world.accounts.other_export,
         "person": world.users["outsider"],  # shares no project with the owner
+        "orphan": world.annotations[0],  # on the text, no orphan
     }[kind].pk
 
 
@@ -755,8 +812,20 @@ def _fuzz_file() -> Path:
     return path
 
 
+# The revision each Revisions URL names: the diff of the one correction, the
+# text as imported (which the restore brings back).
+REVISION_NUMBERS = {
+    "annotations:revision_detail": "0",
+    "annotations:revision_diff": "1",
+    "annotations:revision_restore": "0",
+}
+
+
 def _link_values(world: World, key: str) -> dict[str, str]:
-    """The path values of an emailed link's URL pattern."""
+    """The path values besides the slug and the pk: an emailed link's, a
+    revision's number."""
+    if key in REVISION_NUMBERS:
+        return {"number": REVISION_NUMBERS[key]}
     if key == "corpus:invitation_open":
         return {"token": world.accounts.link_token}
     if key == "password_reset_confirm":
@@ -1186,6 +1255,7 @@ def test_path_values_the_converters_refuse_answer_404(key, db, world, baseline):
         "slug": ["no-such-project", "²"],
         "token": ["short", "A" * 44, "A" * 42 + "²", "9" * 5000],
         "uidb64": ["²", "9" * 5000],
+        "number": ["9" * 20, "9" * 5000, "²", "-1"],
     }
     expected = 200 if key == "password_reset_confirm" else 404
     problems = []
@@ -1390,6 +1460,8 @@ PAGINATED = [
     ("annotations:link_list", None),
     ("annotations:link_picker", "annotation"),
     ("annotations:link_search_hx", "annotation"),
+    ("annotations:document_revisions", "revised_document"),
+    ("annotations:revision_diff", "revised_document"),
 ]
 
 

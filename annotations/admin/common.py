@@ -55,7 +55,9 @@ def seen(user, prefix: str = "") -> Q:
     """The annotations (through `prefix`) the admin shows `user`: what the app
     shows them (visible_filter), and deleted ones too to those who moderate the
     project, for whom deleted rows are kept. Use it in one filter() call."""
-    everything = visible_filter(user, prefix, include_deleted=True)
+    everything = visible_filter(
+        user, prefix, include_deleted=True, include_orphans=True
+    )
     if user.is_superuser:
         return everything
     return everything & (

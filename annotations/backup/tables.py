@@ -25,7 +25,7 @@ from annotations.models import (
     Reply,
     Tag,
 )
-from corpus.models import Document, Membership, Project, ProjectEvent
+from corpus.models import Document, Membership, Project, ProjectEvent, TextRevision
 
 FORMAT = "apparatus-backup"
 # The archive's version: a restore refuses a newer one, and reads older ones
@@ -54,7 +54,11 @@ def _shown(prefix: str = "") -> Callable[[Membership], Q]:
 
     def rule(membership: Membership) -> Q:
         return permissions.shown_to_member_filter(
-            membership, prefix, include_trash=True, include_deleted=True
+            membership,
+            prefix,
+            include_trash=True,
+            include_deleted=True,
+            include_orphans=True,
         )
 
     return rule
@@ -136,6 +140,13 @@ TABLES = (
         {"imported_by": USER, "trashed_by": USER, "updated_by": USER},
         leave_out=("original",),
         batch=1,
+    ),
+    Table(
+        "text_revisions",
+        TextRevision,
+        "document__project",
+        {"document": "documents", "author": USER},
+        batch=20,
     ),
     Table(
         "annotations",

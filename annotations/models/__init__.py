@@ -20,7 +20,13 @@ from annotations.models.backups import (
     Restore,
     RestoreStatus,
 )
-from annotations.models.choices import REASON_REQUIRED, EventKind, Status, Visibility
+from annotations.models.choices import (
+    REASON_REQUIRED,
+    Anchoring,
+    EventKind,
+    Status,
+    Visibility,
+)
 from annotations.models.counters import DocumentCounters
 from annotations.models.links import (
     DEFAULT_RELATIONS,
@@ -32,6 +38,7 @@ from annotations.models.search import SearchEntry, SearchKind
 from annotations.models.tags import Tag, TagQuerySet
 
 __all__ = [
+    "Anchoring",
     "DEFAULT_RELATIONS",
     "REASON_REQUIRED",
     "Annotation",

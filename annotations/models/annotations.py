@@ -9,7 +9,13 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from annotations import permissions
-from annotations.models.choices import REASON_REQUIRED, EventKind, Status, Visibility
+from annotations.models.choices import (
+    REASON_REQUIRED,
+    Anchoring,
+    EventKind,
+    Status,
+    Visibility,
+)
 from annotations.models.tags import Tag
 from corpus.models import Document, Project, Versioned
 
@@ -37,13 +43,16 @@ class AnnotationQuerySet(models.QuerySet):
             return self.none()
         return self.filter(permissions.visible_filter(user))
 
-    def shown_to_member(self, membership) -> AnnotationQuerySet:
-        """visible_to() for a caller that has already checked this membership.
+    def shown_to_member(self, membership, *, orphans=False) -> AnnotationQuerySet:
+        """visible_to() for a caller that has already checked this membership
+        (with `orphans`, those a text revision lost too: see annotation_rule).
 
         The same rows for the membership's project, without joining the
         memberships table again (it costs the reading view on PostgreSQL).
         """
-        return self.filter(permissions.shown_to_member_filter(membership))
+        return self.filter(
+            permissions.shown_to_member_filter(membership, include_orphans=orphans)
+        )
 
     def filtered(self, data: dict, lookups: dict[str, str]) -> AnnotationQuerySet:
         """Narrowed by each filter of `data` that has a value, through its lookup
@@ -64,6 +73,7 @@ class AnnotationQuerySet(models.QuerySet):
             document_id__in={document for document, _start, _end in passages},
             start__in={start for _document, start, _end in passages},
             deleted_at__isnull=True,
+            anchoring=Anchoring.ANCHORED,
             tags__name__iexact=tag_name.strip(),
         ).values_list("document_id", "start", "end")
         return passages & set(found)
@@ -131,6 +141,16 @@ class Annotation(SoftDeleted, Versioned):
     # The document is in the trash: hidden with it, restored with it (a copy of
     # document.trashed_at, so that project-wide lists need no join).
     in_trash = models.BooleanField(default=False, editable=False)
+    # A revision of the text lost its passage (Anchoring.ORPHAN): start, end
+    # and exact are then where it last stood, in the text before the revision
+    # its ORPHANED event names, and no reader draws it
+    # (permissions.annotation_rule).
+    anchoring = models.CharField(
+        max_length=8,
+        choices=Anchoring.choices,
+        default=Anchoring.ANCHORED,
+        editable=False,
+    )
 
     objects = AnnotationQuerySet.as_manager()
 
@@ -148,6 +168,10 @@ class Annotation(SoftDeleted, Versioned):
             models.CheckConstraint(
                 condition=Q(status__in=Status.values), name="annotation_status_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(anchoring__in=Anchoring.values),
+                name="annotation_anchoring_valid",
+            ),
         ]
         indexes = [
             models.Index(fields=["document", "start", "end"]),
@@ -164,6 +188,7 @@ class Annotation(SoftDeleted, Versioned):
                     "project",
                     "document",
                     "in_trash",
+                    "anchoring",
                     "deleted_at",
                     "visibility",
                     "status",

@@ -16,6 +16,18 @@ class Status(models.TextChoices):
     NEEDS_REVISION = "needs_revision", "Needs revision"
 
 
+class Anchoring(models.TextChoices):
+    """Where an annotation stands after the revisions of its text."""
+
+    ANCHORED = "anchored", "On the text"
+    # A revision took its passage away and it was not found again without
+    # doubt: kept with everything on it, shown on no text, listed in the
+    # document's Orphans panel until reattached or resolved.
+    ORPHAN = "orphan", "Orphan"
+    # An orphan a curator resolved (with a reason): off the panel, still kept.
+    RESOLVED = "resolved", "Orphan, resolved"
+
+
 # A curator's decision to reject or ask for a revision says why; the author's
 # next edit of such a note is a revision and returns it to "submitted".
 REASON_REQUIRED = (Status.REJECTED, Status.NEEDS_REVISION)
@@ -30,3 +42,9 @@ class EventKind(models.TextChoices):
     DELETED = "deleted", "Deleted"
     LINK = "link", "Linked"
     UNLINK = "unlink", "Link deleted"
+    # A revision of the text carried it: its quote edited or found again
+    # (before/after: passage and quote), or lost (ORPHANED).
+    REANCHORED = "reanchored", "Passage carried to revised text"
+    ORPHANED = "orphaned", "Passage lost in a text revision"
+    REATTACHED = "reattached", "Reattached to a passage"
+    RESOLVED = "resolved", "Orphan resolved"

@@ -58,7 +58,7 @@ class SearchEntry(models.Model):
     text = models.TextField()
     words = models.TextField()
     # Who may see the entry, copied from the note it is about (a note's and its
-    # replies' entries: the note's author, visibility and status), from the
+    # replies' entries: the note's author, visibility, status and anchoring), from the
     # reply (deleted_at: the note's, else the reply's) or from the document
     # (in_trash, for its text and title), under the names the one visibility
     # rule reads (permissions.annotation_rule), so that a search counts a
@@ -78,6 +78,9 @@ class SearchEntry(models.Model):
     status = models.CharField(max_length=16, blank=True, default="")
     deleted_at = models.DateTimeField(null=True, blank=True)
     in_trash = models.BooleanField(default=False)
+    # The note's place on the text (Annotation.anchoring): an orphan's notes
+    # and replies are found as the reading page shows them, not at all.
+    anchoring = models.CharField(max_length=8, blank=True, default="anchored")
 
     class Meta:
         indexes = [

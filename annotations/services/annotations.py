@@ -89,6 +89,27 @@ _annotation_locked = Prepared(
 )
 
 
+_text_revision_now = Prepared(
+    lambda _shape, pk: (
+        Document.all_objects.filter(pk=pk).order_by().values_list("text_revision")
+    ),
+    int,
+)
+
+
+def _same_text(document: Document) -> None:
+    """Refuse an anchor checked against a text that a revision has replaced
+    since: called once the write holds its document (record_change), which a
+    revision of the text waits for, and the other way round."""
+    now = _text_revision_now(document.pk)
+    if now and now[0][0] != document.text_revision:
+        raise ValidationError(
+            "The text was corrected while you were selecting. Reload the page "
+            "and select the passage again.",
+            code="text_revised",
+        )
+
+
 def _locked(annotation: Annotation) -> Annotation | None:
     """The annotation's row, locked until the transaction ends (its project as
     the caller had it, or read unlocked).
@@ -167,6 +188,7 @@ def create_annotation(
         author.pk,
         span=end - start,
     )
+    _same_text(document)
     for name, value in columns.items():
         setattr(annotation, name, value)
     annotation.save()
@@ -217,7 +239,7 @@ def annotate_passages(
     for document_id, ranges in sorted(by_document.items()):
         document = (
             Document.objects.filter(pk=document_id, project=project)
-            .only("pk", "project_id", "text")
+            .only("pk", "project_id", "text", "text_revision")
             .first()
         )
         if document is None:
@@ -237,6 +259,7 @@ def annotate_passages(
             author.pk,
             span=max(end - start for start, end in wanted),
         )
+        _same_text(document)
         rows = [
             Annotation(
                 project_id=project.pk,

@@ -183,6 +183,7 @@ SEEN_AS = (
     "status",
     "deleted_at",
     "in_trash",
+    "anchoring",
 )
 
 
@@ -195,6 +196,7 @@ def _seen_as(annotation: Annotation) -> dict:
         "status": annotation.status,
         "deleted_at": annotation.deleted_at,
         "in_trash": annotation.in_trash,
+        "anchoring": annotation.anchoring,
     }
 
 

@@ -13,7 +13,7 @@ import json
 import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Max
+from django.db.models import F, Max
 from django.http import Http404, HttpResponse, JsonResponse
 from django.http.request import RawPostDataException
 from django.shortcuts import get_object_or_404
@@ -22,10 +22,11 @@ from django.views.decorators.http import require_http_methods
 
 from annotations import export, reading, services, w3c, w3c_in
 from annotations.links import live_links_for
-from annotations.models import Annotation, Reply, Visibility
+from annotations.models import Anchoring, Annotation, Reply, Visibility
 from annotations.permissions import may_change
 from corpus.access import HtmxHttpRequest, api_view, membership_for
 from corpus.conflicts import EditConflict
+from corpus.models import Document
 from corpus.params import parse_id
 from corpus.roles import Action
 
@@ -144,7 +145,7 @@ def container(
         None if pk is None else reading.member_document(membership, pk, with_body=False)
     )
     iris = w3c.Iris.of_request(request, slug)
-    scope = export.Scope(membership, document)
+    scope = export.Scope(membership, document, orphans=True)
     tally = export.Tally(scope)
     notes = scope.notes
     address = (
@@ -245,7 +246,7 @@ def annotation(
         Action.READ if request.method in {"GET", "HEAD"} else Action.ANNOTATE,
     )
     iris = w3c.Iris.of_request(request, slug)
-    notes = Annotation.objects.shown_to_member(membership)
+    notes = Annotation.objects.shown_to_member(membership, orphans=True)
     if kind == "reply":
         row = get_object_or_404(
             Reply.objects.filter(annotation__in=notes.values("pk"))
@@ -260,7 +261,12 @@ def annotation(
         )
         item = w3c.link(iris, row)
     else:
-        row = get_object_or_404(notes.select_related("author"), pk=pk)
+        row = get_object_or_404(
+            notes.select_related("author").annotate(
+                text_revision=F("document__text_revision")
+            ),
+            pk=pk,
+        )
         item = _note_item(iris, row)
     if request.method in {"PUT", "DELETE"}:
         return _change(request, membership, iris, kind, row, item, link)
@@ -268,6 +274,15 @@ def annotation(
 
 
 def _note_item(iris: w3c.Iris, note: Annotation) -> dict:
+    if not hasattr(note, "text_revision"):  # the revision its offsets count in
+        document = Annotation.document.field.get_cached_value(note, None)
+        note.text_revision = (
+            document.text_revision
+            if document is not None
+            else Document.all_objects.filter(pk=note.document_id)
+            .values_list("text_revision", flat=True)
+            .first()
+        )
     events = list(note.events.order_by("at", "pk"))
     tags = sorted(note.tags.values_list("name", flat=True))
     return w3c.note(iris, note, tags, events)
@@ -323,8 +338,25 @@ def _replace_note(request, membership, iris, note, item) -> None:
     data = w3c_in.annotation(_json(request))
     wanted = w3c_in.wanted(data)
     target = w3c_in.target(data, iris)
-    document = reading.member_document(membership, note.document_id)
-    start, end = w3c_in.passage(document.text, target.selectors)
+    if note.anchoring != Anchoring.ANCHORED:
+        # An orphan stands on no text: its target is its document and its
+        # last quote, as its GET gives them.
+        quotes = [
+            selector.get("exact")
+            for selector in target.selectors
+            if isinstance(selector, dict)
+            and selector.get("type") == "TextQuoteSelector"
+        ]
+        if target.document_id != note.document_id or quotes != [note.exact]:
+            raise w3c_in.Refused(
+                "An annotation keeps its passage: make a new one for another.",
+                expected=item["target"],
+            )
+        start, end = note.start, note.end
+    else:
+        document = reading.member_document(membership, note.document_id)
+        target.check_revision(document.text_revision)
+        start, end = w3c_in.passage(document.text, target.selectors)
     if (target.document_id, start, end) != (note.document_id, note.start, note.end):
         raise w3c_in.Refused(
             "An annotation keeps its passage: make a new one for another.",
@@ -414,6 +446,7 @@ def _note(request, membership, iris, data, wanted, document) -> dict:
             f"No such document in this project: {iris.document(target.document_id)}",
             status=404,
         ) from None
+    target.check_revision(document.text_revision)
     start, end = w3c_in.passage(document.text, target.selectors)
     note = services.create_annotation(
         document=document,

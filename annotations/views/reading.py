@@ -13,7 +13,7 @@ from annotations import margin, polling, reading, rendering
 from annotations.forms import MarginFilterForm
 from annotations.models import Annotation
 from corpus.access import HtmxHttpRequest, membership_for
-from corpus.models import Document, Membership
+from corpus.models import Document, Membership, TextRevision
 from corpus.params import parse_id
 from corpus.roles import Action
 
@@ -22,7 +22,7 @@ def _open_thread(membership: Membership, document: Document, raw) -> dict:
     """The thread the reader has open (`?thread=`), if they may see it."""
     pk = parse_id(raw)
     annotation = (
-        Annotation.objects.shown_to_member(membership)
+        Annotation.objects.shown_to_member(membership, orphans=True)
         .filter(document=document, pk=pk)
         .select_related("author")
         .first()
@@ -75,6 +75,8 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
         "revision": revision,
         "can_annotate": membership.can(Action.ANNOTATE),
         "can_edit": membership.can(Action.EDIT_METADATA),
+        "can_edit_text": membership.can(Action.EDIT_TEXT),
+        "orphans": reading.orphans(membership, document),
         "can_delete": membership.can(Action.DELETE_DOCUMENT),
         "tag_choices": text.tag_choices,
         "author_choices": margin.author_choices(document),
@@ -121,6 +123,23 @@ def annotation_changes_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpR
         return HttpResponse(status=204)
     membership = membership_for(request, slug)
     document = reading.member_document(membership, pk, with_body=False)
+    seen = request.GET.get("text_revision", "")
+    if seen.isascii() and seen.isdigit() and int(seen) != document.text_revision:
+        # The text itself was revised: the page's offsets are another text's.
+        # Polling stops; the reader reloads when they are ready (what they are
+        # typing stays on the page until then).
+        return render(
+            request,
+            "annotations/reading/_text_revised.html",
+            {
+                "document": document,
+                "revision": TextRevision.objects.filter(
+                    document=document, number=document.text_revision
+                )
+                .select_related("author")
+                .first(),
+            },
+        )
     view = polling.ReaderView.of_query(request.GET)
     changed = polling.changed_since(membership, document, since)
     context = reading.changed_regions(

@@ -9,6 +9,8 @@ from corpus.models.documents import (
     DocumentFormat,
     DocumentQuerySet,
     LiveDocumentManager,
+    RevisionKind,
+    TextRevision,
     content_hash,
 )
 from corpus.models.imports import (
@@ -52,6 +54,8 @@ __all__ = [
     "ProjectEvent",
     "ProjectEventKind",
     "ProjectQuerySet",
+    "RevisionKind",
+    "TextRevision",
     "Versioned",
     "content_hash",
 ]

@@ -80,14 +80,18 @@ class Document(Versioned):
     word_count = models.PositiveIntegerField(default=0)
 
     # The normalised text (NFC, "\n" newlines) that annotations point into,
-    # with code-point offsets. Written at import and never changed (a text fix
-    # would have to move the annotations and change content_hash).
+    # with code-point offsets. Written at import; changed only by a text
+    # revision (TextRevision, annotations.services.text), which carries the
+    # annotations across in the same transaction.
     text = models.TextField()
     # [{"kind", "start", "end", "level"}, ...] in text order.
     blocks = models.JSONField(default=list)
     # Hyperlinks kept from the source: [{"start", "end", "url"}, ...].
     links = models.JSONField(default=list, blank=True)
     content_hash = models.CharField(max_length=64, editable=False)
+    # How many times the text was revised: the number of its latest
+    # TextRevision (0: as imported). An edit names the one it was made to.
+    text_revision = models.PositiveIntegerField(default=0, editable=False)
     # Provenance: the upload exactly as it came.
     original = models.BinaryField()
     original_filename = models.CharField(max_length=255, blank=True)
@@ -161,3 +165,65 @@ class Document(Versioned):
             for block in self.blocks
             if block["kind"] == "heading"
         ]
+
+
+class RevisionKind(models.TextChoices):
+    EDIT = "edit", "Edited"
+    UPLOAD = "upload", "New version uploaded"
+    RESTORE = "restore", "Earlier revision restored"
+
+
+class TextRevision(models.Model):
+    """One change of a document's text: who, when, why, and what it undid.
+
+    Revision n turned the text of revision n - 1 into that of revision n (0
+    is the import). `undo` holds what the change replaced, as the spans of
+    the text after it and the text that stood there before: from the
+    document's current text, undoing its revisions newest first rebuilds
+    every earlier one (annotations.revisions).
+    """
+
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="text_revisions"
+    )
+    number = models.PositiveIntegerField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=8, choices=RevisionKind.choices)
+    reason = models.TextField()
+    # [[start, end, before], ...]: after[start:end] was `before`, in text order.
+    undo = models.JSONField(default=list)
+    # The structure the text had before (Document.blocks and .links).
+    blocks_before = models.JSONField(default=list)
+    links_before = models.JSONField(default=list)
+    # Characters inserted and deleted, for the list of revisions.
+    inserted = models.PositiveIntegerField(default=0)
+    deleted = models.PositiveIntegerField(default=0)
+    # What became of the live annotations shared with the project (others'
+    # private ones are theirs alone): {"moved": n, "edited": n, "found": n,
+    # "orphan": n}.
+    carried = models.JSONField(default=dict)
+    # A restore: the revision whose text it brought back. An upload: its file.
+    restored_from = models.PositiveIntegerField(null=True, blank=True)
+    filename = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["document", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "number"], name="text_revision_unique_number"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=RevisionKind.values),
+                name="text_revision_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Revision {self.number} of {self.document_id}"

@@ -11,6 +11,7 @@
   var annotateUrl = text.dataset.annotateUrl;
   var createUrl = text.dataset.createUrl;
   var threadUrl = text.dataset.threadUrl; // ends in /0/
+  var editTextUrl = text.dataset.editTextUrl; // curators and owners
   var toolbar = null;
   var toolbarPressed = false; // a press on the toolbar may drop the selection first
   var pending = null; // the selection the toolbar acts on
@@ -29,7 +30,11 @@
       toolbar.innerHTML =
         '<button type="button" data-act="note">Annotate <kbd>Enter</kbd></button>' +
         '<button type="button" data-act="highlight">Highlight <kbd>H</kbd></button>' +
-        '<button type="button" data-act="tag">Tag <kbd>T</kbd></button>';
+        '<button type="button" data-act="tag">Tag <kbd>T</kbd></button>' +
+        (editTextUrl
+          ? '<button type="button" data-act="edit-text">Edit text <kbd>E</kbd></button>'
+          : "") +
+        '<button type="button" data-act="reattach">Reattach here <kbd>Enter</kbd></button>';
       // Keep the selection: a press here must not take it away.
       toolbar.addEventListener("mousedown", function (event) { event.preventDefault(); });
       toolbar.addEventListener("pointerdown", function () { toolbarPressed = true; });
@@ -45,6 +50,9 @@
       document.body.appendChild(toolbar);
     }
     toolbar.hidden = false;
+    toolbar.querySelectorAll("[data-act]").forEach(function (button) {
+      button.hidden = Boolean(reattach) !== (button.dataset.act === "reattach");
+    });
     // Above the passage, or below it where there is no room above, or on a touch
     // screen (whose own selection menu sits above); never past the right edge,
     // which would widen the page.
@@ -72,19 +80,55 @@
     else CSS.highlights.delete(MARK);
   }
 
+  // An orphan waiting for its new passage ("Reattach to a passage" in its
+  // thread): the next selection's toolbar offers "Reattach here" alone.
+  var reattach = null;
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-reattach]");
+    if (!button) return;
+    reattach = {
+      url: button.dataset.reattach,
+      revision: button.dataset.revision,
+      problems: button.closest(".orphan-notice").querySelector("[aria-live]")
+    };
+    button.setAttribute("aria-pressed", "true");
+    reattach.problems.textContent = "Now select the passage in the text.";
+    text.focus();
+  });
+
   // `pressed`: the toolbar was pressed, which may have dropped the selection.
   function act(what, pressed) {
     var now = window.ApparatusSelection.describe(text, window.getSelection());
     if (now || !pressed) pending = now;
-    if (!pending || !annotateUrl) return;
+    if (!pending || (!annotateUrl && !reattach)) return;
     var values = {
       sb: pending.sb, so: pending.so, eb: pending.eb, eo: pending.eo,
-      exact: pending.exact
+      exact: pending.exact, text_revision: text.dataset.textRevision
     };
     // A selection change noticed just before (its timer still running) must
     // not bring the toolbar back over the form.
     clearTimeout(selectionTimer);
     hideToolbar();
+    if (what === "edit-text") {
+      // The block the selection begins in, opened in place for correcting.
+      var block = text.querySelector('[data-start="' + pending.sb + '"]');
+      if (!block) return;
+      htmx.ajax("GET", editTextUrl + "?from=reading&at=" + pending.sb, {
+        target: block, swap: "outerHTML"
+      }).then(function () {
+        var field = text.querySelector("[data-edit-form] textarea");
+        if (field) field.focus();
+      });
+      return;
+    }
+    if (reattach) {
+      values.revision = reattach.revision;
+      htmx.ajax("POST", reattach.url, {
+        target: reattach.problems, swap: "innerHTML", values: values
+      });
+      reattach = null;
+      return;
+    }
     if (what === "highlight") {
       values.visibility = "project";
       htmx.ajax("POST", createUrl, {
@@ -102,7 +146,8 @@
 
   function onSelection() {
     var selection = window.getSelection();
-    var now = annotateUrl ? window.ApparatusSelection.describe(text, selection) : null;
+    var now = annotateUrl || reattach
+      ? window.ApparatusSelection.describe(text, selection) : null;
     if (!now && toolbarPressed) return; // the press took the selection: act on it
     pending = now;
     if (pending) showToolbar(selection.getRangeAt(0)); else hideToolbar();
@@ -140,6 +185,9 @@
     if (event.key === "Enter") { act("note"); event.preventDefault(); }
     else if (event.key === "h" || event.key === "H") { act("highlight"); event.preventDefault(); }
     else if (event.key === "t" || event.key === "T") { act("tag"); event.preventDefault(); }
+    else if ((event.key === "e" || event.key === "E") && editTextUrl) {
+      act("edit-text"); event.preventDefault();
+    }
   });
 
   // Hover titles: the page carries the labels once (JSON); a highlight gets

@@ -15,7 +15,7 @@ from corpus.models import ApiToken
 from corpus.roles import Role
 from corpus.services import tokens
 from tests import w3c_model
-from tests.factories import make_annotation, make_document, make_project
+from tests.factories import make_annotation, make_document, make_project, revise_block
 
 TEXT = "The tunnel was a mile long. The tunnel had light and air. 𝔊uzmán left."
 JSONLD = "application/ld+json"
@@ -557,3 +557,47 @@ def test_too_many_tags_are_refused_by_the_notes_own_rule(project, members, docum
     assert "50" in response.json()["error"]
     assert not Annotation.objects.exists()
     assert not Tag.objects.exists()
+
+
+def test_an_orphans_note_is_replaced_through_its_own_target(project, members, document):
+    """An orphan comes out with its last quote and no position; sent back with a
+    new note, it is taken (not looked for in a text it is no longer in)."""
+    client, token = _token_client(members["annotator"])
+    made = _post(client, _container(project), _new(project, document), token).json()
+    revise_block(document, members["owner"], 0, "Zzzz qqqq. " + TEXT.split(". ", 1)[1])
+    etag, orphan = _read(client, made["id"], token)
+    assert orphan["target"]["apparatus:anchoring"] == "orphan"
+    orphan["body"] = [
+        {"type": "TextualBody", "value": "Kept.", "purpose": "commenting"}
+    ]
+    auth = {"Authorization": f"Bearer {token}", "If-Match": etag}
+    response = client.put(
+        made["id"], json.dumps(orphan), content_type=JSONLD, headers=auth
+    )
+    assert response.status_code == 200, response.content
+    assert Annotation.objects.get().body == "Kept."
+    orphan["target"]["selector"]["exact"] = "very long"
+    refused = client.put(
+        made["id"],
+        json.dumps(orphan),
+        content_type=JSONLD,
+        headers={**auth, "If-Match": response["ETag"]},
+    )
+    assert refused.status_code == 400
+
+
+def test_a_target_counted_in_an_older_text_is_refused(project, members, document):
+    """Positions the export gave before a revision may point at other words
+    now: a client that names the revision they count in is told (409)."""
+    client, token = _token_client(members["annotator"])
+    old = _new(project, document)
+    old["target"]["apparatus:textRevision"] = 0
+    revise_block(document, members["owner"], 0, "Now: " + TEXT)
+    refused = _post(client, _container(project), old, token)
+    assert refused.status_code == 409
+    assert "it is at revision 1" in refused.json()["error"]
+    assert not Annotation.objects.exists()
+    old["target"]["apparatus:textRevision"] = 1
+    assert _post(client, _container(project), old, token).status_code == 400
+    old["target"]["apparatus:textRevision"] = "one"
+    assert _post(client, _container(project), old, token).status_code == 400

@@ -25,7 +25,9 @@ from playwright.sync_api import Page, expect
 from annotations import services
 from annotations import services as annotation_services
 from annotations.models import Annotation, Export, RelationType, Reply, Restore, Tag
+from annotations.services import text as text_service
 from corpus import services as corpus_services
+from corpus import text_edits
 from corpus.models import Document, Project
 from corpus.roles import Role
 from tests.browser.test_annotate import drag_select, mark_of, save_seed
@@ -142,6 +144,9 @@ PAGES: dict[str, Callable[[World], str]] = {
     "corpus:import_review": lambda w: _url("corpus:import_review", w),
     "annotations:document_detail": lambda w: w.document.get_absolute_url(),
     "corpus:document_edit": lambda w: _url("corpus:document_edit", w, w.document),
+    "annotations:document_text": lambda w: _url(
+        "annotations:document_text", w, w.document
+    ),
     "annotations:annotation_detail": lambda w: w.note.get_absolute_url(),
     "annotations:tag_manage": lambda w: _url("annotations:tag_manage", w),
     "annotations:tag_edit": lambda w: _url("annotations:tag_edit", w, w.tag),
@@ -166,6 +171,9 @@ PAGES: dict[str, Callable[[World], str]] = {
     ),
     "annotations:project_delete": lambda w: _url("annotations:project_delete", w),
     "annotations:trashed_projects": lambda w: reverse("annotations:trashed_projects"),
+    "annotations:document_revisions": lambda w: _revision("document_revisions", w),
+    "annotations:revision_detail": lambda w: _revision("revision_detail", w, 0),
+    "annotations:revision_diff": lambda w: _revision("revision_diff", w, 1),
     "annotations:project_purge": lambda w: reverse(
         "annotations:project_purge", args=[w.trashed_project.pk]
     ),
@@ -216,6 +224,24 @@ def _restore(w: World) -> str:
     return reverse("annotations:restore_detail", args=[restore.pk])
 
 
+def _revision(name: str, w: World, *number: int) -> str:
+    """A page of the other document's history, corrected once (revision 1)."""
+    other = Document.objects.get(pk=w.other.pk)
+    if other.text_revision == 0:
+        edited = text_edits.edit_block(
+            other.text, other.blocks, 1, "Nobody saw the <digging> at night."
+        )
+        text_service.revise_text(
+            document=other,
+            text=edited.text,
+            blocks=edited.blocks,
+            editor=w.owner,
+            reason="Check <b>this</b>",
+            base_revision=0,
+        )
+    return reverse(f"annotations:{name}", args=[w.project.slug, other.pk, *number])
+
+
 def _invitation_link(w: World) -> str:
     _invitation, token = corpus_services.create_invitation(
         project=w.project,
@@ -253,6 +279,9 @@ NOT_PAGES = {
     "annotations:annotation_create": POST,
     "annotations:annotation_edit": FRAGMENT,
     "annotations:annotation_delete": POST,
+    "annotations:document_new_version": POST,
+    "annotations:orphan_resolve": POST,
+    "annotations:orphan_reattach": POST,
     "annotations:reply_create": POST,
     "annotations:annotation_status": POST,
     "annotations:reply_edit": FRAGMENT,
@@ -267,6 +296,7 @@ NOT_PAGES = {
     "annotations:relation_type_create": POST,
     "annotations:relation_type_edit": POST,
     "annotations:document_restore": POST,
+    "annotations:revision_restore": POST,
     "annotations:project_restore": POST,
     "corpus:api_token_revoke": POST,
     "annotations:project_export_annotations": "W3C JSON-LD, a download",
@@ -477,6 +507,14 @@ def test_no_page_breaks_the_policy(watched, world, sign_in, seeds_dir):
     page.get_by_label("Tag", exact=True).select_option("doubt")
     expect(page.locator("#margin-list .margin-item")).to_have_count(2)
     violations.collect("new note, preview, margin filters")
+
+    # The Revisions page opens a revision's changes in place (htmx).
+    page.goto(PAGES["annotations:document_revisions"](world))
+    page.get_by_role("link", name="Show the changes of revision 1").click()
+    expect(page.locator("#diff-slot-1 .diff-place ins")).to_have_text(
+        "<digging> at night."
+    )
+    violations.collect("a revision's changes, opened in the list")
 
     # Tag governance through htmx: retiring a tag redraws the table.
     page.goto(_url("annotations:tag_manage", world))

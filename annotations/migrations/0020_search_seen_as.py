@@ -6,7 +6,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-# The entries' copy of who may see them (SearchEntry.author ... in_trash),
+# The entries' copy of who may see them (SearchEntry.author ... anchoring),
 # filled for the entries made before, then kept current by triggers on the rows
 # it copies: a note's author, visibility, status, deletion and trash (its
 # entry and its replies'), a reply's deletion, a document's trash (its text
@@ -24,6 +24,8 @@ FILL = [
     "WHERE a.id = annotations_searchentry.annotation_id), "
     "in_trash = (SELECT a.in_trash FROM annotations_annotation a "
     "WHERE a.id = annotations_searchentry.annotation_id), "
+    "anchoring = (SELECT a.anchoring FROM annotations_annotation a "
+    "WHERE a.id = annotations_searchentry.annotation_id), "
     "deleted_at = COALESCE((SELECT a.deleted_at FROM annotations_annotation a "
     "WHERE a.id = annotations_searchentry.annotation_id), "
     "(SELECT r.deleted_at FROM annotations_reply r "
@@ -37,7 +39,7 @@ FILL = [
 # What each trigger sets, in both dialects (NEW is the row changed).
 NOTE_SET = (
     "author_id = NEW.author_id, visibility = NEW.visibility, "
-    "status = NEW.status, in_trash = NEW.in_trash, "
+    "status = NEW.status, in_trash = NEW.in_trash, anchoring = NEW.anchoring, "
     "deleted_at = COALESCE(NEW.deleted_at, (SELECT r.deleted_at "
     "FROM annotations_reply r WHERE r.id = annotations_searchentry.reply_id)) "
     "WHERE annotation_id = NEW.id"
@@ -50,7 +52,14 @@ DOCUMENT_SET = (
     "in_trash = NEW.trashed_at IS NOT NULL "
     "WHERE document_id = NEW.id AND kind IN ('text', 'document')"
 )
-NOTE_COLUMNS = ("author_id", "visibility", "status", "deleted_at", "in_trash")
+NOTE_COLUMNS = (
+    "author_id",
+    "visibility",
+    "status",
+    "deleted_at",
+    "in_trash",
+    "anchoring",
+)
 
 
 def _changed(columns, differ: str) -> str:
@@ -135,7 +144,7 @@ def _run(statements_by_vendor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotations', '0018_search_first_hits_by_kind'),
+        ('annotations', '0019_anchoring'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -145,6 +154,11 @@ class Migration(migrations.Migration):
             model_name='searchentry',
             name='author',
             field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
+        ),
+        migrations.AddField(
+            model_name='searchentry',
+            name='anchoring',
+            field=models.CharField(blank=True, default='anchored', max_length=8),
         ),
         migrations.AddField(
             model_name='searchentry',
