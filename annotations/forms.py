@@ -391,15 +391,24 @@ class AnnotateHitsForm(forms.Form):
     )
     confirm = forms.BooleanField(required=False)
 
-    HIT = re.compile(r"^(\d{1,18}):(\d{1,9}):(\d{1,9})$")
+    # document:start:end, and the revision of the text they count in.
+    HIT = re.compile(r"^(\d{1,18}):(\d{1,9}):(\d{1,9})(?::(\d{1,9}))?$")
 
     def clean_hit(self) -> list[tuple[int, int, int]]:
         passages = []
+        self.revisions: dict[int, int] = {}
         for value in (self.cleaned_data.get("hit") or [])[: MAX_HITS + 1]:
             found = self.HIT.match(value) if isinstance(value, str) else None
             if found is None:
                 raise ValidationError("A chosen hit is not one of the search's.")
-            passages.append(tuple(int(part) for part in found.groups()))
+            document, start, end, revision = found.groups()
+            passages.append((int(document), int(start), int(end)))
+            if revision is None:  # a hit that does not say (checked as it is)
+                continue
+            if self.revisions.setdefault(int(document), int(revision)) != int(revision):
+                raise ValidationError(
+                    "The chosen hits are of two revisions of one text: search again."
+                )
         return passages
 
     def clean(self) -> dict:

@@ -59,6 +59,9 @@ class Line:
     left: str
     hit: str
     right: str
+    # The revision of the document's text the offsets count in (a hit chosen
+    # for annotating names it: services.annotate_passages).
+    text_revision: int = 0
 
 
 @dataclass
@@ -217,6 +220,13 @@ def search(membership: Membership, data: dict) -> Results:
         pages, unit = (page + 1 if more else page), "passage"
         counted = {pk: n for pk, (_title, n) in per_document.items()}
         titles = {pk: title for pk, (title, _n) in per_document.items()}
+    revisions = dict(
+        Document.objects.filter(pk__in={line.document_id for line in shown})
+        .order_by()
+        .values_list("pk", "text_revision")
+    )
+    for line in shown:
+        line.text_revision = revisions.get(line.document_id, 0)
     results = Results(
         query=query,
         lines=shown,

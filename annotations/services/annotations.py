@@ -221,12 +221,15 @@ def annotate_passages(
     tag: str,
     body: str = "",
     reason: str = "",
+    revisions: dict[int, int] | None = None,
 ) -> tuple[list[Annotation], int]:
     """One shared annotation with `tag` (and `body`) on each passage
     (document id, start, end) of the project's live documents, all or none;
     passages that already carry the tag are skipped. Each annotation's history
     says it was made so (`reason`). Returns the annotations made and the number
-    skipped. A document's counters move once for all its new annotations."""
+    skipped. A document's counters move once for all its new annotations.
+    `revisions` ({document id: text revision}) says which revision of each
+    text the passages count in: a text revised since is refused."""
     (tag_row,) = resolve_tags(project, [tag])
     passages = set(passages)
     tagged = Annotation.objects.filter(project=project).tagged_at(
@@ -239,11 +242,18 @@ def annotate_passages(
     for document_id, ranges in sorted(by_document.items()):
         document = (
             Document.objects.filter(pk=document_id, project=project)
-            .only("pk", "project_id", "text", "text_revision")
+            .only("pk", "project_id", "title", "text", "text_revision")
             .first()
         )
         if document is None:
             raise ValidationError("A passage is on a document that is not here.")
+        if revisions and revisions.get(document_id, document.text_revision) != (
+            document.text_revision
+        ):
+            raise ValidationError(
+                f"The text of “{document.title}” was corrected since the search: "
+                "search again to annotate its hits where they are now."
+            )
         wanted = sorted(ranges)
         text = document.text
         for start, end in wanted:

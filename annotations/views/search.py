@@ -149,6 +149,9 @@ def search_annotate(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             tag=data["add_tag"],
             body=data["body"],
             reason=f"Made on every hit of the search “{searched.cleaned_data['q']}”.",
+            # The chosen hits count in the texts as the search found them
+            # (all of them are found again now).
+            revisions=None if data["all"] else form.revisions,
         )
     except ValidationError as error:
         return _refused(request, membership, back, error.messages)

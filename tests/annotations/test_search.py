@@ -14,7 +14,7 @@ from annotations import search, services
 from annotations.models import SearchEntry, Visibility
 from annotations.search_text import fold
 from corpus import services as corpus_services
-from corpus.models import Membership
+from corpus.models import Document, Membership
 from tests.conftest import HX, ROLES, expected_status
 from tests.factories import make_annotation, make_document
 
@@ -807,3 +807,35 @@ def test_a_text_indexed_in_several_statements_is_found_whole(
     lines = search.search(viewer, {"q": "smuggling"}).lines
     assert [line.document_id for line in lines] == [document.pk] * 10
     assert [line.right for line in lines][-1] == " route 9."
+
+
+def test_hits_chosen_before_a_text_revision_are_not_annotated_on_other_words(
+    client, project, members, corpus
+):
+    """The search page's hits name the revision of the text they count in: a
+    correction made between the search and the confirm refuses them, with
+    what to do, and makes nothing."""
+    from annotations.models import Annotation
+    from tests.factories import revise_block
+
+    client.force_login(members["annotator"])
+    page = client.get(
+        reverse("annotations:project_search", args=[project.slug]),
+        {"q": '"pena nieto"'},
+    ).text
+    chosen = re.findall(r'name="hit" value="([0-9:]+)"', page)[:2]
+    assert chosen and all(value.count(":") == 3 for value in chosen)
+    document = Document.objects.get(pk=int(chosen[0].split(":")[0]))
+    revise_block(
+        document,
+        members["owner"],
+        0,
+        "Inserted first. "
+        + document.text[document.blocks[0]["start"] : document.blocks[0]["end"]],
+    )
+    refused = _annotate(
+        client, project, q='"pena nieto"', hit=chosen, add_tag="President", confirm="1"
+    )
+    assert refused.status_code == 400
+    assert "was corrected since the search" in refused.text
+    assert not Annotation.objects.filter(tags__name="President").exists()
