@@ -446,7 +446,10 @@ ROUTES: dict[str, Spec] = {
     "annotations:document_text": Spec(
         pk="document",
         methods=BOTH,
-        get=lambda w, _: {"block": ["1"]},
+        get=lambda w, _: [
+            {"block": ["1"]},
+            {"at": [str(w.documents[0].blocks[1]["start"])], "from": ["reading"]},
+        ],
         post=lambda w, _: {
             "revision": ["0"],
             "block": ["1"],
@@ -454,6 +457,7 @@ ROUTES: dict[str, Spec] = {
             "content": ["A corrected paragraph."],
             "kind": ["paragraph"],
             "reason": ["OCR error"],
+            "from": ["reading"],
         },
     ),
     "annotations:document_new_version": Spec(
@@ -611,7 +615,7 @@ PARAM_NAMES = sorted(
         "email", "password1", "password2", "reader", "kind", "hit", "all", "add_tag",
         "base_revision",
         "revision", "block", "operation", "content", "level", "file",
-        "text_revision",
+        "text_revision", "at", "from",
     }
 )  # fmt: skip
 
