@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 
 from django.db import connection, models
+from django.db.models import F
 
 from annotations.models import Annotation, Reply, SearchEntry, SearchKind, Tag
 from annotations.search_text import indexed
@@ -162,6 +163,58 @@ def document_entries(document: Document, *, text: bool = True) -> list[dict]:
                     }
                 )
     return entries
+
+
+def reindex_text(document: Document) -> None:
+    """After a revision of the document's text: its text's entries made again
+    where the text changed only. A piece whose text stands unchanged keeps its
+    entry (moved along by one statement for all those moved alike); the
+    others are made anew, and the entries of text that went are deleted. The
+    same entries as index_document's, without folding and indexing a whole
+    text again for a paragraph corrected."""
+    whole = document.text
+    blocks = document.blocks or [{"start": 0, "end": len(whole)}]
+    pieces = [
+        (start, whole[start:end])
+        for block in blocks
+        for start, end in _pieces(whole, block["start"], block["end"])
+    ]
+    old: dict[str, list[tuple[int, int]]] = {}
+    for pk, start, text in (
+        SearchEntry.objects.filter(document_id=document.pk, kind=SearchKind.TEXT)
+        .order_by("start", "pk")
+        .values_list("pk", "start", "text")
+    ):
+        old.setdefault(text, []).append((pk, start))
+    moved: dict[int, list[int]] = {}
+    made = []
+    for start, text in pieces:
+        same = old.get(text)
+        if same:
+            pk, was = same.pop(0)
+            if was != start:
+                moved.setdefault(start - was, []).append(pk)
+            continue
+        made.append(
+            {
+                "project_id": document.project_id,
+                "document_id": document.pk,
+                "in_trash": document.trashed_at is not None,
+                "kind": SearchKind.TEXT,
+                "start": start,
+                "text": text,
+                "words": indexed(text),
+            }
+        )
+    gone = [pk for left in old.values() for pk, _start in left]
+    for at in range(0, len(gone), BATCH):
+        SearchEntry.objects.filter(pk__in=gone[at : at + BATCH]).delete()
+    for delta, pks in moved.items():
+        for at in range(0, len(pks), BATCH):
+            SearchEntry.objects.filter(pk__in=pks[at : at + BATCH]).update(
+                start=F("start") + delta
+            )
+    write(made)
 
 
 def index_document(*, document: Document, text_changed: bool = True, **_signal) -> None:

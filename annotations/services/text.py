@@ -12,6 +12,7 @@ from collections import Counter
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, PositiveBigIntegerField, Q, Value, When
 from django.utils import timezone
 
 from annotations import reanchor
@@ -20,6 +21,7 @@ from annotations.models import (
     Annotation,
     AnnotationEvent,
     EventKind,
+    Status,
     Visibility,
 )
 from annotations.permissions import Audience, audience_of
@@ -33,7 +35,6 @@ from corpus.models import (
     TextRevision,
     content_hash,
 )
-from corpus.signals import document_saved
 
 REASON_MAX = 500
 
@@ -214,7 +215,10 @@ def revise_text(
             "Another document of the project already has exactly this text.",
             code="duplicate",
         ) from None
-    document_saved.send(sender=Document, document=current, text_changed=True)
+    # The search follows: only the text that changed is indexed again (its
+    # title and metadata did not change: corpus.signals.document_saved is
+    # for those).
+    search.reindex_text(current)
     document.__dict__.update(current.__dict__)
     return revision
 
@@ -324,8 +328,49 @@ def _carry_annotations(
 
 
 def _write_changes(changed: list[tuple[tuple, dict | None]], counts, premoderation):
-    """The new anchors (None: an orphan), a statement run for each row
-    (executemany), each row stamped for those who see it."""
+    """The new anchors (None: an orphan), each row stamped for those who see
+    it. Rows only moved along (the same quote and context, both edges by the
+    same amount: most of a text after an edit) are moved a few hundred at a
+    time by one statement; the others a statement each (executemany)."""
+    shifted: dict[int, list[int]] = {}
+    others = []
+    for row, anchor in changed:
+        pk, start, end, prefix, suffix, exact = row[:6]
+        delta = anchor["start"] - start if anchor else None
+        if (
+            anchor
+            and anchor["end"] - end == delta
+            and (anchor["exact"], anchor["prefix"], anchor["suffix"])
+            == (exact, prefix, suffix)
+        ):
+            shifted.setdefault(delta, []).append(pk)
+        else:
+            others.append((row, anchor))
+    now = timezone.now()
+    shown = Q(visibility=Visibility.PROJECT)  # audience_of, in SQL
+    everyone = shown & Q(status=Status.APPROVED) if premoderation else shown
+    for delta, pks in shifted.items():
+        for at in range(0, len(pks), 500):
+            Annotation.objects.filter(pk__in=pks[at : at + 500]).update(
+                start=F("start") + delta,
+                end=F("end") + delta,
+                revision=counts.every,
+                shared_revision=Case(
+                    When(shown, then=Value(counts.shared)),
+                    default=F("shared_revision"),
+                    output_field=PositiveBigIntegerField(),
+                ),
+                public_revision=Case(
+                    When(everyone, then=Value(counts.public)),
+                    default=F("public_revision"),
+                    output_field=PositiveBigIntegerField(),
+                ),
+                updated_at=now,
+            )
+    _write_each(others, counts, premoderation, now)
+
+
+def _write_each(changed, counts, premoderation, now) -> None:
     if not changed:
         return
     quote = connection.ops.quote_name
@@ -336,7 +381,6 @@ def _write_changes(changed: list[tuple[tuple, dict | None]], counts, premoderati
         f"{quote(column)} = COALESCE(%s, {quote(column)})"
         for column in (*columns, *stamped, "anchoring")
     )
-    now = timezone.now()
     values = []
     for row, anchor in changed:
         pk, visibility, status, shared, public = row[0], *row[6:10]

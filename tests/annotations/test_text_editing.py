@@ -402,3 +402,23 @@ def test_a_block_opens_in_place_on_the_reading_page_and_saves_back_to_it(
     assert saved["Location"] == f"{doc.get_absolute_url()}#b{start}"
     # Where no block starts: nothing to open.
     assert client.get(_url(doc), {"at": start + 1}, headers=HX).status_code == 404
+
+
+@pytest.mark.parametrize("visibility", ["project", "private"])
+def test_the_margin_places_a_moved_annotation_where_it_now_is(
+    client, owner, doc, visibility
+):
+    """Annotations after an edit move along (one statement for many): their
+    kept margin entries are drawn again at the new place, for whoever sees
+    them."""
+    note = make_annotation(doc, owner, "extradition took place", visibility=visibility)
+    client.force_login(owner)
+    url = reverse("annotations:annotation_list_hx", args=[doc.project.slug, doc.pk])
+    before = client.get(url, headers=HX).content.decode()
+    assert f'data-start="{note.start}"' in before
+    _revise(doc, owner, 0, "The cartel moved all of its many shipments.")
+    note.refresh_from_db()
+    doc.refresh_from_db()
+    assert doc.text[note.start : note.end] == "extradition took place"
+    after = client.get(url, headers=HX).content.decode()
+    assert f'data-start="{note.start}" data-end="{note.end}"' in after

@@ -255,3 +255,34 @@ def test_an_orphans_note_is_searched_as_the_reading_page_shows_it(
     search.clear()
     found = search.search(membership, {"q": "zanzibar"}).notes
     assert [m.entry.annotation_id for m in found] == [note.pk]
+
+
+def test_the_index_after_revisions_is_what_a_rebuild_makes(project, curator):
+    """Re-indexing only the text that changed leaves the same entries as
+    indexing the whole text again: pieces kept, moved along, made, deleted."""
+    from annotations.models import SearchEntry, SearchKind
+    from annotations.services import search as index
+
+    long_paragraph = " ".join(f"word{n}" for n in range(4_000))  # cut in pieces
+    doc = make_document(
+        project=project, paragraphs=[*PARAGRAPHS, long_paragraph, PARAGRAPHS[0]]
+    )
+
+    def entries():
+        return sorted(
+            SearchEntry.objects.filter(document=doc, kind=SearchKind.TEXT).values_list(
+                "start", "text", "words"
+            )
+        )
+
+    for index_, content in [
+        (0, "A new first paragraph, longer than the one it replaces."),
+        (3, long_paragraph.replace("word2000", "WORD")),
+        (1, "Short."),
+        (4, PARAGRAPHS[1]),
+    ]:
+        _edit(Document.objects.get(pk=doc.pk), curator, index_, content)
+        kept = entries()
+        current = Document.objects.get(pk=doc.pk)
+        index.index_document(document=current)
+        assert kept == entries()
