@@ -99,19 +99,23 @@ def reader_since(client, document: Document) -> str:
 
 
 def revise_block(document: Document, editor, index: int, content: str, **options):
-    """Block `index` of the document's text replaced by `content`, as the Edit
-    text page does it (services.text.revise_text); the revision made."""
+    """Block `index` of the document's text (as stored) replaced by `content`,
+    as the Edit text page does it (services.text.revise_text); the revision
+    made. `document` is read again after it."""
     from annotations.services import text as text_service
     from corpus import text_edits
 
     current = Document.objects.get(pk=document.pk)
     edited = text_edits.edit_block(current.text, current.blocks, index, content)
-    return text_service.revise_text(
-        document=current,
-        text=edited.text,
-        blocks=edited.blocks,
-        editor=editor,
-        reason=options.pop("reason", "A correction"),
-        base_revision=options.pop("base_revision", None),
-        **options,
-    )
+    try:
+        return text_service.revise_text(
+            document=current,
+            text=edited.text,
+            blocks=edited.blocks,
+            editor=editor,
+            reason=options.pop("reason", "A correction"),
+            base_revision=options.pop("base_revision", None),
+            **options,
+        )
+    finally:
+        document.refresh_from_db()

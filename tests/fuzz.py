@@ -39,7 +39,13 @@ from corpus.models import Membership
 from corpus.params import MAX_ID
 from corpus.roles import Role
 from tests.conftest import ROLES
-from tests.factories import make_annotation, make_document, make_project, make_user
+from tests.factories import (
+    make_annotation,
+    make_document,
+    make_project,
+    make_user,
+    revise_block,
+)
 
 WHO = [*ROLES, "outsider", "anonymous"]
 # An id that matches the <id:pk> converter (18 digits) and exists nowhere.
@@ -230,21 +236,8 @@ def build_world() -> World:
 
 
 def _revise(document, editor) -> None:
-    from annotations.services import text as text_service
-    from corpus import text_edits
-
     first = document.text[document.blocks[0]["start"] : document.blocks[0]["end"]]
-    edited = text_edits.edit_block(
-        document.text, document.blocks, 0, first.replace(".", ", corrected.")
-    )
-    text_service.revise_text(
-        document=document,
-        text=edited.text,
-        blocks=edited.blocks,
-        editor=editor,
-        reason="A correction",
-        base_revision=0,
-    )
+    revise_block(document, editor, 0, first.replace(".", ", corrected."))
 
 
 def _other_project(owner) -> dict[str, object]:

@@ -28,11 +28,15 @@ from annotations.models import (
     Tag,
     Visibility,
 )
-from annotations.services import text as text_service
-from corpus import text_edits
 from corpus.models import Document, Membership, Project, ProjectEvent, TextRevision
 from corpus.roles import Role
-from tests.factories import make_annotation, make_document, make_project, make_user
+from tests.factories import (
+    make_annotation,
+    make_document,
+    make_project,
+    make_user,
+    revise_block,
+)
 
 ASTRAL = "Chapo 𝔊uzmán 🚇 escaped"
 
@@ -162,18 +166,8 @@ def work(project, members):
     )
     # A revision of the text that left an orphan.
     lost = make_annotation(document, annotator, "½ way", body="Half?")
-    current = Document.objects.get(pk=document.pk)
-    edited = text_edits.edit_block(current.text, current.blocks, 1, "Second, at last.")
-    text_service.revise_text(
-        document=current,
-        text=edited.text,
-        blocks=edited.blocks,
-        editor=curator,
-        reason="OCR",
-        base_revision=0,
-    )
+    revise_block(document, curator, 1, "Second, at last.", reason="OCR")
     assert Annotation.objects.get(pk=lost.pk).anchoring == "orphan"
-    document.refresh_from_db()
     make_annotation(trashed, annotator, "noted")
     services.trash_document(document=trashed, by=owner)
     # A note made long ago: its timestamps must come back as they were.

@@ -17,7 +17,11 @@ from corpus import text_edits
 from corpus.models import Document, Project, RevisionKind, TextRevision
 from corpus.roles import Action
 from tests.conftest import HX, ROLES, expected_status, roles_that
-from tests.factories import make_annotation, make_document
+from tests.factories import (
+    make_annotation,
+    make_document,
+    revise_block,
+)
 
 PARAGRAPHS = [
     "The cartel moved its shipments through Sinaloa every spring.",
@@ -38,17 +42,7 @@ def doc(project, members):
 
 
 def _edit(doc, editor, index, content, reason="OCR fix"):
-    """A block of `doc` replaced by `content`, as the editing view will."""
-    doc = Document.objects.get(pk=doc.pk)
-    edited = text_edits.edit_block(doc.text, doc.blocks, index, content)
-    return text_service.revise_text(
-        document=doc,
-        text=edited.text,
-        blocks=edited.blocks,
-        editor=editor,
-        reason=reason,
-        base_revision=doc.text_revision,
-    )
+    return revise_block(doc, editor, index, content, reason=reason)
 
 
 @pytest.fixture

@@ -13,11 +13,15 @@ from annotations import search
 from annotations.models import Anchoring, Annotation, EventKind
 from annotations.services import create_annotation
 from annotations.services import text as text_service
-from corpus import text_edits
 from corpus.models import Document, TextRevision
 from corpus.roles import Role
 from tests import w3c_model
-from tests.factories import make_annotation, make_document, make_user
+from tests.factories import (
+    make_annotation,
+    make_document,
+    make_user,
+    revise_block,
+)
 
 PARAGRAPHS = [
     "The cartel moved its shipments through Sinaloa every spring.",
@@ -37,15 +41,8 @@ def doc(project):
 
 
 def _edit(doc, curator, index, content, reason="OCR fix", base=None):
-    edited = text_edits.edit_block(doc.text, doc.blocks, index, content)
-    return text_service.revise_text(
-        document=doc,
-        text=edited.text,
-        blocks=edited.blocks,
-        editor=curator,
-        reason=reason,
-        base_revision=doc.text_revision if base is None else base,
-    )
+    base = doc.text_revision if base is None else base
+    return revise_block(doc, curator, index, content, reason=reason, base_revision=base)
 
 
 def test_an_untouched_annotation_moves_exactly(doc, curator):

@@ -9,11 +9,14 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from annotations.services import text as text_service
-from corpus import text_edits
-from corpus.models import Document
 from corpus.roles import Role
-from tests.factories import make_annotation, make_document, make_project, make_user
+from tests.factories import (
+    make_annotation,
+    make_document,
+    make_project,
+    make_user,
+    revise_block,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -32,21 +35,14 @@ def history(transactional_db):
         ],
     )
     make_annotation(document, curator, "tunnel ran a mile", body="Measured?")
-    edited = text_edits.edit_block(
-        document.text,
-        document.blocks,
+    revise_block(
+        document,
+        curator,
         1,
         "Guzmán escaped three times from maximum security prisons.",
-    )
-    text_service.revise_text(
-        document=document,
-        text=edited.text,
-        blocks=edited.blocks,
-        editor=curator,
         reason="The count was wrong",
-        base_revision=0,
     )
-    return curator, Document.objects.get(pk=document.pk)
+    return curator, document
 
 
 def _serious(page: Page) -> list[str]:
