@@ -112,26 +112,19 @@ class SelectionFields(forms.Form):
         when its text stands whole (moved), refused otherwise."""
         data = self.cleaned_data
         seen = data.get("text_revision")
-        if seen is None or seen == document.text_revision:
-            return resolve_selection(
-                document.text,
-                bodycache.block_bounds(document).spans,
-                data["sb"],
-                data["so"],
-                data["eb"],
-                data["eo"],
-            )
-        if seen > document.text_revision:
+        current = seen is None or seen == document.text_revision
+        if current:
+            text, spans = document.text, bodycache.block_bounds(document).spans
+        elif seen > document.text_revision:
             raise ValueError("This page shows a text revision that does not exist.")
-        text, blocks, _links = text_service.text_at(document, seen)
+        else:
+            text, blocks, _links = text_service.text_at(document, seen)
+            spans = [(block["start"], block["end"]) for block in blocks]
         start, end = resolve_selection(
-            text,
-            [(block["start"], block["end"]) for block in blocks],
-            data["sb"],
-            data["so"],
-            data["eb"],
-            data["eo"],
+            text, spans, data["sb"], data["so"], data["eb"], data["eo"]
         )
+        if current:
+            return start, end
         (outcome,) = reanchor.carry(text, document.text, [reanchor.Passage(start, end)])
         if outcome.fate is not reanchor.Fate.MOVED:
             raise ValueError(

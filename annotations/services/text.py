@@ -12,16 +12,15 @@ from collections import Counter
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, PositiveBigIntegerField, Q, Value, When
+from django.db.models import Case, F, PositiveBigIntegerField, Value, When
 from django.utils import timezone
 
-from annotations import reanchor
+from annotations import permissions, reanchor
 from annotations.models import (
     Anchoring,
     Annotation,
     AnnotationEvent,
     EventKind,
-    Status,
     Visibility,
 )
 from annotations.permissions import Audience, audience_of
@@ -51,10 +50,10 @@ class StaleText(Exception):
         )
 
 
-def _reason(reason: str) -> str:
+def _reason(reason: str, missing: str = "Say why the text changes.") -> str:
     reason = " ".join(reason.split())
     if not reason:
-        raise ValidationError("Say why the text changes.", code="reason_required")
+        raise ValidationError(missing, code="reason_required")
     if len(reason) > REASON_MAX:
         raise ValidationError(
             f"Keep the reason under {REASON_MAX} characters.", code="reason_long"
@@ -78,6 +77,24 @@ def _carried_links(
         for link, outcome in zip(links, outcomes, strict=True)
         if outcome.fate in (reanchor.Fate.MOVED, reanchor.Fate.EDITED)
     ]
+
+
+def _refuse_duplicate(current: Document, digest: str) -> None:
+    """Refuse a text another document of the project has (the trash too: the
+    database's uniqueness covers it), naming that document."""
+    found = (
+        Document.all_objects.filter(project_id=current.project_id, content_hash=digest)
+        .exclude(pk=current.pk)
+        .only("title", "trashed_at")
+        .first()
+    )
+    if found is not None:
+        where = " (in the trash)" if found.in_trash else ""
+        raise ValidationError(
+            f"“{found.title}”{where} already has exactly this text: a project "
+            "holds a text once.",
+            code="duplicate",
+        )
 
 
 def _check_blocks(text: str, blocks: list[dict]) -> None:
@@ -158,18 +175,8 @@ def revise_text(
     if text == old and blocks == current.blocks:
         raise ValidationError("Nothing changed.", code="unchanged")
     digest = content_hash(text)
-    if (
-        digest != current.content_hash
-        and Document.all_objects.filter(
-            project_id=current.project_id, content_hash=digest
-        )
-        .exclude(pk=current.pk)
-        .exists()
-    ):
-        raise ValidationError(
-            "Another document of the project already has exactly this text.",
-            code="duplicate",
-        )
+    if digest != current.content_hash:
+        _refuse_duplicate(current, digest)
     changes = reanchor.diff(old, text)
     number = current.text_revision + 1
     carried = _carry_annotations(current, old, text, changes, editor, reason, number)
@@ -211,10 +218,8 @@ def revise_text(
                 ]
             )
     except IntegrityError:  # another document took the same text meanwhile
-        raise ValidationError(
-            "Another document of the project already has exactly this text.",
-            code="duplicate",
-        ) from None
+        _refuse_duplicate(current, digest)
+        raise
     # The search follows: only the text that changed is indexed again (its
     # title and metadata did not change: corpus.signals.document_saved is
     # for those).
@@ -347,8 +352,18 @@ def _write_changes(changed: list[tuple[tuple, dict | None]], counts, premoderati
         else:
             others.append((row, anchor))
     now = timezone.now()
-    shown = Q(visibility=Visibility.PROJECT)  # audience_of, in SQL
-    everyone = shown & Q(status=Status.APPROVED) if premoderation else shown
+    # Who sees each row (audience_of), as the one rule says it in SQL: the
+    # curators (every shared note), and every member.
+    shown, everyone = (
+        permissions.annotation_rule(
+            reader_id=None,
+            sees_unapproved=sees,
+            include_trash=True,
+            include_deleted=True,
+            include_orphans=True,
+        )
+        for sees in (True, not premoderation)
+    )
     for delta, pks in shifted.items():
         for at in range(0, len(pks), 500):
             Annotation.objects.filter(pk__in=pks[at : at + 500]).update(
@@ -423,9 +438,7 @@ def _orphan_locked(annotation: Annotation) -> Annotation:
 def resolve_orphan(*, annotation: Annotation, actor: AbstractBaseUser, reason: str):
     """An orphan settled without a passage (`reason` required): off the
     Orphans panel, kept with its thread, on the record."""
-    reason = " ".join(reason.split())
-    if not reason:
-        raise ValidationError("Say why it is resolved.", code="reason_required")
+    reason = _reason(reason, "Say why it is resolved.")
     current = _orphan_locked(annotation)
     Annotation.objects.filter(pk=current.pk).update(
         anchoring=Anchoring.RESOLVED, updated_at=timezone.now()
@@ -435,7 +448,7 @@ def resolve_orphan(*, annotation: Annotation, actor: AbstractBaseUser, reason: s
         actor=actor,
         kind=EventKind.RESOLVED,
         before={"quote": current.exact},
-        reason=reason[:REASON_MAX],
+        reason=reason,
     )
 
 

@@ -25,9 +25,9 @@ from annotations.forms import (
 )
 from annotations.models import Anchoring, Annotation
 from annotations.services import text as text_service
-from corpus import bodycache, importers, text_edits
+from corpus import importers, text_edits
 from corpus.access import HtmxHttpRequest, membership_for
-from corpus.models import Document, Membership, RevisionKind
+from corpus.models import Document, Membership, RevisionKind, TextRevision
 from corpus.roles import Action
 
 
@@ -46,16 +46,6 @@ def _block_index(value) -> int | None:
         int(value)
         if 0 < len(value) <= 7 and value.isascii() and value.isdigit()
         else None
-    )
-
-
-def orphans_of(membership: Membership, document: Document) -> list[Annotation]:
-    """The document's orphans the member may see, newest first."""
-    return list(
-        Annotation.objects.shown_to_member(membership, orphans=True)
-        .filter(document=document, anchoring=Anchoring.ORPHAN)
-        .select_related("author")
-        .order_by("-updated_at", "-pk")[:200]
     )
 
 
@@ -90,7 +80,7 @@ def _page(
         "upload": upload
         or NewVersionForm(initial={"revision": document.text_revision}),
         "stale": stale,
-        "orphans": orphans_of(membership, document),
+        "orphans": reading.orphans(membership, document, limit=200)[:200],
         "max_upload": settings.APPARATUS_MAX_UPLOAD_BYTES,
     }
     if request.htmx and request.method == "GET" and form is not None:
@@ -167,7 +157,7 @@ def document_text(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
         return _stale(request, membership, document, data.get("block"))
     try:
         edited = _edited(document, data)
-        text_service.revise_text(
+        revision = text_service.revise_text(
             document=document,
             text=edited.text,
             blocks=edited.blocks,
@@ -186,7 +176,7 @@ def document_text(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
         for message in messages_:
             form.add_error(None, message)
         return _page(request, membership, document, form=form, status=400)
-    _announce(request, document)
+    _announce(request, revision)
     index = min(data["block"], len(document.blocks) - 1)
     if request.POST.get("from") == "reading":
         start = document.blocks[index]["start"]
@@ -198,7 +188,6 @@ def _stale(request, membership: Membership, document: Document, block) -> HttpRe
     """409: someone revised the text since the editor opened it; the page
     again with the text as it is now."""
     current = reading.member_document(membership, document.pk)
-    bodycache.fill_body(current)
     return _page(
         request,
         membership,
@@ -209,10 +198,9 @@ def _stale(request, membership: Membership, document: Document, block) -> HttpRe
     )
 
 
-def _announce(request, document: Document) -> None:
-    revision = document.text_revisions.order_by("-number").first()
-    carried = revision.carried if revision else {}
-    parts = [f"Revision {document.text_revision} saved."]
+def _announce(request, revision: TextRevision) -> None:
+    carried = revision.carried
+    parts = [f"Revision {revision.number} saved."]
     if carried.get("edited") or carried.get("found"):
         parts.append(
             "Shared annotations carried with their corrected passage: "
@@ -252,7 +240,7 @@ def document_new_version(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRe
             format=document.format,
             max_bytes=settings.APPARATUS_MAX_UPLOAD_BYTES,
         )
-        text_service.revise_text(
+        revision = text_service.revise_text(
             document=document,
             text=imported.text,
             blocks=[block.as_dict() for block in imported.blocks],
@@ -272,22 +260,14 @@ def document_new_version(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRe
         for message in form_errors(error):
             upload.add_error(None, message)
         return _page(request, membership, document, upload=upload, status=400)
-    _announce(request, document)
+    _announce(request, revision)
     return redirect(_text_url(document))
 
 
 def _orphan(membership: Membership, pk: int) -> Annotation:
-    annotation = (
-        Annotation.objects.shown_to_member(membership, orphans=True)
-        .filter(pk=pk, anchoring=Anchoring.ORPHAN)
-        .select_related("document", "author")
-        .defer(*(f"document__{name}" for name in Document.HEAVY_FIELDS))
-        .first()
-    )
-    if annotation is None:
+    annotation = reading.member_annotation(membership, pk)
+    if annotation.anchoring != Anchoring.ORPHAN:
         raise Http404("No such orphaned annotation.")
-    annotation.project = membership.project
-    annotation.document.project = membership.project
     return annotation
 
 
