@@ -83,6 +83,12 @@ def queries(sizes: load_project.Sizes) -> dict[str, tuple[str, str, int]]:
             "search-truly-rare-phrase",
             TARGET_RARE_MS,
         ),
+        # The exact mode (characters as typed), through the trigram index.
+        "exact, truly rare": (
+            f"copy {number} of",
+            "search-exact-truly-rare",
+            TARGET_RARE_MS,
+        ),
     }
 
 
@@ -123,21 +129,22 @@ def run(args, built, sizes: load_project.Sizes) -> int:
     ok = True
     counted = {}
     for name, (q, slug, target) in queries(sizes).items():
-        answer = client.get(url, {"q": q})
+        asked = {"q": q, **({"exact": "on"} if name.startswith("exact") else {})}
+        answer = client.get(url, asked)
         assert answer.status_code == 200, answer.status_code
 
         # A search typed anew counts everything: nothing kept (search.clear).
-        def fresh(q=q):
+        def fresh(asked=asked):
             search.clear()
-            return client.get(url, {"q": q})
+            return client.get(url, asked)
 
         times = _harness.timed(fresh, args.runs, 2)
-        again = _harness.timed(lambda q=q: client.get(url, {"q": q}), args.runs, 2)
+        again = _harness.timed(lambda asked=asked: client.get(url, asked), args.runs, 2)
         counted[name] = _harness.queries_of(fresh)
         membership = Membership.objects.select_related("project").get(
             project=project, user=viewer
         )
-        found = search.search(membership, {"q": q})
+        found = search.search(membership, {**asked, "exact": "exact" in asked})
         median = statistics.median(times)
         print(
             f"search, {name} ({q}): {found.line_count:,} {found.unit}s in "

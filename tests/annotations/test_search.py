@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connection, transaction
 from django.urls import reverse
 
-from annotations import search, services
+from annotations import search, search_text, services
 from annotations.models import SearchEntry, Visibility
 from annotations.search_text import fold
 from corpus import services as corpus_services
@@ -839,3 +840,109 @@ def test_hits_chosen_before_a_text_revision_are_not_annotated_on_other_words(
     assert refused.status_code == 400
     assert "was corrected since the search" in refused.text
     assert not Annotation.objects.filter(tags__name="President").exists()
+
+
+# Strings for the exact mode: punctuation, case, accents, LIKE's wildcards (to
+# be found as characters), a string shorter than a trigram, one found nowhere.
+EXACT_STRINGS = [
+    "u.s.-mexico",
+    "U.S.",
+    "el chapo",
+    "GUZMÁN",
+    "𝔊uzmán",
+    "ña Ni",
+    "100%",
+    "a_b",
+    "un",
+    "zq-77/β",
+]
+
+
+def _exact_entries(project, text):
+    return set(
+        search._holding(project.pk, search_text.exact(text)).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+@pytest.mark.parametrize("through", ["trigrams", "every text"])
+def test_the_exact_mode_finds_what_reading_every_text_finds(
+    project, members, corpus, monkeypatch, through
+):
+    """The trigram index (migration 0021) finds the entries that hold the
+    characters, no more and no fewer than reading every entry's text would;
+    as does reading them, the way SQLite goes for a string in many entries."""
+    make_annotation(corpus["other"], members["annotator"], "tunnel", body="Zq-77/β!")
+    if through == "every text":
+        monkeypatch.setattr(search, "TRIGRAM_ENTRIES_AT_MOST", 1)
+    for text in EXACT_STRINGS:
+        read = set(
+            SearchEntry.objects.filter(
+                project=project, text__icontains=text
+            ).values_list("pk", flat=True)
+        )
+        assert _exact_entries(project, text) == read, text
+    assert _exact_entries(project, "zq-77/β")  # the note
+    assert _exact_entries(project, "u.s.-mexico")  # the brief
+
+
+def test_the_exact_mode_goes_through_the_trigram_index(project, corpus):
+    """The engine answers from the trigram index, not by reading each text.
+    SQLite: the search asks the FTS5 trigram table. PostgreSQL: the planner
+    can answer the icontains the search asks (UPPER(text) LIKE) from the GIN
+    index, which it takes once told not to read the table whole (which it
+    prefers for a table this small, as it does the project's index)."""
+    postgresql = connection.vendor == "postgresql"
+    found = (
+        SearchEntry.objects.filter(text__icontains="u.s.-mexico")
+        if postgresql
+        else search._holding(project.pk, search_text.exact("u.s.-mexico"))
+    )
+    sql, params = found.values("pk").query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        if postgresql:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {'' if postgresql else 'QUERY PLAN '}{sql}", params)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    if postgresql:
+        assert "annotations_search_text_trgm" in plan
+    else:
+        assert "annotations_search_trigrams" in plan
+
+
+def test_the_trigram_index_follows_every_write(project, members, corpus):
+    """A note made, edited and its document purged: the exact mode finds what
+    the entries hold at each step, and on SQLite both FTS5 tables stay whole
+    (their integrity check reads every entry back)."""
+    viewer = _membership(project, members["viewer"])
+
+    def notes(text):
+        return [
+            marked.entry.annotation_id
+            for marked in search.search(viewer, {"q": text, "exact": True}).notes
+        ]
+
+    note = make_annotation(
+        corpus["other"], members["annotator"], "tunnel", body="Route Qx-19/ä."
+    )
+    assert notes("QX-19/ä") == [note.pk]
+    services.update_annotation(
+        annotation=note,
+        editor=members["annotator"],
+        version=note.version,
+        body="Route Wv-23.",
+        tags=[],
+        visibility=note.visibility,
+    )
+    assert notes("qx-19/") == []
+    assert notes("wv-23.") == [note.pk]
+    services.trash_document(document=corpus["other"], by=members["owner"])
+    services.purge_document(document=corpus["other"], by=members["owner"])
+    assert not _exact_entries(project, "wv-23.")
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            for table in ("annotations_search_fts", "annotations_search_trigrams"):
+                # Our tables' names, no input.
+                check = f"INSERT INTO {table}({table}) VALUES ('integrity-check')"  # noqa: S608
+                cursor.execute(check)
