@@ -567,12 +567,8 @@ class ConfirmNameForm(forms.Form):
 
 # Text revisions (views/text.py): a block edited, merged, deleted or inserted;
 # a corrected file; an orphan resolved or reattached.
-BLOCK_OPERATIONS = [
-    ("edit", "Save the block"),
-    ("merge", "Merge with the next block"),
-    ("delete", "Delete the block"),
-    ("insert", "Insert a block after it"),
-]
+# What a block's form may do: the submit buttons' values (_block_form.html).
+BLOCK_OPERATIONS = {"edit", "merge", "delete", "insert"}
 BLOCK_KINDS = [
     ("paragraph", "Paragraph"),
     ("heading", "Heading"),
@@ -583,7 +579,7 @@ MAX_BLOCK = 200_000
 
 class TextReasonField(forms.CharField):
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 500)
+        kwargs.setdefault("max_length", REASON_MAX)
         kwargs.setdefault("label", "Reason")
         kwargs.setdefault(
             "help_text", "Why the text changes: it is kept in the revisions."
@@ -617,7 +613,7 @@ class BlockEditForm(forms.Form):
         data = super().clean()
         # The button pressed (each submit button sends its own).
         operation = self.data.get("operation", "edit")
-        if operation not in dict(BLOCK_OPERATIONS):
+        if operation not in BLOCK_OPERATIONS:
             raise forms.ValidationError("Choose what to do with the block.")
         data["operation"] = operation
         if operation in {"edit", "insert"} and not (data.get("content") or "").strip():
@@ -637,9 +633,8 @@ class NewVersionForm(forms.Form):
 
 
 class OrphanResolveForm(forms.Form):
-    reason = forms.CharField(
-        max_length=500,
-        label="Reason",
+    reason = TextReasonField(
+        help_text="",
         error_messages={"required": "Say why it is resolved without a passage."},
     )
 

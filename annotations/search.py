@@ -248,7 +248,14 @@ def search(membership: Membership, data: dict) -> Results:
         SearchKind.TAG: results.tags,
         SearchKind.DOCUMENT: results.titles,
     }
-    found_of_kind = {row["value"]: row["count"] for row in facets["kind"]}
+    # The kind facet counts every kind (the others chosen); a kind chosen
+    # leaves no hit of the rest to ask for.
+    chosen_kind = data.get("kind")
+    found_of_kind = {
+        row["value"]: row["count"]
+        for row in facets["kind"]
+        if not chosen_kind or row["value"] == chosen_kind
+    }
     for entry in _others(found, found_of_kind, results.ranked):
         by_kind[entry.kind].append(Marked(entry, _marked(entry.text, query)))
     tagged = _tagged_documents(found, [marked.entry.tag_id for marked in results.tags])
@@ -387,8 +394,10 @@ class Found:
         return self.texts_of()
 
     def texts_of(self, *, counting: bool = False) -> QuerySet:
-        if self.chosen.keys() & {"tag", "author", "status"}:
-            return self.matched.none()  # an annotation's facets leave out texts
+        another_kind = self.data.get("kind") not in (None, "", SearchKind.TEXT)
+        if another_kind or self.chosen.keys() & {"tag", "author", "status"}:
+            # Another kind chosen, or an annotation's facets, leave out texts.
+            return self.matched.none()
         return self.of([SearchKind.TEXT], counting=counting)
 
 
@@ -441,15 +450,25 @@ def _holding(project_id: int, query: Exact) -> QuerySet[SearchEntry]:
         "SELECT rowid FROM annotations_search_trigrams "
         "WHERE annotations_search_trigrams.text LIKE %s"
     )
+    if _kept.get_or_make(
+        (project_id, query.text, TRIGRAM_ENTRIES_AT_MOST, "named by many trigrams"),
+        lambda: _trigrams_name_many(trigrams, pattern),
+    ):
+        return entries
+    # The pattern is a parameter; the statement names our table alone.
+    return entries.filter(pk__in=RawSQL(trigrams, pattern))  # noqa: S611
+
+
+def _trigrams_name_many(trigrams: str, pattern: list[str]) -> bool:
+    """Whether the trigram table names TRIGRAM_ENTRIES_AT_MOST entries or
+    more: a choice of plan alone (either finds the same entries), so kept per
+    worker (a search's pages and facets ask again) whatever the project does."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT count(*) FROM ({trigrams} LIMIT %s)",  # noqa: S608
             [*pattern, TRIGRAM_ENTRIES_AT_MOST],
         )
-        if cursor.fetchone()[0] >= TRIGRAM_ENTRIES_AT_MOST:
-            return entries
-    # The pattern is a parameter; the statement names our table alone.
-    return entries.filter(pk__in=RawSQL(trigrams, pattern))  # noqa: S611
+        return cursor.fetchone()[0] >= TRIGRAM_ENTRIES_AT_MOST
 
 
 def _counted(project_id: int, query: Query) -> QuerySet | None:

@@ -98,11 +98,11 @@ def whole_words(after: str, undo: Sequence[Sequence]) -> list[tuple[int, int, st
     return widened
 
 
-def _context_start(text: str, at: int, floor: int) -> int:
-    """Where the context before `at` begins: CONTEXT characters back (not
-    before `floor`), moved forward to the start of a word."""
-    start = max(floor, at - CONTEXT)
-    if start > floor:
+def _context_start(text: str, at: int) -> int:
+    """Where the context before `at` begins: CONTEXT characters back, moved
+    forward to the start of a word."""
+    start = max(0, at - CONTEXT)
+    if start > 0:
         space = text.find(" ", start, min(at, start + WORD_SLACK))
         if space != -1:
             start = space + 1
@@ -128,7 +128,7 @@ def hunks(after: str, undo: Sequence[Sequence]) -> list[Hunk]:
 
     def close() -> None:
         first, last = group[0], group[-1]
-        begin = _context_start(after, first[0], 0)
+        begin = _context_start(after, first[0])
         finish = _context_end(after, last[1])
         pieces: list[Piece] = []
         at = begin

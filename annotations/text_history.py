@@ -60,10 +60,6 @@ class Entry:
             (self.carried[key], label) for key, label in FATES if self.carried.get(key)
         ]
 
-    @property
-    def annotations(self) -> int:
-        return sum(self.carried.get(key, 0) for key, _label in FATES)
-
     @classmethod
     def of(cls, revision: TextRevision) -> Entry:
         return cls(
@@ -139,10 +135,15 @@ def _missing(document: Document, number: int) -> Entry:
     )
 
 
-def entry(document: Document, number: int) -> Entry:
-    """Revision `number` of the document (0: the import), or 404."""
+def _exists(document: Document, number: int) -> None:
+    """404 unless the document has a revision `number` (0: the import)."""
     if not 0 <= number <= document.text_revision:
         raise Http404("No such revision.")
+
+
+def entry(document: Document, number: int) -> Entry:
+    """Revision `number` of the document (0: the import), or 404."""
+    _exists(document, number)
     if number == 0:
         return Entry.import_of(document)
     revision = _revisions(document).filter(number=number).first()
@@ -196,18 +197,10 @@ def _shape(blocks: list[dict]) -> list[tuple]:
     return [(block["kind"], block.get("level")) for block in blocks]
 
 
-@dataclass
-class TextAt:
-    """The document's text as it was at revision `number`, drawn."""
-
-    number: int
-    html: str
-    same_as_current: bool
-    headings: list[dict]
-
-
 @dataclass(frozen=True)
-class _Drawn:
+class TextAt:
+    """The document's text as it was at a revision, drawn."""
+
     html: str
     same_as_current: bool
     headings: list[dict]
@@ -216,9 +209,9 @@ class _Drawn:
         return bodycache.weight_of_html(self.html) + 200 * len(self.headings)
 
 
-def _drawn(document: Document, number: int) -> _Drawn:
+def _drawn(document: Document, number: int) -> TextAt:
     text, blocks, links = text_at(document, number)
-    return _Drawn(
+    return TextAt(
         html=render_blocks(text, blocks, links),
         same_as_current=text == document.text and blocks == document.blocks,
         headings=[
@@ -236,15 +229,12 @@ def text_as_at(document: Document, number: int) -> TextAt:
     the worker (corpus.bodycache) under the revision and the current text
     (whether it is the same as the current one depends on both).
     """
-    if not 0 <= number <= document.text_revision:
-        raise Http404("No such revision.")
+    _exists(document, number)
     key = ("revision", document.pk, number, document.content_hash, document.updated_at)
-    drawn = bodycache.rendered.get_or_make(key, lambda: _drawn(document, number))
-    return TextAt(number, drawn.html, drawn.same_as_current, drawn.headings)
+    return bodycache.rendered.get_or_make(key, lambda: _drawn(document, number))
 
 
 def restorable(document: Document, number: int) -> tuple[str, list[dict], list[dict]]:
     """The text, blocks and links to bring back from revision `number`."""
-    if not 0 <= number <= document.text_revision:
-        raise Http404("No such revision.")
+    _exists(document, number)
     return text_at(document, number)

@@ -85,10 +85,13 @@ def _level(block: dict) -> int:
     return block.get("level") or (1 if block.get("kind") == "heading" else 0)
 
 
-def _kind(kind: str, level: int) -> tuple[str, int]:
+def _kind(kind: str, level: int | None) -> tuple[str, int]:
+    """The kind and level a block gets; a heading not given a level (a
+    paragraph made a heading, a new heading) is of level 1."""
     if kind not in KINDS:
         raise EditRefused("A block is a heading, a paragraph or a list item.")
     if kind == "heading":
+        level = level or 1
         if level not in HEADING_LEVELS:
             raise EditRefused("A heading's level is 1 to 6.")
         return kind, level
@@ -146,7 +149,7 @@ def insert_block(
     content: str,
     *,
     kind: str = "paragraph",
-    level: int = 0,
+    level: int | None = None,
 ) -> Edited:
     """New blocks from `content` before block `index` (len(blocks): at the end)."""
     parts = pieces(content)

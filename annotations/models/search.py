@@ -64,7 +64,7 @@ class SearchEntry(models.Model):
     # rule reads (permissions.annotation_rule), so that a search counts a
     # common word's entries without joining a row for each. Written as the
     # entry is made; kept current by triggers on the rows they copy (migration
-    # 0019), whatever writes them: a service, the trash, a backup, the admin.
+    # 0020), whatever writes them: a service, the trash, a backup, the admin.
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -221,29 +221,13 @@ def _note_text(annotation: Annotation) -> str:
     return f"{annotation.exact}\n\n{annotation.body}".rstrip()
 
 
-SEEN_AS = (
-    "project_id",
-    "document_id",
-    "author_id",
-    "visibility",
-    "status",
-    "deleted_at",
-    "in_trash",
-    "anchoring",
-)
+# What an entry of a note (or of a reply to it) copies of the note for the
+# visibility rule (SearchEntry.author ...; triggers keep it current).
+SEEN_AS = ("author_id", "visibility", "status", "deleted_at", "in_trash", "anchoring")
 
 
 def _seen_as(annotation: Annotation) -> dict:
-    """What an entry of the note (or of a reply to it) copies of it for the
-    visibility rule (SearchEntry.author ...; triggers keep it current)."""
-    return {
-        "author_id": annotation.author_id,
-        "visibility": annotation.visibility,
-        "status": annotation.status,
-        "deleted_at": annotation.deleted_at,
-        "in_trash": annotation.in_trash,
-        "anchoring": annotation.anchoring,
-    }
+    return {name: getattr(annotation, name) for name in SEEN_AS}
 
 
 def note_entry(annotation: Annotation) -> SearchEntry:
@@ -339,6 +323,8 @@ def rebuild(
                 "body",
                 "deleted_at",
                 "annotation_id",
+                "annotation__project_id",
+                "annotation__document_id",
                 *(f"annotation__{name}" for name in SEEN_AS),
             )
             .iterator(2000)

@@ -26,7 +26,7 @@ from annotations.models import (
 from annotations.permissions import Audience, audience_of
 from annotations.services import search
 from annotations.services.annotations import anchored, check_anchor
-from annotations.services.revisions import bump_revision, record_change
+from annotations.services.revisions import bump_revision, record_change, stamps
 from corpus.importers.assemble import count_words
 from corpus.models import (
     Document,
@@ -163,7 +163,13 @@ def revise_text(
     """
     reason = _reason(reason)
     _check_blocks(text, blocks)
-    current = Document.objects.select_for_update().filter(pk=document.pk).first()
+    # Not the file as uploaded (megabytes, and no revision reads it).
+    current = (
+        Document.objects.select_for_update()
+        .defer("original")
+        .filter(pk=document.pk)
+        .first()
+    )
     if current is None:
         raise ValidationError(
             "This document was moved to the trash: its text cannot change.",
@@ -255,8 +261,6 @@ def _carry_annotations(
             "exact",
             "visibility",
             "status",
-            "shared_revision",
-            "public_revision",
             "deleted_at",
         )
     )
@@ -271,7 +275,7 @@ def _carry_annotations(
     fates: Counter[str] = Counter(
         outcome.fate.value
         for row, outcome in zip(rows, outcomes, strict=True)
-        if row[6] == Visibility.PROJECT and row[10] is None
+        if row[6] == Visibility.PROJECT and row[8] is None
     )
     changed: list[tuple[tuple, dict | None]] = []  # (row, new anchor or None)
     events = []
@@ -398,16 +402,18 @@ def _write_each(changed, counts, premoderation, now) -> None:
     )
     values = []
     for row, anchor in changed:
-        pk, visibility, status, shared, public = row[0], *row[6:10]
-        audience = audience_of(
-            visibility=visibility, status=status, premoderation=premoderation
+        pk, visibility, status = row[0], row[6], row[7]
+        # A counter its audience does not see stays as it is (None: COALESCE).
+        stamp = stamps(
+            counts,
+            audience_of(
+                visibility=visibility, status=status, premoderation=premoderation
+            ),
         )
         values.append(
             [
                 *(anchor[column] if anchor else None for column in columns),
-                counts.every,
-                counts.shared if audience >= Audience.CURATORS else shared,
-                counts.public if audience >= Audience.EVERYONE else public,
+                *(stamp.get(column) for column in stamped),
                 None if anchor else Anchoring.ORPHAN.value,
                 now,
                 pk,

@@ -26,7 +26,6 @@ from annotations.models import Anchoring, Annotation, Reply, Visibility
 from annotations.permissions import may_change
 from corpus.access import HtmxHttpRequest, api_view, membership_for
 from corpus.conflicts import EditConflict
-from corpus.models import Document
 from corpus.params import parse_id
 from corpus.roles import Action
 
@@ -274,15 +273,8 @@ def annotation(
 
 
 def _note_item(iris: w3c.Iris, note: Annotation) -> dict:
-    if not hasattr(note, "text_revision"):  # the revision its offsets count in
-        document = Annotation.document.field.get_cached_value(note, None)
-        note.text_revision = (
-            document.text_revision
-            if document is not None
-            else Document.all_objects.filter(pk=note.document_id)
-            .values_list("text_revision", flat=True)
-            .first()
-        )
+    """The note as the protocol gives it; `note.text_revision` (the revision
+    its offsets count in) set by the caller, read with the note."""
     events = list(note.events.order_by("at", "pk"))
     tags = sorted(note.tags.values_list("name", flat=True))
     return w3c.note(iris, note, tags, events)
@@ -307,7 +299,11 @@ def _change(request, membership, iris, kind, row, item, link) -> HttpResponse:
             return HttpResponse(status=204)
         if kind == "note":
             _replace_note(request, membership, iris, row, item)
-            changed = Annotation.objects.select_related("author").get(pk=row.pk)
+            changed = (
+                Annotation.objects.select_related("author")
+                .annotate(text_revision=F("document__text_revision"))
+                .get(pk=row.pk)
+            )
             item = _note_item(iris, changed)
         else:
             _replace_reply(request, iris, row)
@@ -461,6 +457,7 @@ def _note(request, membership, iris, data, wanted, document) -> dict:
         canonical=wanted.canonical,
     )
     note.author = request.user
+    note.text_revision = document.text_revision
     return _note_item(iris, note)
 
 

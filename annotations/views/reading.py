@@ -76,7 +76,10 @@ def document_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespons
         "can_annotate": membership.can(Action.ANNOTATE),
         "can_edit": membership.can(Action.EDIT_METADATA),
         "can_edit_text": membership.can(Action.EDIT_TEXT),
-        "orphans": reading.orphans(membership, document),
+        # Only a revision of the text makes orphans (services.text).
+        "orphans": (
+            reading.orphans(membership, document) if document.text_revision else []
+        ),
         "can_delete": membership.can(Action.DELETE_DOCUMENT),
         "tag_choices": text.tag_choices,
         "author_choices": margin.author_choices(document),
@@ -133,9 +136,11 @@ def annotation_changes_hx(request: HtmxHttpRequest, slug: str, pk: int) -> HttpR
             "annotations/reading/_text_revised.html",
             {
                 "document": document,
+                # Who and why: not what it replaced (as long as the text).
                 "revision": TextRevision.objects.filter(
                     document=document, number=document.text_revision
                 )
+                .defer("undo", "blocks_before", "links_before")
                 .select_related("author")
                 .first(),
             },

@@ -112,6 +112,7 @@ def _text_page(
     number: int,
     form: RevisionRestoreForm | None = None,
     status: int = 200,
+    stale_from: int | None = None,
     **extra,
 ) -> HttpResponse:
     entry = text_history.entry(document, number)
@@ -126,7 +127,8 @@ def _text_page(
         body=mark_safe(shown.html),  # noqa: S308 (render_blocks escapes the text)
         form=form,
         heading=f"The text at revision {number}",
-        **{"stale_from": None, **extra},
+        stale_from=stale_from,
+        **extra,
     )
     return render(
         request, "annotations/revisions/revision_detail.html", context, status=status
@@ -154,10 +156,10 @@ def revision_restore(
     that asked was drawn."""
     membership = membership_for(request, slug, Action.EDIT_TEXT)
     document = _document(membership, pk, with_body=True)
-    text, blocks, links = text_history.restorable(document, number)
     form = RevisionRestoreForm(request.POST)
     if not form.is_valid():
         return _text_page(request, membership, document, number, form, status=400)
+    text, blocks, links = text_history.restorable(document, number)
     try:
         revision = revise_text(
             document=document,

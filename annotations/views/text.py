@@ -60,13 +60,9 @@ def _page(
     status: int = 200,
     stale: bool = False,
 ) -> HttpResponse:
-    blocks = [
-        {**block, "index": index, "text": document.text[block["start"] : block["end"]]}
-        for index, block in enumerate(document.blocks)
-    ]
     if form is not None and open_block is None:
         open_block = _block_index(form.data.get("block"))
-    if open_block is not None and open_block >= len(blocks):
+    if open_block is not None and open_block >= len(document.blocks):
         open_block = None
     if form is None and open_block is not None:
         form = _block_form(document, open_block)
@@ -74,20 +70,28 @@ def _page(
         "project": membership.project,
         "membership": membership,
         "document": document,
-        "blocks": blocks,
         "form": form,
         "open_block": open_block,
-        "upload": upload
-        or NewVersionForm(initial={"revision": document.text_revision}),
-        "stale": stale,
-        "orphans": reading.orphans(membership, document, limit=200)[:200],
-        "max_upload": settings.APPARATUS_MAX_UPLOAD_BYTES,
     }
     if request.htmx and request.method == "GET" and form is not None:
-        # Opened from the reading page (`from=reading`): the form takes the
-        # block's place there, and a save goes back to the reading page.
+        # One block's form, opened in place: on this page, or on the reading
+        # page (`from=reading`), where a save goes back to the reading page.
         context["from_reading"] = request.GET.get("from") == "reading"
         return render(request, "annotations/text/_block_form.html", context)
+    context.update(
+        blocks=[
+            {
+                **block,
+                "index": index,
+                "text": document.text[block["start"] : block["end"]],
+            }
+            for index, block in enumerate(document.blocks)
+        ],
+        upload=upload or NewVersionForm(initial={"revision": document.text_revision}),
+        stale=stale,
+        orphans=reading.orphans(membership, document, limit=200)[:200],
+        max_upload=settings.APPARATUS_MAX_UPLOAD_BYTES,
+    )
     return render(request, "annotations/text/page.html", context, status=status)
 
 
@@ -109,25 +113,25 @@ def _edited(document: Document, data: dict) -> text_edits.Edited:
     text, blocks, index = document.text, document.blocks, data["block"]
     operation = data["operation"]
     if operation == "edit":
-        kind = data.get("kind") or None
-        level = data.get("level")
-        if kind == "heading" and level is None:
-            level = blocks[index].get("level") or 1 if index < len(blocks) else 1
         return text_edits.edit_block(
-            text, blocks, index, data["content"], kind=kind, level=level
+            text,
+            blocks,
+            index,
+            data["content"],
+            kind=data.get("kind") or None,
+            level=data.get("level"),
         )
     if operation == "merge":
         return text_edits.merge_with_next(text, blocks, index)
     if operation == "delete":
         return text_edits.delete_block(text, blocks, index)
-    kind = data.get("kind") or "paragraph"
     return text_edits.insert_block(
         text,
         blocks,
         index + 1,
         data["content"],
-        kind=kind,
-        level=data.get("level") or 1,
+        kind=data.get("kind") or "paragraph",
+        level=data.get("level"),
     )
 
 
