@@ -40,7 +40,7 @@ from django.test import Client
 from django.urls import reverse
 
 from annotations.services import text as text_service
-from corpus import bodycache, importers, services, text_edits
+from corpus import bodycache, services, text_edits
 from corpus.models import Document, RevisionKind
 from corpus.roles import Role
 
@@ -56,10 +56,10 @@ def _paragraphs(document: Document) -> list[int]:
 
 def revise(document: Document, editor, count: int, scattered: int, rng) -> list[float]:
     """`count` revisions of `document`: paragraphs edited, one split, and last
-    a new version with `scattered` words in capitals. Milliseconds of each."""
+    a new version with `scattered` words in capitals. Milliseconds of each.
+    revise_text brings `document` up to date after each."""
     times = []
     for n in range(count):
-        document = Document.objects.get(pk=document.pk)
         text, blocks = document.text, document.blocks
         kind = RevisionKind.EDIT
         if n == count - 1:
@@ -119,15 +119,10 @@ def run(args, project, owner, reader) -> int:
     rng = random.Random(14)
     size = SMOKE_BYTES if args.smoke else TARGET_BYTES
     data = _harness.make_markdown(size, random.Random(1)).encode()
-    document = services.save_document(
-        project=project,
-        imported=importers.import_bytes(data, filename="bench.md"),
-        original=data,
-        filename="bench.md",
-        imported_by=owner,
+    document = services.import_file(
+        project=project, data=data, filename="bench.md", imported_by=owner
     )
     revise_ms = revise(document, owner, args.revisions, args.scattered, rng)
-    document = Document.objects.get(pk=document.pk)
     latest = document.text_revision
 
     client = Client()

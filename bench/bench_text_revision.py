@@ -42,7 +42,7 @@ from django.test import Client
 from django.urls import reverse
 
 from annotations.models import Anchoring, Annotation, DocumentCounters, Reply, Tag
-from corpus import importers, services
+from corpus import services
 from corpus.models import Document, TextRevision
 
 SEED = 20261129
@@ -91,14 +91,9 @@ def run(args, project, owner) -> int:
     rng = random.Random(SEED)
     source = _harness.make_markdown(sizes.text_bytes, rng, WORDS)
     data = source.encode()
-    document = services.save_document(
-        project=project,
-        imported=importers.import_bytes(data, filename="bench.md"),
-        original=data,
-        filename="bench.md",
-        imported_by=owner,
+    document = services.import_file(
+        project=project, data=data, filename="bench.md", imported_by=owner
     )
-    document.project = project
     add_annotations(
         document,
         [owner],

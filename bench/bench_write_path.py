@@ -55,7 +55,7 @@ from annotations.models import (
     Tag,
     Visibility,
 )
-from corpus import importers, services
+from corpus import services
 from corpus.roles import Role
 
 SEED = 20261129
@@ -237,14 +237,9 @@ def run(args, project, owner, annotator, curator) -> int:
     judged = not args.smoke
     rng = random.Random(SEED)
     data = _harness.make_markdown(sizes.text_bytes, rng, WORDS).encode()
-    document = services.save_document(
-        project=project,
-        imported=importers.import_bytes(data, filename="bench.md"),
-        original=data,
-        filename="bench.md",
-        imported_by=owner,
+    document = services.import_file(
+        project=project, data=data, filename="bench.md", imported_by=owner
     )
-    document.project = project
     members = [owner, annotator, curator]
     add_annotations(
         document,

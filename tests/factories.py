@@ -98,15 +98,27 @@ def reader_since(client, document: Document) -> str:
     return re.search(r'id="reader-token" name="since" value="([0-9.]+)"', html).group(1)
 
 
-def revise_block(document: Document, editor, index: int, content: str, **options):
-    """Block `index` of the document's text (as stored) replaced by `content`,
-    as the Edit text page does it (services.text.revise_text); the revision
-    made. `document` is read again after it."""
+def revise_block(
+    document: Document,
+    editor,
+    index: int,
+    content: str,
+    *,
+    block_kind: str | None = None,
+    level: int | None = None,
+    **options,
+):
+    """Block `index` of the document's text (as stored) replaced by `content`
+    (perhaps of another `block_kind` or `level`: text_edits.edit_block's kind
+    and level), as the Edit text page does it (services.text.revise_text,
+    given `options`); the revision made. `document` is read again after it."""
     from annotations.services import text as text_service
     from corpus import text_edits
 
     current = Document.objects.get(pk=document.pk)
-    edited = text_edits.edit_block(current.text, current.blocks, index, content)
+    edited = text_edits.edit_block(
+        current.text, current.blocks, index, content, kind=block_kind, level=level
+    )
     try:
         return text_service.revise_text(
             document=current,

@@ -13,7 +13,6 @@ from lxml import html
 
 from annotations.models import Anchoring, Annotation, EventKind
 from annotations.services import text as text_service
-from corpus import text_edits
 from corpus.models import Document, Project, RevisionKind, TextRevision
 from corpus.roles import Action
 from tests.conftest import HX, ROLES, expected_status, roles_that
@@ -347,14 +346,11 @@ def test_htmx_opens_the_changes_in_the_list_with_a_link_to_their_page(
 
 
 def test_a_split_paragraph_shows_the_line_break_it_inserted(client, members, doc):
-    edited = text_edits.edit_block(
-        doc.text, doc.blocks, 0, PARAGRAPHS[0].replace(" moved", "\n\nmoved")
-    )
-    text_service.revise_text(
-        document=doc,
-        text=edited.text,
-        blocks=edited.blocks,
-        editor=members["curator"],
+    revise_block(
+        doc,
+        members["curator"],
+        0,
+        PARAGRAPHS[0].replace(" moved", "\n\nmoved"),
         reason="Two paragraphs",
         base_revision=0,
     )
@@ -593,14 +589,11 @@ def test_orphans_are_counted_and_stay_orphans_when_the_old_text_comes_back(
 
 
 def test_an_upload_is_listed_with_its_file(client, members, doc):
-    corrected = text_edits.edit_block(
-        doc.text, doc.blocks, 0, PARAGRAPHS[0].replace("Sinaloa", "Sinaloa state")
-    )
-    text_service.revise_text(
-        document=doc,
-        text=corrected.text,
-        blocks=corrected.blocks,
-        editor=members["owner"],
+    revise_block(
+        doc,
+        members["owner"],
+        0,
+        PARAGRAPHS[0].replace("Sinaloa", "Sinaloa state"),
         reason="The publisher's corrected file",
         base_revision=0,
         kind=RevisionKind.UPLOAD,
@@ -616,14 +609,13 @@ def test_an_upload_is_listed_with_its_file(client, members, doc):
 
 
 def test_a_heading_made_of_a_paragraph_changes_blocks_not_words(client, members, doc):
-    edited = text_edits.edit_block(
-        doc.text, doc.blocks, 0, PARAGRAPHS[0], kind="heading", level=1
-    )
-    text_service.revise_text(
-        document=doc,
-        text=edited.text,
-        blocks=edited.blocks,
-        editor=members["curator"],
+    revise_block(
+        doc,
+        members["curator"],
+        0,
+        PARAGRAPHS[0],
+        block_kind="heading",
+        level=1,
         reason="It is the title",
         base_revision=0,
     )

@@ -61,7 +61,7 @@ def test_an_edited_passage_keeps_its_place_and_its_history_says_so(doc, curator)
     note = make_annotation(doc, curator, "Guzmán escaped twice")
     _edit(doc, curator, 1, "Guzmán escapd twice from maximum security prisons.")
     _edit(
-        Document.objects.get(pk=doc.pk),
+        doc,
         curator,
         1,
         "Guzmán escaped twice from maximum security prisons.",
@@ -151,7 +151,7 @@ def test_the_w3c_export_names_the_revision_its_selectors_count_in(client, doc, c
     note = make_annotation(doc, curator, "extradition took place")
     orphan = make_annotation(doc, curator, "escaped twice", body="Kept.")
     _edit(doc, curator, 0, "The cartel moved all of its shipments through Sinaloa.")
-    _edit(Document.objects.get(pk=doc.pk), curator, 1, "He was caught.")
+    _edit(doc, curator, 1, "He was caught.")
     doc.refresh_from_db()
     client.force_login(curator)
     items = {item["id"].rsplit("/", 1)[1]: item for item in _exported(client, doc)}
@@ -228,8 +228,6 @@ def test_an_orphans_note_is_searched_as_the_reading_page_shows_it(
 ):
     """The index's copy of who sees a note follows its anchoring (a trigger):
     an orphan's note is found again once it is reattached."""
-    from annotations.services import text as text_service
-
     membership = project.memberships.get(user=curator)
     note = make_annotation(doc, curator, "escaped twice", body="Zanzibar route")
     assert [
@@ -278,7 +276,7 @@ def test_the_index_after_revisions_is_what_a_rebuild_makes(project, curator):
         (1, "Short."),
         (4, PARAGRAPHS[1]),
     ]:
-        _edit(Document.objects.get(pk=doc.pk), curator, index_, content)
+        _edit(doc, curator, index_, content)
         kept = entries()
         current = Document.objects.get(pk=doc.pk)
         index.index_document(document=current)

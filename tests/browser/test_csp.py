@@ -25,13 +25,11 @@ from playwright.sync_api import Page, expect
 from annotations import services
 from annotations import services as annotation_services
 from annotations.models import Annotation, Export, RelationType, Reply, Restore, Tag
-from annotations.services import text as text_service
 from corpus import services as corpus_services
-from corpus import text_edits
 from corpus.models import Document, Project
 from corpus.roles import Role
 from tests.browser.test_annotate import drag_select, mark_of, save_seed
-from tests.factories import make_document, make_project, make_user
+from tests.factories import make_document, make_project, make_user, revise_block
 
 pytestmark = pytest.mark.browser
 
@@ -228,14 +226,11 @@ def _revision(name: str, w: World, *number: int) -> str:
     """A page of the other document's history, corrected once (revision 1)."""
     other = Document.objects.get(pk=w.other.pk)
     if other.text_revision == 0:
-        edited = text_edits.edit_block(
-            other.text, other.blocks, 1, "Nobody saw the <digging> at night."
-        )
-        text_service.revise_text(
-            document=other,
-            text=edited.text,
-            blocks=edited.blocks,
-            editor=w.owner,
+        revise_block(
+            other,
+            w.owner,
+            1,
+            "Nobody saw the <digging> at night.",
             reason="Check <b>this</b>",
             base_revision=0,
         )

@@ -6,10 +6,10 @@ accessibility fault on its pages."""
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from corpus.roles import Role
+from tests.browser.test_accessibility import _blocking_violations
 from tests.factories import (
     make_annotation,
     make_document,
@@ -45,15 +45,6 @@ def history(transactional_db):
     return curator, document
 
 
-def _serious(page: Page) -> list[str]:
-    violations = Axe().run(page).response["violations"]
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
-        for v in violations
-        if v["impact"] in {"serious", "critical"}
-    ]
-
-
 def test_a_revisions_changes_open_in_place_and_an_old_text_comes_back(
     page: Page, sign_in, history
 ):
@@ -64,7 +55,7 @@ def test_a_revisions_changes_open_in_place_and_an_old_text_comes_back(
     page.get_by_role("link", name="Revisions (1)").click()
     expect(page.get_by_role("heading", name="Revisions of the text")).to_be_visible()
     expect(page.locator("#revision-1")).to_contain_text("The count was wrong")
-    faults = _serious(page)
+    faults = _blocking_violations(page)
     # With the keyboard: the button is a link, focused and followed by Enter.
     show = page.get_by_role("link", name="Show the changes of revision 1")
     show.focus()
@@ -74,14 +65,14 @@ def test_a_revisions_changes_open_in_place_and_an_old_text_comes_back(
     expect(changes.locator("ins")).to_have_text("three times")
     expect(changes.locator("del")).to_have_text("twice")
     assert page.url.endswith("/revisions/"), "opened in place, the page stays"
-    faults += _serious(page)
+    faults += _blocking_violations(page)
 
     page.get_by_role("link", name="Read the text as it was at revision 0").click()
     banner = page.locator(".revision-banner")
     expect(banner).to_contain_text("Revision 0 of 1")
     expect(banner).to_contain_text("this is not the current text")
     expect(page.locator("#doc-text")).to_contain_text("escaped twice")
-    faults += _serious(page)
+    faults += _blocking_violations(page)
 
     page.get_by_text("Restore this text…").click()
     page.get_by_label("Why restore it").fill("Twice, says the court record")

@@ -8,12 +8,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from annotations.models import Anchoring, Annotation
-from annotations.services import text as text_service
-from corpus import text_edits
 from corpus.models import Document
 from corpus.roles import Role
 from tests.browser.test_annotate import range_select, save_seed
-from tests.factories import make_annotation, make_project, make_user
+from tests.factories import make_annotation, make_project, make_user, revise_block
 
 pytestmark = pytest.mark.browser
 
@@ -72,17 +70,11 @@ def test_a_page_hears_of_the_revision_and_an_orphan_is_reattached(
         for index, b in enumerate(document.blocks)
         if b["start"] <= note.start < b["end"]
     )
-    edited = text_edits.edit_block(
-        document.text,
-        document.blocks,
+    revise_block(
+        document,
+        curator,
         block,
         "He left through a tunnel that began under the shower of his cell.",
-    )
-    text_service.revise_text(
-        document=Document.objects.get(pk=document.pk),
-        text=edited.text,
-        blocks=edited.blocks,
-        editor=curator,
         reason="The paragraph as printed",
         base_revision=0,
     )
