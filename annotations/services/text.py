@@ -331,8 +331,9 @@ def _carry_annotations(
     # A quote that changed is searched as it now reads.
     edited = [e.annotation_id for e in events if e.kind == EventKind.REANCHORED]
     for at in range(0, len(edited), 500):
-        for annotation in Annotation.objects.filter(pk__in=edited[at : at + 500]):
-            search.index_note(annotation)
+        search.reindex_notes(
+            list(Annotation.objects.filter(pk__in=edited[at : at + 500]))
+        )
     return {fate.value: fates[fate.value] for fate in reanchor.Fate}
 
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from annotations import search
-from annotations.models import Anchoring, Annotation, EventKind
+from annotations.models import Anchoring, Annotation, EventKind, SearchEntry
 from annotations.services import create_annotation
 from annotations.services import text as text_service
 from corpus.models import Document, TextRevision
@@ -132,6 +132,26 @@ def test_the_search_finds_the_new_text_not_the_old(doc, curator, project):
     found = search.search(membership, {"q": "culiacan"})
     assert [line.document_id for line in found.lines] == [doc.pk]
     assert not search.search(membership, {"q": "sinaloa"}).lines
+
+
+def test_a_note_whose_quote_changed_is_searched_by_its_new_quote(doc, curator, project):
+    """The revision makes the entries of the notes it edited anew: the new
+    quote is found, the old one is not, and each note keeps one entry."""
+    note = make_annotation(doc, curator, "Guzmán escaped twice", body="Prisons.")
+    other = make_annotation(doc, curator, "extradition took place", body="Dates.")
+    _edit(doc, curator, 1, "Guzmán escapd twice from maximum security prisons.")
+    membership = project.memberships.get(user=curator)
+
+    def notes(q):
+        return [m.entry.annotation_id for m in search.search(membership, q).notes]
+
+    assert notes({"q": "escapd"}) == [note.pk]
+    assert notes({"q": "escaped"}) == []
+    assert notes({"q": "dates"}) == [other.pk]
+    assert (
+        SearchEntry.objects.filter(kind="note", annotation__in=[note, other]).count()
+        == 2
+    )
 
 
 def _exported(client, doc) -> list[dict]:
