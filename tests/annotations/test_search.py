@@ -474,7 +474,7 @@ def test_the_exact_mode_finds_characters_as_they_are(client, project, members, c
 def test_the_facets_counted_at_once_are_those_counted_one_by_one(
     project, members, corpus
 ):
-    """With no facet chosen, three groupings count what five queries would."""
+    """With no facet chosen, one statement counts what five queries would."""
     from django.db.models import Q
 
     document = corpus["other"]
@@ -524,10 +524,15 @@ def test_a_kind_with_many_hits_leaves_room_for_the_others(
     assert page.text.count("Escape route") >= 2
 
 
+@pytest.mark.parametrize("listed_at_most", [0, 10**9])
 def test_pages_of_lines_follow_one_another_in_the_documents_order(
-    project, members, corpus, monkeypatch
+    project, members, corpus, monkeypatch, listed_at_most
 ):
+    """Both ways a page's passages are read (SQLite: the passages found
+    listed, or the engine asked of each passage of the page's documents)
+    give the same pages."""
     monkeypatch.setattr(search, "LINES_PER_PAGE", 3)
+    monkeypatch.setattr(search, "LISTED_AT_MOST", listed_at_most)
     for title in ("B second", "A first", "C third"):
         make_document(
             project=project,
@@ -909,6 +914,38 @@ def test_the_exact_mode_goes_through_the_trigram_index(project, corpus):
         assert "annotations_search_text_trgm" in plan
     else:
         assert "annotations_search_trigrams" in plan
+
+
+def test_a_common_words_counts_read_the_engines_match_first(project, members, corpus):
+    """The facets' one statement reads the entries found once (materialised
+    for its three groupings). On SQLite it reads the engine's match, each
+    entry then looked up, not every entry of the project asked of the engine
+    in turn (for "the" on the bench's corpus: 5 s instead of 0.2): the FTS5
+    table is scanned for its match (M1), not probed for one rowid (=M1)."""
+    make_annotation(corpus["other"], members["annotator"], "tunnel", body="Escape.")
+    found = search._found(_membership(project, members["viewer"]), {"q": "escape"})
+    asked = []
+
+    def keep(execute, sql, params, many, context):
+        asked.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        facets = search._by_the_index(search._facets_at_once, found)
+    assert facets["kind"]
+    sql, params = next(row for row in asked if row[0].startswith("WITH found"))
+    postgresql = connection.vendor == "postgresql"
+    with transaction.atomic(), connection.cursor() as cursor:
+        if postgresql:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {'' if postgresql else 'QUERY PLAN '}{sql}", params)
+        plan = [str(row) for row in cursor.fetchall()]
+    assert any(
+        ("CTE found" if postgresql else "MATERIALIZE found") in row for row in plan
+    ), plan
+    if not postgresql:
+        fts = [row for row in plan if "annotations_search_fts VIRTUAL TABLE" in row]
+        assert fts and all("INDEX 0:M1" in row for row in fts), plan
 
 
 def test_the_trigram_index_follows_every_write(project, members, corpus):
