@@ -153,6 +153,8 @@ def _seen(membership: Membership, kinds=None) -> Q:
 
 # The kinds that are an annotation's (tag, author and status narrow to them).
 ANNOTATION_KINDS = (SearchKind.NOTE, SearchKind.REPLY)
+# The kinds shown as hits apart from the texts' lines, in the page's order.
+OTHER_KINDS = (SearchKind.DOCUMENT, SearchKind.NOTE, SearchKind.REPLY, SearchKind.TAG)
 # Lines read at most for one search (a word on every page of a corpus).
 MAX_LINES = 20_000
 FACET_SIZE = 20
@@ -360,14 +362,17 @@ class Found:
         return _kept.get_or_make(key, make)
 
     def entries_of_kind(self) -> dict[str, int]:
-        """How many entries of each kind the project's index holds, whoever
-        may see them (to choose how to read a kind's first hits), kept per
-        worker while the project stays as it is."""
+        """How many entries of each kind but the texts the project's index
+        holds, whoever may see them (to choose how to read a kind's first
+        hits: the texts are read otherwise), kept per worker while the
+        project stays as it is. (Each kind's entries are counted through the
+        index on (project, kind); the texts would be half of them: 13 -> 7 ms
+        on SQLite for the bench's corpus.)"""
         project_id = self.membership.project_id
         return _kept.get_or_make(
             (self._state(), project_id, "entries of each kind"),
             lambda: dict(
-                SearchEntry.objects.filter(project_id=project_id)
+                SearchEntry.objects.filter(project_id=project_id, kind__in=OTHER_KINDS)
                 .order_by()
                 .values_list("kind")
                 .annotate(n=Count("pk"))
@@ -608,12 +613,7 @@ def _others(
     asked for: for a common word, SQLite would list every entry found first
     only to find none of the kind (40 ms for the tags of "the")."""
     entries: list[SearchEntry] = []
-    for kind in (
-        SearchKind.DOCUMENT,
-        SearchKind.NOTE,
-        SearchKind.REPLY,
-        SearchKind.TAG,
-    ):
+    for kind in OTHER_KINDS:
         hits = found_of_kind.get(kind, 0)
         if not hits:
             continue
