@@ -327,14 +327,20 @@ class Found:
         but: str = "",
         counting: bool = False,
         walking: bool = False,
+        ranking: bool = False,
     ) -> QuerySet:
         """The entries of `kinds` (or all) the member sees, narrowed by the
         facets chosen (all but `but`); `counting` them all, not a few;
         `walking` through the kind's entries in order, for its first few when
-        most of them hold the words."""
+        most of them hold the words; `ranking` them (SQLite: the FTS5 table
+        joined, whose rank is read)."""
         matched = self.matched
-        if counting and self.counted is not None:
-            matched = self.counted
+        if (counting or ranking) and self.counted is not None:
+            # One document's entries (a hundred or two) are each asked of the
+            # engine sooner than the whole match is read (SQLite: the counts
+            # of "the" in one document, 13 ms -> 0).
+            in_one_document = "document" in self.chosen and but != "document"
+            matched = self.walked if in_one_document and not ranking else self.counted
         elif walking and self.walked is not None:
             matched = self.walked
         entries = _narrowed(
@@ -504,16 +510,20 @@ def _counted(project_id: int, query: Query) -> QuerySet | None:
     """matching(), as the counts read it on SQLite: the FTS5 table joined
     rather than asked for a list (`id IN (SELECT rowid ...)`), so that the
     database reads the match as it goes, in its order, instead of first
-    building the list of every id (20-40 ms a query for a common word; the
-    counts of a word in one document 13 ms -> 0). A query for the first few
-    entries keeps the list: joined, SQLite would look for each entry of the
-    kind in the match."""
+    building the list of every id (20-40 ms a query for a common word), and
+    read first, each entry it names then looked up. The rowid it is joined
+    on is an expression (`+rowid`), which SQLite cannot ask the FTS5 table
+    for: it would otherwise choose, for a count grouped in the order of an
+    index of the entries (the kinds'), to walk the project's entries in that
+    order and ask the table of each (5.4 s for the kinds of "sinaloa" once a
+    kind is chosen, 0.05 s this way). Entries narrowed to one document are
+    counted by asking of each (Found.of)."""
     if connection.vendor != "sqlite":
         return None
     return SearchEntry.objects.filter(project_id=project_id).extra(  # noqa: S610
         tables=["annotations_search_fts"],
         where=[
-            "annotations_search_fts.rowid = annotations_searchentry.id",
+            "annotations_searchentry.id = +annotations_search_fts.rowid",
             "annotations_search_fts MATCH %s",
         ],
         params=[fts5(query)],
@@ -582,7 +592,7 @@ def _most_relevant(found: Found, kind: str) -> list[SearchEntry]:
         order = ["-relevance", "pk"]
     else:
         # FTS5's rank is bm25(), lower for the more relevant.
-        entries = found.of([kind], counting=True).extra(  # noqa: S610
+        entries = found.of([kind], ranking=True).extra(  # noqa: S610
             select={"relevance": "annotations_search_fts.rank"}
         )
         order = ["relevance", "pk"]
@@ -917,7 +927,7 @@ def _facets_at_once(
         # 32 ms).
         cursor.execute(
             "WITH found (kind, document_id, author_id, status, annotation_id) "  # noqa: S608
-            f"AS MATERIALIZED ({_fts_first(sql)}) "
+            f"AS MATERIALIZED ({sql}) "
             "SELECT 0, kind, document_id, NULL, COUNT(*) FROM found GROUP BY 2, 3 "
             "UNION ALL SELECT 1, status, author_id, NULL, COUNT(*) FROM found "
             "WHERE kind = %s GROUP BY 2, 3 "
@@ -970,21 +980,6 @@ def _facets_at_once(
         "author": top(authors),
         "status": top(statuses),
     }
-
-
-def _fts_first(sql: str) -> str:
-    """On SQLite, the counting entries' statement (Found.of(counting=True))
-    with the FTS5 table read first, each entry it names then looked up: as
-    a subquery to materialise, the planner would otherwise walk the
-    project's entries, asking the FTS5 table of each (_walked's plan, 5 s
-    for "the")."""
-    if connection.vendor != "sqlite":
-        return sql
-    table, fts = f'"{SearchEntry._meta.db_table}"', '"annotations_search_fts"'
-    joined = f"FROM {table} , {fts}"
-    if joined not in sql:
-        return sql
-    return sql.replace(joined, f"FROM {fts} CROSS JOIN {table}", 1)
 
 
 def _lines(
