@@ -809,6 +809,36 @@ def test_the_first_hits_of_a_kind_are_the_same_however_they_are_read(
     assert walked == listed == ["tunnel\n\nContraband 1.", "tunnel\n\nContraband 2."]
 
 
+def test_a_prefix_is_never_asked_of_each_entry(project, members, corpus, monkeypatch):
+    """A query with a prefix term is never asked of one entry at a time
+    (SQLite: each question expands the prefix into every word it starts; the
+    first notes of "th*" on the bench's corpus took 2 s a kind), however many
+    hits it has: the same lines and notes, from the lists of entries found."""
+    monkeypatch.setattr(search, "OTHERS_SHOWN", 2)
+    monkeypatch.setattr(search, "WALK_AT_MOST", 10**9)
+    monkeypatch.setattr(search, "LISTED_AT_MOST", 0)
+    monkeypatch.setattr(search, "RANK_AT_MOST", 0)
+    for n in range(3):
+        make_annotation(
+            corpus["other"], members["curator"], "tunnel", body=f"Escaped {n}."
+        )
+    viewer = _membership(project, members["viewer"])
+    asked = []
+
+    def keep(execute, sql, params, many, context):
+        asked.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        found = search.search(viewer, {"q": "escape*"})
+    assert [m.entry.text for m in found.notes] == [
+        "tunnel\n\nEscaped 0.",
+        "tunnel\n\nEscaped 1.",
+    ]
+    assert found.lines
+    assert not [sql for sql in asked if "rowid = annotations_searchentry.id" in sql]
+
+
 def test_notes_are_shown_most_relevant_first(client, project, members, corpus):
     """A search that finds few notes ranks them (FTS5's bm25, PostgreSQL's
     ts_rank): the note that says the words most often comes first, though
