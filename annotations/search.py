@@ -568,13 +568,7 @@ LISTED_AT_MOST = 15_000
 
 # What a line about a title, note, reply or tag does not show: a document's
 # text and its original are long, and a sort would carry them.
-UNSHOWN = [
-    "words",
-    "document__text",
-    "document__blocks",
-    "document__links",
-    "document__original",
-]
+UNSHOWN = ["words", *(f"document__{name}" for name in Document.HEAVY_FIELDS)]
 
 
 # Notes (or replies) ranked by relevance when a search finds at most this many.
@@ -788,6 +782,7 @@ def hit_rows(membership: Membership, data: dict) -> Iterator[tuple]:
     notes = (
         found.of(ANNOTATION_KINDS)
         .select_related("annotation__author", "reply__author", "document")
+        .defer(*UNSHOWN)
         .prefetch_related("annotation__tags")
         .order_by("document__title", "annotation__start", "pk")
     )

@@ -47,11 +47,13 @@ class ImportItem:
 
 
 def pendings(membership, user):
-    """The uploads `user` made in this project, without their bulk."""
+    """The uploads `user` made in this project, without their bulk (nor the
+    texts of the documents they became: the page shows their titles)."""
     return (
         PendingImport.objects.filter(project=membership.project, uploaded_by=user)
         .defer("data", "parsed")
         .select_related("document")
+        .defer(*(f"document__{name}" for name in Document.HEAVY_FIELDS))
     )
 
 

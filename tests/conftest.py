@@ -13,6 +13,7 @@ from hypothesis import settings as hypothesis_settings
 
 from annotations import curation, export, margin, search
 from corpus import bodycache
+from corpus.models import Document
 from corpus.roles import Action, Role, can
 from tests.factories import make_document, make_project, make_user
 
@@ -42,6 +43,18 @@ def expected_status(who: str, allowed: set[str], ok: int) -> int:
     if who == "outsider":
         return 404
     return ok if who in allowed else 403
+
+
+def document_bodies_read(queries) -> list[str]:
+    """The statements among `queries` (CaptureQueriesContext) that read a
+    document's text, blocks, links or original: megabytes a row, which a
+    page that shows a document's title has no use for."""
+    heavy = [f'"corpus_document"."{name}"' for name in Document.HEAVY_FIELDS]
+    return [
+        query["sql"]
+        for query in queries
+        if any(column in query["sql"].split(" FROM ")[0] for column in heavy)
+    ]
 
 
 # Hypothesis: "ci", the default (make test and CI), holds on a loaded two-core

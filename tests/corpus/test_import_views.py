@@ -21,6 +21,7 @@ from corpus import importers
 from corpus.models import Document, PendingImport
 from corpus.services import import_work
 from corpus.services import imports as import_services
+from tests.conftest import document_bodies_read
 from tests.factories import make_document
 
 Status = PendingImport.Status
@@ -541,6 +542,20 @@ def test_import_all_with_htmx_answers_the_review_region(
     assert html.startswith('<div id="import-review">')
     assert html.count("Imported as") == 2
     assert "Clear the 2 imported files from this list" in html
+
+
+def test_the_review_page_leaves_the_imported_documents_texts_in_the_database(
+    client, project, owner, seeds_dir
+):
+    """Each upload imported shows its document's title: the page reads none
+    of the documents' texts, blocks or originals (megabytes each)."""
+    client.force_login(owner)
+    _upload(client, project, _seed(seeds_dir, "000"), _seed(seeds_dir, "004"))
+    client.post(reverse("corpus:import_all", args=[project.slug]), headers=HTMX)
+    with CaptureQueriesContext(connection) as queries:
+        html = _review(client, project)
+    assert html.count("Imported as") == 2
+    assert not document_bodies_read(queries)
 
 
 def test_import_all_count_follows_single_imports_and_discards(
