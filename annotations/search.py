@@ -18,12 +18,15 @@ from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Count,
+    F,
     FloatField,
+    Func,
     Max,
     Q,
     QuerySet,
     Subquery,
     Sum,
+    Value,
 )
 from django.db.models.expressions import RawSQL
 
@@ -316,8 +319,9 @@ class Found:
     state: tuple | None = None
     # The same entries, as the counts read them best (_counted), if otherwise.
     counted: QuerySet | None = None
-    # The same entries, as a walk through one kind's entries asking the engine
-    # of each reads them best (_walked), if otherwise.
+    # The same entries, as the engine asked of each entry reads them best
+    # (_walked: a kind's first few, one document's, a page's passages), if
+    # otherwise.
     walked: QuerySet | None = None
 
     def of(
@@ -409,7 +413,11 @@ class Found:
 
     @property
     def texts(self) -> QuerySet:
-        return self.texts_of()
+        another_kind = self.data.get("kind") not in (None, "", SearchKind.TEXT)
+        if another_kind or self.chosen.keys() & {"tag", "author", "status"}:
+            # Another kind chosen, or an annotation's facets, leave out texts.
+            return self.matched.none()
+        return self.of([SearchKind.TEXT])
 
     def texts_in(self, documents: list[int], *, of: int) -> QuerySet:
         """The texts found in `documents`, which the counts say hold some of
@@ -424,18 +432,11 @@ class Found:
         if self.counted is None:
             return self.texts.filter(document_id__in=documents)
         entries = SearchEntry.objects.filter(
-            document_id__in=documents, kind=SearchKind.TEXT, in_trash=False
+            _seen(self.membership, [SearchKind.TEXT]), document_id__in=documents
         )
         if of > LISTED_AT_MOST and self.walked is not None:
             return entries.filter(_asked_of_each(self.query))
         return entries.filter(pk__in=fts5_rowids(self.query))
-
-    def texts_of(self, *, counting: bool = False) -> QuerySet:
-        another_kind = self.data.get("kind") not in (None, "", SearchKind.TEXT)
-        if another_kind or self.chosen.keys() & {"tag", "author", "status"}:
-            # Another kind chosen, or an annotation's facets, leave out texts.
-            return self.matched.none()
-        return self.of([SearchKind.TEXT], counting=counting)
 
 
 def _found(membership: Membership, data: dict) -> Found:
@@ -517,8 +518,8 @@ def _counted(project_id: int, query: Query) -> QuerySet | None:
     on is an expression (`+rowid`), which SQLite cannot ask the FTS5 table
     for: it would otherwise choose, for a count grouped in the order of an
     index of the entries (the kinds'), to walk the project's entries in that
-    order and ask the table of each (5.4 s for the kinds of "sinaloa" once a
-    kind is chosen, 0.05 s this way). Entries narrowed to one document are
+    order and ask the table of each (the search for "sinaloa" once a kind is
+    chosen: 5.4 s, 0.15 s this way). Entries narrowed to one document are
     counted by asking of each (Found.of)."""
     if connection.vendor != "sqlite":
         return None
@@ -549,13 +550,18 @@ def _walked(project_id: int, query: Query) -> QuerySet | None:
     )
 
 
-def _asked_of_each(query: Query) -> RawSQL:
-    """SQLite: whether FTS5 finds the query in the entry, asked of each."""
-    return RawSQL(
-        "EXISTS (SELECT 1 FROM annotations_search_fts "
-        "WHERE annotations_search_fts MATCH %s "
-        "AND annotations_search_fts.rowid = annotations_searchentry.id)",
-        [fts5(query)],
+def _asked_of_each(query: Query) -> Func:
+    """SQLite: whether FTS5 finds the query in the entry, asked of each. The
+    entry's key is an expression, so that Django names its table as the
+    query does (U0 in a subquery), not the outermost table's."""
+    return Func(
+        Value(fts5(query)),
+        F("pk"),
+        template=(
+            "EXISTS (SELECT 1 FROM annotations_search_fts "
+            "WHERE annotations_search_fts MATCH %(expressions)s)"
+        ),
+        arg_joiner=" AND annotations_search_fts.rowid = ",
         output_field=BooleanField(),
     )
 
@@ -662,23 +668,22 @@ def _others(
             .order_by("kind", "pk")
             .values("pk")[:1]
         )
-        first = (
+        # The first few found, then their notes, authors and documents: joined
+        # before the few are chosen, each hit would be (PostgreSQL cannot tell
+        # how many entries hold a phrase: the 4,484 notes of "el chapo", 33 ->
+        # 17 ms).
+        chosen = (
             found.of([kind], walking=walking)
             .filter(pk__gte=Subquery(start))
             .order_by("pk")
+            .values("pk")[:OTHERS_SHOWN]
         )
-        if not walking:
-            # The first few found, then their notes, authors and documents:
-            # joined before the few are chosen, each hit would be (PostgreSQL
-            # cannot tell how many entries hold a phrase: the 4,484 notes of
-            # "el chapo", 33 -> 17 ms). A walk names its table as the outer
-            # query's (_asked_of_each): it stays the query itself.
-            first = SearchEntry.objects.filter(
-                pk__in=Subquery(first.values("pk")[:OTHERS_SHOWN])
-            ).order_by("pk")
-        first = first.select_related(
-            "annotation__author", "reply__author", "document"
-        ).defer(*UNSHOWN)[:OTHERS_SHOWN]
+        first = (
+            SearchEntry.objects.filter(pk__in=Subquery(chosen))
+            .select_related("annotation__author", "reply__author", "document")
+            .defer(*UNSHOWN)
+            .order_by("pk")
+        )
         entries += sorted(
             first,
             key=lambda entry: (
@@ -882,13 +887,13 @@ def _grouped(
     """The facets (names of documents and tags as labels) counted over the
     entries of every facet chosen but `but`, in one statement that reads
     them once (materialised for more than one grouping) and groups them as
-    `groupings` asks: "kinds", each document's
-    entries of each kind (and `passages`, if given, filled with each
-    document's texts); "people", the notes' authors and statuses; "tags",
-    the tags' notes and replies. Reading the entries found is most of a
-    common word's counting (a row each): once, not three times ("the",
-    none chosen: SQLite 269 -> 223 ms, PostgreSQL 248 -> 199 ms). The names
-    of the few documents and authors counted are read after, a query each."""
+    `groupings` asks: "kinds", each document's entries of each kind (and
+    `passages`, if given, filled with each document's texts); "people", the
+    notes' authors and statuses; "tags", the tags' notes and replies.
+    Reading the entries found is most of a common word's counting (a row
+    each): once, not three times ("the", none chosen: SQLite 269 -> 223 ms,
+    PostgreSQL 248 -> 199 ms). The names of the few documents and authors
+    counted are read after, a query each."""
     entries = (
         found.of(but=but, counting=True)
         .order_by()
@@ -907,16 +912,19 @@ def _grouped(
     # links up, 65 ms, instead of hashing them, 32 ms).
     statements = {
         "kinds": (
-            "SELECT 0, kind, document_id, NULL, COUNT(*) FROM found GROUP BY 2, 3",
+            "SELECT 0, kind, document_id, CAST(NULL AS VARCHAR), COUNT(*) "
+            "FROM found GROUP BY 2, 3",
             [],
         ),
         "people": (
-            "SELECT 1, status, author_id, NULL, COUNT(*) FROM found "
+            "SELECT 1, status, author_id, CAST(NULL AS VARCHAR), COUNT(*) "
+            "FROM found "
             "WHERE kind = %s GROUP BY 2, 3",
             [SearchKind.NOTE],
         ),
         "tags": (
-            "SELECT 2, tag.name, NULL, parent.name, counted.n FROM ("  # noqa: S608
+            "SELECT 2, tag.name, CAST(NULL AS INTEGER), parent.name, counted.n "  # noqa: S608
+            "FROM ("
             "SELECT link.tag_id, COUNT(*) AS n FROM found "
             f"JOIN {links} link ON link.annotation_id = found.annotation_id "
             "GROUP BY link.tag_id) counted "
