@@ -854,9 +854,9 @@ def _facets(found: Found, passages: dict | None = None) -> dict[str, list[dict]]
     text), with the other facets chosen; `passages`, if given, filled with
     each document's passages of text found. The facets not chosen all count
     the same entries (those of every facet chosen), at once; each one chosen
-    counts without itself, apart, by the one grouping it needs (a kind
-    chosen, the counts of "the": SQLite 507 -> 295 ms, PostgreSQL 672 ->
-    300 ms)."""
+    counts without itself, apart, by the one grouping it needs (the search
+    for "the" with a kind chosen: SQLite 5.3 s -> 0.31 s, PostgreSQL 672 ->
+    309 ms)."""
     facets = _grouped(found, passages=passages)
     for name in FACETS:
         if name in found.chosen:
