@@ -712,17 +712,23 @@ def clear() -> None:
     _kept.clear()
 
 
-def _all_lines(membership: Membership, data: dict) -> tuple[Found, list]:
-    """Every line of a search (to MAX_LINES), in the order asked."""
+def _all_lines(
+    membership: Membership, data: dict, *, at_most: int = MAX_LINES
+) -> tuple[Found, list]:
+    """Every line of a search (to `at_most`), in the order asked."""
     found = _found(membership, data)
-    lines = _lines(found.texts, found.query)
+    lines = _lines(found.texts, found.query, limit=at_most)
     _sort(lines, data.get("sort") or "")
     return found, lines
 
 
-def passages(membership: Membership, data: dict) -> list[tuple[int, int, int]]:
-    """Every text hit of a search as (document id, start, end)."""
-    lines = _all_lines(membership, data)[1]
+def passages(
+    membership: Membership, data: dict, *, at_most: int = MAX_LINES
+) -> list[tuple[int, int, int]]:
+    """Every text hit of a search as (document id, start, end), to `at_most`
+    (one more than a caller takes tells it there are too many, read no
+    further: "sinaloa"'s 19,733 lines, to refuse them, 1.1 s -> 0.3)."""
+    lines = _all_lines(membership, data, at_most=at_most)[1]
     return [(line.document_id, line.start, line.end) for line in lines]
 
 

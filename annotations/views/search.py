@@ -112,7 +112,7 @@ def search_annotate(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     data = form.cleaned_data
     try:
         passages = (
-            search.passages(membership, searched.cleaned_data)
+            search.passages(membership, searched.cleaned_data, at_most=MAX_HITS + 1)
             if data["all"]
             else data["hit"]
         )

@@ -456,12 +456,25 @@ def test_hits_that_are_not_the_projects_are_refused_whole(
 
 
 def test_too_many_hits_are_refused(client, project, members, corpus, monkeypatch):
+    """Refused as soon as one hit too many is found: the search's passages
+    are read no further (a word in most of a corpus read 20,000 lines to be
+    refused)."""
     from annotations.views import search as search_view
 
     monkeypatch.setattr(search_view, "MAX_HITS", 1)
+    read = []
+    entry_lines = search._entry_lines
+    monkeypatch.setattr(
+        search, "_entry_lines", lambda *args: read.append(1) or entry_lines(*args)
+    )
     client.force_login(members["annotator"])
-    response = _annotate(client, project, q="tunnel", all="1", add_tag="x")
+    every = len(
+        search.passages(_membership(project, members["annotator"]), {"q": "the"})
+    )
+    read.clear()
+    response = _annotate(client, project, q="the", all="1", add_tag="x")
     assert response.status_code == 400 and "At most 1 hits" in response.text
+    assert every > 2 and len(read) <= 2
 
 
 def test_kept_counts_follow_every_change_a_search_can_see(project, members, corpus):
