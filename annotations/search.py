@@ -105,6 +105,8 @@ class Results:
     # The kinds (notes, replies) shown most relevant first (few enough hits
     # to rank them all); the others are the first found, shown by place.
     ranked: set[str] = field(default_factory=set)
+    # The lines that may be paged through (MAX_LINES) when more follow, else 0.
+    cut: int = 0
 
 
 def matching(project_id: int, query: Query) -> QuerySet[SearchEntry]:
@@ -201,13 +203,18 @@ def search(membership: Membership, data: dict) -> Results:
     found = _found(membership, data)
     query, texts = found.query, found.texts
     sort = data.get("sort") or ""
-    page = max(1, int(data.get("page") or 1))
+    # The lines are paged through to MAX_LINES, in any order: a page further
+    # on would read every line before it (page 1,000,000 of "the": every
+    # line of the corpus, for a page with none).
+    last = MAX_LINES // LINES_PER_PAGE
+    page = min(max(1, int(data.get("page") or 1)), last)
     if sort in {"before", "after"}:
         # A concordance's sorts need every line: read them all (to MAX_LINES).
-        lines = _lines(texts, query)
+        lines = _lines(texts, query, limit=MAX_LINES)
         _sort(lines, sort)
         pages = max(1, -(-len(lines) // LINES_PER_PAGE))
         page = min(page, pages)
+        cut = MAX_LINES if len(lines) >= MAX_LINES else 0
         shown, unit = lines[(page - 1) * LINES_PER_PAGE : page * LINES_PER_PAGE], "line"
         counted: dict[int, int] = {}
         for line in lines:
@@ -225,7 +232,8 @@ def search(membership: Membership, data: dict) -> Results:
         shown, more = _page_lines(
             found, page, by_position=sort == "position", counted=per_document
         )
-        pages, unit = (page + 1 if more else page), "passage"
+        cut = MAX_LINES if more and page == last else 0
+        pages, unit = (page + 1 if more and not cut else page), "passage"
         counted = {pk: n for pk, (_title, n) in per_document.items()}
         titles = {pk: title for pk, (title, _n) in per_document.items()}
     revisions = dict(
@@ -249,6 +257,7 @@ def search(membership: Membership, data: dict) -> Results:
         page=page,
         pages=pages,
         facets=facets,
+        cut=cut,
     )
     rows = {row["document_id"]: row for row in results.documents}
     for line in shown:

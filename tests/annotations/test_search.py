@@ -652,6 +652,39 @@ def test_pages_of_lines_follow_one_another_in_the_documents_order(
     ]
 
 
+def test_lines_are_paged_through_to_max_lines_then_the_page_says_so(
+    client, project, members, monkeypatch
+):
+    """A page past MAX_LINES shows the last page that may be shown, with no
+    next page and a word to narrow the search, having read no further (page
+    1,000,000 of a common word once read every line of the corpus)."""
+    monkeypatch.setattr(search, "LINES_PER_PAGE", 2)
+    monkeypatch.setattr(search, "MAX_LINES", 4)
+    for n in range(10):  # 20 passages, 30 lines
+        make_document(
+            project=project,
+            title=f"Report {n}",
+            paragraphs=[f"A tunnel and a tunnel ({n}).", "One more tunnel.", "No."],
+        )
+    read = []
+    entry_lines = search._entry_lines
+    monkeypatch.setattr(
+        search, "_entry_lines", lambda *args: read.append(1) or entry_lines(*args)
+    )
+    client.force_login(members["viewer"])
+    for sort in ("", "position", "before"):
+        read.clear()
+        page = _search(client, project, "tunnel", page=1_000_000, sort=sort).text
+        assert "Page 2" in page and 'rel="next"' not in page, sort
+        assert "Only the first 4 lines can be paged through" in page, sort
+        # The lines to the last page and the next one, by whole documents.
+        assert len(read) <= 8, sort
+        first = _search(client, project, "tunnel", page=1, sort=sort).text
+        assert 'rel="next"' in first, sort
+        # A sort is of the first lines only: every page says so.
+        assert ("Only the first" in first) == (sort == "before"), sort
+
+
 def _seen_by(project, user, q) -> dict:
     """What a member's search shows of notes and replies: the notes and
     replies listed, and the kind facet's counts."""
