@@ -455,18 +455,24 @@ def test_hits_that_are_not_the_projects_are_refused_whole(
     assert empty.status_code == 400 and "Choose some hits" in empty.text
 
 
-def test_too_many_hits_are_refused(client, project, members, corpus, monkeypatch):
+@pytest.fixture
+def read(monkeypatch) -> list:
+    """The passages a search cuts lines from, one item each, as it reads."""
+    passages: list = []
+    entry_lines = search._entry_lines
+    monkeypatch.setattr(
+        search, "_entry_lines", lambda *args: passages.append(1) or entry_lines(*args)
+    )
+    return passages
+
+
+def test_too_many_hits_are_refused(client, project, members, corpus, monkeypatch, read):
     """Refused as soon as one hit too many is found: the search's passages
     are read no further (a word in most of a corpus read 20,000 lines to be
     refused)."""
     from annotations.views import search as search_view
 
     monkeypatch.setattr(search_view, "MAX_HITS", 1)
-    read = []
-    entry_lines = search._entry_lines
-    monkeypatch.setattr(
-        search, "_entry_lines", lambda *args: read.append(1) or entry_lines(*args)
-    )
     client.force_login(members["annotator"])
     every = len(
         search.passages(_membership(project, members["annotator"]), {"q": "the"})
@@ -653,7 +659,7 @@ def test_pages_of_lines_follow_one_another_in_the_documents_order(
 
 
 def test_lines_are_paged_through_to_max_lines_then_the_page_says_so(
-    client, project, members, monkeypatch
+    client, project, members, monkeypatch, read
 ):
     """A page past MAX_LINES shows the last page that may be shown, with no
     next page and a word to narrow the search, having read no further (page
@@ -666,11 +672,6 @@ def test_lines_are_paged_through_to_max_lines_then_the_page_says_so(
             title=f"Report {n}",
             paragraphs=[f"A tunnel and a tunnel ({n}).", "One more tunnel.", "No."],
         )
-    read = []
-    entry_lines = search._entry_lines
-    monkeypatch.setattr(
-        search, "_entry_lines", lambda *args: read.append(1) or entry_lines(*args)
-    )
     client.force_login(members["viewer"])
     for sort in ("", "position", "before"):
         read.clear()
