@@ -190,7 +190,7 @@ def _other_paths(client, project, runs: int, judged: bool) -> bool:
         '"the", a status chosen': (page, {"q": "the", "status": "approved"}),
         '"the", a tag chosen': (page, {"q": "the", "tag": load_project.TAGS[0]}),
         '"sinaloa", a kind chosen': (page, {"q": "sinaloa", "kind": "note"}),
-        'a prefix ("th*")': (page, {"q": "th*"}),
+        'a prefix ("mex*")': (page, {"q": "mex*"}),
         'an exclusion ("the -sinaloa")': (page, {"q": "the -sinaloa"}),
         'a choice ("the OR sinaloa")': (page, {"q": "the OR sinaloa"}),
         'the hits of "sinaloa" as CSV': (csv, {"q": "sinaloa"}),

@@ -275,7 +275,7 @@ def test_search_bench_times_searches_indexing_and_tagging_all_hits_in_smoke_mode
         'search, phrase ("el chapo"): ',
         "RESULT search-queries: OK ",
         'search, "the", a kind chosen (notes): ',
-        'search, a prefix ("th*"): ',
+        'search, a prefix ("mex*"): ',
         'search, the hits of "sinaloa" as CSV: ',
         "RESULT search-other-paths: OK ",
         "import of a 1 MB text: ",

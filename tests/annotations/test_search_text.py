@@ -68,6 +68,9 @@ def test_positions_count_code_points_past_astral_characters():
         ("*", "ends a word"),
         ("x" * 501, "at most 500"),
         (" ".join(["w"] * 33), "at most 32 words"),
+        ("th*", "at least 3 letters"),
+        ("tunnel -é*", "at least 3 letters"),
+        (" OR ".join(f"wor{n}*" for n in range(11)), "at most 10 words ending in"),
     ],
 )
 def test_a_malformed_query_says_what_is_wrong(query, message):
