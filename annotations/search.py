@@ -861,7 +861,6 @@ GROUPING = {
     "author": "people",
     "status": "people",
 }
-GROUPINGS = frozenset(GROUPING.values())
 
 
 def _facets(found: Found, passages: dict | None = None) -> dict[str, list[dict]]:
@@ -875,7 +874,7 @@ def _facets(found: Found, passages: dict | None = None) -> dict[str, list[dict]]
     facets = _grouped(found, passages=passages)
     for name in FACETS:
         if name in found.chosen:
-            facets[name] = _grouped(found, but=name, groupings={GROUPING[name]})[name]
+            facets.update(_grouped(found, but=name, wanted=[name]))
     kinds = dict(SearchKind.choices)
     for row in facets["kind"]:
         row["label"] = kinds[row["value"]]
@@ -896,19 +895,20 @@ def _grouped(
     found: Found,
     *,
     but: str = "",
-    groupings=GROUPINGS,
+    wanted=FACETS,
     passages: dict | None = None,
 ) -> dict[str, list[dict]]:
-    """The facets (names of documents and tags as labels) counted over the
-    entries of every facet chosen but `but`, in one statement that reads
-    them once (materialised for more than one grouping) and groups them as
-    `groupings` asks: "kinds", each document's entries of each kind (and
-    `passages`, if given, filled with each document's texts); "people", the
-    notes' authors and statuses; "tags", the tags' notes and replies.
-    Reading the entries found is most of a common word's counting (a row
-    each): once, not three times ("the", none chosen: SQLite 269 -> 223 ms,
-    PostgreSQL 248 -> 199 ms). The names of the few documents and authors
-    counted are read after, a query each."""
+    """The facets `wanted` (names of documents and tags as labels), counted
+    over the entries of every facet chosen but `but`, in one statement that
+    reads them once (materialised for more than one grouping) and groups
+    them as those facets need (GROUPING): "kinds", each document's entries
+    of each kind (and `passages`, if given, filled with each document's
+    texts); "people", the notes' authors and statuses; "tags", the tags'
+    notes and replies. Reading the entries found is most of a common word's
+    counting (a row each): once, not three times ("the", none chosen:
+    SQLite 269 -> 223 ms, PostgreSQL 248 -> 199 ms). The names of the few
+    documents and authors counted are read after, a query each, when
+    wanted."""
     entries = (
         found.of(but=but, counting=True)
         .order_by()
@@ -948,6 +948,7 @@ def _grouped(
             [],
         ),
     }
+    groupings = {GROUPING[name] for name in wanted}
     asked = [
         statements[name] for name in ("kinds", "people", "tags") if name in groupings
     ]
@@ -976,18 +977,23 @@ def _grouped(
                 statuses[name] = statuses.get(name, 0) + count
             else:
                 tag_rows.append({"value": name, "label": parent, "count": count})
-    titles = dict(
-        Document.all_objects.filter(pk__in=by_document).values_list("pk", "title")
+    titles = (
+        dict(Document.all_objects.filter(pk__in=by_document).values_list("pk", "title"))
+        if "document" in wanted or passages is not None
+        else {}
     )
     if passages is not None:
         passages.update({pk: (titles[pk], n) for pk, n in texts.items()})
-    users = get_user_model()
-    names = dict(
-        users.objects.filter(pk__in=by_author).values_list("pk", users.USERNAME_FIELD)
-    )
     authors: dict[str, int] = {}
-    for author, count in by_author.items():
-        authors[names[author]] = authors.get(names[author], 0) + count
+    if "author" in wanted:
+        users = get_user_model()
+        names = dict(
+            users.objects.filter(pk__in=by_author).values_list(
+                "pk", users.USERNAME_FIELD
+            )
+        )
+        for author, count in by_author.items():
+            authors[names[author]] = authors.get(names[author], 0) + count
 
     def top(counts: dict, label=lambda value: value) -> list[dict]:
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
@@ -996,15 +1002,16 @@ def _grouped(
             for value, count in ranked[:FACET_SIZE]
         ]
 
-    return {
-        "kind": top(by_kind),
-        "document": top(by_document, titles.__getitem__),
-        "tag": sorted(tag_rows, key=lambda row: (-row["count"], row["value"]))[
+    counted = {
+        "kind": lambda: top(by_kind),
+        "document": lambda: top(by_document, titles.__getitem__),
+        "tag": lambda: sorted(tag_rows, key=lambda row: (-row["count"], row["value"]))[
             :FACET_SIZE
         ],
-        "author": top(authors),
-        "status": top(statuses),
+        "author": lambda: top(authors),
+        "status": lambda: top(statuses),
     }
+    return {name: counted[name]() for name in wanted}
 
 
 def _lines(
