@@ -34,7 +34,7 @@ from annotations.models.links import (
     RelationType,
     RelationTypeQuerySet,
 )
-from annotations.models.search import SearchEntry, SearchKind
+from annotations.models.search import SearchEntry, SearchKind, SearchTally, SearchWord
 from annotations.models.tags import Tag, TagQuerySet
 
 __all__ = [
@@ -56,6 +56,8 @@ __all__ = [
     "ReplyQuerySet",
     "SearchEntry",
     "SearchKind",
+    "SearchTally",
+    "SearchWord",
     "Restore",
     "RestoreStatus",
     "SoftDeleted",

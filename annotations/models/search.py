@@ -95,3 +95,78 @@ class SearchEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.text[:40]}"
+
+
+class SearchWord(models.Model):
+    """A word so common in a project's index (a search counted TALLY_FROM of
+    its entries or more) that its facets' counts are kept, by SearchTally,
+    rather than counted again from every entry holding it at each search."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    word = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "word"], name="search_word_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.word
+
+
+class SearchTally(models.Model):
+    """How many live entries holding a kept word (SearchWord) count towards
+    one value of a facet, for one audience. `part` says which grouping:
+    KINDS (an entry's kind and document), PEOPLE (a note's author and
+    status), TAGS (a tag of the entry's note). `access` says who may see the
+    entries: EVERYONE (texts, titles, approved shared notes and their
+    replies), SHARED (shared, not approved: members who see unapproved notes,
+    and the author) or PRIVATE (the author alone); `owner_id` is the author
+    for those, and 0 on a SHARED row that sums every author's. Absent values
+    are 0 or "" (so that the key is unique on both databases).
+
+    Written only by the database's triggers on the entries and on the notes'
+    tag links (migration 0022), and by services.search for the texts'
+    entries (written in bulk, a row each would cost an import dearly) and
+    when a word is first kept."""
+
+    EVERYONE, SHARED, PRIVATE = 0, 1, 2
+    KINDS, PEOPLE, TAGS = 0, 1, 2
+
+    word = models.ForeignKey(
+        SearchWord,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    access = models.PositiveSmallIntegerField()
+    owner_id = models.IntegerField(default=0)
+    part = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=8, default="")
+    document_id = models.IntegerField(default=0)
+    author_id = models.IntegerField(default=0)
+    status = models.CharField(max_length=16, default="")
+    tag_id = models.IntegerField(default=0)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "word",
+                    "access",
+                    "owner_id",
+                    "part",
+                    "kind",
+                    "document_id",
+                    "author_id",
+                    "status",
+                    "tag_id",
+                ],
+                name="search_tally_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.word_id}: {self.n}"

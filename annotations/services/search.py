@@ -12,12 +12,21 @@ everything, private notes and the trash included, as the tables do.
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 
-from django.db import connection, models
-from django.db.models import F
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import F, QuerySet
 
-from annotations.models import Annotation, Reply, SearchEntry, SearchKind, Tag
+from annotations.models import (
+    Annotation,
+    Reply,
+    SearchEntry,
+    SearchKind,
+    SearchTally,
+    SearchWord,
+    Tag,
+)
 from annotations.search_text import indexed
 from corpus.models import Document, Project
 
@@ -200,6 +209,7 @@ def reindex_text(document: Document) -> None:
             continue
         made.append(_text_row(document, start, text))
     gone = [pk for left in old.values() for pk, _start in left]
+    gone_words = [indexed(text) for text, left in old.items() for _pk in left]
     for at in range(0, len(gone), BATCH):
         SearchEntry.objects.filter(pk__in=gone[at : at + BATCH]).delete()
     for delta, pks in moved.items():
@@ -208,13 +218,21 @@ def reindex_text(document: Document) -> None:
                 start=F("start") + delta
             )
     write(made)
+    tally_texts(document, _texts_words(made), gone_words)
 
 
 def index_document(*, document: Document, text_changed: bool = True, **_signal) -> None:
     """A document's entries made again (its text's too when it changed)."""
     kinds = [SearchKind.DOCUMENT] + ([SearchKind.TEXT] if text_changed else [])
     SearchEntry.objects.filter(document_id=document.pk, kind__in=kinds).delete()
-    write(document_entries(document, text=text_changed))
+    entries = document_entries(document, text=text_changed)
+    write(entries)
+    if text_changed:
+        tally_texts(document, _texts_words(entries), anew=True)
+
+
+def _texts_words(entries: list[dict]) -> list[str]:
+    return [row["words"] for row in entries if row["kind"] == SearchKind.TEXT]
 
 
 def _note_text(annotation: Annotation) -> str:
@@ -312,6 +330,8 @@ def rebuild(
     hears of each project's documents as they are done."""
     made = 0
     for project in projects:
+        # The words kept go with their counts; searches keep them again.
+        SearchWord.objects.filter(project=project).delete()
         SearchEntry.objects.filter(project=project).delete()
         documents = Document.all_objects.filter(project=project).order_by("pk")
         total = documents.count()
@@ -344,3 +364,137 @@ def rebuild(
             for tag in Tag.objects.filter(project=project)
         )
     return made
+
+
+# A word is kept (its facets' counts tallied, SearchTally) once a search
+# counts this many entries holding it: fewer are counted sooner than a
+# write keeps their tallies. At most WORDS_KEPT_AT_MOST a project: every
+# write of a note adds to the rows of each kept word it holds.
+TALLY_FROM = 20_000
+WORDS_KEPT_AT_MOST = 64
+
+
+def _kept_words(project_id: int) -> dict[str, int]:
+    return dict(
+        SearchWord.objects.filter(project_id=project_id).values_list("word", "pk")
+    )
+
+
+def tally_texts(
+    document: Document,
+    added: Iterable[str],
+    gone: Iterable[str] = (),
+    *,
+    anew: bool = False,
+) -> None:
+    """The kept words' counts of the document's texts: its text entries'
+    words `added` and `gone` (`anew`: the counts made again from `added`).
+    The texts are tallied here rather than by the triggers that tally the
+    other entries (migration 0022): an import writes thousands of them at
+    once. Called after the entries are written, so that on PostgreSQL a word
+    kept at the same time (keep_word, which waits for the writes to the
+    entries to end) is either read here or counts them itself."""
+    kept = _kept_words(document.project_id)
+    if not kept:
+        return
+    words = kept.keys()
+    counts: Counter[str] = Counter()
+    for entry in added:
+        counts.update(words & set(entry.split()))
+    for entry in gone:
+        counts.subtract(words & set(entry.split()))
+    counted = SearchTally.objects.filter(
+        word_id__in=kept.values(),
+        access=SearchTally.EVERYONE,
+        owner_id=0,
+        part=SearchTally.KINDS,
+        kind=SearchKind.TEXT,
+        document_id=document.pk,
+    )
+    if anew:
+        counted.delete()
+    rows = [(kept[word], n) for word, n in counts.items() if n]
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {SearchTally._meta.db_table} "  # noqa: S608
+            f"({TALLY_KEY}, n) VALUES "
+            + ", ".join(["(%s, 0, 0, 0, %s, %s, 0, '', 0, %s)"] * len(rows))
+            + f" ON CONFLICT ({TALLY_KEY}) DO UPDATE SET "
+            f"n = {SearchTally._meta.db_table}.n + excluded.n",
+            [
+                value
+                for word_id, n in rows
+                for value in (word_id, SearchKind.TEXT, document.pk, n)
+            ],
+        )
+
+
+TALLY_KEY = (
+    "word_id, access, owner_id, part, kind, document_id, author_id, status, tag_id"
+)
+# Who may see an entry (SearchTally.access), as migration 0022's triggers say.
+_ACCESS = (
+    "(CASE WHEN e.kind IN ('text', 'document') OR (e.visibility = 'project' "
+    "AND e.status = 'approved') THEN 0 "
+    "WHEN e.visibility = 'project' THEN 1 ELSE 2 END)"
+)
+_OWNER = (
+    f"(CASE WHEN o.agg = 1 OR {_ACCESS} = 0 THEN 0 ELSE COALESCE(e.author_id, -1) END)"
+)
+
+
+def keep_word(project_id: int, word: str, holding: QuerySet) -> bool:
+    """Keep the word's facets' counts from now on: tally the live entries
+    `holding` it (the project's, by the engine) and let the triggers keep
+    the tally current. Return whether it is kept. On PostgreSQL the entries
+    and tag links are locked against writes (SHARE) while they are read, so
+    that no write is missed between the reading and the triggers' seeing the
+    word; SQLite has one writer at a time."""
+    words = SearchWord.objects.filter(project_id=project_id)
+    if words.filter(word=word).exists():
+        return True
+    if words.count() >= WORDS_KEPT_AT_MOST:
+        return False
+    entries_sql, params = holding.values("pk").query.sql_with_params()
+    links = Annotation.tags.through._meta.db_table
+    tally = SearchTally._meta.db_table
+    kept = f"(SELECT 0 AS agg UNION ALL SELECT 1) o WHERE (o.agg = 0 OR {_ACCESS} = 1)"
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"LOCK TABLE {SearchEntry._meta.db_table}, {links} "
+                        "IN SHARE MODE"
+                    )
+            kept_word = SearchWord.objects.create(project_id=project_id, word=word)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"WITH e AS (SELECT id, kind, document_id, author_id, "  # noqa: S608
+                    f"visibility, status, annotation_id FROM "
+                    f"{SearchEntry._meta.db_table} WHERE id IN ({entries_sql}) "
+                    "AND kind IN ('text', 'document', 'note', 'reply') "
+                    "AND (kind = 'text' OR (deleted_at IS NULL AND NOT in_trash "
+                    "AND anchoring = 'anchored'))) "
+                    f"INSERT INTO {tally} ({TALLY_KEY}, n) "
+                    f"SELECT %s, access, owner_id, part, kind, document_id, "
+                    "author_id, status, tag_id, COUNT(*) FROM ("
+                    f"SELECT {_ACCESS} AS access, {_OWNER} AS owner_id, 0 AS part, "
+                    "e.kind AS kind, COALESCE(e.document_id, 0) AS document_id, "
+                    "0 AS author_id, '' AS status, 0 AS tag_id "
+                    f"FROM e, {kept} "
+                    f"UNION ALL SELECT {_ACCESS}, {_OWNER}, 1, 'note', 0, "
+                    f"COALESCE(e.author_id, 0), e.status, 0 FROM e, {kept} "
+                    "AND e.kind = 'note' "
+                    f"UNION ALL SELECT {_ACCESS}, {_OWNER}, 2, '', 0, 0, '', "
+                    f"l.tag_id FROM e JOIN {links} l "
+                    f"ON l.annotation_id = e.annotation_id, {kept}"
+                    ") counted GROUP BY 2, 3, 4, 5, 6, 7, 8, 9",
+                    [*params, kept_word.pk],
+                )
+    except IntegrityError:
+        # Kept meanwhile by another search.
+        pass
+    return True

@@ -1,0 +1,217 @@
+"""The facets of a word the project keeps (SearchWord) come from its tally,
+kept by triggers and services.search through every write, and are the same
+as counting every entry that holds it: for each member, after each kind of
+write a project sees (issue 13: a common word's counts under 150 ms)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from annotations import search, search_text, services
+from annotations.models import (
+    Annotation,
+    SearchTally,
+    SearchWord,
+    Status,
+    Tag,
+    Visibility,
+)
+from annotations.services import search as search_index
+from corpus import services as corpus_services
+from corpus.models import Document, Membership
+from tests.factories import make_annotation, make_document, revise_block
+
+SEED = "000_f680e8277ca77def.txt"
+WORD = "the"
+
+
+@pytest.fixture
+def corpus(project, members, seeds_dir):
+    brief = corpus_services.import_file(
+        project=project,
+        data=(seeds_dir / SEED).read_bytes(),
+        filename=SEED,
+        imported_by=members["owner"],
+    )
+    other = make_document(
+        project=project,
+        paragraphs=["The tunnel under the prison.", "Nothing here.", "The end."],
+        title="The made-up report",
+    )
+    return {"brief": brief, "other": other}
+
+
+def _found(project, user, q=WORD):
+    membership = Membership.objects.select_related("project").get(
+        project=project, user=user
+    )
+    return search._found(membership, {"q": q})
+
+
+def _counts(project, user, *, tallied: bool):
+    found = _found(project, user)
+    passages: dict = {}
+    if tallied:
+        facets = search._tallied(found, WORD, passages)
+        assert facets is not None, "the word is not kept"
+    else:
+        facets = search._grouped(found, passages=passages)
+    return facets, passages
+
+
+def _same_for_everyone(project, members) -> None:
+    """Each member's facets and passages, from the tally and counted whole."""
+    search.clear()
+    for role, user in members.items():
+        if role == "outsider":
+            continue
+        assert _counts(project, user, tallied=True) == _counts(
+            project, user, tallied=False
+        ), role
+
+
+def _keep(project) -> None:
+    assert search_index.keep_word(
+        project.pk, WORD, search.matching(project.pk, search_text.parse(WORD))
+    )
+
+
+def test_a_kept_words_counts_follow_every_write(project, members, corpus, seeds_dir):
+    annotator, curator, owner = (
+        members["annotator"],
+        members["curator"],
+        members["owner"],
+    )
+    other = corpus["other"]
+    shared = make_annotation(
+        other, annotator, "tunnel", body="Under the wall.", tags=["route"]
+    )
+    hidden = make_annotation(
+        other,
+        curator,
+        "prison",
+        body="The guards.",
+        visibility=Visibility.PRIVATE,
+        tags=["route", "guards"],
+    )
+    reply = services.create_reply(
+        annotation=shared, author=owner, body="The escape took months."
+    )
+    _keep(project)
+    assert SearchTally.objects.filter(word__project=project).exists()
+    _same_for_everyone(project, members)
+
+    # Made after the word is kept: notes, replies, tags, under pre-moderation.
+    project.premoderation = True
+    project.save(update_fields=["premoderation"])
+    made = make_annotation(
+        corpus["brief"], annotator, "the", body="On the cartel.", tags=["cartel"]
+    )
+    services.create_reply(annotation=made, author=curator, body="And the others.")
+    _same_for_everyone(project, members)
+    services.set_status(annotation=made, by=curator, status=Status.APPROVED)
+    _same_for_everyone(project, members)
+
+    # Edited: the word taken away and back, visibility, tags.
+    def edit(note, body, tags, visibility=Visibility.PROJECT):
+        current = Annotation.objects.get(pk=note.pk)
+        services.update_annotation(
+            annotation=current,
+            editor=current.author,
+            version=current.version,
+            body=body,
+            tags=tags,
+            visibility=visibility,
+        )
+
+    edit(shared, "Under a wall.", ["route"])
+    _same_for_everyone(project, members)
+    edit(shared, "Under the wall, again.", ["guards", "escape"], Visibility.PRIVATE)
+    _same_for_everyone(project, members)
+    edit(shared, "Under the wall.", ["route"])
+    _same_for_everyone(project, members)
+
+    # Tags renamed and merged, a reply and a note deleted.
+    route = Tag.objects.get(project=project, name="route")
+    services.rename_tag(tag=route, name="the route")
+    services.merge_tags(
+        sources=[Tag.objects.get(project=project, name="guards")], into=route, by=owner
+    )
+    _same_for_everyone(project, members)
+    services.delete_reply(reply=reply, by=owner)
+    services.delete_annotation(annotation=hidden, by=curator)
+    _same_for_everyone(project, members)
+
+    # Straight to the tables, as the admin or a bulk update writes.
+    Annotation.objects.filter(pk=made.pk).update(visibility=Visibility.PRIVATE)
+    _same_for_everyone(project, members)
+    project.premoderation = False
+    project.save(update_fields=["premoderation"])
+    _same_for_everyone(project, members)
+
+    # The documents: trashed and back, metadata, a revision of the text, a
+    # new import, a purge.
+    services.trash_document(document=corpus["brief"], by=owner)
+    _same_for_everyone(project, members)
+    services.restore_document(document=corpus["brief"], by=owner)
+    corpus_services.update_document_metadata(document=other, title="A report")
+    _same_for_everyone(project, members)
+    revise_block(other, owner, 1, "The wall and the tunnel, then the sea.")
+    _same_for_everyone(project, members)
+    revise_block(other, owner, 0, "A tunnel under a prison.")
+    _same_for_everyone(project, members)
+    third = corpus_services.import_file(
+        project=project,
+        data=(seeds_dir / "001_2cf028e75483853e.txt").read_bytes(),
+        filename="001_2cf028e75483853e.txt",
+        imported_by=owner,
+    )
+    make_annotation(third, annotator, "the", body="The copy.")
+    _same_for_everyone(project, members)
+    services.trash_document(document=third, by=owner)
+    services.purge_document(document=Document.all_objects.get(pk=third.pk), by=owner)
+    _same_for_everyone(project, members)
+    assert not SearchTally.objects.filter(document_id=third.pk, part=0).exists()
+
+
+def test_a_search_counting_many_entries_keeps_its_word(
+    project, members, corpus, monkeypatch
+):
+    """A word a search counts TALLY_FROM entries of is kept: the next search
+    reads its tally (one statement, with the tags' entries), and finds what
+    the first found."""
+    monkeypatch.setattr(search, "TALLY_FROM", 10)
+    viewer = Membership.objects.select_related("project").get(
+        project=project, user=members["viewer"]
+    )
+    search.clear()
+    first = search.search(viewer, {"q": "The"})
+    assert list(
+        SearchWord.objects.filter(project=project).values_list("word", flat=True)
+    ) == [WORD]
+    search.clear()
+    asked = []
+
+    def keep(execute, sql, params, many, context):
+        asked.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        again = search.search(viewer, {"q": "the"})
+    assert any("annotations_searchtally" in sql for sql in asked)
+    assert not any("WITH found" in sql for sql in asked), "counted every entry again"
+    assert again.facets == first.facets
+    assert again.documents == first.documents
+    assert again.line_count == first.line_count
+    # A rare word, a phrase or a facet chosen are counted as before.
+    search.search(viewer, {"q": "tunnel"})
+    search.search(viewer, {"q": "the", "kind": "text"})
+    assert SearchWord.objects.filter(project=project).count() == 1
+
+
+def test_a_rebuilt_index_keeps_no_word(project, members, corpus):
+    _keep(project)
+    search_index.rebuild([project])
+    assert not SearchWord.objects.filter(project=project).exists()
+    assert not SearchTally.objects.exists()
