@@ -209,7 +209,8 @@ def reindex_text(document: Document) -> None:
             continue
         made.append(_text_row(document, start, text))
     gone = [pk for left in old.values() for pk, _start in left]
-    gone_words = [indexed(text) for text, left in old.items() for _pk in left]
+    # Folded only if the project keeps a word (tally_texts reads them then).
+    gone_words = (indexed(text) for text, left in old.items() for _pk in left)
     for at in range(0, len(gone), BATCH):
         SearchEntry.objects.filter(pk__in=gone[at : at + BATCH]).delete()
     for delta, pks in moved.items():
