@@ -57,8 +57,10 @@ from corpus.models import Document, Membership
 # Characters shown on each side of a hit.
 CONTEXT = 60
 LINES_PER_PAGE = 50
-# Annotation, reply, tag and title hits shown at most (the first by place).
-OTHERS_SHOWN = 50
+# Annotation, reply, tag and title hits shown of each kind beside the lines
+# (each kind's link then pages through them all: OTHERS_PER_PAGE a page).
+OTHERS_SHOWN = 10
+OTHERS_PER_PAGE = 50
 
 
 @dataclass
@@ -116,6 +118,10 @@ class Results:
     ranked: set[str] = field(default_factory=set)
     # The lines that may be paged through (MAX_LINES) when more follow, else 0.
     cut: int = 0
+    # The hits of each kind (the kind facet's counts), and the kind whose
+    # hits are paged through (a kind chosen but the texts), if any.
+    of_kind: dict[str, int] = field(default_factory=dict)
+    paged_kind: str = ""
 
 
 def matching(project_id: int, query: Query) -> QuerySet[SearchEntry]:
@@ -169,6 +175,9 @@ def _seen(membership: Membership, kinds=None) -> Q:
 ANNOTATION_KINDS = (SearchKind.NOTE, SearchKind.REPLY)
 # The kinds shown as hits apart from the texts' lines, in the page's order.
 OTHER_KINDS = (SearchKind.DOCUMENT, SearchKind.NOTE, SearchKind.REPLY, SearchKind.TAG)
+# The writes to a project after which the number of its entries of each kind,
+# which chooses how to read them, is counted again (Found.entries_of_kind).
+ESTIMATE_WRITES = 1024
 # Lines read at most for one search (a word on every page of a corpus).
 MAX_LINES = 20_000
 FACET_SIZE = 20
@@ -278,14 +287,24 @@ def search(membership: Membership, data: dict) -> Results:
         SearchKind.DOCUMENT: results.titles,
     }
     # The kind facet counts every kind (the others chosen); a kind chosen
-    # leaves no hit of the rest to ask for.
+    # leaves no hit of the rest to ask for, and its hits are paged through.
     chosen_kind = data.get("kind")
+    results.of_kind = {row["value"]: row["count"] for row in facets["kind"]}
     found_of_kind = {
-        row["value"]: row["count"]
-        for row in facets["kind"]
-        if not chosen_kind or row["value"] == chosen_kind
+        kind: n
+        for kind, n in results.of_kind.items()
+        if not chosen_kind or kind == chosen_kind
     }
-    for entry in _others(found, found_of_kind, results.ranked):
+    shown = slice(0, OTHERS_SHOWN)
+    if chosen_kind in OTHER_KINDS:
+        hits = found_of_kind.get(chosen_kind, 0)
+        results.paged_kind = chosen_kind
+        results.pages = max(1, -(-min(hits, MAX_LINES) // OTHERS_PER_PAGE))
+        results.page = min(page, results.pages)
+        results.cut = MAX_LINES if hits > MAX_LINES else 0
+        start = (results.page - 1) * OTHERS_PER_PAGE
+        shown = slice(start, start + OTHERS_PER_PAGE)
+    for entry in _others(found, found_of_kind, results.ranked, shown):
         by_kind[entry.kind].append(Marked(entry, _marked(entry.text, query)))
     tagged = _tagged_documents(found, [marked.entry.tag_id for marked in results.tags])
     for marked in results.tags:
@@ -393,13 +412,22 @@ class Found:
     def entries_of_kind(self) -> dict[str, int]:
         """How many entries of each kind but the texts the project's index
         holds, whoever may see them (to choose how to read a kind's first
-        hits: the texts are read otherwise), kept per worker while the
-        project stays as it is. (Each kind's entries are counted through the
-        index on (project, kind); the texts would be half of them: 13 -> 7 ms
-        on SQLite for the bench's corpus.)"""
+        hits: the texts are read otherwise), kept per worker until the
+        project has changed ESTIMATE_WRITES times more or gained a document:
+        a choice of how to read, which counts a few hundred entries off
+        choose as well, not worth 7-9 ms a search after each write. (Each
+        kind's entries are counted through the index on (project, kind); the
+        texts would be half of them: 13 -> 7 ms on SQLite for the bench's
+        corpus.)"""
         project_id = self.membership.project_id
-        return _kept.get_or_make(
-            (self._state(), project_id, "entries of each kind"),
+        changes, documents = self._state()[0][:2]
+        return _estimates.get_or_make(
+            (
+                project_id,
+                documents,
+                (changes or 0) // ESTIMATE_WRITES,
+                "entries of each kind",
+            ),
             lambda: dict(
                 SearchEntry.objects.filter(project_id=project_id, kind__in=OTHER_KINDS)
                 .order_by()
@@ -613,8 +641,8 @@ UNSHOWN = ["words", *(f"document__{name}" for name in Document.HEAVY_FIELDS)]
 RANK_AT_MOST = 1000
 
 
-def _most_relevant(found: Found, kind: str) -> list[SearchEntry]:
-    """The kind's OTHERS_SHOWN hits most relevant to the query, best first:
+def _most_relevant(found: Found, kind: str, shown: slice) -> list[SearchEntry]:
+    """The kind's hits most relevant to the query (`shown` of them), best first:
     by FTS5's bm25 on SQLite, by ts_rank on PostgreSQL (both: the more often
     the words, the better; bm25 also prefers the shorter text), then the
     first made."""
@@ -636,7 +664,7 @@ def _most_relevant(found: Found, kind: str) -> list[SearchEntry]:
     return list(
         entries.select_related("annotation__author", "reply__author", "document")
         .defer(*UNSHOWN)
-        .order_by(*order)[:OTHERS_SHOWN]
+        .order_by(*order)[shown]
     )
 
 
@@ -647,10 +675,11 @@ WALK_AT_MOST = 300
 
 
 def _others(
-    found: Found, found_of_kind: dict[str, int], ranked: set[str]
+    found: Found, found_of_kind: dict[str, int], ranked: set[str], shown: slice
 ) -> list[SearchEntry]:
-    """The first OTHERS_SHOWN entries of each kind but the texts' (a query
-    each: a kind with many hits leaves room for the others), by place. The
+    """The first entries of each kind but the texts' (`shown` of them: the
+    first few beside the lines, or a page of the kind chosen; a query each),
+    by place. The
     first found, in the index's order: the database stops at them, where
     choosing them by place would sort every one (for a common word, 0.2 s).
     Notes and replies with at most RANK_AT_MOST hits are the most relevant
@@ -670,19 +699,17 @@ def _others(
             and not isinstance(found.query, Exact)
         ):
             ranked.add(kind)
-            entries += _most_relevant(found, kind)
+            entries += _most_relevant(found, kind, shown)
             continue
         # Asking the engine of each entry of the kind in order finds the
-        # first few after about OTHERS_SHOWN × entries ÷ hits questions. (A
-        # kind with fewer hits than are shown is listed, never walked: a rare
-        # word's list is short, and its search counts no entries.)
+        # first n after about n × entries ÷ hits questions. (A kind with
+        # fewer hits than are shown is listed, never walked: a rare word's
+        # list is short, and its search counts no entries.)
+        wanted = shown.stop
         walking = (
             found.walked is not None
-            and hits >= OTHERS_SHOWN
-            and (
-                OTHERS_SHOWN * found.entries_of_kind().get(kind, 0)
-                <= WALK_AT_MOST * hits
-            )
+            and hits >= wanted
+            and wanted * found.entries_of_kind().get(kind, 0) <= WALK_AT_MOST * hits
         )
         # From the kind's first entry on: PostgreSQL's planner walks the
         # entries in key order (the rows lie in that order, and it cannot
@@ -708,7 +735,7 @@ def _others(
             found.of([kind], walking=walking)
             .filter(pk__gte=Subquery(start))
             .order_by("pk")
-            .values("pk")[:OTHERS_SHOWN]
+            .values("pk")[shown]
         )
         first = (
             SearchEntry.objects.filter(pk__in=Subquery(chosen))
@@ -738,10 +765,15 @@ def _hits(text: str, query) -> list[tuple[int, int]]:
 # project's state (export.project_state: any change to what a search may find
 # moves it): paging through a search, or picking a facet and back, counts once.
 _kept = bodycache.LRU(size=512)
+# What chooses how to read a project's entries, kept longer (entries_of_kind).
+_estimates = bodycache.LRU(size=64)
 
 
-def clear() -> None:
+def clear(*, estimates: bool = True) -> None:
+    """Forget the counts kept (and the estimates, unless told not to)."""
     _kept.clear()
+    if estimates:
+        _estimates.clear()
 
 
 def _all_lines(
@@ -894,15 +926,16 @@ def _facets(found: Found, passages: dict | None = None) -> dict[str, list[dict]]
     counts without itself, apart, by the one grouping it needs (the search
     for "the" with a kind chosen: SQLite 5.3 s -> 0.31 s, PostgreSQL 672 ->
     309 ms)."""
-    word = _one_word(found)
+    word = _one_term(found)
     kept = found.kept_words() if word else set()
     facets = _tallied(found, word, passages) if word in kept else None
     if facets is None:
         facets = _grouped(found, passages=passages)
-        if word and sum(row["count"] for row in facets["kind"]) >= TALLY_FROM:
+        entries = sum(row["count"] for row in facets["kind"])
+        if word and entries >= TALLY_FROM:
             project_id = found.membership.project_id
             if search_index.keep_word(
-                project_id, word, matching(project_id, found.query)
+                project_id, word, matching(project_id, found.query), entries
             ):
                 kept.add(word)
     for name in FACETS:
@@ -927,17 +960,20 @@ def _facets(found: Found, passages: dict | None = None) -> dict[str, list[dict]]
 TALLY_FROM = search_index.TALLY_FROM
 
 
-def _one_word(found: Found) -> str:
-    """The word searched for, when the search is for one word alone (no
-    phrase, prefix or exclusion, no facet chosen): the search whose counts a
-    kept word's tally may give. Else ""."""
+def _one_term(found: Found) -> str:
+    """The word or phrase searched for (its words, a space between each),
+    when the search is for it alone (no prefix, choice or exclusion, no
+    facet chosen): the search whose counts a kept word's tally may give.
+    Else ""."""
     query = found.query
     if not isinstance(query, Query) or query.excluded or found.chosen:
         return ""
     if len(query.wanted) != 1 or len(query.wanted[0]) != 1:
         return ""
     term = query.wanted[0][0]
-    return term.words[0] if len(term.words) == 1 and not term.prefix else ""
+    words = " ".join(term.words)
+    fits = len(words) <= SearchWord._meta.get_field("word").max_length
+    return words if fits and not term.prefix else ""
 
 
 def _tallied(
@@ -1029,7 +1065,11 @@ def _grouped(
     # columns cost SQLite 30 ms more for "the"); the tags' notes and replies,
     # by their links (the texts, titles and tags have no annotation to join:
     # named, PostgreSQL would think few entries are left and look each one's
-    # links up, 65 ms, instead of hashing them, 32 ms).
+    # links up, 65 ms, instead of hashing them, 32 ms). The entries found
+    # come first (CROSS JOIN: SQLite keeps that order, PostgreSQL plans it as
+    # any join), each one's links looked up: SQLite would otherwise read
+    # every link of the project, even for one entry found (the tags of a
+    # word in one passage: 9.6 -> 0.1 ms; of "sinaloa" 54 -> 38 ms).
     statements = {
         "kinds": (
             "SELECT 0, kind, document_id, CAST(NULL AS VARCHAR), COUNT(*) "
@@ -1046,7 +1086,7 @@ def _grouped(
             "SELECT 2, tag.name, CAST(NULL AS INTEGER), parent.name, counted.n "  # noqa: S608
             "FROM ("
             "SELECT link.tag_id, COUNT(*) AS n FROM found "
-            f"JOIN {links} link ON link.annotation_id = found.annotation_id "
+            f"CROSS JOIN {links} link WHERE link.annotation_id = found.annotation_id "
             "GROUP BY link.tag_id) counted "
             f"JOIN {tags} tag ON tag.id = counted.tag_id "
             f"LEFT JOIN {tags} parent ON parent.id = tag.parent_id",

@@ -214,6 +214,11 @@ def hits(
 ) -> list[tuple[int, int]]:
     """Where the query's wanted terms occur in `text`, as code-point ranges,
     in order (none if it lacks one of them or has an excluded one)."""
+    if words is None:
+        finders = _ascii_finders(query)
+        shadow = _as_ascii(text) if finders is not None else None
+        if shadow is not None:
+            return _ascii_hits(shadow, *finders)
     words = tokens(text) if words is None else words
     folded = [token.word for token in words]
     if any(_starts(folded, term) for term in query.excluded):
@@ -224,6 +229,77 @@ def hits(
             (words[at].start, words[at + len(term.words) - 1].end)
             for term in choice
             for at in _starts(folded, term)
+        }
+        if not of_choice:
+            return []
+        found |= of_choice
+    return sorted(found)
+
+
+# A word with a letter or digit that is not ASCII.
+_NON_ASCII_WORD = re.compile(r"[^\W_]*[^\W_\x00-\x7f][^\W_]*")
+
+
+def _as_ascii(text: str) -> str | None:
+    """The text with each word that is not ASCII folded, if each folds to as
+    many ASCII letters and digits ("Guzmán" to "guzman", not "Straße" nor
+    "Øresund"): the same words at the same offsets, which _ascii_finders'
+    patterns find. Else None."""
+    if text.isascii():
+        return text
+    pieces, at = [], 0
+    for match in _NON_ASCII_WORD.finditer(text):
+        word = match.group()
+        folded = fold(word)
+        if len(folded) != len(word) or not (folded.isascii() and folded.isalnum()):
+            return None
+        pieces += [text[at : match.start()], folded]
+        at = match.end()
+    pieces.append(text[at:])
+    return "".join(pieces)
+
+
+# The patterns of a query: of each term of each choice, of each excluded term.
+Finders = tuple[list[list[re.Pattern]], list[re.Pattern]]
+
+
+@functools.lru_cache(maxsize=256)
+def _ascii_finders(query: Query) -> Finders | None:
+    """For an ASCII text (or one _as_ascii makes so), where folding is lower
+    case alone and keeps every offset: a pattern for each term that finds
+    where the term's words stand in a row, without cutting the whole text
+    into words. Its letters are compared as ASCII (re.ASCII): no ASCII word
+    folds to a word that is not, where a Unicode case-insensitive pattern
+    would find some ("ı" finds "I"). None for a query with a word as long as
+    a word is cut to (MAX_WORD_CHARS)."""
+    every = [*query.terms, *query.excluded]
+    if any(len(word) >= MAX_WORD_CHARS for term in every for word in term.words):
+        return None
+
+    def finder(term: Term) -> re.Pattern:
+        # From a word's start (nothing of a word before it), the words with
+        # anything but a word between them, up to the word's end (or, for a
+        # prefix, on to it); in a lookahead, so that a phrase's hits may
+        # overlap ("la la" in "la la la": two).
+        words = r"[\W_]+".join(re.escape(word) for word in term.words)
+        end = r"[^\W_]*" if term.prefix else r"(?![^\W_])"
+        return re.compile(rf"(?<![^\W_])(?=({words}{end}))", re.ASCII | re.IGNORECASE)
+
+    return (
+        [[finder(term) for term in choice] for choice in query.wanted],
+        [finder(term) for term in query.excluded],
+    )
+
+
+def _ascii_hits(
+    text: str, wanted: list[list[re.Pattern]], excluded: list[re.Pattern]
+) -> list[tuple[int, int]]:
+    if any(finder.search(text) for finder in excluded):
+        return []
+    found: set[tuple[int, int]] = set()
+    for choice in wanted:
+        of_choice = {
+            match.span(1) for finder in choice for match in finder.finditer(text)
         }
         if not of_choice:
             return []

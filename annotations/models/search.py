@@ -98,12 +98,16 @@ class SearchEntry(models.Model):
 
 
 class SearchWord(models.Model):
-    """A word so common in a project's index (a search counted TALLY_FROM of
-    its entries or more) that its facets' counts are kept, by SearchTally,
-    rather than counted again from every entry holding it at each search."""
+    """A word (or a phrase: its words, a space between each) so common in a
+    project's index (a search counted TALLY_FROM of its entries or more)
+    that its facets' counts are kept, by SearchTally, rather than counted
+    again from every entry holding it at each search. `entries`: how many
+    that search counted (the commonest are kept when a project keeps as
+    many as it may)."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
     word = models.CharField(max_length=200)
+    entries = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -398,12 +398,11 @@ def tally_texts(
     kept = _kept_words(document.project_id)
     if not kept:
         return
-    words = kept.keys()
     counts: Counter[str] = Counter()
     for entry in added:
-        counts.update(words & set(entry.split()))
+        counts.update(_held(kept, entry))
     for entry in gone:
-        counts.subtract(words & set(entry.split()))
+        counts.subtract(_held(kept, entry))
     counted = SearchTally.objects.filter(
         word_id__in=kept.values(),
         access=SearchTally.EVERYONE,
@@ -432,6 +431,17 @@ def tally_texts(
         )
 
 
+def _held(kept: dict[str, int], words: str) -> set[str]:
+    """The kept words (and phrases: words in a row) an entry's `words` hold,
+    as the triggers find them (migration 0022)."""
+    held = kept.keys() & set(words.split())
+    phrases = [word for word in kept if " " in word]
+    if phrases:
+        padded = f" {words} "
+        held.update(phrase for phrase in phrases if f" {phrase} " in padded)
+    return held
+
+
 TALLY_KEY = (
     "word_id, access, owner_id, part, kind, document_id, author_id, status, tag_id"
 )
@@ -446,18 +456,23 @@ _OWNER = (
 )
 
 
-def keep_word(project_id: int, word: str, holding: QuerySet) -> bool:
-    """Keep the word's facets' counts from now on: tally the live entries
-    `holding` it (the project's, by the engine) and let the triggers keep
-    the tally current. Return whether it is kept. On PostgreSQL the entries
-    and tag links are locked against writes (SHARE) while they are read, so
-    that no write is missed between the reading and the triggers' seeing the
-    word; SQLite has one writer at a time."""
+def keep_word(project_id: int, word: str, holding: QuerySet, entries: int = 0) -> bool:
+    """Keep the word's (or phrase's) facets' counts from now on: tally the
+    live entries `holding` it (the project's, by the engine) and let the
+    triggers keep the tally current. A project that keeps as many words as
+    it may drops its least common one (`entries`, as the search that kept it
+    counted) for a commoner. Return whether it is kept. On PostgreSQL the
+    entries and tag links are locked against writes (SHARE) while they are
+    read, so that no write is missed between the reading and the triggers'
+    seeing the word; SQLite has one writer at a time."""
     words = SearchWord.objects.filter(project_id=project_id)
     if words.filter(word=word).exists():
         return True
+    least = None
     if words.count() >= WORDS_KEPT_AT_MOST:
-        return False
+        least = words.order_by("entries", "pk").first()
+        if least is None or least.entries >= entries:
+            return False
     entries_sql, params = holding.values("pk").query.sql_with_params()
     links = Annotation.tags.through._meta.db_table
     tally = SearchTally._meta.db_table
@@ -470,7 +485,12 @@ def keep_word(project_id: int, word: str, holding: QuerySet) -> bool:
                         f"LOCK TABLE {SearchEntry._meta.db_table}, {links} "
                         "IN SHARE MODE"
                     )
-            kept_word = SearchWord.objects.create(project_id=project_id, word=word)
+            if least is not None:
+                # Its tally goes with it (migration 0022's trigger).
+                SearchWord.objects.filter(pk=least.pk).delete()
+            kept_word = SearchWord.objects.create(
+                project_id=project_id, word=word, entries=entries
+            )
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"WITH e AS (SELECT id, kind, document_id, author_id, "  # noqa: S608

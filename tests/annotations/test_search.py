@@ -619,6 +619,46 @@ def test_a_kind_with_many_hits_leaves_room_for_the_others(
     assert page.text.count("Escape route") >= 2
 
 
+@pytest.mark.parametrize("rank_at_most", [0, 10**9])
+def test_every_note_found_can_be_reached_a_page_at_a_time(
+    client, project, members, corpus, monkeypatch, rank_at_most
+):
+    """Beside the lines a search shows each kind's first few hits, says how
+    many it found, and links to all of them: that kind chosen, its hits
+    come a page at a time, each once, ranked (few hits) or by place (many),
+    private notes of others left out."""
+    monkeypatch.setattr(search, "OTHERS_SHOWN", 2)
+    monkeypatch.setattr(search, "OTHERS_PER_PAGE", 3)
+    monkeypatch.setattr(search, "RANK_AT_MOST", rank_at_most)
+    for n in range(8):
+        make_annotation(
+            corpus["other"],
+            members["annotator"],
+            "tunnel",
+            body=f"Contraband route {n}.",
+            visibility=Visibility.PRIVATE if n == 3 else Visibility.PROJECT,
+        )
+    client.force_login(members["viewer"])
+    page = _search(client, project, "contraband")
+    assert page.text.count("Note by annotator-user") == 2
+    assert " · 7 notes" in page.text
+    assert "All 7 notes</a>" in page.text
+    assert 'href="?q=contraband&amp;kind=note"' in page.text
+    seen = []
+    for number in (1, 2, 3):
+        page = _search(client, project, "contraband", kind="note", page=number)
+        assert page.status_code == 200
+        assert f"Page {number} of 3" in page.text
+        seen += re.findall(r"</mark> route (\d)\.", page.text)
+    assert sorted(seen) == [str(n) for n in range(8) if n != 3]
+    assert "All 7 notes" not in page.text
+    # A page past the last shows the last.
+    assert (
+        "Page 3 of 3"
+        in _search(client, project, "contraband", kind="note", page=9).text
+    )
+
+
 @pytest.mark.parametrize("listed_at_most", [0, 10**9])
 def test_pages_of_lines_follow_one_another_in_the_documents_order(
     project, members, corpus, monkeypatch, listed_at_most

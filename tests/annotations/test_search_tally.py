@@ -24,6 +24,12 @@ from tests.factories import make_annotation, make_document, revise_block
 
 SEED = "000_f680e8277ca77def.txt"
 WORD = "the"
+# A phrase is kept as its words, a space between each.
+PHRASE = "the wall"
+
+
+def _query(word: str) -> str:
+    return f'"{word}"' if " " in word else word
 
 
 @pytest.fixture
@@ -49,35 +55,44 @@ def _found(project, user, q=WORD):
     return search._found(membership, {"q": q})
 
 
-def _counts(project, user, *, tallied: bool):
-    found = _found(project, user)
+def _counts(project, user, word, *, tallied: bool):
+    found = _found(project, user, _query(word))
     passages: dict = {}
     if tallied:
-        facets = search._tallied(found, WORD, passages)
+        facets = search._tallied(found, word, passages)
         assert facets is not None, "the word is not kept"
     else:
         facets = search._grouped(found, passages=passages)
     return facets, passages
 
 
-def _same_for_everyone(project, members) -> None:
+def _same_for_everyone(project, members, word=WORD) -> None:
     """Each member's facets and passages, from the tally and counted whole."""
     search.clear()
     for role, user in members.items():
         if role == "outsider":
             continue
-        assert _counts(project, user, tallied=True) == _counts(
-            project, user, tallied=False
+        assert _counts(project, user, word, tallied=True) == _counts(
+            project, user, word, tallied=False
         ), role
 
 
-def _keep(project) -> None:
-    assert search_index.keep_word(
-        project.pk, WORD, search.matching(project.pk, search_text.parse(WORD))
+def _keep(project, word=WORD, entries=0) -> bool:
+    return search_index.keep_word(
+        project.pk,
+        word,
+        search.matching(project.pk, search_text.parse(_query(word))),
+        entries,
     )
 
 
-def test_a_kept_words_counts_follow_every_write(project, members, corpus, seeds_dir):
+@pytest.mark.parametrize("word", [WORD, PHRASE])
+def test_a_kept_words_counts_follow_every_write(
+    project, members, corpus, seeds_dir, word
+):
+    """Each write below holds "the", most of them "the wall" too (the
+    phrase's words in a row), some only "the" or "wall" ("The wall's guards"
+    holds the phrase; "the guards on a wall" does not)."""
     annotator, curator, owner = (
         members["annotator"],
         members["curator"],
@@ -91,27 +106,34 @@ def test_a_kept_words_counts_follow_every_write(project, members, corpus, seeds_
         other,
         curator,
         "prison",
-        body="The guards.",
+        body="The wall's guards.",
         visibility=Visibility.PRIVATE,
         tags=["route", "guards"],
     )
     reply = services.create_reply(
-        annotation=shared, author=owner, body="The escape took months."
+        annotation=shared, author=owner, body="The escape over the wall took months."
     )
-    _keep(project)
+    services.create_reply(
+        annotation=shared, author=annotator, body="The guards on a wall."
+    )
+    assert _keep(project, word)
     assert SearchTally.objects.filter(word__project=project).exists()
-    _same_for_everyone(project, members)
+    _same_for_everyone(project, members, word)
 
     # Made after the word is kept: notes, replies, tags, under pre-moderation.
     project.premoderation = True
     project.save(update_fields=["premoderation"])
     made = make_annotation(
-        corpus["brief"], annotator, "the", body="On the cartel.", tags=["cartel"]
+        corpus["brief"],
+        annotator,
+        "the",
+        body="On the wall of the cartel.",
+        tags=["cartel"],
     )
-    services.create_reply(annotation=made, author=curator, body="And the others.")
-    _same_for_everyone(project, members)
+    services.create_reply(annotation=made, author=curator, body="And the wall too.")
+    _same_for_everyone(project, members, word)
     services.set_status(annotation=made, by=curator, status=Status.APPROVED)
-    _same_for_everyone(project, members)
+    _same_for_everyone(project, members, word)
 
     # Edited: the word taken away and back, visibility, tags.
     def edit(note, body, tags, visibility=Visibility.PROJECT):
@@ -125,53 +147,53 @@ def test_a_kept_words_counts_follow_every_write(project, members, corpus, seeds_
             visibility=visibility,
         )
 
-    edit(shared, "Under a wall.", ["route"])
-    _same_for_everyone(project, members)
+    edit(shared, "Under a wall, the stones.", ["route"])
+    _same_for_everyone(project, members, word)
     edit(shared, "Under the wall, again.", ["guards", "escape"], Visibility.PRIVATE)
-    _same_for_everyone(project, members)
+    _same_for_everyone(project, members, word)
     edit(shared, "Under the wall.", ["route"])
-    _same_for_everyone(project, members)
+    _same_for_everyone(project, members, word)
 
     # Tags renamed and merged, a reply and a note deleted.
     route = Tag.objects.get(project=project, name="route")
-    services.rename_tag(tag=route, name="the route")
+    services.rename_tag(tag=route, name="the wall route")
     services.merge_tags(
         sources=[Tag.objects.get(project=project, name="guards")], into=route, by=owner
     )
-    _same_for_everyone(project, members)
+    _same_for_everyone(project, members, word)
     services.delete_reply(reply=reply, by=owner)
     services.delete_annotation(annotation=hidden, by=curator)
-    _same_for_everyone(project, members)
+    _same_for_everyone(project, members, word)
 
     # Straight to the tables, as the admin or a bulk update writes.
     Annotation.objects.filter(pk=made.pk).update(visibility=Visibility.PRIVATE)
-    _same_for_everyone(project, members)
+    _same_for_everyone(project, members, word)
     project.premoderation = False
     project.save(update_fields=["premoderation"])
-    _same_for_everyone(project, members)
+    _same_for_everyone(project, members, word)
 
     # The documents: trashed and back, metadata, a revision of the text, a
     # new import, a purge.
     services.trash_document(document=corpus["brief"], by=owner)
-    _same_for_everyone(project, members)
+    _same_for_everyone(project, members, word)
     services.restore_document(document=corpus["brief"], by=owner)
     corpus_services.update_document_metadata(document=other, title="A report")
-    _same_for_everyone(project, members)
+    _same_for_everyone(project, members, word)
     revise_block(other, owner, 1, "The wall and the tunnel, then the sea.")
-    _same_for_everyone(project, members)
+    _same_for_everyone(project, members, word)
     revise_block(other, owner, 0, "A tunnel under a prison.")
-    _same_for_everyone(project, members)
+    _same_for_everyone(project, members, word)
     third = corpus_services.import_file(
         project=project,
         data=(seeds_dir / "001_2cf028e75483853e.txt").read_bytes(),
         filename="001_2cf028e75483853e.txt",
         imported_by=owner,
     )
-    make_annotation(third, annotator, "the", body="The copy.")
-    _same_for_everyone(project, members)
+    make_annotation(third, annotator, "the", body="The wall copy.")
+    _same_for_everyone(project, members, word)
     services.trash_document(document=third, by=owner)
     services.purge_document(document=Document.all_objects.get(pk=third.pk), by=owner)
-    _same_for_everyone(project, members)
+    _same_for_everyone(project, members, word)
     assert not SearchTally.objects.filter(document_id=third.pk, part=0).exists()
 
 
@@ -204,10 +226,40 @@ def test_a_search_counting_many_entries_keeps_its_word(
     assert again.facets == first.facets
     assert again.documents == first.documents
     assert again.line_count == first.line_count
-    # A rare word, a phrase or a facet chosen are counted as before.
-    search.search(viewer, {"q": "tunnel"})
+    # A rare word, a prefix, a choice or a facet chosen are counted as before.
+    for asked in ({"q": "tunnel"}, {"q": "the*"}, {"q": "the OR a"}):
+        search.search(viewer, asked)
     search.search(viewer, {"q": "the", "kind": "text"})
     assert SearchWord.objects.filter(project=project).count() == 1
+    # A common phrase is kept as its words.
+    monkeypatch.setattr(search, "TALLY_FROM", 3)
+    search.search(viewer, {"q": '"of the"'})
+    assert set(
+        SearchWord.objects.filter(project=project).values_list("word", flat=True)
+    ) == {WORD, "of the"}
+
+
+def test_a_project_keeping_all_it_may_keeps_the_commonest(
+    project, members, corpus, monkeypatch
+):
+    """Once a project keeps WORDS_KEPT_AT_MOST words, a commoner word takes
+    the place of the least common (its tally goes with it); a rarer one is
+    counted as before, and the words kept keep their counts."""
+    monkeypatch.setattr(search_index, "WORDS_KEPT_AT_MOST", 2)
+    assert _keep(project, "the", entries=500)
+    assert _keep(project, "tunnel", entries=20)
+    tunnel = SearchWord.objects.get(project=project, word="tunnel")
+    assert SearchTally.objects.filter(word=tunnel).exists()
+    assert not _keep(project, "of", entries=10)
+    assert _keep(project, "the tunnel", entries=30)
+    kept = SearchWord.objects.filter(project=project)
+    assert set(kept.values_list("word", "entries")) == {
+        ("the", 500),
+        ("the tunnel", 30),
+    }
+    assert not SearchTally.objects.filter(word_id=tunnel.pk).exists()
+    _same_for_everyone(project, members)
+    _same_for_everyone(project, members, "the tunnel")
 
 
 def test_a_rebuilt_index_keeps_no_word(project, members, corpus):

@@ -112,3 +112,56 @@ def test_every_hit_is_a_word_of_the_text_that_folds_to_the_query(parts, data):
     for start, end in hits(text, Query(((Term((wanted.word,)),),))):
         assert wanted.word in [token.word for token in tokens(text[start:end])]
     assert (wanted.start, wanted.end) in hits(text, Query(((Term((wanted.word,)),),)))
+
+
+# Mostly ASCII; accented letters that fold to one ASCII letter (the text is
+# still searched by patterns), and some that do not ("ß", "ø", "ﬁ", "İ").
+ascii_words = st.text(alphabet="abiI1_áÁ", min_size=1, max_size=2) | st.text(
+    alphabet="aßøﬁİ", min_size=1, max_size=2
+)
+separators = st.sampled_from([" ", ", ", "_", "-", "’", "\n", " 🚇 "])
+
+
+@given(
+    st.lists(st.tuples(ascii_words, separators), min_size=1, max_size=30),
+    st.lists(
+        st.tuples(
+            st.lists(
+                st.text(alphabet="abı1", min_size=1, max_size=2), min_size=1, max_size=3
+            ).map(lambda words: [fold(word) for word in words]),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    st.integers(0, 3),
+)
+def test_a_text_searched_by_patterns_has_the_hits_of_its_words(parts, terms, how):
+    """A text whose words fold to ASCII words as long is searched by
+    patterns, not cut into words (search_text._ascii_finders): the same
+    hits as cutting it, for words, phrases, prefixes, choices and
+    exclusions, overlapping phrases and a word no ASCII word folds to ("ı")
+    included; other texts are cut into words."""
+    text = "".join(word + between for word, between in parts)
+    made = [Term(tuple(words), prefix) for words, prefix in terms]
+    if how == 0:
+        query = Query(tuple((term,) for term in made))
+    elif how == 1:
+        query = Query((tuple(made),))
+    else:
+        query = Query(((made[0],),), tuple(made[1:]) if how == 2 else ())
+    assert hits(text, query) == hits(text, query, tokens(text))
+
+
+def test_overlapping_phrases_prefixes_and_other_letters_in_an_ascii_text():
+    text = "La la la, Lala_laba 1a LABEL I said Hi"
+    assert hits("Guzmán’s 🚇 guzman", parse("guzman")) == [(0, 6), (11, 17)]
+    assert hits("Øresund bø b", parse("b")) == [(11, 12)]
+    assert hits(text, parse('"la la"')) == [(0, 5), (3, 8)]
+    assert hits(text, parse("lab*")) == [(15, 19), (23, 28)]
+    assert hits(text, Query(((Term(("lala", "lab"), prefix=True),),))) == [(10, 19)]
+    assert hits(text, parse("1a")) == [(20, 22)]
+    assert hits(text, parse("la -laba")) == []
+    # No ASCII word folds to "ı", which a case-insensitive pattern would
+    # find in "I" and "i" but for re.ASCII.
+    assert hits(text, Query(((Term(("ı",)),),))) == []
