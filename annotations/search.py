@@ -304,7 +304,8 @@ def search(membership: Membership, data: dict) -> Results:
         results.cut = MAX_LINES if hits > MAX_LINES else 0
         start = (results.page - 1) * OTHERS_PER_PAGE
         shown = slice(start, start + OTHERS_PER_PAGE)
-    for entry in _others(found, found_of_kind, results.ranked, shown):
+    listed = sum(results.of_kind.values())
+    for entry in _others(found, found_of_kind, results.ranked, shown, listed):
         by_kind[entry.kind].append(Marked(entry, _marked(entry.text, query)))
     tagged = _tagged_documents(found, [marked.entry.tag_id for marked in results.tags])
     for marked in results.tags:
@@ -668,18 +669,23 @@ def _most_relevant(found: Found, kind: str, shown: slice) -> list[SearchEntry]:
     )
 
 
-# The questions to the engine a walk through a kind's entries may cost (about
-# 20-70 µs each on SQLite) rather than listing every entry found (0.2 µs each,
-# 30 ms for "the").
-WALK_AT_MOST = 300
+# SQLite: the entries found that listing them all reads in the time of one
+# question to the engine about one entry (a walk through a kind's entries asks
+# one question an entry: 40-120 µs, a phrase's the most; listing reads every
+# entry found: 0.2-0.9 µs each, 33 ms for the 152,713 entries of "the").
+LISTED_PER_QUESTION = 200
 
 
 def _others(
-    found: Found, found_of_kind: dict[str, int], ranked: set[str], shown: slice
+    found: Found,
+    found_of_kind: dict[str, int],
+    ranked: set[str],
+    shown: slice,
+    listed: int,
 ) -> list[SearchEntry]:
     """The first entries of each kind but the texts' (`shown` of them: the
     first few beside the lines, or a page of the kind chosen; a query each),
-    by place. The
+    by place, of the `listed` entries found in all. The
     first found, in the index's order: the database stops at them, where
     choosing them by place would sort every one (for a common word, 0.2 s).
     Notes and replies with at most RANK_AT_MOST hits are the most relevant
@@ -702,14 +708,18 @@ def _others(
             entries += _most_relevant(found, kind, shown)
             continue
         # Asking the engine of each entry of the kind in order finds the
-        # first n after about n × entries ÷ hits questions. (A kind with
-        # fewer hits than are shown is listed, never walked: a rare word's
-        # list is short, and its search counts no entries.)
+        # first n after about n × entries ÷ hits questions, sooner than
+        # listing every entry found when each question costs less than
+        # LISTED_PER_QUESTION of them (on the bench's corpus, the first 10
+        # notes of "the": walked 8 ms, listed 33; of "el chapo": 27 and 14).
+        # (A kind with fewer hits than are shown is listed, never walked: a
+        # rare word's list is short, and its search counts no entries.)
         wanted = shown.stop
+        questions = wanted * found.entries_of_kind().get(kind, 0)
         walking = (
             found.walked is not None
             and hits >= wanted
-            and wanted * found.entries_of_kind().get(kind, 0) <= WALK_AT_MOST * hits
+            and questions * LISTED_PER_QUESTION <= hits * listed
         )
         # From the kind's first entry on: PostgreSQL's planner walks the
         # entries in key order (the rows lie in that order, and it cannot

@@ -659,6 +659,43 @@ def test_every_note_found_can_be_reached_a_page_at_a_time(
     )
 
 
+def test_every_link_of_the_results_keeps_the_search(
+    client, project, members, corpus, monkeypatch
+):
+    """Each link of the results that is this search narrowed or paged (a
+    facet, a page of lines or of notes, a tag, all of a kind) opens a page of
+    the same search: its address is one query string (Django's querystring
+    tag writes the "?" itself)."""
+    monkeypatch.setattr(search, "LINES_PER_PAGE", 2)
+    monkeypatch.setattr(search, "OTHERS_SHOWN", 1)
+    monkeypatch.setattr(search, "OTHERS_PER_PAGE", 1)
+    for n in range(3):
+        make_annotation(
+            corpus["other"],
+            members["annotator"],
+            "tunnel",
+            body=f"The route {n}.",
+            tags=["route"],
+        )
+    client.force_login(members["viewer"])
+    followed = set()
+    for q, asked in (("route", {}), ("route", {"kind": "note"}), ("the", {})):
+        page = _search(client, project, q, **asked)
+        links = set(re.findall(r'(?:href|hx-get)="(\?[^"]*)"', page.text))
+        assert links
+        for link in links:
+            assert not link.startswith("??"), link
+            url = reverse("annotations:project_search", args=[project.slug])
+            answer = client.get(url + link.replace("&amp;", "&"))
+            assert answer.status_code == 200, link
+            assert f'name="q" value="{q}"' in answer.text, link
+        followed |= links
+    # Lines paged, notes paged, a tag, all of a kind, a facet.
+    assert any("page=2" in link and "kind" not in link for link in followed)
+    assert any("page=2" in link and "kind=note" in link for link in followed)
+    assert any("tag=route" in link for link in followed)
+
+
 @pytest.mark.parametrize("listed_at_most", [0, 10**9])
 def test_pages_of_lines_follow_one_another_in_the_documents_order(
     project, members, corpus, monkeypatch, listed_at_most
@@ -932,8 +969,11 @@ def test_the_first_hits_of_a_kind_are_the_same_however_they_are_read(
         search.clear()
         return [m.entry.text for m in search.search(viewer, {"q": "contraband"}).notes]
 
+    # By place (not ranked), walked, then listed.
+    monkeypatch.setattr(search, "RANK_AT_MOST", 0)
+    monkeypatch.setattr(search, "LISTED_PER_QUESTION", 0)
     walked = first_notes()
-    monkeypatch.setattr(search, "WALK_AT_MOST", 0)
+    monkeypatch.setattr(search, "LISTED_PER_QUESTION", 10**9)
     listed = first_notes()
     assert walked == listed == ["tunnel\n\nContraband 1.", "tunnel\n\nContraband 2."]
 
@@ -944,7 +984,7 @@ def test_a_prefix_is_never_asked_of_each_entry(project, members, corpus, monkeyp
     first notes of "th*" on the bench's corpus took 2 s a kind), however many
     hits it has: the same lines and notes, from the lists of entries found."""
     monkeypatch.setattr(search, "OTHERS_SHOWN", 2)
-    monkeypatch.setattr(search, "WALK_AT_MOST", 10**9)
+    monkeypatch.setattr(search, "LISTED_PER_QUESTION", 0)
     monkeypatch.setattr(search, "LISTED_AT_MOST", 0)
     monkeypatch.setattr(search, "RANK_AT_MOST", 0)
     for n in range(3):

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from annotations.search import OTHERS_PER_PAGE, OTHERS_SHOWN
 from corpus.roles import Role
 from corpus.services import import_file
-from tests.factories import make_project, make_user
+from tests.factories import make_annotation, make_project, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -83,3 +84,37 @@ def test_find_in_this_document_marks_counts_and_steps(page: Page, sign_in, seeds
     expect(count).to_have_text(f"{expected} of {expected}")
     find.fill("no such words here")
     expect(count).to_have_text("No hit")
+
+
+def test_all_the_notes_found_a_page_at_a_time_from_the_keyboard(
+    page: Page, sign_in, seeds_dir
+):
+    """Beside the lines, the first notes found and a link to all of them;
+    followed with the keyboard, the notes come a page at a time (htmx), the
+    address following."""
+    project = make_project(name="Paged sources")
+    viewer = make_user("paula", project=project, role=Role.VIEWER)
+    author = make_user("arturo", project=project, role=Role.ANNOTATOR)
+    document = import_file(
+        project=project,
+        data=(seeds_dir / SEED).read_bytes(),
+        filename=SEED,
+        imported_by=author,
+    )
+    for n in range(OTHERS_PER_PAGE + 5):
+        make_annotation(document, author, "Guzmán", body=f"Tunnel note {n}.")
+    sign_in(page, viewer)
+    page.goto(f"/p/{project.slug}/search/?q=tunnel")
+    notes = page.locator("ul.search-notes li")
+    expect(notes).to_have_count(OTHERS_SHOWN)
+    everything = page.get_by_role("link", name=f"All {OTHERS_PER_PAGE + 5} notes")
+    everything.focus()
+    page.keyboard.press("Enter")
+    expect(notes).to_have_count(OTHERS_PER_PAGE)
+    assert "kind=note" in page.url
+    expect(page.get_by_text("Page 1 of 2")).to_be_visible()
+    page.get_by_role("link", name="Next").focus()
+    page.keyboard.press("Enter")
+    expect(notes).to_have_count(5)
+    expect(page.get_by_text("Page 2 of 2")).to_be_visible()
+    assert "page=2" in page.url
