@@ -505,6 +505,21 @@ def test_kept_counts_follow_every_change_a_search_can_see(project, members, corp
     assert kinds("contraband")["tag"] == 1
     services.delete_annotation(annotation=note, by=members["annotator"])
     assert "note" not in kinds("smuggling")
+    # A title changed is the one the lines, the documents and the facet name.
+    other = corpus["other"].pk
+
+    def titles(found):
+        return (
+            {row["document_id"]: row["title"] for row in found.documents}[other],
+            {row["value"]: row["label"] for row in found.facets["document"]}[other],
+            {line.document_id: line.document["title"] for line in found.lines}[other],
+        )
+
+    assert titles(search.search(viewer, {"q": "tunnel"})) == ("On smuggling",) * 3
+    corpus_services.update_document_metadata(
+        document=corpus["other"], title="Under the prison"
+    )
+    assert titles(search.search(viewer, {"q": "tunnel"})) == ("Under the prison",) * 3
 
 
 def test_the_exact_mode_finds_characters_as_they_are(client, project, members, corpus):
