@@ -95,11 +95,26 @@ def test_the_engines_queries():
 
 def test_what_the_index_holds():
     assert indexed("Peña-Nieto's 2012 ﬁle") == "pena nieto s 2012 file"
+    assert indexed("A™B 5㎏") == "a b 5"
     text = "Guzmán’s 𝔊uzmán Straße ﬁle, ½ way"
     assert indexed(text) == " ".join(token.word for token in tokens(text))
 
 
 words = st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1, max_size=8)
+
+
+@given(
+    st.text(
+        alphabet=st.characters(categories=["L", "M", "N", "P", "S", "Z"])
+        | st.sampled_from("™㎏ﬁßİǅ½Ⅻ’_-é"),
+        max_size=60,
+    )
+)
+def test_the_index_holds_the_words_tokens_finds(text):
+    """The engines cut a text where `tokens` does (one word apart from the
+    next): the same words, each folded alone, whatever the characters ("™"
+    folds to "TM" but is no word; "ﬁ" is one)."""
+    assert indexed(text).split() == [token.word for token in tokens(text)]
 
 
 @given(st.lists(words, min_size=1, max_size=20), st.data())
