@@ -123,6 +123,22 @@ class Results:
     of_kind: dict[str, int] = field(default_factory=dict)
     paged_kind: str = ""
 
+    @property
+    def paged_found(self) -> str:
+        """How many hits of the kind paged through there are, in words."""
+        n = self.of_kind.get(self.paged_kind, 0)
+        one, many = KIND_NAMES.get(self.paged_kind, ("hit", "hits"))
+        return f"{n} {one if n == 1 else many}"
+
+
+# What a hit of each kind but the texts is called, one and many.
+KIND_NAMES = {
+    "document": ("title", "titles"),
+    "note": ("note", "notes"),
+    "reply": ("reply", "replies"),
+    "tag": ("tag", "tags"),
+}
+
 
 def matching(project_id: int, query: Query) -> QuerySet[SearchEntry]:
     """The project's index entries that hold the query's words, by the engine."""
@@ -224,8 +240,9 @@ def search(membership: Membership, data: dict) -> Results:
     # The lines are paged through to MAX_LINES, in any order: a page further
     # on would read every line before it (page 1,000,000 of "the": every
     # line of the corpus, for a page with none).
+    asked = max(1, int(data.get("page") or 1))
     last = MAX_LINES // LINES_PER_PAGE
-    page = min(max(1, int(data.get("page") or 1)), last)
+    page = min(asked, last)
     if sort in {"before", "after"}:
         # A concordance's sorts need every line: read them all (to MAX_LINES).
         lines = _lines(texts, query, limit=MAX_LINES)
@@ -297,13 +314,22 @@ def search(membership: Membership, data: dict) -> Results:
     if chosen_kind in OTHER_KINDS:
         hits = found_of_kind.get(chosen_kind, 0)
         results.paged_kind = chosen_kind
+        # Paged apart from the lines (none: another kind is chosen), from
+        # the page asked, whatever the lines' sort made of it.
         results.pages = max(1, -(-min(hits, MAX_LINES) // OTHERS_PER_PAGE))
-        results.page = min(page, results.pages)
+        results.page = min(asked, results.pages)
         results.cut = MAX_LINES if hits > MAX_LINES else 0
         start = (results.page - 1) * OTHERS_PER_PAGE
         shown = slice(start, start + OTHERS_PER_PAGE)
     listed = sum(results.of_kind.values())
-    for entry in _others(found, found_of_kind, results.ranked, shown, listed):
+    for entry in _others(
+        found,
+        found_of_kind,
+        results.ranked,
+        shown,
+        listed,
+        paged=bool(results.paged_kind),
+    ):
         by_kind[entry.kind].append(Marked(entry, _marked(entry.text, query)))
     tagged = _tagged_documents(found, [marked.entry.tag_id for marked in results.tags])
     for marked in results.tags:
@@ -707,10 +733,12 @@ def _others(
     ranked: set[str],
     shown: slice,
     listed: int,
+    *,
+    paged: bool = False,
 ) -> list[SearchEntry]:
     """The first entries of each kind but the texts' (`shown` of them: the
-    first few beside the lines, or a page of the kind chosen; a query each),
-    by place, of the `listed` entries found in all. The
+    first few beside the lines, by place; or a page of the kind chosen,
+    `paged`, as the pages follow), of the `listed` entries found in all. The
     first found, in the index's order: the database stops at them, where
     choosing them by place would sort every one (for a common word, 0.2 s).
     Notes and replies with at most RANK_AT_MOST hits are the most relevant
@@ -778,6 +806,11 @@ def _others(
             .defer(*UNSHOWN)
             .order_by("pk")
         )
+        if paged:
+            # In the order the pages follow one another (each sorted by
+            # place, page 2 could begin before page 1 ended).
+            entries += first
+            continue
         entries += sorted(
             first,
             key=lambda entry: (

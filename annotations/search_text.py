@@ -73,8 +73,10 @@ class Token(NamedTuple):
 
 
 _WORD = re.compile(r"[^\W_]+")
-# A word with a letter or digit that is not ASCII.
-_NON_ASCII_WORD = re.compile(r"[^\W_]*[^\W_\x00-\x7f][^\W_]*")
+# A word with a letter or digit that is not ASCII: from a word's start (else
+# each letter of a long ASCII word would begin a search to its end: "é" and
+# 32,000 letters took 10 s).
+_NON_ASCII_WORD = re.compile(r"(?<![^\W_])[^\W_]*[^\W_\x00-\x7f][^\W_]*")
 # PostgreSQL refuses a lexeme of 2 KB; no word is this long.
 MAX_WORD_CHARS = 200
 

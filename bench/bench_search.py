@@ -39,7 +39,7 @@ from django.urls import reverse
 
 from annotations import search
 from annotations.models import SearchEntry, SearchWord
-from annotations.search_text import indexed, parse
+from annotations.search_text import hits, indexed, parse
 from annotations.services import annotate_passages, create_annotation
 from annotations.services import search as search_index
 from corpus import importers
@@ -185,6 +185,7 @@ def run(args, built, sizes: load_project.Sizes) -> int:
         "whatever the query",
     )
     ok &= _other_paths(client, project, args.runs, judged)
+    ok &= _long_word(judged)
     _keep_common_words(built)
     ok &= _indexing(built, judged)
     ok &= _annotate_all(built, judged)
@@ -232,6 +233,30 @@ def _other_paths(client, project, runs: int, judged: bool) -> bool:
         "search-other-paths",
         slowest < TARGET_OTHER_PATH_MS,
         f"slowest page {slowest:.1f} ms, target < {TARGET_OTHER_PATH_MS} ms",
+        judged,
+    )
+
+
+# A text's hits and its words for the index, when one of its words is very
+# long: each stays linear in the text (a pattern that searched on from every
+# letter of a long word took 10 s for 32,000 letters).
+TARGET_LONG_WORD_MS = 50
+
+
+def _long_word(judged: bool) -> bool:
+    text = "Peña " + "a" * 32_000 + " ™ tunnel"
+    query = parse("tunnel")
+    began = time.perf_counter()
+    found = hits(text, query)
+    words = indexed(text)
+    ms = (time.perf_counter() - began) * 1000
+    print(f"hits and index words of a text with a 32,000-letter word: {ms:.1f} ms")
+    return verdict(
+        "search-long-word",
+        found == [(len(text) - 6, len(text))]
+        and words.endswith(" tunnel")
+        and ms < TARGET_LONG_WORD_MS,
+        f"{ms:.1f} ms, target < {TARGET_LONG_WORD_MS} ms",
         judged,
     )
 

@@ -13,6 +13,14 @@ SQLITE_ADD = (
     'NOT NULL DEFAULT 0 CHECK ("entries" >= 0)'
 )
 SQLITE_DROP = 'ALTER TABLE "annotations_searchword" DROP COLUMN "entries"'
+# The words kept before: the live entries their tallies count (each entry once:
+# the rows of everyone, the sum of every author's unapproved notes, each
+# author's private ones), so that they are not the first dropped.
+FILL = (
+    "UPDATE annotations_searchword SET entries = COALESCE((SELECT SUM(t.n) "
+    "FROM annotations_searchtally t WHERE t.word_id = annotations_searchword.id "
+    "AND t.part = 0 AND ((t.access < 2 AND t.owner_id = 0) OR t.access = 2)), 0)"
+)
 
 
 def _field():
@@ -26,6 +34,7 @@ def add(apps, schema_editor):
         schema_editor.execute(SQLITE_ADD)
     else:
         schema_editor.add_field(apps.get_model("annotations", "SearchWord"), _field())
+    schema_editor.execute(FILL)
 
 
 def drop(apps, schema_editor):

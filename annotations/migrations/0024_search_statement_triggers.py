@@ -93,11 +93,15 @@ def _tagged(r: str, sources: str, tag: str, where: str, sign: int) -> str:
 
 
 def _upsert(selects: list[str]) -> str:
+    """The counts added to the tally, in the order of its key: two
+    statements adding to the same rows lock them in the same order, and so
+    never wait for each other at once."""
     return (
         f"INSERT INTO annotations_searchtally ({KEY}, n) "
         f"SELECT {KEY}, SUM(sign) FROM ("
         + " UNION ALL ".join(selects)
         + f") counted ({KEY}, sign) GROUP BY {KEY} HAVING SUM(sign) <> 0 "
+        f"ORDER BY {KEY} "
         f"ON CONFLICT ({KEY}) DO UPDATE SET n = annotations_searchtally.n + excluded.n"
     )
 

@@ -465,17 +465,15 @@ def keep_word(project_id: int, word: str, holding: QuerySet, entries: int = 0) -
     triggers keep the tally current. A project that keeps as many words as
     it may drops its least common one (`entries`, as the search that kept it
     counted) for a commoner. Return whether it is kept. On PostgreSQL the
-    entries and tag links are locked against writes (SHARE) while they are
-    read, so that no write is missed between the reading and the triggers'
-    seeing the word; SQLite has one writer at a time."""
+    kept words are locked against another keeper (SHARE ROW EXCLUSIVE), and
+    the entries and tag links against writes (SHARE) while they are read,
+    so that no write is missed between the reading and the triggers' seeing
+    the word; on SQLite the word written first takes the one writer's lock."""
     words = SearchWord.objects.filter(project_id=project_id)
     if words.filter(word=word).exists():
         return True
-    least = None
-    if words.count() >= WORDS_KEPT_AT_MOST:
-        least = words.order_by("entries", "pk").first()
-        if least is None or least.entries >= entries:
-            return False
+    if _least_common(words, WORDS_KEPT_AT_MOST) >= entries:
+        return False  # Full of commoner words (asked again under the lock).
     entries_sql, params = holding.values("pk").query.sql_with_params()
     links = Annotation.tags.through._meta.db_table
     tally = SearchTally._meta.db_table
@@ -485,15 +483,22 @@ def keep_word(project_id: int, word: str, holding: QuerySet, entries: int = 0) -
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute(
+                        f"LOCK TABLE {SearchWord._meta.db_table} "
+                        "IN SHARE ROW EXCLUSIVE MODE"
+                    )
+                    cursor.execute(
                         f"LOCK TABLE {SearchEntry._meta.db_table}, {links} "
                         "IN SHARE MODE"
                     )
-            if least is not None:
-                # Its tally goes with it (migration 0022's trigger).
-                SearchWord.objects.filter(pk=least.pk).delete()
             kept_word = SearchWord.objects.create(
                 project_id=project_id, word=word, entries=entries
             )
+            others = words.exclude(pk=kept_word.pk)
+            if _least_common(others, WORDS_KEPT_AT_MOST) >= entries:
+                raise _Full
+            if others.count() >= WORDS_KEPT_AT_MOST:
+                # Its tally goes with it (migration 0022's trigger).
+                others.order_by("entries", "pk")[0].delete()
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"WITH e AS (SELECT id, kind, document_id, author_id, "  # noqa: S608
@@ -521,4 +526,18 @@ def keep_word(project_id: int, word: str, holding: QuerySet, entries: int = 0) -
     except IntegrityError:
         # Kept meanwhile by another search.
         pass
+    except _Full:
+        return False
     return True
+
+
+def _least_common(words: QuerySet, at_most: int) -> int:
+    """The entries of the least common of `words`, if there are `at_most`
+    of them (a word must be commoner to be kept); else -1."""
+    if words.count() < at_most:
+        return -1
+    return words.order_by("entries", "pk")[0].entries
+
+
+class _Full(Exception):
+    """The project keeps as many words as it may, each commoner."""

@@ -640,16 +640,19 @@ def test_every_note_found_can_be_reached_a_page_at_a_time(
 ):
     """Beside the lines a search shows each kind's first few hits, says how
     many it found, and links to all of them: that kind chosen, its hits
-    come a page at a time, each once, ranked (few hits) or by place (many),
-    private notes of others left out."""
+    come a page at a time, each once, in one order across the pages (ranked
+    for few hits, else as indexed), whatever the lines' sort, private notes
+    of others left out."""
     monkeypatch.setattr(search, "OTHERS_SHOWN", 2)
     monkeypatch.setattr(search, "OTHERS_PER_PAGE", 3)
     monkeypatch.setattr(search, "RANK_AT_MOST", rank_at_most)
+    # Their places in the text are not in the order they are made.
+    places = ["prison", "tunnel", "The", "under"]
     for n in range(8):
         make_annotation(
             corpus["other"],
             members["annotator"],
-            "tunnel",
+            places[n % 4],
             body=f"Contraband route {n}.",
             visibility=Visibility.PRIVATE if n == 3 else Visibility.PROJECT,
         )
@@ -659,13 +662,17 @@ def test_every_note_found_can_be_reached_a_page_at_a_time(
     assert " · 7 notes" in page.text
     assert "All 7 notes</a>" in page.text
     assert 'href="?q=contraband&amp;kind=note"' in page.text
-    seen = []
-    for number in (1, 2, 3):
-        page = _search(client, project, "contraband", kind="note", page=number)
-        assert page.status_code == 200
-        assert f"Page {number} of 3" in page.text
-        seen += re.findall(r"</mark> route (\d)\.", page.text)
-    assert sorted(seen) == [str(n) for n in range(8) if n != 3]
+    for sort in ("", "before", "after", "position"):
+        seen = []
+        for number in (1, 2, 3):
+            page = _search(
+                client, project, "contraband", kind="note", page=number, sort=sort
+            )
+            assert page.status_code == 200
+            assert f"Page {number} of 3" in page.text, sort
+            assert re.search(r'<p class="meta">7 notes\s+·', page.text), sort
+            seen += re.findall(r"</mark> route (\d)\.", page.text)
+        assert seen == [str(n) for n in range(8) if n != 3], sort
     assert "All 7 notes" not in page.text
     # A page past the last shows the last.
     assert (

@@ -1,0 +1,88 @@
+"""Migrating the search's tallies: 0023 gives the words kept before their
+number of entries (from their tallies, so that they are not the first
+dropped for a commoner word), and on PostgreSQL 0024's triggers, which fire
+once a statement, go back to 0020's and 0022's and forth again: the tally
+follows the writes made after, either way."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from annotations import search
+from annotations.models import SearchWord
+from annotations.search_text import parse
+from annotations.services import search as search_index
+from corpus.models import Membership
+from corpus.roles import Role
+from tests.factories import make_annotation, make_document, make_project, make_user
+
+BEFORE = [("annotations", "0022_search_tallies")]
+
+
+def _migrate(targets) -> None:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+
+
+def _latest():
+    return MigrationExecutor(connection).loader.graph.leaf_nodes()
+
+
+def _same_counts(member) -> None:
+    search.clear()
+    found = search._found(member, {"q": "smuggling"})
+    assert search._tallied(found, "smuggling", {}) == search._grouped(
+        found, passages={}
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_words_kept_before_count_their_entries_and_the_triggers_go_back_and_forth():
+    project = make_project(name="Migrating")
+    author = make_user("migrating-author", project=project, role=Role.ANNOTATOR)
+    document = make_document(
+        project=project,
+        paragraphs=["Smuggling by sea.", "Smuggling by tunnel.", "Nothing."],
+    )
+    make_annotation(document, author, "tunnel", body="Smuggling again.")
+    member = Membership.objects.select_related("project").get(
+        project=project, user=author
+    )
+    try:
+        _migrate(BEFORE)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO annotations_searchword (project_id, word) VALUES (%s, %s)",
+                [project.pk, "smuggling"],
+            )
+            cursor.execute(
+                "SELECT id FROM annotations_searchword WHERE word = 'smuggling'"
+            )
+            word_id = cursor.fetchone()[0]
+            # Its tally as keep_word made it then: two passages, a title, a
+            # note (counted once, though it has a row for its author too).
+            for access, owner, kind, n in [
+                (0, 0, "text", 2),
+                (1, author.pk, "note", 1),
+                (1, 0, "note", 1),
+            ]:
+                cursor.execute(
+                    "INSERT INTO annotations_searchtally (word_id, access, "
+                    "owner_id, part, kind, document_id, author_id, status, "
+                    "tag_id, n) VALUES (%s, %s, %s, 0, %s, %s, 0, '', 0, %s)",
+                    [word_id, access, owner, kind, document.pk, n],
+                )
+        _migrate(_latest())
+        assert SearchWord.objects.get(pk=word_id).entries == 3
+        # The tally kept anew, then written to, after the round trip.
+        SearchWord.objects.filter(pk=word_id).delete()
+        assert search_index.keep_word(
+            project.pk, "smuggling", search.matching(project.pk, parse("smuggling"))
+        )
+        make_annotation(document, author, "sea", body="Smuggling, and more.")
+        _same_counts(member)
+    finally:
+        _migrate(_latest())
