@@ -13,36 +13,12 @@ from django.db import migrations
 # 100,000 in hours). Now each statement adds to each tally row once. The
 # documents' copy (0020) stays a row's: documents change one at a time, and
 # their rows are long. SQLite keeps its triggers: it has no versions.
-TALLIED = "('document', 'note', 'reply')"
-KEY = "word_id, access, owner_id, part, kind, document_id, author_id, status, tag_id"
-OWNERS = "(SELECT 0 AS agg UNION ALL SELECT 1) o"
-ENTRY_COLUMNS = (
-    "words",
-    "document_id",
-    "author_id",
-    "visibility",
-    "status",
-    "deleted_at",
-    "in_trash",
-    "anchoring",
-    "annotation_id",
-)
-NOTE_COLUMNS = (
-    "author_id",
-    "visibility",
-    "status",
-    "deleted_at",
-    "in_trash",
-    "anchoring",
-)
-
-
-def _access(r: str) -> str:
-    return (
-        f"(CASE WHEN {r}.kind = 'document' OR ({r}.visibility = 'project' "
-        f"AND {r}.status = 'approved') THEN 0 "
-        f"WHEN {r}.visibility = 'project' THEN 1 ELSE 2 END)"
-    )
+# What is tallied, and who may see an entry, as 0020 and 0022 say them.
+SEEN = importlib.import_module("annotations.migrations.0020_search_seen_as")
+TALLIES = importlib.import_module("annotations.migrations.0022_search_tallies")
+TALLIED, KEY, OWNERS = TALLIES.TALLIED, TALLIES.KEY, TALLIES.OWNERS
+ENTRY_COLUMNS, NOTE_COLUMNS = TALLIES.ENTRY_COLUMNS, SEEN.NOTE_COLUMNS
+_access = TALLIES._access
 
 
 def _changed(old: str, new: str, columns) -> str:
@@ -257,10 +233,8 @@ def backward(apps, schema_editor):
     for name, table, *_rest in STATEMENT_TRIGGERS:
         for statement in _drop(f"annotations_search_{name}", table):
             schema_editor.execute(statement, params=None)
-    seen = importlib.import_module("annotations.migrations.0020_search_seen_as")
-    tallies = importlib.import_module("annotations.migrations.0022_search_tallies")
     wanted = {name for name, _table in ROW_TRIGGERS}
-    for statement in seen.POSTGRESQL + tallies.POSTGRESQL:
+    for statement in SEEN.POSTGRESQL + TALLIES.POSTGRESQL:
         if any(name + "(" in statement or name + " " in statement for name in wanted):
             schema_editor.execute(statement, params=None)
 

@@ -16,15 +16,21 @@ pytestmark = pytest.mark.browser
 SEED = "000_f680e8277ca77def.txt"
 
 
-def test_a_line_opens_the_reading_page_at_its_hit(page: Page, sign_in, seeds_dir):
-    project = make_project(name="Escape sources")
-    viewer = make_user("vera", project=project, role=Role.VIEWER)
-    import_file(
+def _seeded(seeds_dir, name: str, username: str):
+    """A project with a viewer and the seed text, which the viewer imported."""
+    project = make_project(name=name)
+    viewer = make_user(username, project=project, role=Role.VIEWER)
+    document = import_file(
         project=project,
         data=(seeds_dir / SEED).read_bytes(),
         filename=SEED,
         imported_by=viewer,
     )
+    return project, viewer, document
+
+
+def test_a_line_opens_the_reading_page_at_its_hit(page: Page, sign_in, seeds_dir):
+    project, viewer, _document = _seeded(seeds_dir, "Escape sources", "vera")
     sign_in(page, viewer)
     page.goto(f"/p/{project.slug}/")
     page.get_by_role("link", name="Search").click()
@@ -57,14 +63,7 @@ def test_a_line_opens_the_reading_page_at_its_hit(page: Page, sign_in, seeds_dir
 
 
 def test_find_in_this_document_marks_counts_and_steps(page: Page, sign_in, seeds_dir):
-    project = make_project(name="Find sources")
-    viewer = make_user("fiona", project=project, role=Role.VIEWER)
-    document = import_file(
-        project=project,
-        data=(seeds_dir / SEED).read_bytes(),
-        filename=SEED,
-        imported_by=viewer,
-    )
+    _project, viewer, document = _seeded(seeds_dir, "Find sources", "fiona")
     expected = document.text.lower().replace("á", "a").count("guzman")
     assert expected > 2
     sign_in(page, viewer)
@@ -92,15 +91,8 @@ def test_all_the_notes_found_a_page_at_a_time_from_the_keyboard(
     """Beside the lines, the first notes found and a link to all of them;
     followed with the keyboard, the notes come a page at a time (htmx), the
     address following."""
-    project = make_project(name="Paged sources")
-    viewer = make_user("paula", project=project, role=Role.VIEWER)
+    project, viewer, document = _seeded(seeds_dir, "Paged sources", "paula")
     author = make_user("arturo", project=project, role=Role.ANNOTATOR)
-    document = import_file(
-        project=project,
-        data=(seeds_dir / SEED).read_bytes(),
-        filename=SEED,
-        imported_by=author,
-    )
     for n in range(OTHERS_PER_PAGE + 5):
         make_annotation(document, author, "Guzmán", body=f"Tunnel note {n}.")
     sign_in(page, viewer)
