@@ -439,8 +439,9 @@ class Found:
         holds, whoever may see them (to choose how to read a kind's first
         hits: the texts are read otherwise), kept per worker until the
         project has changed ESTIMATE_WRITES times more or gained a document:
-        a choice of how to read, which counts a few hundred entries off
-        choose as well, not worth 7-9 ms a search after each write. (Each
+        it only chooses how to read, and a count a few hundred entries off
+        chooses as well; counting it again after each write cost the next
+        search 7-9 ms. (Each
         kind's entries are counted through the index on (project, kind); the
         texts would be half of them: 13 -> 7 ms on SQLite for the bench's
         corpus.)"""
@@ -702,7 +703,7 @@ def _most_relevant(found: Found, kind: str, shown: slice) -> list[SearchEntry]:
         # The few chosen first, then their notes, authors and documents
         # (as in _others): PostgreSQL cannot tell how many entries hold a
         # word, and joined before, it read every reply and document for a
-        # word in one note (11 -> 4 ms).
+        # word in one note (11 -> 3 ms).
         chosen = ranked(found.of([kind])).order_by("-relevance", "pk").values("pk")
         entries = ranked(SearchEntry.objects.filter(pk__in=Subquery(chosen[shown])))
         shown = slice(None)

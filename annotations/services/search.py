@@ -402,10 +402,11 @@ def tally_texts(
     if not kept:
         return
     counts: Counter[str] = Counter()
+    held = _holder(kept)
     for entry in added:
-        counts.update(_held(kept, entry))
+        counts.update(held(entry))
     for entry in gone:
-        counts.subtract(_held(kept, entry))
+        counts.subtract(held(entry))
     counted = SearchTally.objects.filter(
         word_id__in=kept.values(),
         access=SearchTally.EVERYONE,
@@ -434,14 +435,19 @@ def tally_texts(
         )
 
 
-def _held(kept: dict[str, int], words: str) -> set[str]:
-    """The kept words (and phrases: words in a row) an entry's `words` hold,
-    as the triggers find them (migration 0022)."""
-    held = kept.keys() & set(words.split())
-    phrases = [word for word in kept if " " in word]
-    if phrases:
-        padded = f" {words} "
-        held.update(phrase for phrase in phrases if f" {phrase} " in padded)
+def _holder(kept: dict[str, int]) -> Callable[[str], set[str]]:
+    """What finds the kept words (and phrases: words in a row) an entry's
+    `words` hold, as the triggers find them (migration 0022)."""
+    single = {word for word in kept if " " not in word}
+    phrases = [f" {word} " for word in kept if " " in word]
+
+    def held(words: str) -> set[str]:
+        found = single & set(words.split())
+        if phrases:
+            padded = f" {words} "
+            found.update(phrase[1:-1] for phrase in phrases if phrase in padded)
+        return found
+
     return held
 
 
