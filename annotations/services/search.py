@@ -376,6 +376,9 @@ def rebuild(
 # write of a note adds to the rows of each kept word it holds.
 TALLY_FROM = 5_000
 WORDS_KEPT_AT_MOST = 64
+# PostgreSQL: the advisory lock's class that keeps a project's entries still
+# while a word is kept (as migration 0024's triggers take it).
+TALLY_LOCK = 7_136_501
 
 
 def _kept_words(project_id: int) -> dict[str, int]:
@@ -471,10 +474,11 @@ def keep_word(project_id: int, word: str, holding: QuerySet, entries: int = 0) -
     triggers keep the tally current. A project that keeps as many words as
     it may drops its least common one (`entries`, as the search that kept it
     counted) for a commoner. Return whether it is kept. On PostgreSQL the
-    kept words are locked against another keeper (SHARE ROW EXCLUSIVE), and
-    the entries and tag links against writes (SHARE) while they are read,
-    so that no write is missed between the reading and the triggers' seeing
-    the word; on SQLite the word written first takes the one writer's lock."""
+    project is locked (TALLY_LOCK, EXCLUSIVE) against another keeper and
+    against the writes to its entries and tag links, whose triggers lock it
+    SHARED (migration 0024): its entries are read once no write is under
+    way, and the writes after see the word. On SQLite the word written
+    first takes the one writer's lock."""
     words = SearchWord.objects.filter(project_id=project_id)
     if words.filter(word=word).exists():
         return True
@@ -489,12 +493,8 @@ def keep_word(project_id: int, word: str, holding: QuerySet, entries: int = 0) -
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute(
-                        f"LOCK TABLE {SearchWord._meta.db_table} "
-                        "IN SHARE ROW EXCLUSIVE MODE"
-                    )
-                    cursor.execute(
-                        f"LOCK TABLE {SearchEntry._meta.db_table}, {links} "
-                        "IN SHARE MODE"
+                        "SELECT pg_advisory_xact_lock(%s, (%s %% 2147483647)::integer)",
+                        [TALLY_LOCK, project_id],
                     )
             kept_word = SearchWord.objects.create(
                 project_id=project_id, word=word, entries=entries

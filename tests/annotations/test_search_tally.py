@@ -5,8 +5,10 @@ write a project sees (issue 13: a common word's counts under 150 ms)."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 
 from annotations import search, search_text, services
 from annotations.models import (
@@ -17,10 +19,19 @@ from annotations.models import (
     Tag,
     Visibility,
 )
+from annotations.search_text import parse
 from annotations.services import search as search_index
 from corpus import services as corpus_services
 from corpus.models import Document, Membership
-from tests.factories import make_annotation, make_document, revise_block
+from corpus.roles import Role
+from tests.factories import (
+    make_annotation,
+    make_document,
+    make_project,
+    make_user,
+    revise_block,
+)
+from tests.test_races import _at_once
 
 SEED = "000_f680e8277ca77def.txt"
 WORD = "the"
@@ -267,3 +278,112 @@ def test_a_rebuilt_index_keeps_no_word(project, members, corpus):
     search_index.rebuild([project])
     assert not SearchWord.objects.filter(project=project).exists()
     assert not SearchTally.objects.exists()
+
+
+def _smuggling_project(name: str):
+    project = make_project(name=name)
+    authors = [
+        make_user(f"{name}-author{i}", project=project, role=Role.ANNOTATOR)
+        for i in range(3)
+    ]
+    document = make_document(
+        project=project,
+        paragraphs=["Smuggling by sea.", "Smuggling by tunnel.", "A wall."],
+    )
+    return project, authors, document
+
+
+@pytest.mark.django_db(transaction=True)
+def test_notes_written_while_a_word_is_kept_are_counted_once():
+    """A search keeps a word while others write notes holding it: each note
+    is counted once, by the tally the search makes or by the triggers after
+    it (PostgreSQL: the project's lock, which the writes' triggers share;
+    SQLite: one writer at a time)."""
+    project, authors, document = _smuggling_project("racing")
+    for author in authors:
+        make_annotation(document, author, "tunnel", body="Smuggling, before.")
+
+    def work(i: int):
+        if i == 0:
+            return search_index.keep_word(
+                project.pk, "smuggling", search.matching(project.pk, parse("smuggling"))
+            )
+        for n in range(3):
+            make_annotation(document, authors[i - 1], "sea", body=f"Smuggling {n}.")
+        return True
+
+    assert _at_once(work, 4) == [True] * 4
+    member = Membership.objects.select_related("project").get(
+        project=project, user=authors[0]
+    )
+    search.clear()
+    found = search._found(member, {"q": "smuggling"})
+    assert search._tallied(found, "smuggling", {}) == search._grouped(
+        found, passages={}
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_keeping_a_word_holds_the_writes_of_its_project_alone():
+    """PostgreSQL: while a word of one project is kept, a write to another
+    project's notes goes on, and a write to its own waits (here, until its
+    lock_timeout). SQLite: the keeping writes the word first, so it holds
+    the one writer's lock before it reads the entries."""
+    kept, kept_authors, kept_document = _smuggling_project("keeping")
+    other, other_authors, other_document = _smuggling_project("writing")
+    if connection.vendor == "sqlite":
+        statements = []
+
+        def seen(execute, sql, params, many, context):
+            statements.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(seen):
+            search_index.keep_word(
+                kept.pk, "smuggling", search.matching(kept.pk, parse("smuggling"))
+            )
+        first_write = next(
+            i for i, sql in enumerate(statements) if sql.startswith("INSERT")
+        )
+        assert "annotations_searchword" in statements[first_write]
+        assert first_write < next(
+            i for i, sql in enumerate(statements) if sql.startswith("WITH e AS")
+        )
+        return
+    statements = []
+
+    def seen(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(seen):
+        search_index.keep_word(
+            other.pk, "smuggling", search.matching(other.pk, parse("smuggling"))
+        )
+    locked = [params for sql, params in statements if "pg_advisory_xact_lock" in sql]
+    assert locked == [[search_index.TALLY_LOCK, other.pk]]
+    holding, done = threading.Event(), threading.Event()
+
+    def keeper(_i: int):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)",
+                [search_index.TALLY_LOCK, kept.pk],
+            )
+            holding.set()
+            done.wait(timeout=30)
+
+    thread = threading.Thread(target=_at_once, args=(keeper, 1))
+    thread.start()
+    try:
+        assert holding.wait(timeout=10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")
+        make_annotation(other_document, other_authors[0], "sea", body="Smuggling.")
+        with pytest.raises(OperationalError), transaction.atomic():
+            make_annotation(kept_document, kept_authors[0], "sea", body="Smuggling.")
+    finally:
+        done.set()
+        thread.join(timeout=30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
