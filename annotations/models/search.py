@@ -130,9 +130,9 @@ class SearchTally(models.Model):
     are 0 or "" (so that the key is unique on both databases).
 
     Written only by the database's triggers on the entries and on the notes'
-    tag links (migration 0022), and by services.search for the texts'
-    entries (written in bulk, a row each would cost an import dearly) and
-    when a word is first kept."""
+    tag links (migration 0022; on PostgreSQL once a statement, 0024), and by
+    services.search for the texts' entries (written in bulk, a row each
+    would cost an import dearly) and when a word is first kept."""
 
     EVERYONE, SHARED, PRIVATE = 0, 1, 2
     KINDS, PEOPLE, TAGS = 0, 1, 2

@@ -482,7 +482,8 @@ def keep_word(project_id: int, word: str, holding: QuerySet, entries: int = 0) -
     words = SearchWord.objects.filter(project_id=project_id)
     if words.filter(word=word).exists():
         return True
-    if _least_common(words, WORDS_KEPT_AT_MOST) >= entries:
+    least = _least_common(words)
+    if least is not None and least.entries >= entries:
         return False  # Full of commoner words (asked again under the lock).
     entries_sql, params = holding.values("pk").query.sql_with_params()
     links = Annotation.tags.through._meta.db_table
@@ -499,12 +500,12 @@ def keep_word(project_id: int, word: str, holding: QuerySet, entries: int = 0) -
             kept_word = SearchWord.objects.create(
                 project_id=project_id, word=word, entries=entries
             )
-            others = words.exclude(pk=kept_word.pk)
-            if _least_common(others, WORDS_KEPT_AT_MOST) >= entries:
-                raise _Full
-            if others.count() >= WORDS_KEPT_AT_MOST:
+            least = _least_common(words.exclude(pk=kept_word.pk))
+            if least is not None:
+                if least.entries >= entries:
+                    raise _Full
                 # Its tally goes with it (migration 0022's trigger).
-                others.order_by("entries", "pk")[0].delete()
+                least.delete()
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"WITH e AS (SELECT id, kind, document_id, author_id, "  # noqa: S608
@@ -537,12 +538,12 @@ def keep_word(project_id: int, word: str, holding: QuerySet, entries: int = 0) -
     return True
 
 
-def _least_common(words: QuerySet, at_most: int) -> int:
-    """The entries of the least common of `words`, if there are `at_most`
-    of them (a word must be commoner to be kept); else -1."""
-    if words.count() < at_most:
-        return -1
-    return words.order_by("entries", "pk")[0].entries
+def _least_common(words: QuerySet) -> SearchWord | None:
+    """The least common of `words` when there are as many as a project may
+    keep (a word must be commoner to take its place); else None."""
+    if words.count() < WORDS_KEPT_AT_MOST:
+        return None
+    return words.order_by("entries", "pk")[0]
 
 
 class _Full(Exception):
