@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from annotations.search_text import (
+    MAX_WORD_CHARS,
     Query,
     QueryError,
     Term,
@@ -98,6 +99,27 @@ def test_what_the_index_holds():
     assert indexed("A™B 5㎏") == "a b 5"
     text = "Guzmán’s 𝔊uzmán Straße ﬁle, ½ way"
     assert indexed(text) == " ".join(token.word for token in tokens(text))
+
+
+@pytest.mark.parametrize("letter", ["a", "é", "ж", "𝔊"])
+def test_a_word_is_indexed_at_most_so_long(letter):
+    word = fold(letter) * MAX_WORD_CHARS
+    text = f"x {letter * (MAX_WORD_CHARS + 50)} y “{letter * 3}”"
+    assert indexed(text) == f"x {word} y {fold(letter) * 3}"
+    assert indexed(text).split() == [token.word for token in tokens(text)]
+
+
+def test_a_letter_folded_folds_to_itself():
+    """indexed() replaces each character of a text by its folding, one
+    character after another: a letter one of them becomes must not become
+    something else in its turn."""
+    changed = [
+        (chr(point), letter)
+        for point in range(0x80, 0x30000)
+        for letter in fold(chr(point))
+        if not letter.isascii() and letter.isalnum() and fold(letter) != letter
+    ]
+    assert changed == []
 
 
 words = st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1, max_size=8)
