@@ -11,10 +11,10 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from annotations import search
-from annotations.models import SearchWord
+from annotations.models import SearchEntry, SearchKind, SearchWord
 from annotations.search_text import parse
 from annotations.services import search as search_index
-from corpus.models import Membership
+from corpus.models import Document, Membership
 from corpus.roles import Role
 from tests.factories import make_annotation, make_document, make_project, make_user
 
@@ -86,3 +86,57 @@ def test_words_kept_before_count_their_entries_and_the_triggers_go_back_and_fort
         _same_counts(member)
     finally:
         _migrate(_latest())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_words_folded_before_tokens_cut_them_are_made_again():
+    """0025: an entry indexed when "A™B" was held as the one word "atmb" is
+    found by "b" after it; a project whose texts' words changed forgets the
+    words it keeps (their tallies would be wrong), another keeps its own."""
+    project = make_project(name="Refolded")
+    other = make_project(name="Untouched")
+    author = make_user("refolded-author", project=project, role=Role.ANNOTATOR)
+    document = make_document(project=project, paragraphs=["Trade™Mark smuggling."])
+    make_document(project=other, paragraphs=["Smuggling, plainly."])
+    note = make_annotation(document, author, "smuggling", body="Brand™name here.")
+    member = Membership.objects.select_related("project").get(
+        project=project, user=author
+    )
+    for kept in (project, other):
+        assert search_index.keep_word(
+            kept.pk, "smuggling", search.matching(kept.pk, parse("smuggling"))
+        )
+    entries = SearchEntry.objects.filter(project=project)
+    old = {
+        SearchKind.TEXT: "trade tmmark smuggling",
+        SearchKind.NOTE: "smuggling brand tmname here",
+    }
+    untouched = SearchEntry.objects.filter(project=other).values_list("pk", "words")
+    before = dict(untouched)
+    try:
+        _migrate([("annotations", "0024_search_statement_triggers")])
+        for kind, words in old.items():
+            assert entries.filter(kind=kind).update(words=words) == 1
+        search.clear()
+        assert _passages(member, "mark") == []
+        _migrate(_latest())
+        assert entries.get(kind=SearchKind.TEXT).words == "trade mark smuggling"
+        assert entries.get(kind=SearchKind.NOTE).words == "smuggling brand name here"
+        assert not SearchWord.objects.filter(project=project).exists()
+        assert SearchWord.objects.filter(project=other).exists()
+        assert dict(untouched) == before
+        search.clear()
+        assert _passages(member, "mark") == [(document.pk, "Mark")]
+        notes = search.search(member, {"q": "name"}).notes
+        assert [hit.entry.annotation_id for hit in notes] == [note.pk]
+    finally:
+        _migrate(_latest())
+
+
+def _passages(member, query: str) -> list[tuple[int, str]]:
+    """Each text hit as its document and the words it covers."""
+    texts = dict(Document.objects.values_list("pk", "text"))
+    return [
+        (document_id, texts[document_id][start:end])
+        for document_id, start, end in search.passages(member, {"q": query})
+    ]
