@@ -259,6 +259,38 @@ def test_lines_sort_by_the_word_before_or_after(project, members):
     assert document.text[positions[0] : positions[0] + 6] == "escape"
 
 
+@pytest.mark.parametrize("per_page", [50, 2])
+def test_lines_by_position_follow_the_hits_not_their_passages(
+    project, members, monkeypatch, per_page
+):
+    """By position: each hit at its place in its text, whichever passage
+    holds it (a long paragraph's later hits come after another document's
+    earlier ones), a page at a time."""
+    monkeypatch.setattr(search, "LINES_PER_PAGE", per_page)
+    long = make_document(
+        project=project,
+        paragraphs=[
+            "escape " + "filler " * 70 + "escape " + "filler " * 50 + "escape."
+        ],
+    )
+    short = make_document(project=project, paragraphs=["intro " * 20 + "escape."])
+    viewer = _membership(project, members["viewer"])
+    seen = []
+    for page in (1, 2):
+        results = search.search(
+            viewer, {"q": "escape", "sort": "position", "page": page}
+        )
+        seen += [(line.document_id, line.start) for line in results.lines]
+        if per_page == 50:
+            break
+    assert seen == [
+        (long.pk, 0),
+        (short.pk, 120),
+        (long.pk, 497),
+        (long.pk, 854),
+    ]
+
+
 def test_the_page_shows_facets_as_links_that_keep_the_search(
     client, project, members, corpus
 ):
@@ -777,8 +809,10 @@ def test_lines_are_paged_through_to_max_lines_then_the_page_says_so(
         page = _search(client, project, "tunnel", page=1_000_000, sort=sort).text
         assert "Page 2" in page and 'rel="next"' not in page, sort
         assert "Only the first 4 lines can be paged through" in page, sort
-        # The lines to the last page and the next one, by whole documents.
-        assert len(read) <= 8, sort
+        # The lines to the last page and the next one, by whole documents;
+        # by position, every passage that starts before the last line kept
+        # (the ten first paragraphs), and the next.
+        assert len(read) <= (11 if sort == "position" else 8), sort
         first = _search(client, project, "tunnel", page=1, sort=sort).text
         assert 'rel="next"' in first, sort
         # A sort is of the first lines only: every page says so.
@@ -1109,7 +1143,10 @@ EXACT_STRINGS = [
     "U.S.",
     "el chapo",
     "GUZMÁN",
+    "guzmÁn",
+    "PEÑA NIETO",
     "𝔊uzmán",
+    "[*?]",
     "ña Ni",
     "100%",
     "a_b",
@@ -1126,25 +1163,29 @@ def _exact_entries(project, text):
     )
 
 
-@pytest.mark.parametrize("through", ["trigrams", "every text"])
+@pytest.mark.parametrize("through", ["trigrams", "every text", "GLOB"])
 def test_the_exact_mode_finds_what_reading_every_text_finds(
     project, members, corpus, monkeypatch, through
 ):
     """The trigram index (migration 0021) finds the entries that hold the
-    characters, no more and no fewer than reading every entry's text would;
-    as does reading them, the way SQLite goes for a string in many entries."""
+    characters in any case, no more and no fewer than reading every entry's
+    text in Python would (whose hits the page shows: "GUZMÁN" is in
+    "Guzmán", which SQLite's LIKE, folding ASCII letters alone, missed); as
+    does reading them, the way SQLite goes for a string in many entries, and
+    GLOB, the way it goes for a string written in many ways."""
     make_annotation(corpus["other"], members["annotator"], "tunnel", body="Zq-77/β!")
     if through == "every text":
         monkeypatch.setattr(search, "TRIGRAM_ENTRIES_AT_MOST", 1)
+    if through == "GLOB":  # SQLite: a string written in too many ways
+        monkeypatch.setattr(search, "CASES_AT_MOST", 1)
+    texts = SearchEntry.objects.filter(project=project).values_list("pk", "text")
     for text in EXACT_STRINGS:
-        read = set(
-            SearchEntry.objects.filter(
-                project=project, text__icontains=text
-            ).values_list("pk", flat=True)
-        )
+        read = {pk for pk, entry in texts if search_text.exact(text).hits(entry)}
         assert _exact_entries(project, text) == read, text
     assert _exact_entries(project, "zq-77/β")  # the note
     assert _exact_entries(project, "u.s.-mexico")  # the brief
+    assert _exact_entries(project, "GUZMÁN") == _exact_entries(project, "guzmán")
+    assert _exact_entries(project, "GUZMÁN")
 
 
 def test_the_exact_mode_goes_through_the_trigram_index(project, corpus):
