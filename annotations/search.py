@@ -923,6 +923,37 @@ def passages(
     return [(line.document_id, line.start, line.end) for line in lines]
 
 
+def not_hits(
+    membership: Membership,
+    data: dict,
+    chosen: list[tuple[int, int, int]],
+    revisions: dict[int, int],
+) -> int:
+    """How many of the `chosen` passages are not hits of the search: none
+    may be annotated as one. A passage of a text revised since the search
+    (its `revisions`) is left to the annotating, which says so."""
+    documents = {document_id for document_id, _start, _end in chosen}
+    current = dict(
+        Document.objects.filter(
+            pk__in=documents, project_id=membership.project_id
+        ).values_list("pk", "text_revision")
+    )
+    found = _found(membership, data)
+    hits = {
+        (line.document_id, line.start, line.end)
+        for line in _lines(found.texts.filter(document_id__in=current), found.query)
+    }
+    return sum(
+        1
+        for passage in chosen
+        if passage[0] not in current
+        or (
+            revisions.get(passage[0], current[passage[0]]) == current[passage[0]]
+            and passage not in hits
+        )
+    )
+
+
 def annotate_preview(
     membership: Membership, chosen: list[tuple[int, int, int]], tag: str
 ) -> tuple[int, int]:

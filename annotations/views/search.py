@@ -111,11 +111,18 @@ def search_annotate(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         return _refused(request, membership, back, errors or ["Choose hits and a tag."])
     data = form.cleaned_data
     try:
-        passages = (
-            search.passages(membership, searched.cleaned_data, at_most=MAX_HITS + 1)
-            if data["all"]
-            else data["hit"]
-        )
+        if data["all"]:
+            passages = search.passages(
+                membership, searched.cleaned_data, at_most=MAX_HITS + 1
+            )
+        else:
+            passages = data["hit"]
+            if search.not_hits(
+                membership, searched.cleaned_data, passages, form.revisions
+            ):
+                raise QueryError(
+                    "A chosen hit is not one of the search's: search again."
+                )
     except QueryError as refused:
         return _refused(request, membership, back, [str(refused)])
     if len(passages) > MAX_HITS:

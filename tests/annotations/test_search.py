@@ -487,6 +487,40 @@ def test_hits_that_are_not_the_projects_are_refused_whole(
     assert empty.status_code == 400 and "Choose some hits" in empty.text
 
 
+def test_only_the_searchs_hits_are_annotated_or_previewed(
+    client, project, members, corpus
+):
+    """A passage chosen must be one of the search's hits: not a longer span,
+    not the middle of other words, not another project's text; the preview
+    refuses it as the annotating does, and nothing is made."""
+    from annotations.models import Annotation
+    from tests.factories import make_project
+
+    other = corpus["other"]
+    tunnel = other.text.index("tunnel")
+    hit = f"{other.pk}:{tunnel}:{tunnel + 6}"
+    elsewhere = make_document(project=make_project(), paragraphs=["A tunnel."])
+    client.force_login(members["annotator"])
+    before = Annotation.objects.count()
+    for chosen in (
+        [hit, f"{other.pk}:0:{len(other.text)}"],
+        [hit, f"{other.pk}:{tunnel + 2}:{tunnel + 9}"],
+        [f"{elsewhere.pk}:2:8"],
+    ):
+        for confirm in ("", "1"):
+            response = _annotate(
+                client, project, q="tunnel", hit=chosen, add_tag="x", confirm=confirm
+            )
+            assert response.status_code == 400, chosen
+            assert "not one of the search" in response.text
+    assert Annotation.objects.count() == before
+    preview = _annotate(client, project, q="tunnel", hit=[hit], add_tag="x")
+    assert "1 annotation" in preview.text
+    _annotate(client, project, q="tunnel", hit=[hit], add_tag="x", confirm="1")
+    made = Annotation.objects.get(tags__name="x")
+    assert (made.document_id, made.start, made.end) == (other.pk, tunnel, tunnel + 6)
+
+
 @pytest.fixture
 def read(monkeypatch) -> list:
     """The passages a search cuts lines from, one item each, as it reads."""
