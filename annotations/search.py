@@ -988,7 +988,8 @@ HIT_COLUMNS = (
 def hit_rows(membership: Membership, data: dict) -> Iterator[tuple]:
     """Every hit of a search as a row of HIT_COLUMNS: each line of the texts
     (document, code-point offsets, the context on each side), then each note
-    and reply found (with the note, its tags, author and status)."""
+    and reply found (with the note, its tags, author and status), then each
+    title (or description) and tag found."""
     found, lines = _all_lines(membership, data)
     query = found.query
     titles = dict(
@@ -1022,8 +1023,8 @@ def hit_rows(membership: Membership, data: dict) -> Iterator[tuple]:
     for entry in notes[:MAX_LINES]:
         note = entry.annotation
         author = entry.reply.author if entry.reply_id else note.author
-        found = _hits(entry.text, query)
-        start, end = found[0] if found else (0, 0)
+        hit = _hits(entry.text, query)
+        start, end = hit[0] if hit else (0, 0)
         yield (
             entry.kind,
             entry.document_id,
@@ -1038,6 +1039,31 @@ def hit_rows(membership: Membership, data: dict) -> Iterator[tuple]:
             "; ".join(sorted(tag.name for tag in note.tags.all())),
             author.get_username(),
             note.status,
+        )
+    # Then the titles and descriptions found, and the tags (their names).
+    others = (
+        found.of([SearchKind.DOCUMENT, SearchKind.TAG])
+        .select_related("document", "tag")
+        .defer(*UNSHOWN)
+        .order_by("kind", "document__title", "tag__name", "pk")
+    )
+    for entry in others[:MAX_LINES]:
+        hit = _hits(entry.text, query)
+        start, end = hit[0] if hit else (0, 0)
+        yield (
+            entry.kind,
+            entry.document_id,
+            entry.document.title if entry.document else "",
+            None,
+            None,
+            entry.text[max(0, start - CONTEXT) : start],
+            entry.text[start:end],
+            entry.text[end : end + CONTEXT],
+            None,
+            None,
+            entry.tag.name if entry.tag else None,
+            None,
+            None,
         )
 
 

@@ -335,6 +335,22 @@ def test_the_hits_download_as_csv(client, project, members, corpus):
     (note,) = [row for row in rows if row["found_in"] == "note"]
     assert note["note"] == "'=Escape plan."  # a spreadsheet runs nothing
     assert note["tags"] == "route" and note["author"] == "annotator-user"
+    # Titles and tags found are hits too.
+    corpus_services.update_document_metadata(
+        document=corpus["other"], title="Escape report"
+    )
+    make_annotation(
+        corpus["other"], members["annotator"], "prison", tags=["escape route"]
+    )
+    rows = list(
+        csv.DictReader(io.StringIO(client.get(url, {"q": "escape"}).content.decode()))
+    )
+    titles = {
+        row["document"]: row["hit"] for row in rows if row["found_in"] == "document"
+    }
+    assert titles["Escape report"] == "Escape"
+    (tag,) = [row for row in rows if row["found_in"] == "tag"]
+    assert (tag["tags"], tag["hit"]) == ("escape route", "escape")
     assert client.get(url).status_code == 400
     assert client.get(url, {"q": '"open'}).status_code == 400
     client.force_login(members["outsider"])
