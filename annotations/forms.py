@@ -19,6 +19,7 @@ from annotations.models import (
     Visibility,
 )
 from annotations.offsets import resolve_selection
+from annotations.search_text import MAX_QUERY_CHARS
 from annotations.services import text as text_service
 from annotations.services.tags import MAX_TAGS
 from annotations.services.text import REASON_MAX
@@ -354,7 +355,15 @@ class SearchForm(forms.Form):
         ("after", "By the word after"),
     )
 
-    q = forms.CharField(required=False, max_length=500, strip=False)
+    q = forms.CharField(
+        required=False,
+        max_length=MAX_QUERY_CHARS,
+        strip=False,
+        error_messages={
+            "max_length": "A query has at most %(limit_value)d characters; "
+            "this one has %(show_value)d."
+        },
+    )
     exact = forms.BooleanField(
         required=False, label="Exact characters (punctuation counts)"
     )
@@ -370,6 +379,16 @@ class SearchForm(forms.Form):
     since = forms.DateField(required=False, label="Published from")
     until = forms.DateField(required=False, label="Published until")
     sort = forms.ChoiceField(required=False, choices=SORTS)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            raise ValidationError(
+                f"“Published from” ({since:%Y-%m-%d}) is after “Published "
+                f"until” ({until:%Y-%m-%d}): no document can be both."
+            )
+        return data
 
 
 class AnnotateHitsForm(forms.Form):

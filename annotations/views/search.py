@@ -8,7 +8,7 @@ import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
@@ -37,7 +37,12 @@ def project_search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         error, status = (
             " ".join(
-                f"{form.fields[name].label or name.capitalize()}: {' '.join(messages)}"
+                # The query's own messages, and the form's, say what they are
+                # about.
+                " ".join(messages)
+                if name in {"q", NON_FIELD_ERRORS}
+                else f"{form.fields[name].label or name.capitalize()}: "
+                f"{' '.join(messages)}"
                 for name, messages in form.errors.items()
             ),
             400,
@@ -52,7 +57,7 @@ def project_search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "project": membership.project,
         "membership": membership,
         "form": form,
-        "q": request.GET.get("q", "")[:500],
+        "q": request.GET.get("q", ""),
         "results": results,
         "facets": _facet_links(request, results) if results else [],
         "error": error,

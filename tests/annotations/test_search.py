@@ -186,6 +186,16 @@ def test_a_malformed_query_is_a_clear_400(client, project, members, corpus):
     assert response.status_code == 400
     assert "not closed" in response.text
     assert _search(client, project, "").status_code == 200
+    long = "tunnel " * 100
+    response = _search(client, project, long)
+    assert response.status_code == 400
+    assert "A query has at most 500 characters; this one has 700." in response.text
+    assert f'value="{long}"' in response.text  # to be mended, not typed again
+    reversed_dates = _search(
+        client, project, "tunnel", since="2017-01-01", until="2015-01-01"
+    )
+    assert reversed_dates.status_code == 400
+    assert "“Published from” (2017-01-01) is after" in reversed_dates.text
 
 
 def test_the_index_holds_every_block(project, corpus):
