@@ -92,6 +92,10 @@ class Marked:
 
     entry: SearchEntry
     pieces: list[tuple[str, bool]]
+    # A note or reply hit: the note's quote (its hits marked too) and tags;
+    # a note's `pieces` are then its text alone (_with_their_notes).
+    quote: list[tuple[str, bool]] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
     # A tag hit: the documents where the member sees notes it tags, most
     # first ({document_id, title, notes}, TAG_DOCUMENTS at most), and how
     # many more there are; each opens the reading view's margin filtered by it.
@@ -203,8 +207,9 @@ MAX_LINES = 20_000
 FACET_SIZE = 20
 
 
-def _filters(data: dict) -> dict[str, Q]:
-    """The facets chosen, each as conditions on the entries."""
+def _filters(data: dict, project_id: int) -> dict[str, Q]:
+    """The facets chosen, each as conditions on the entries (a tag: the notes
+    that have it, or a tag under it)."""
     chosen: dict[str, Q] = {}
     if data.get("kind"):
         chosen["kind"] = Q(kind=data["kind"])
@@ -215,8 +220,13 @@ def _filters(data: dict) -> dict[str, Q]:
     if data.get("until"):
         chosen["until"] = Q(document__published_date__lte=data["until"])
     if data.get("tag"):
-        chosen["tag"] = Q(
-            kind__in=ANNOTATION_KINDS, annotation__tags__name__iexact=data["tag"]
+        tags = _tag_and_under(project_id, data["tag"])
+        chosen["tag"] = Q(kind__in=ANNOTATION_KINDS) & (
+            # A name no tag has finds nothing (an empty list would be no
+            # statement at all).
+            Q(annotation__tags__in=tags)
+            if tags
+            else Q(annotation__tags__name__iexact=data["tag"])
         )
     if data.get("author"):
         chosen["author"] = Q(kind=SearchKind.NOTE, author__username=data["author"]) | Q(
@@ -225,6 +235,47 @@ def _filters(data: dict) -> dict[str, Q]:
     if data.get("status"):
         chosen["status"] = Q(kind__in=ANNOTATION_KINDS, status=data["status"])
     return chosen
+
+
+def _project_tags(project_id: int) -> dict[int, tuple[str, int | None]]:
+    """The project's tags: {id: (name, parent's id)}."""
+    return {
+        pk: (name, parent)
+        for pk, name, parent in Tag.objects.filter(project_id=project_id)
+        .order_by()
+        .values_list("pk", "name", "parent_id")
+    }
+
+
+def _tag_and_under(project_id: int, name: str) -> list[int]:
+    """The tag named `name` (in any case) and every tag under it."""
+    tags = _project_tags(project_id)
+    children: dict[int | None, list[int]] = {}
+    for pk, (_name, parent) in tags.items():
+        children.setdefault(parent, []).append(pk)
+    wanted = [pk for pk, (tag, _parent) in tags.items() if tag.lower() == name.lower()]
+    found: set[int] = set()
+    while wanted:
+        pk = wanted.pop()
+        if pk not in found:
+            found.add(pk)
+            wanted += children.get(pk, [])
+    return sorted(found)
+
+
+def _tag_paths(project_id: int) -> dict[str, list[str]]:
+    """Each tag's path from the top of the hierarchy ({lower-case name:
+    [its parent's parent, its parent, its name]})."""
+    tags = _project_tags(project_id)
+    paths = {}
+    for pk, (name, parent) in tags.items():
+        path, seen = [name], {pk}
+        while parent is not None and parent in tags and parent not in seen:
+            seen.add(parent)
+            path.insert(0, tags[parent][0])
+            parent = tags[parent][1]
+        paths[name.lower()] = path
+    return paths
 
 
 def _narrowed(found: QuerySet, chosen: dict[str, Q], but: str = "") -> QuerySet:
@@ -335,6 +386,7 @@ def search(membership: Membership, data: dict) -> Results:
         paged=bool(results.paged_kind),
     ):
         by_kind[entry.kind].append(Marked(entry, _marked(entry.text, query)))
+    _with_their_notes([*results.notes, *results.replies], query)
     tagged = _tagged_documents(found, [marked.entry.tag_id for marked in results.tags])
     for marked in results.tags:
         documents = tagged.get(marked.entry.tag_id, [])
@@ -560,7 +612,7 @@ def _found(membership: Membership, data: dict) -> Found:
         membership,
         query,
         matched,
-        _filters(data),
+        _filters(data, membership.project_id),
         data,
         counted=counted,
         walked=walked,
@@ -1131,13 +1183,17 @@ def _facets(found: Found, passages: dict | None = None) -> dict[str, list[dict]]
     statuses = dict(Status.choices)
     for row in facets["status"]:
         row["label"] = statuses.get(row["value"], row["value"])
+    # A tag under another is shown with its path from the top, each tag above
+    # it a value of the facet too (choosing one chooses every tag under it).
+    paths = (
+        _tag_paths(found.membership.project_id)
+        if any(row["label"] for row in facets["tag"])
+        else {}
+    )
     for row in facets["tag"]:
-        parent = row["label"]
-        row["label"] = (
-            f"{parent} › {row['value']}"
-            if parent and parent != row["value"]
-            else row["value"]
-        )
+        path = paths.get(row["value"].lower(), [row["value"]])
+        row["label"] = " › ".join(path)
+        row["above"] = path[:-1]
     return facets
 
 
@@ -1464,6 +1520,28 @@ def _sort(lines: list[Line], how: str) -> None:
         lines.sort(key=lambda line: [t.word for t in reversed(tokens(line.left))])
     elif how == "after":
         lines.sort(key=lambda line: [t.word for t in tokens(line.right)])
+
+
+def _with_their_notes(found: list[Marked], query) -> None:
+    """Each note or reply found with its note's quote, marked, and the
+    note's tags (in one query); a note's text marked apart from its quote."""
+    if not found:
+        return
+    tags: dict[int, list[str]] = {}
+    for annotation_id, name in (
+        Annotation.tags.through.objects.filter(
+            annotation_id__in={marked.entry.annotation_id for marked in found}
+        )
+        .order_by("tag__name")
+        .values_list("annotation_id", "tag__name")
+    ):
+        tags.setdefault(annotation_id, []).append(name)
+    for marked in found:
+        note = marked.entry.annotation
+        marked.quote = _marked(note.exact, query)
+        marked.tags = tags.get(note.pk, [])
+        if marked.entry.kind == SearchKind.NOTE:
+            marked.pieces = _marked(note.body, query) if note.body.strip() else []
 
 
 def _marked(text: str, query: Query) -> list[tuple[str, bool]]:

@@ -214,6 +214,12 @@ def _facet_links(request: HtmxHttpRequest, results) -> list[dict]:
                 **row,
                 "query": _with(request, name, row["value"]),
                 "chosen": str(row["value"]) == chosen,
+                # A tag's tags above it, each to be chosen too (with the
+                # tags under it).
+                "above": [
+                    {"name": above, "query": _with(request, name, above)}
+                    for above in row.get("above", ())
+                ],
             }
             for row in results.facets[name]
         ]

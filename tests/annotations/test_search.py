@@ -167,7 +167,8 @@ def test_the_search_page_for_each_role(client, project, members, corpus, who):
         found = search.search(_membership(project, members[who]), {"q": "guzman"})
         heading = re.search(
             r'<tr class="kwic-document">.*?<a href="[^"]+">([^<]+)</a> '
-            r'<span class="meta">\((\d+) passages?\)</span>',
+            r'<span class="meta">\d+ hits? on this page · (\d+) passages? with '
+            r"hits in this document</span>",
             response.text,
         )
         first = found.documents[0]
@@ -178,6 +179,80 @@ def test_the_search_page_for_each_role(client, project, members, corpus, who):
             headers=HX,
         )
         assert "<html" not in htmx.text and "<mark>Guzmán</mark>" in htmx.text
+
+
+def test_note_and_reply_hits_show_their_notes_quote_tags_and_status(
+    client, project, members, corpus
+):
+    """A note found shows its quote apart from its text, each with the hits
+    marked, its author, tags and status; a reply found, the quote, tags and
+    status of the note it answers."""
+    note = make_annotation(
+        corpus["other"],
+        members["annotator"],
+        "tunnel",
+        body="Escape by the tunnel, again.",
+        tags=["route", "method"],
+    )
+    services.create_reply(
+        annotation=note, author=members["curator"], body="Which tunnel?"
+    )
+    client.force_login(members["viewer"])
+    found = search.search(_membership(project, members["viewer"]), {"q": "tunnel"})
+    (noted,) = [m for m in found.notes if m.entry.annotation_id == note.pk]
+    assert noted.quote == [("tunnel", True)]
+    assert noted.pieces == [
+        ("Escape by the ", False),
+        ("tunnel", True),
+        (", again.", False),
+    ]
+    assert noted.tags == ["method", "route"]
+    (replied,) = found.replies
+    assert replied.quote == [("tunnel", True)] and replied.tags == ["method", "route"]
+    assert replied.pieces == [("Which ", False), ("tunnel", True), ("?", False)]
+    page = _search(client, project, "tunnel").text
+    quote = '<blockquote class="quote search-quote"><mark>tunnel</mark></blockquote>'
+    assert page.count(quote) >= 2  # the note's, and the reply's note's
+    assert "· submitted · tagged method, route</span>" in page
+    assert "· the note submitted · tagged method, route</span>" in page
+    assert (
+        '<p class="search-note">Escape by the <mark>tunnel</mark>, again.</p>' in page
+    )
+    assert '<p class="search-note">Which <mark>tunnel</mark>?</p>' in page
+
+
+def test_a_tag_chosen_takes_the_tags_under_it(client, project, members, corpus):
+    """The tag facet shows a tag's path from the top of the hierarchy, and
+    choosing a tag above finds the notes of every tag under it."""
+    events = services.get_or_create_tag(project=project, name="Events")
+    escape = services.get_or_create_tag(project=project, name="Escape")
+    tunnel = services.get_or_create_tag(project=project, name="Tunnel")
+    escape.parent, tunnel.parent = events, escape
+    escape.save()
+    tunnel.save()
+    note = make_annotation(
+        corpus["other"], members["annotator"], "prison", body="Smuggled out."
+    )
+    note.tags.add(tunnel)
+    make_annotation(
+        corpus["other"], members["annotator"], "Peña", body="Smuggled words."
+    )
+    viewer = _membership(project, members["viewer"])
+    found = search.search(viewer, {"q": "smuggled"})
+    (row,) = found.facets["tag"]
+    assert (row["label"], row["above"]) == (
+        "Events › Escape › Tunnel",
+        ["Events", "Escape"],
+    )
+    client.force_login(members["viewer"])
+    page = _search(client, project, "smuggled").text
+    for above in ("Events", "Escape"):
+        assert f'href="?q=smuggled&amp;tag={above}" hx-get=' in page, above
+    assert 'aria-label="Events › Escape › Tunnel">Tunnel</a>' in page
+    for chosen in ("Tunnel", "escape", "EVENTS"):
+        notes = search.search(viewer, {"q": "smuggled", "tag": chosen}).notes
+        assert [m.entry.annotation_id for m in notes] == [note.pk], chosen
+    assert search.search(viewer, {"q": "smuggled", "tag": "Nothing"}).notes == []
 
 
 def test_a_malformed_query_is_a_clear_400(client, project, members, corpus):
