@@ -476,7 +476,7 @@
     if (window.CSS && CSS.highlights && window.Highlight) {
       CSS.highlights.set("search-hit", new Highlight(range));
     }
-    block.scrollIntoView({ block: "center" });
+    window.ApparatusSelection.reveal(range);
   }
   markHit();
 

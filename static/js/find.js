@@ -38,7 +38,7 @@
     }
     count.textContent = (current + 1) + " of " + hits.length;
     CSS.highlights.set("find-current", new Highlight(hits[current].range));
-    hits[current].block.scrollIntoView({ block: "center" });
+    window.ApparatusSelection.reveal(hits[current].range);
   }
 
   function find() {
@@ -52,7 +52,7 @@
           var range = window.ApparatusSelection.rangeOf(
             text, start, seen.from[at], start, seen.from[at + wanted.length]
           );
-          if (range) hits.push({ range: range, block: block });
+          if (range) hits.push({ range: range });
         }
       });
     }

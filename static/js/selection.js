@@ -77,6 +77,27 @@
     return range.collapsed ? null : range;
   }
 
+  // A Range has no scrollIntoView: bring its middle to the middle of each box
+  // that scrolls it, then of the screen. (A block scrolled to its centre
+  // leaves a passage of a long paragraph off screen, on a phone above all.)
+  function reveal(range) {
+    var node = range.startContainer;
+    var box = node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement;
+    for (; box && box !== document.body && box !== document.documentElement; box = box.parentElement) {
+      var overflow = getComputedStyle(box).overflowY;
+      if ((overflow === "auto" || overflow === "scroll") && box.scrollHeight > box.clientHeight) {
+        var inner = range.getBoundingClientRect();
+        var outer = box.getBoundingClientRect();
+        box.scrollTop += inner.top + inner.height / 2 - (outer.top + box.clientTop + box.clientHeight / 2);
+      }
+    }
+    var rect = range.getBoundingClientRect();
+    // The visual viewport: what shows of the page when a phone's keyboard is up.
+    var view = window.visualViewport;
+    var middle = view ? view.offsetTop + view.height / 2 : window.innerHeight / 2;
+    window.scrollBy(0, rect.top + rect.height / 2 - middle);
+  }
+
   // Keyboard selection: the focusable container gets a caret that the arrows
   // move and Shift+arrows extend, as in an editor. `changed()` runs after each
   // move; keys it does not handle are left to the page.
@@ -106,5 +127,7 @@
     container.addEventListener("touchend", function () { setTimeout(changed, 0); });
   }
 
-  window.ApparatusSelection = { describe: describe, caret: caret, rangeOf: rangeOf };
+  window.ApparatusSelection = {
+    describe: describe, caret: caret, rangeOf: rangeOf, reveal: reveal
+  };
 })();
