@@ -268,9 +268,7 @@ def test_a_malformed_query_is_a_clear_400(client, project, members, corpus):
     assert f'value="{long}"' in response.text  # to be mended, not typed again
     # The boxes take no more than a query may hold.
     assert response.text.count(f'name="q" value="{long}" maxlength="500"') == 1
-    assert 'name="q" placeholder="Search this project" maxlength="500"' in (
-        response.text
-    )
+    assert 'name="q" placeholder="Search" maxlength="500"' in response.text
     reversed_dates = _search(
         client, project, "tunnel", since="2017-01-01", until="2015-01-01"
     )
