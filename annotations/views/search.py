@@ -27,7 +27,7 @@ from corpus.roles import Action
 
 @require_safe
 @login_required
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "HX-History-Restore-Request")
 def project_search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """The Search page (a GET form: a search is a link); htmx swaps the
     results in as the member types or picks a facet."""
@@ -62,9 +62,11 @@ def project_search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "facets": _facet_links(request, results) if results else [],
         "error": error,
     }
+    # htmx asks for a page it no longer keeps (Back) as for results: it
+    # wants the page, form and all.
     template = (
         "annotations/search/_results.html"
-        if request.htmx
+        if request.htmx and not request.htmx.history_restore_request
         else "annotations/search/page.html"
     )
     return render(request, template, context, status=status)

@@ -179,6 +179,12 @@ def test_the_search_page_for_each_role(client, project, members, corpus, who):
             headers=HX,
         )
         assert "<html" not in htmx.text and "<mark>Guzmán</mark>" in htmx.text
+        restored = client.get(
+            reverse("annotations:project_search", args=[project.slug]),
+            {"q": "guzman"},
+            headers={**HX, "HX-History-Restore-Request": "true"},
+        )
+        assert "<html" in restored.text and 'id="search-q"' in restored.text
 
 
 def test_note_and_reply_hits_show_their_notes_quote_tags_and_status(
