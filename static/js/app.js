@@ -78,12 +78,13 @@
   // swaps in, and the page lost its form.
   if (window.htmx) htmx.config.historyRestoreAsHxRequest = false;
 
-  // A search whatever its page: its query without the page and the empty
-  // fields, in one order (a link and the form write them differently).
+  // A search whatever its page and sort: its query without them and the
+  // empty fields, in one order (a link and the form write them differently).
+  // A hit chosen names its passage, which no page or sort moves.
   function searchShown() {
     var pairs = [];
     new URLSearchParams(location.search).forEach(function (value, name) {
-      if (value && name !== "page") {
+      if (value && name !== "page" && name !== "sort") {
         pairs.push(encodeURIComponent(name) + "=" + encodeURIComponent(value));
       }
     });

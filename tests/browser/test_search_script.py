@@ -119,6 +119,21 @@ def test_hits_chosen_are_forgotten_when_the_search_changes(
     expect(page.get_by_role("status")).to_contain_text("1 annotation will be made")
 
 
+def test_hits_chosen_stay_chosen_in_another_sort(page: Page, sign_in, seeds_dir):
+    project, annotator, _documents = _seeded(
+        seeds_dir, "Sorted sources", "sorel", Role.ANNOTATOR
+    )
+    sign_in(page, annotator)
+    page.goto(f"/p/{project.slug}/search/?q=Guzman")
+    chosen = _hits(page).nth(0)
+    value = chosen.get_attribute("value")
+    chosen.check()
+    page.get_by_label("Lines", exact=True).select_option("after")
+    page.wait_for_url("**sort=after**")
+    expect(page.get_by_text("1 hit chosen")).to_be_visible()
+    expect(page.locator(f'table.kwic input[value="{value}"]')).to_be_checked()
+
+
 @pytest.mark.parametrize("cached", [True, False], ids=["cached", "not-cached"])
 def test_back_and_forward_show_the_search_of_the_address(
     page: Page, sign_in, seeds_dir, cached: bool
