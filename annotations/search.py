@@ -652,7 +652,7 @@ def _holding(project_id: int, query: Exact) -> QuerySet[SearchEntry]:
             else _GLOBBED.get(c, c)
             for c in query.text
         )
-        entries = entries.filter(_Glob(F("text"), Value(f"*{globbed}*")))
+        entries = entries.filter(_glob(f"*{globbed}*"))
         ways = ["".join(c if c.isascii() else "_" for c in query.text)]
     else:
         # icontains is LIKE on SQLite, which ignores the case of ASCII alone.
@@ -682,13 +682,15 @@ CASES_AT_MOST = 16
 _GLOBBED = {c: f"[{c}]" for c in "*?["}
 
 
-class _Glob(Func):
-    """SQLite's GLOB: whether a text matches a pattern (case counts)."""
-
-    arity = 2
-    arg_joiner = " GLOB "
-    template = "(%(expressions)s)"
-    output_field = BooleanField()
+def _glob(pattern: str) -> Func:
+    """SQLite's GLOB: whether an entry's text matches `pattern` (case counts)."""
+    return Func(
+        F("text"),
+        Value(pattern),
+        arg_joiner=" GLOB ",
+        template="(%(expressions)s)",
+        output_field=BooleanField(),
+    )
 
 
 def _cases(character: str) -> set[str]:
