@@ -105,26 +105,38 @@ def indexed(text: str) -> str:
     alone). Each character of the text that is not ASCII is replaced by its
     folding, which the same character always has, then bytes.translate
     lowers the case and cuts the words (a 1 MB text: 22 ms; folding it whole
-    and a regular expression's words: 48). A text in which a character that
-    is no word folds to letters or to nothing ("™" folds to "TM", so "A™B"
-    would be one word, "atmb"; a combining mark left alone is dropped,
-    joining the words on its sides) is folded word by word."""
+    and a regular expression's words: 48). A text of many such characters
+    (Chinese: a passage holds a hundred), or mostly of them, is folded
+    whole, as replacing each in turn would read it once for each. A text in
+    which a character that is no word folds to letters or to nothing ("™"
+    folds to "TM", so "A™B" would be one word, "atmb"; a combining mark left
+    alone is dropped, joining the words on its sides) is folded word by
+    word."""
     folded = text
     if not text.isascii():
-        folds = _folds(frozenset(_NOT_ASCII.findall(text)))
-        if folds is None:
+        # Mostly not ASCII (its UTF-8 a quarter longer, or more): only the
+        # characters that are no word are looked at one by one.
+        mostly = len(text.encode("utf-8", "surrogatepass")) * 4 > len(text) * 5
+        characters = set((_NOT_A_WORD if mostly else _NOT_ASCII).findall(text))
+        if not all(map(_stays_apart, characters)):
             words = _WORD.findall(_NON_ASCII_WORD.sub(_folded_word, text).lower())
             return " ".join(word[:MAX_WORD_CHARS] for word in words)
-        for character, becomes in folds:
-            folded = folded.replace(character, becomes)
+        if mostly or len(characters) > REPLACED_AT_MOST:
+            words = _WORD.findall(fold(text))
+            return " ".join(word[:MAX_WORD_CHARS] for word in words)
+        for character in characters:
+            folded = folded.replace(character, _becomes(character))
     cut = folded.encode().translate(_CUT).split()
     if cut and max(map(len, cut)) > MAX_WORD_CHARS:  # bytes: at least as long
         return " ".join(word.decode()[:MAX_WORD_CHARS] for word in cut)
     return b" ".join(cut).decode()
 
 
-# A character that is not ASCII.
+# A character that is not ASCII; one that is neither ASCII nor a word's.
 _NOT_ASCII = re.compile(r"[^\x00-\x7f]")
+_NOT_A_WORD = re.compile(r"[^\w\x00-\x7f]")
+# The most characters that are not ASCII indexed() replaces one at a time.
+REPLACED_AT_MOST = 24
 # Bytes of UTF-8 cut into words: an ASCII letter lowered, a digit kept, any
 # other ASCII character a space; the bytes of a character that is not ASCII
 # kept (indexed() has made those that are no word spaces).
@@ -134,23 +146,24 @@ _CUT = bytes(
 )
 
 
-@functools.lru_cache(maxsize=1024)
-def _folds(characters: frozenset[str]) -> tuple[tuple[str, str], ...] | None:
-    """How to fold a text of these characters that are not ASCII, one
-    character at a time: each with what it becomes, folded, with a space for
-    what is no word (a letter that is not ASCII, once folded, folds to
-    itself: tested over every character, so the replacements' order does
-    not matter). None if the text is to be folded word by word: one that is
-    no word folds to letters or to nothing."""
-    becomes = {}
-    for character in characters:
-        if not _WORD.fullmatch(character) and not _folds_apart(character):
-            return None
-        becomes[character] = "".join(
-            part if part.isascii() or _WORD.fullmatch(part) else " "
-            for part in fold(character)
-        )
-    return tuple(becomes.items())
+@functools.lru_cache(maxsize=4096)
+def _stays_apart(character: str) -> bool:
+    """Whether a character that is not ASCII is a word's, or is none and
+    keeps the words on its sides apart once folded (else a text holding it
+    is folded word by word)."""
+    return bool(_WORD.fullmatch(character)) or _folds_apart(character)
+
+
+@functools.lru_cache(maxsize=4096)
+def _becomes(character: str) -> str:
+    """A character that is not ASCII, folded, with a space for what is no
+    word (a letter that is not ASCII, once folded, folds to itself: tested
+    over every character, so the order of indexed()'s replacements does not
+    matter)."""
+    return "".join(
+        part if part.isascii() or _WORD.fullmatch(part) else " "
+        for part in fold(character)
+    )
 
 
 @functools.lru_cache(maxsize=4096)

@@ -122,6 +122,25 @@ def test_a_letter_folded_folds_to_itself():
     assert changed == []
 
 
+@given(
+    st.text(
+        alphabet=st.characters(max_codepoint=0x7F)
+        | st.sampled_from("éñÑ“”—™ﬁß’İǅ½\u0301\u00a0σΣ"),
+        max_size=80,
+    )
+)
+def test_a_text_mostly_ascii_is_indexed_as_tokens_cuts_it(text):
+    """Mostly ASCII, its other characters replaced one at a time: the same
+    words as tokens() finds."""
+    assert indexed(text).split() == [token.word for token in tokens(text)]
+
+
+def test_a_text_of_many_characters_that_are_not_ascii_is_indexed_whole():
+    chinese = "".join(chr(0x4E00 + n * 7) for n in range(200)) + "，Guzmán。"
+    assert len(indexed(chinese).split()) == 2
+    assert indexed(chinese).split() == [token.word for token in tokens(chinese)]
+
+
 words = st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1, max_size=8)
 
 
