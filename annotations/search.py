@@ -1439,15 +1439,21 @@ def _lines(
     )
     ordered = passages.order_by(*order).only("document_id", "start", "text")
     lines: list[Line] = []
+    last = None  # by position: the last of the first `limit` lines, once known
     for entry in ordered.iterator(chunk_size=200):
-        if by_position and len(lines) >= limit and entry.start > lines[-1].start:
+        if last is not None and entry.start > last:
             break
         lines += _entry_lines(entry, query)
-        if len(lines) >= limit:
-            if not by_position:
-                break
+        if len(lines) < limit:
+            continue
+        if not by_position:
+            break
+        if last is None or len(lines) >= 2 * limit:
+            # Sorted and cut once twice as many are held, not at each passage
+            # (a later passage's lines only lower the last: read on to it).
             _sort(lines, "position")
             del lines[limit:]
+            last = lines[-1].start
     if by_position:
         _sort(lines, "position")
     return lines[:limit]

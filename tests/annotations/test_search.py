@@ -5,6 +5,7 @@ follows every write at once."""
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -383,6 +384,30 @@ def test_lines_by_position_follow_the_hits_not_their_passages(
         (long.pk, 497),
         (long.pk, 854),
     ]
+
+
+def test_the_first_lines_by_position_are_those_of_every_line_sorted(project, members):
+    """However many lines are asked for, by position they are the first of
+    all the lines sorted by their place (passages of many lengths, in many
+    documents, read in the order they start)."""
+    rng = random.Random(5)
+    for _ in range(6):
+        make_document(
+            project=project,
+            paragraphs=[
+                " ".join(rng.choice(["escape", "filler", "word"]) for _ in range(n))
+                for n in rng.choices(range(1, 60), k=8)
+            ],
+        )
+    found = search._found(_membership(project, members["viewer"]), {"q": "escape"})
+    every = search._lines(found.texts, found.query, limit=10_000)
+    search._sort(every, "position")
+    assert len(every) > 40
+    for limit in (1, 2, 7, 20, 41, len(every), len(every) + 5):
+        first = search._lines(found.texts, found.query, limit=limit, by_position=True)
+        assert [(line.start, line.document_id) for line in first] == [
+            (line.start, line.document_id) for line in every[:limit]
+        ], limit
 
 
 def test_the_page_shows_facets_as_links_that_keep_the_search(
