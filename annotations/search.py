@@ -55,6 +55,7 @@ from annotations.search_text import (
     tsquery,
 )
 from annotations.services import search as search_index
+from annotations.services.search import CHUNK
 from corpus import bodycache
 from corpus.models import Document, Membership
 
@@ -985,27 +986,46 @@ def not_hits(
 ) -> int:
     """How many of the `chosen` passages are not hits of the search: none
     may be annotated as one. A passage of a text revised since the search
-    (its `revisions`) is left to the annotating, which says so."""
+    (its `revisions`) is left to the annotating, which says so. Only the
+    passages found that may hold one chosen are read (a text entry is at
+    most CHUNK characters long), however many lines the search has."""
     documents = {document_id for document_id, _start, _end in chosen}
     current = dict(
         Document.objects.filter(
             pk__in=documents, project_id=membership.project_id
         ).values_list("pk", "text_revision")
     )
-    found = _found(membership, data)
-    hits = {
-        (line.document_id, line.start, line.end)
-        for line in _lines(found.texts.filter(document_id__in=current), found.query)
-    }
-    return sum(
-        1
+    checked = [
+        passage
         for passage in chosen
-        if passage[0] not in current
-        or (
-            revisions.get(passage[0], current[passage[0]]) == current[passage[0]]
-            and passage not in hits
+        if passage[0] in current
+        and revisions.get(passage[0], current[passage[0]]) == current[passage[0]]
+    ]
+    spans: dict[int, tuple[int, int]] = {}
+    for document_id, start, _end in checked:
+        low, high = spans.get(document_id, (start, start))
+        spans[document_id] = (min(low, start), max(high, start))
+    hits: set[tuple[int, int, int]] = set()
+    if spans:
+        found = _found(membership, data)
+        near = functools.reduce(
+            operator.or_,
+            (
+                Q(document_id=pk, start__gt=low - CHUNK, start__lte=high)
+                for pk, (low, high) in spans.items()
+            ),
         )
-    )
+        for entry in (
+            found.texts.filter(near)
+            .only("document_id", "start", "text")
+            .iterator(chunk_size=200)
+        ):
+            hits.update(
+                (line.document_id, line.start, line.end)
+                for line in _entry_lines(entry, found.query)
+            )
+    elsewhere = sum(1 for passage in chosen if passage[0] not in current)
+    return elsewhere + sum(1 for passage in checked if passage not in hits)
 
 
 def annotate_preview(

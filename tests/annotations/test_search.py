@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotations import search, search_text, services
-from annotations.models import SearchEntry, SearchKind, Visibility
+from annotations.models import Annotation, SearchEntry, SearchKind, Visibility
 from annotations.search_text import fold
 from corpus import services as corpus_services
 from corpus.models import Document, Membership
@@ -654,6 +654,26 @@ def test_only_the_searchs_hits_are_annotated_or_previewed(
     _annotate(client, project, q="tunnel", hit=[hit], add_tag="x", confirm="1")
     made = Annotation.objects.get(tags__name="x")
     assert (made.document_id, made.start, made.end) == (other.pk, tunnel, tunnel + 6)
+
+
+def test_a_hit_is_annotated_whatever_the_lines_before_it(client, project, members):
+    """A hit after more lines than a search reads (MAX_LINES) is still one
+    of its hits: it is checked in its own passage."""
+    words = search.MAX_LINES + 1
+    big = make_document(project=project, title="A big", paragraphs=["tunnel " * words])
+    small = make_document(project=project, title="B small", paragraphs=["A tunnel."])
+    client.force_login(members["annotator"])
+    last = 7 * (words - 1)
+    chosen = [f"{big.pk}:{last}:{last + 6}", f"{small.pk}:2:8"]
+    response = _annotate(
+        client, project, q="tunnel", hit=chosen, add_tag="far", confirm="1"
+    )
+    assert response.status_code == 302
+    made = Annotation.objects.filter(tags__name="far")
+    assert sorted((a.document_id, a.start) for a in made) == [
+        (big.pk, last),
+        (small.pk, 2),
+    ]
 
 
 @pytest.fixture
