@@ -20,21 +20,28 @@ def refold(apps, schema_editor):
 
     SearchEntry = apps.get_model("annotations", "SearchEntry")
     SearchWord = apps.get_model("annotations", "SearchWord")
-    changed: dict[int, str] = {}
     projects: set[int] = set()
-    rows = SearchEntry.objects.order_by().values_list(
-        "pk", "project_id", "kind", "text", "words"
-    )
-    for pk, project_id, kind, text, words in rows.iterator(chunk_size=BATCH):
-        now = indexed(text)
-        if now != words:
-            changed[pk] = now
-            if kind == "text":
-                projects.add(project_id)
-    # One statement an entry: there are few, and each fires the engines'
-    # triggers (and the tally's, for a note's, reply's or title's words).
-    for pk, words in changed.items():
-        SearchEntry.objects.filter(pk=pk).update(words=words)
+    after = 0
+    # A batch of entries at a time, in the order of their ids, each batch's
+    # changes written before the next is read (the engines' triggers fire on
+    # each, and the tally's for a note's, reply's or title's words).
+    while True:
+        rows = list(
+            SearchEntry.objects.filter(pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", "project_id", "kind", "text", "words")[:BATCH]
+        )
+        if not rows:
+            break
+        after = rows[-1][0]
+        changed = []
+        for pk, project_id, kind, text, words in rows:
+            now = indexed(text)
+            if now != words:
+                changed.append(SearchEntry(pk=pk, words=now))
+                if kind == "text":
+                    projects.add(project_id)
+        SearchEntry.objects.bulk_update(changed, ["words"])
     SearchWord.objects.filter(project_id__in=projects).delete()
 
 
