@@ -14,6 +14,7 @@ import functools
 import itertools
 import math
 import operator
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -58,6 +59,13 @@ from annotations.services import search as search_index
 from annotations.services.search import CHUNK
 from corpus import bodycache
 from corpus.models import Document, Membership
+
+# The characters re also takes as one another ignoring case (by lower case),
+# for the exact mode's classes (_cases).
+try:
+    from re._casefix import _EXTRA_CASES as _RE_CASES
+except ImportError:  # another Python: the cases str gives alone
+    _RE_CASES = {}
 
 # Characters shown on each side of a hit.
 CONTEXT = 60
@@ -635,45 +643,62 @@ def _holding(project_id: int, query: Exact) -> QuerySet[SearchEntry]:
     the string has a trigram: on PostgreSQL the planner takes the index on
     UPPER(text) for icontains itself; on SQLite the FTS5 trigram table names
     the entries holding the string's trigrams, of which LIKE keeps those
-    that hold the string (the table's LIKE reads `%` and `_` as wildcards),
-    unless it names so many that reading every entry is sooner (one query
-    counts them, to a limit). SQLite's LIKE ignores the case of ASCII
-    letters alone: a string with others is asked for in each way of writing
-    them (_written)."""
+    that hold the string, unless it names so many that reading every entry
+    is sooner (one query counts them, to a limit). SQLite's LIKE ignores the
+    case of ASCII letters alone: a string with others is asked for in each
+    way of writing them (_written), or by GLOB, and the trigram table names
+    its entries by MATCH, which ignores the case of every letter."""
     entries = SearchEntry.objects.filter(project_id=project_id)
     if connection.vendor != "sqlite":
         return entries.filter(text__icontains=query.text)
-    ways = _written(query.text)
-    if ways is None:
-        # GLOB, each letter as the class of its cases, reads every text at
-        # 30 MB/s (1.4 s for "guzmán" on the bench's corpus; 0.2 s by LIKE).
-        globbed = "".join(
-            f"[{''.join(sorted(_cases(c)))}]"
-            if len(_cases(c)) > 1
-            else _GLOBBED.get(c, c)
-            for c in query.text
+    if query.text.isascii():
+        entries = entries.filter(text__icontains=query.text)
+        # The table's LIKE reads `%` and `_` as wildcards: it names more.
+        trigrams = (
+            "SELECT rowid FROM annotations_search_trigrams "
+            "WHERE annotations_search_trigrams.text LIKE %s"
         )
-        entries = entries.filter(_glob(f"*{globbed}*"))
-        ways = ["".join(c if c.isascii() else "_" for c in query.text)]
+        asked = [f"%{query.text}%"]
     else:
-        # icontains is LIKE on SQLite, which ignores the case of ASCII alone.
-        entries = entries.filter(
-            functools.reduce(operator.or_, (Q(text__icontains=way) for way in ways))
+        ways = _written(query.text)
+        if ways is None:
+            # GLOB, each letter as the class of its cases, reads a text at 30
+            # MB/s (every text: 1.4 s for "guzmán" on the bench's corpus).
+            globbed = "".join(
+                f"[{''.join(sorted(_cases(c)))}]"
+                if len(_cases(c)) > 1
+                else _GLOBBED.get(c, c)
+                for c in query.text
+            )
+            entries = entries.filter(_glob(f"*{globbed}*"))
+        else:
+            # icontains is LIKE on SQLite, which ignores the case of ASCII.
+            entries = entries.filter(
+                functools.reduce(operator.or_, (Q(text__icontains=w) for w in ways))
+            )
+        trigrams = (
+            "SELECT rowid FROM annotations_search_trigrams "
+            "WHERE annotations_search_trigrams MATCH %s"
         )
+        # Each of its trigrams (a phrase needs positions, which the table
+        # does not keep): every entry holding the string is named.
+        asked = [
+            " AND ".join(
+                '"' + trigram.replace('"', '""') + '"'
+                for trigram in sorted(
+                    {query.text[at : at + 3] for at in range(len(query.text) - 2)}
+                )
+            )
+        ]
     if len(query.text) < TRIGRAM:
         return entries
-    patterns = [f"%{way}%" for way in ways]
-    trigrams = " UNION ".join(
-        ["SELECT rowid FROM annotations_search_trigrams WHERE text LIKE %s"]
-        * len(patterns)
-    )
     if _kept.get_or_make(
         (project_id, query.text, TRIGRAM_ENTRIES_AT_MOST, "named by many trigrams"),
-        lambda: _trigrams_name_many(trigrams, patterns),
+        lambda: _trigrams_name_many(trigrams, asked),
     ):
         return entries
-    # The patterns are parameters; the statement names our table alone.
-    return entries.filter(pk__in=RawSQL(trigrams, patterns))  # noqa: S611
+    # The string is a parameter; the statement names our table alone.
+    return entries.filter(pk__in=RawSQL(trigrams, asked))  # noqa: S611
 
 
 # An exact string whose letters that are not ASCII can be written in more
@@ -694,10 +719,26 @@ def _glob(pattern: str) -> Func:
     )
 
 
-def _cases(character: str) -> set[str]:
-    """The character in each of its cases (one character each)."""
-    cases = {character, character.lower(), character.upper(), character.title()}
-    return {case for case in cases if len(case) == 1}
+@functools.lru_cache(maxsize=1024)
+def _cases(character: str) -> frozenset[str]:
+    """The characters Python's regular expressions take for `character` when
+    they ignore case (Exact.hits): its cases, one character each, and the
+    few that re adds ("σ" and "ς", "s" and "ſ", "k" and the kelvin sign)."""
+    candidates = {
+        character,
+        character.lower(),
+        character.upper(),
+        character.title(),
+        character.casefold(),
+    }
+    for case in list(candidates):
+        if len(case) == 1:
+            candidates.update(chr(more) for more in _RE_CASES.get(ord(case), ()))
+    candidates.update([case.upper() for case in candidates])
+    same = re.compile(re.escape(character), re.IGNORECASE)
+    return frozenset(
+        case for case in candidates if len(case) == 1 and same.fullmatch(case)
+    )
 
 
 def _written(text: str) -> list[str] | None:

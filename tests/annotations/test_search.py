@@ -1336,6 +1336,14 @@ EXACT_STRINGS = [
     "PEÑA NIETO",
     "𝔊uzmán",
     "[*?]",
+    "λόγος",
+    "ΛΌΓΟΣ",
+    "политика",
+    "STRAßE",
+    "ß",
+    "ſtraße",
+    'ña "AND" Ni',
+    "Ñ*^:(",
     "ña Ni",
     "100%",
     "a_b",
@@ -1363,6 +1371,14 @@ def test_the_exact_mode_finds_what_reading_every_text_finds(
     does reading them, the way SQLite goes for a string in many entries, and
     GLOB, the way it goes for a string written in many ways."""
     make_annotation(corpus["other"], members["annotator"], "tunnel", body="Zq-77/β!")
+    # Letters that Python's regular expressions take as others, ignoring case.
+    make_document(
+        project=project,
+        paragraphs=[
+            "Ο λόγος, ΛΌΓΟΣ. ПОЛИТИКА и политика.",
+            "STRAẞE, straße, ſtraſſe.",
+        ],
+    )
     if through == "every text":
         monkeypatch.setattr(search, "TRIGRAM_ENTRIES_AT_MOST", 1)
     if through == "GLOB":  # SQLite: a string written in too many ways
@@ -1375,6 +1391,7 @@ def test_the_exact_mode_finds_what_reading_every_text_finds(
     assert _exact_entries(project, "u.s.-mexico")  # the brief
     assert _exact_entries(project, "GUZMÁN") == _exact_entries(project, "guzmán")
     assert _exact_entries(project, "GUZMÁN")
+    assert _exact_entries(project, "ΛΌΓΟΣ") and _exact_entries(project, "ß")
 
 
 def test_the_exact_mode_goes_through_the_trigram_index(project, corpus):
