@@ -76,7 +76,8 @@ def project_search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @login_required
 def search_hits_csv(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """Every hit of a search (its query and facets in the URL) as one CSV
-    file: each line of the texts, then each note and reply found."""
+    file: each line of the texts, then each note and reply found, then each
+    title and tag."""
     membership = membership_for(request, slug)
     form = SearchForm(request.GET)
     if not form.is_valid() or not form.cleaned_data["q"].strip():
