@@ -558,6 +558,21 @@ class Found:
             ),
         )
 
+    def years(self) -> dict[int, int]:
+        """The year each of the project's dated documents was published in,
+        kept as the titles are (a metadata edit makes the title entry anew)."""
+        project_id = self.membership.project_id
+        state = self._state()
+        return _estimates.get_or_make(
+            (project_id, state[2], state[0][1], "years"),
+            lambda: {
+                pk: published.year
+                for pk, published in Document.all_objects.filter(
+                    project_id=project_id, published_date__isnull=False
+                ).values_list("pk", "published_date")
+            },
+        )
+
     def _state(self) -> tuple:
         membership = self.membership
         if self.state is None:
@@ -1207,10 +1222,11 @@ def _counts(found: Found) -> tuple[dict[int, tuple[str, int]], dict]:
 
 # The facets, in the page's order, and the grouping of the entries found that
 # counts each (_grouped).
-FACETS = ("kind", "document", "tag", "author", "status")
+FACETS = ("kind", "document", "year", "tag", "author", "status")
 GROUPING = {
     "kind": "kinds",
     "document": "kinds",
+    "year": "kinds",
     "tag": "tags",
     "author": "people",
     "status": "people",
@@ -1343,7 +1359,10 @@ def _tallied(
     if all(row[0] != -1 for row in rows):
         return None
     return _facets_of(
-        [row for row in rows if row[0] != -1], found.titles, passages=passages
+        [row for row in rows if row[0] != -1],
+        found.titles,
+        passages=passages,
+        years_of=found.years,
     )
 
 
@@ -1420,7 +1439,7 @@ def _grouped(
             [*params, *(value for _statement, values in asked for value in values)],
         )
         rows = cursor.fetchall()
-    return _facets_of(rows, found.titles, wanted, passages)
+    return _facets_of(rows, found.titles, wanted, passages, years_of=found.years)
 
 
 def _facets_of(
@@ -1428,13 +1447,16 @@ def _facets_of(
     titles_of: Callable[[], dict[int, str]],
     wanted=FACETS,
     passages: dict | None = None,
+    *,
+    years_of: Callable[[], dict[int, int]] = dict,
 ) -> dict[str, list[dict]]:
     """The facets `wanted` from the rows that count them (part, value, key,
     parent, count): part 0 each document's entries of each kind (value the
     kind, key the document); part 1 the notes of each status (value) and
     author (key); part 2 the notes and replies of each tag (value its name,
     parent its parent's). `passages`, if given, is filled with each
-    document's texts."""
+    document's texts. The years are those the documents were published in
+    (`years_of`), the most found in order of time."""
     by_kind: dict[str, int] = {}
     by_document: dict[int, int] = {}
     texts: dict[int, int] = {}
@@ -1482,8 +1504,21 @@ def _facets_of(
         ],
         "author": lambda: top(authors),
         "status": lambda: top(statuses),
+        "year": lambda: sorted(top(_by_year(by_document, years_of())), key=_value),
     }
     return {name: counted[name]() for name in wanted}
+
+
+def _by_year(by_document: dict[int, int], years: dict[int, int]) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for document_id, count in by_document.items():
+        if document_id in years:
+            counts[years[document_id]] = counts.get(years[document_id], 0) + count
+    return counts
+
+
+def _value(row: dict):
+    return row["value"]
 
 
 def _lines(

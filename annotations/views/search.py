@@ -200,6 +200,7 @@ def _refused(request, membership, back: str, errors: list[str]) -> HttpResponse:
 FACETS = (
     ("kind", "Found in"),
     ("document", "Document"),
+    ("year", "Published"),
     ("tag", "Tag"),
     ("author", "Author"),
     ("status", "Status"),
@@ -212,6 +213,13 @@ def _facet_links(request: HtmxHttpRequest, results) -> list[dict]:
     listed = []
     for name, title in FACETS:
         chosen = request.GET.get(name, "")
+        if name == "year":  # chosen when the dates are its first and last days
+            since, until = request.GET.get("since", ""), request.GET.get("until", "")
+            chosen = (
+                since[:4]
+                if since.endswith("-01-01") and until == (f"{since[:4]}-12-31")
+                else ""
+            )
         rows = [
             {
                 **row,
@@ -239,14 +247,17 @@ def _facet_links(request: HtmxHttpRequest, results) -> list[dict]:
 
 def _with(request: HtmxHttpRequest, name: str, value, source=None) -> str:
     """The search's query (`source`: the GET, or a POST that carries it) with
-    `name` set to `value` (or taken out), from its first page."""
+    `name` set to `value` (or taken out), from its first page. A year sets
+    the dates from its first day to its last."""
     query = (request.GET if source is None else source).copy()
     for field in ("hit", "all", "add_tag", "body", "confirm", "csrfmiddlewaretoken"):
         if source is not None:
             query.pop(field, None)
     query.pop("page", None)
-    if value in (None, ""):
-        query.pop(name, None)
-    else:
-        query[name] = str(value)
+    given = {"since": f"{value}-01-01", "until": f"{value}-12-31"}
+    for field, set_to in (given if name == "year" else {name: value}).items():
+        if value in (None, ""):
+            query.pop(field, None)
+        else:
+            query[field] = str(set_to)
     return query.urlencode()

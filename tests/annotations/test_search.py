@@ -5,6 +5,7 @@ follows every write at once."""
 
 from __future__ import annotations
 
+import datetime
 import random
 import re
 
@@ -260,6 +261,34 @@ def test_a_tag_chosen_takes_the_tags_under_it(client, project, members, corpus):
         notes = search.search(viewer, {"q": "smuggled", "tag": chosen}).notes
         assert [m.entry.annotation_id for m in notes] == [note.pk], chosen
     assert search.search(viewer, {"q": "smuggled", "tag": "Nothing"}).notes == []
+
+
+def test_the_years_found_are_a_facet_that_sets_the_dates(client, project, members):
+    """The years the documents found were published in, with their
+    entries found, in order of time; a year's link sets the dates from its
+    first day to its last, and "Any" takes them out."""
+    for year, n in ((2016, 1), (2014, 2)):
+        document = make_document(
+            project=project, paragraphs=["A tunnel. " * n, "Another tunnel."]
+        )
+        corpus_services.update_document_metadata(
+            document=document, published_date=datetime.date(year, 5, 1)
+        )
+    make_document(project=project, paragraphs=["An undated tunnel."])
+    viewer = _membership(project, members["viewer"])
+    found = search.search(viewer, {"q": "tunnel"})
+    assert [(row["value"], row["count"]) for row in found.facets["year"]] == [
+        (2014, 2),
+        (2016, 2),
+    ]
+    client.force_login(members["viewer"])
+    page = _search(client, project, "tunnel").text
+    assert 'href="?q=tunnel&amp;since=2014-01-01&amp;until=2014-12-31"' in page
+    chosen = _search(client, project, "tunnel", since="2014-01-01", until="2014-12-31")
+    assert chosen.status_code == 200
+    assert "2 passages with hits in 1 document" in chosen.text
+    assert 'aria-current="true">2014</a>' in chosen.text
+    assert 'href="?q=tunnel" hx-get="?q=tunnel"' in chosen.text  # Any
 
 
 def test_a_malformed_query_is_a_clear_400(client, project, members, corpus):
@@ -768,6 +797,9 @@ def test_the_facets_counted_at_once_are_those_counted_one_by_one(
     grouping each (those chosen, without themselves) are those a query of
     its own for each counts, whatever is chosen."""
     document = corpus["other"]
+    corpus_services.update_document_metadata(
+        document=document, published_date=datetime.date(2015, 3, 1)
+    )
     for word, who, tags in [
         ("tunnel", "annotator", ["route", "plan"]),
         ("prison", "owner", ["route"]),
@@ -814,7 +846,8 @@ def test_the_facets_counted_at_once_are_those_counted_one_by_one(
             ], (chosen, name)
         assert facets["kind"], chosen
         if not chosen:
-            assert facets["tag"] and facets["author"] and passages
+            assert facets["tag"] and facets["author"] and facets["year"]
+            assert passages
 
 
 def _counted_alone(found, name: str) -> list[dict]:
@@ -826,6 +859,7 @@ def _counted_alone(found, name: str) -> list[dict]:
         "tag": ("annotation__tags__name", search.ANNOTATION_KINDS),
         "author": ("author__username", [SearchKind.NOTE]),
         "status": ("status", [SearchKind.NOTE]),
+        "year": ("document__published_date__year", None),
     }[name]
     rows = (
         found.of(kinds, but=name)
@@ -834,7 +868,9 @@ def _counted_alone(found, name: str) -> list[dict]:
         .annotate(count=Count("pk", distinct=True))
         .order_by("-count", column)[: search.FACET_SIZE]
     )
-    return [{"value": row[column], "count": row["count"]} for row in rows]
+    counted = [{"value": row[column], "count": row["count"]} for row in rows]
+    # The years are shown in order of time.
+    return sorted(counted, key=lambda row: row["value"]) if name == "year" else counted
 
 
 def test_a_kind_with_many_hits_leaves_room_for_the_others(
