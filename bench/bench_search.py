@@ -193,7 +193,8 @@ def run(args, built, sizes: load_project.Sizes) -> int:
 
 
 # The other ways a member meets the search: a facet chosen, the query
-# language's other forms, the hits as CSV (every line and note). None may hold
+# language's other forms, the exact mode, the hits as CSV (every line and
+# note). None may hold
 # a worker for seconds (some once took 5 to 10 s on this corpus).
 TARGET_OTHER_PATH_MS = 1000
 
@@ -214,6 +215,12 @@ def _other_paths(client, project, runs: int, judged: bool) -> bool:
         'a prefix ("mex*")': (page, {"q": "mex*"}),
         'an exclusion ("the -sinaloa")': (page, {"q": "the -sinaloa"}),
         'a choice ("the OR sinaloa")': (page, {"q": "the OR sinaloa"}),
+        'exact, letters not ASCII ("GUZMÁN")': (page, {"q": "GUZMÁN", "exact": "on"}),
+        'exact, written many ways ("ΛΌΓΟΣ")': (page, {"q": "ΛΌΓΟΣ", "exact": "on"}),
+        'a year chosen ("the")': (
+            page,
+            {"q": "the", "since": "2014-01-01", "until": "2014-12-31"},
+        ),
         'the hits of "sinaloa" as CSV': (csv, {"q": "sinaloa"}),
     }
     slowest = 0.0
