@@ -63,10 +63,11 @@ SMOKE = {"runs": 3}
 # and membership (3), the project's state (3), the counts (4; on PostgreSQL
 # also the planner's setting for them), the page's lines, the entries of each
 # kind (SQLite: how to read the first hits), the first hits of each kind but
-# the texts (4), the documents of the tags found, the tags' colours. A kind
-# the counts say has no hit is not asked for, so a search makes fewer; none
-# makes more, however large the corpus.
-SEARCH_QUERIES_AT_MOST = 19
+# the texts (4), the tags of the notes and replies shown, the documents of
+# the tags found, the tags' colours. A kind the counts say has no hit is not
+# asked for, so a search makes fewer; none makes more, however large the
+# corpus.
+SEARCH_QUERIES_AT_MOST = 20
 
 
 def queries(sizes: load_project.Sizes) -> dict[str, tuple[str, str, int]]:
