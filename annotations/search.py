@@ -1153,17 +1153,13 @@ def hit_rows(membership: Membership, data: dict) -> Iterator[tuple]:
     for entry in notes[:MAX_LINES]:
         note = entry.annotation
         author = entry.reply.author if entry.reply_id else note.author
-        hit = _hits(entry.text, query)
-        start, end = hit[0] if hit else (0, 0)
         yield (
             entry.kind,
             entry.document_id,
             entry.document.title if entry.document else "",
             note.start,
             note.end,
-            entry.text[max(0, start - CONTEXT) : start],
-            entry.text[start:end],
-            entry.text[end : end + CONTEXT],
+            *_around_first_hit(entry.text, query),
             note.pk,
             entry.reply.body if entry.reply_id else note.body,
             "; ".join(sorted(tag.name for tag in note.tags.all())),
@@ -1178,23 +1174,30 @@ def hit_rows(membership: Membership, data: dict) -> Iterator[tuple]:
         .order_by("kind", "document__title", "tag__name", "pk")
     )
     for entry in others[:MAX_LINES]:
-        hit = _hits(entry.text, query)
-        start, end = hit[0] if hit else (0, 0)
         yield (
             entry.kind,
             entry.document_id,
             entry.document.title if entry.document else "",
             None,
             None,
-            entry.text[max(0, start - CONTEXT) : start],
-            entry.text[start:end],
-            entry.text[end : end + CONTEXT],
+            *_around_first_hit(entry.text, query),
             None,
             None,
             entry.tag.name if entry.tag else None,
             None,
             None,
         )
+
+
+def _around_first_hit(text: str, query) -> tuple[str, str, str]:
+    """The text's first hit, with CONTEXT characters on each side."""
+    found = _hits(text, query)
+    start, end = found[0] if found else (0, 0)
+    return (
+        text[max(0, start - CONTEXT) : start],
+        text[start:end],
+        text[end : end + CONTEXT],
+    )
 
 
 def _by_the_index(count, found: Found):
