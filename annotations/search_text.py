@@ -118,11 +118,12 @@ def indexed(text: str) -> str:
         # characters that are no word are looked at one by one.
         mostly = len(text.encode("utf-8", "surrogatepass")) * 4 > len(text) * 5
         characters = set((_NOT_A_WORD if mostly else _NOT_ASCII).findall(text))
+        words = None
         if not all(map(_stays_apart, characters)):
             words = _WORD.findall(_NON_ASCII_WORD.sub(_folded_word, text).lower())
-            return " ".join(word[:MAX_WORD_CHARS] for word in words)
-        if mostly or len(characters) > REPLACED_AT_MOST:
+        elif mostly or len(characters) > REPLACED_AT_MOST:
             words = _WORD.findall(fold(text))
+        if words is not None:
             return " ".join(word[:MAX_WORD_CHARS] for word in words)
         for character in characters:
             folded = folded.replace(character, _becomes(character))
