@@ -34,6 +34,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 
 from annotations import export, permissions
 from annotations.models import (
@@ -238,8 +239,9 @@ def _filters(data: dict, project_id: int) -> dict[str, Q]:
             else Q(annotation__tags__name__iexact=data["tag"])
         )
     if data.get("author"):
+        # A note's author, a reply's own (as the facet counts them).
         chosen["author"] = Q(kind=SearchKind.NOTE, author__username=data["author"]) | Q(
-            kind=SearchKind.REPLY, reply__author__username=data["author"]
+            kind=SearchKind.REPLY, writer__username=data["author"]
         )
     if data.get("status"):
         chosen["status"] = Q(kind__in=ANNOTATION_KINDS, status=data["status"])
@@ -1378,26 +1380,31 @@ def _grouped(
     reads them once (materialised for more than one grouping) and groups
     them as those facets need (GROUPING): "kinds", each document's entries
     of each kind (and `passages`, if given, filled with each document's
-    texts); "people", the notes' authors and statuses; "tags", the tags'
-    notes and replies. Reading the entries found is most of a common word's
-    counting (a row each): once, not three times ("the", none chosen:
-    SQLite 269 -> 223 ms, PostgreSQL 248 -> 199 ms). The names of the few
-    documents and authors counted are read after, a query each, when
-    wanted."""
+    texts); "people", the notes' and replies' authors (a reply's own) and
+    statuses; "tags", the tags' notes and replies. Reading the entries found
+    is most of a common word's counting (a row each): once, not three times
+    ("the", none chosen: SQLite 269 -> 223 ms, PostgreSQL 248 -> 199 ms).
+    The names of the few documents and authors counted are read after, a
+    query each, when wanted."""
     entries = (
         found.of(but=but, counting=True)
         .order_by()
         .values_list(
-            "pk", "kind", "document_id", "author_id", "status", "annotation_id"
+            "pk",
+            "kind",
+            "document_id",
+            Coalesce("writer_id", "author_id"),
+            "status",
+            "annotation_id",
         )
     )
     sql, params = entries.query.sql_with_params()
     links = Annotation.tags.through._meta.db_table
     tags = Tag._meta.db_table
-    # The groupings: each document's entries of each kind; the notes'
-    # authors and statuses (grouped apart: sorting every entry by four
-    # columns cost SQLite 30 ms more for "the"); the tags' notes and replies,
-    # by their links (the texts, titles and tags have no annotation to join:
+    # The groupings: each document's entries of each kind; the notes' and
+    # replies' authors and statuses (grouped apart: sorting every entry by
+    # four columns cost SQLite 30 ms more for "the"); the tags' notes and
+    # replies, by their links (the texts, titles and tags have no annotation to join:
     # named, PostgreSQL would think few entries are left and look each one's
     # links up, 65 ms, instead of hashing them, 32 ms). The entries found
     # come first (CROSS JOIN: SQLite keeps that order, PostgreSQL plans it as
@@ -1413,8 +1420,8 @@ def _grouped(
         "people": (
             "SELECT 1, status, author_id, CAST(NULL AS VARCHAR), COUNT(*) "
             "FROM found "
-            "WHERE kind = %s GROUP BY 2, 3",
-            [SearchKind.NOTE],
+            "WHERE kind IN (%s, %s) GROUP BY 2, 3",
+            list(ANNOTATION_KINDS),
         ),
         "tags": (
             "SELECT 2, tag.name, CAST(NULL AS INTEGER), parent.name, counted.n "  # noqa: S608
@@ -1452,11 +1459,11 @@ def _facets_of(
 ) -> dict[str, list[dict]]:
     """The facets `wanted` from the rows that count them (part, value, key,
     parent, count): part 0 each document's entries of each kind (value the
-    kind, key the document); part 1 the notes of each status (value) and
-    author (key); part 2 the notes and replies of each tag (value its name,
-    parent its parent's). `passages`, if given, is filled with each
-    document's texts. The years are those the documents were published in
-    (`years_of`), the most found in order of time."""
+    kind, key the document); part 1 the notes and replies of each status
+    (value) and author (key, a reply's own); part 2 the notes and replies of
+    each tag (value its name, parent its parent's). `passages`, if given, is
+    filled with each document's texts. The years are those the documents were
+    published in (`years_of`), the most found in order of time."""
     by_kind: dict[str, int] = {}
     by_document: dict[int, int] = {}
     texts: dict[int, int] = {}

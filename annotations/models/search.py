@@ -74,6 +74,18 @@ class SearchEntry(models.Model):
         db_index=False,
         related_name="+",
     )
+    # A reply's own author, whom the author facet counts it for (`author` is
+    # its note's, for the visibility rule); empty for the other kinds (a
+    # note's writer is `author`). A reply's author never changes.
+    writer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
     visibility = models.CharField(max_length=8, blank=True, default="")
     status = models.CharField(max_length=16, blank=True, default="")
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -119,20 +131,22 @@ class SearchWord(models.Model):
 
 
 class SearchTally(models.Model):
-    """How many live entries holding a kept word (SearchWord) count towards
-    one value of a facet, for one audience. `part` says which grouping:
-    KINDS (an entry's kind and document), PEOPLE (a note's author and
-    status), TAGS (a tag of the entry's note). `access` says who may see the
-    entries: EVERYONE (texts, titles, approved shared notes and their
-    replies), SHARED (shared, not approved: members who see unapproved notes,
-    and the author) or PRIVATE (the author alone); `owner_id` is the author
-    for those, and 0 on a SHARED row that sums every author's. Absent values
-    are 0 or "" (so that the key is unique on both databases).
+    """How many live entries holding a kept word (SearchWord) count towards one
+    value of a facet, for one audience. `part` says which grouping: KINDS (an
+    entry's kind and document), PEOPLE (a note's or reply's author, a reply's
+    own (SearchEntry.writer), and status), TAGS (a tag of the entry's note).
+    `access` says who may see the entries: EVERYONE (texts, titles, approved
+    shared notes and their replies), SHARED (shared, not approved: members who
+    see unapproved notes, and the author) or PRIVATE (the author alone);
+    `owner_id` is the author for those, and 0 on a SHARED row that sums every
+    author's. Absent values are 0 or "" (so that the key is unique on both
+    databases).
 
     Written only by the database's triggers on the entries and on the notes'
-    tag links (migration 0022; on PostgreSQL once a statement, 0024), and by
-    services.search for the texts' entries (written in bulk, a row each
-    would cost an import dearly) and when a word is first kept."""
+    tag links (migration 0022; on PostgreSQL once a statement, 0024; the
+    replies' people since 0026), and by services.search for the texts' entries
+    (written in bulk, a row each would cost an import dearly) and when a word
+    is first kept."""
 
     EVERYONE, SHARED, PRIVATE = 0, 1, 2
     KINDS, PEOPLE, TAGS = 0, 1, 2

@@ -297,6 +297,7 @@ def reply_entry(reply: Reply, annotation: Annotation) -> SearchEntry:
         document_id=annotation.document_id,
         annotation_id=reply.annotation_id,
         reply_id=reply.pk,
+        writer_id=reply.author_id,
         **seen,
     )
 
@@ -352,6 +353,7 @@ def rebuild(
             .only(
                 "pk",
                 "body",
+                "author_id",
                 "deleted_at",
                 "annotation_id",
                 "annotation__project_id",
@@ -509,7 +511,7 @@ def keep_word(project_id: int, word: str, holding: QuerySet, entries: int = 0) -
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"WITH e AS (SELECT id, kind, document_id, author_id, "  # noqa: S608
-                    f"visibility, status, annotation_id FROM "
+                    f"writer_id, visibility, status, annotation_id FROM "
                     f"{SearchEntry._meta.db_table} WHERE id IN ({entries_sql}) "
                     "AND kind IN ('text', 'document', 'note', 'reply') "
                     "AND (kind = 'text' OR (deleted_at IS NULL AND NOT in_trash "
@@ -522,8 +524,8 @@ def keep_word(project_id: int, word: str, holding: QuerySet, entries: int = 0) -
                     "0 AS author_id, '' AS status, 0 AS tag_id "
                     f"FROM e, {kept} "
                     f"UNION ALL SELECT {_ACCESS}, {_OWNER}, 1, 'note', 0, "
-                    f"COALESCE(e.author_id, 0), e.status, 0 FROM e, {kept} "
-                    "AND e.kind = 'note' "
+                    f"COALESCE(e.writer_id, e.author_id, 0), e.status, 0 "
+                    f"FROM e, {kept} AND e.kind IN ('note', 'reply') "
                     f"UNION ALL SELECT {_ACCESS}, {_OWNER}, 2, '', 0, 0, '', "
                     f"l.tag_id FROM e JOIN {links} l "
                     f"ON l.annotation_id = e.annotation_id, {kept}"

@@ -11,12 +11,13 @@ import re
 
 import pytest
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, F
+from django.db.models.functions import Coalesce
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotations import search, search_text, services
-from annotations.models import Annotation, SearchEntry, SearchKind, Visibility
+from annotations.models import Annotation, SearchEntry, Visibility
 from annotations.search_text import fold
 from corpus import services as corpus_services
 from corpus.models import Document, Membership
@@ -338,22 +339,32 @@ def test_the_index_is_rebuilt_whole_by_the_command(project, members, corpus):
 
 def test_facets_narrow_and_count(project, members, corpus):
     document = corpus["other"]
-    make_annotation(
+    first = make_annotation(
         document, members["annotator"], "tunnel", body="Escape A.", tags=["route"]
     )
     make_annotation(document, members["owner"], "prison", body="Escape B.")
+    services.create_reply(
+        annotation=first, author=members["curator"], body="An escape, surely."
+    )
     viewer = _membership(project, members["viewer"])
     everything = search.search(viewer, {"q": "escape"})
     kinds = {row["value"]: row["count"] for row in everything.facets["kind"]}
-    assert kinds["note"] == 2 and kinds["text"] >= 1
+    assert kinds["note"] == 2 and kinds["reply"] == 1 and kinds["text"] >= 1
+    # A reply counts for its own author (whom choosing finds it by), not for
+    # its note's, and for its note's status.
     authors = {row["value"]: row["count"] for row in everything.facets["author"]}
-    assert authors == {"annotator-user": 1, "owner-user": 1}
+    assert authors == {"annotator-user": 1, "owner-user": 1, "curator-user": 1}
+    statuses = {row["value"]: row["count"] for row in everything.facets["status"]}
+    assert statuses == {first.status: 3}
+    by_replier = search.search(viewer, {"q": "escape", "author": "curator-user"})
+    assert [m.entry.reply.body for m in by_replier.replies] == ["An escape, surely."]
+    assert by_replier.notes == []
     assert [row["value"] for row in everything.facets["tag"]] == ["route"]
     by_author = search.search(viewer, {"q": "escape", "author": "owner-user"})
     assert [m.entry.annotation.body for m in by_author.notes] == ["Escape B."]
     assert by_author.lines == []  # an author narrows to annotations
     # The author facet still counts both authors (its own choice aside).
-    assert len(by_author.facets["author"]) == 2
+    assert len(by_author.facets["author"]) == 3
     tagged = search.search(viewer, {"q": "escape", "tag": "ROUTE"})
     assert [m.entry.annotation.body for m in tagged.notes] == ["Escape A."]
     only_text = search.search(viewer, {"q": "escape", "kind": "text"})
@@ -853,22 +864,27 @@ def test_the_facets_counted_at_once_are_those_counted_one_by_one(
 def _counted_alone(found, name: str) -> list[dict]:
     """A facet counted the plain way, by a query of its own: the entries the
     member sees, narrowed by every facet chosen but itself, each entry once."""
-    column, kinds = {
-        "kind": ("kind", None),
-        "document": ("document_id", None),
-        "tag": ("annotation__tags__name", search.ANNOTATION_KINDS),
-        "author": ("author__username", [SearchKind.NOTE]),
-        "status": ("status", [SearchKind.NOTE]),
-        "year": ("document__published_date__year", None),
+    value, kinds = {
+        "kind": (F("kind"), None),
+        "document": (F("document_id"), None),
+        "tag": (F("annotation__tags__name"), search.ANNOTATION_KINDS),
+        # A reply is counted for its own author, not its note's.
+        "author": (
+            Coalesce("reply__author__username", "annotation__author__username"),
+            search.ANNOTATION_KINDS,
+        ),
+        "status": (F("annotation__status"), search.ANNOTATION_KINDS),
+        "year": (F("document__published_date__year"), None),
     }[name]
     rows = (
         found.of(kinds, but=name)
-        .exclude(**{f"{column}__isnull": True})
-        .values(column)
+        .annotate(value=value)
+        .exclude(value__isnull=True)
+        .values("value")
         .annotate(count=Count("pk", distinct=True))
-        .order_by("-count", column)[: search.FACET_SIZE]
+        .order_by("-count", "value")[: search.FACET_SIZE]
     )
-    counted = [{"value": row[column], "count": row["count"]} for row in rows]
+    counted = [{"value": row["value"], "count": row["count"]} for row in rows]
     # The years are shown in order of time.
     return sorted(counted, key=lambda row: row["value"]) if name == "year" else counted
 

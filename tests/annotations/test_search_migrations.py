@@ -2,7 +2,8 @@
 number of entries (from their tallies, so that they are not the first
 dropped for a commoner word), and on PostgreSQL 0024's triggers, which fire
 once a statement, go back to 0020's and 0022's and forth again: the tally
-follows the writes made after, either way."""
+follows the writes made after, either way; 0025 folds the words again, and
+0026 counts each reply for its own author."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from annotations import search
+from annotations import search, services
 from annotations.models import SearchEntry, SearchKind, SearchWord
 from annotations.search_text import parse
 from annotations.services import search as search_index
@@ -77,10 +78,12 @@ def test_words_kept_before_count_their_entries_and_the_triggers_go_back_and_fort
                     "tag_id, n) VALUES (%s, %s, %s, 0, %s, %s, 0, '', 0, %s)",
                     [word_id, access, owner, kind, document.pk, n],
                 )
-        _migrate(_latest())
+        _migrate([("annotations", "0025_search_words_refolded")])
         assert SearchWord.objects.get(pk=word_id).entries == 3
+        # 0026 forgets the words kept (their tallies counted no reply).
+        _migrate(_latest())
+        assert not SearchWord.objects.filter(pk=word_id).exists()
         # The tally kept anew, then written to, after the round trip.
-        SearchWord.objects.filter(pk=word_id).delete()
         assert search_index.keep_word(
             project.pk, "smuggling", search.matching(project.pk, parse("smuggling"))
         )
@@ -104,10 +107,6 @@ def test_words_folded_before_tokens_cut_them_are_made_again(monkeypatch):
     member = Membership.objects.select_related("project").get(
         project=project, user=author
     )
-    for kept in (project, other):
-        assert search_index.keep_word(
-            kept.pk, "smuggling", search.matching(kept.pk, parse("smuggling"))
-        )
     entries = SearchEntry.objects.filter(project=project)
     old = {
         SearchKind.TEXT: "trade tmmark smuggling",
@@ -122,20 +121,71 @@ def test_words_folded_before_tokens_cut_them_are_made_again(monkeypatch):
     before = dict(untouched)
     try:
         _migrate([("annotations", "0024_search_statement_triggers")])
+        # Words kept then (by the model: keep_word reads the entries' writers,
+        # which they do not have yet).
+        for kept in (project, other):
+            SearchWord.objects.create(project=kept, word="smuggling")
         for kind, words in old.items():
             assert entries.filter(kind=kind).update(words=words) == 1
         search.clear()
         assert _passages(member, "mark") == []
-        _migrate(_latest())
-        assert entries.get(kind=SearchKind.TEXT).words == "trade mark smuggling"
-        assert entries.get(kind=SearchKind.NOTE).words == "smuggling brand name here"
+        _migrate([("annotations", "0025_search_words_refolded")])
+        # (Its words alone: the entries have no writer yet.)
+        words = dict(entries.values_list("kind", "words"))
+        assert words[SearchKind.TEXT] == "trade mark smuggling"
+        assert words[SearchKind.NOTE] == "smuggling brand name here"
         assert not SearchWord.objects.filter(project=project).exists()
         assert SearchWord.objects.filter(project=other).exists()
         assert dict(untouched) == before
+        _migrate(_latest())
         search.clear()
         assert _passages(member, "mark") == [(document.pk, "Mark")]
         notes = search.search(member, {"q": "name"}).notes
         assert [hit.entry.annotation_id for hit in notes] == [note.pk]
+    finally:
+        _migrate(_latest())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_replies_indexed_before_are_counted_for_their_own_authors():
+    """0026: a reply's entry made before it is given its author (its
+    `author` is its note's), whom the author facet counts it for, from the
+    entries and, once the word is kept, from the tally its triggers keep."""
+    project = make_project(name="Writers")
+    author = make_user("writers-author", project=project, role=Role.ANNOTATOR)
+    replier = make_user("writers-replier", project=project, role=Role.CURATOR)
+    document = make_document(project=project, paragraphs=["Smuggling by sea."])
+    note = make_annotation(document, author, "sea", body="Smuggling, again.")
+    reply = services.create_reply(
+        annotation=note, author=replier, body="Smuggling, surely."
+    )
+    member = Membership.objects.select_related("project").get(
+        project=project, user=author
+    )
+    try:
+        _migrate([("annotations", "0025_search_words_refolded")])
+        _migrate(_latest())
+        entry = SearchEntry.objects.get(reply=reply)
+        assert (entry.author_id, entry.writer_id) == (author.pk, replier.pk)
+        search.clear()
+        found = search._found(member, {"q": "smuggling"})
+        authors = search._grouped(found, wanted=["author"])["author"]
+        assert {row["value"]: row["count"] for row in authors} == {
+            "writers-author": 1,
+            "writers-replier": 1,
+        }
+        assert search_index.keep_word(
+            project.pk, "smuggling", search.matching(project.pk, parse("smuggling"))
+        )
+        services.create_reply(annotation=note, author=replier, body="More smuggling.")
+        _same_counts(member)
+        tallied = search._tallied(
+            search._found(member, {"q": "smuggling"}), "smuggling", {}
+        )
+        assert {row["value"]: row["count"] for row in tallied["author"]} == {
+            "writers-author": 1,
+            "writers-replier": 2,
+        }
     finally:
         _migrate(_latest())
 
