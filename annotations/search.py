@@ -26,6 +26,7 @@ from django.db.models import (
     F,
     FloatField,
     Func,
+    IntegerField,
     Max,
     Q,
     QuerySet,
@@ -34,7 +35,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Substr
 
 from annotations import export, permissions
 from annotations.models import (
@@ -1087,18 +1088,54 @@ def not_hits(
     return elsewhere + sum(1 for passage in checked if passage not in hits)
 
 
+# The passages an annotate preview shows (the first, in the documents'
+# order), with this many characters on each side.
+PREVIEW_SHOWN = 10
+PREVIEW_CONTEXT = 40
+
+
 def annotate_preview(
     membership: Membership, chosen: list[tuple[int, int, int]], tag: str
-) -> tuple[int, int]:
-    """How many annotations tagging the `chosen` passages would make, and how
-    many passages already carry that tag (skipped), in one query."""
+) -> tuple[int, int, list[dict]]:
+    """How many annotations tagging the `chosen` passages would make, how
+    many passages already carry that tag (skipped), and the first
+    PREVIEW_SHOWN to be annotated, each with its document's title and its
+    context: two queries."""
     wanted = set(chosen)
-    skipped = len(
-        Annotation.objects.filter(project_id=membership.project_id).tagged_at(
-            wanted, tag
-        )
+    tagged = Annotation.objects.filter(project_id=membership.project_id).tagged_at(
+        wanted, tag
     )
-    return len(wanted) - skipped, skipped
+    made = sorted(wanted - tagged)
+    return len(made), len(tagged), _in_context(made[:PREVIEW_SHOWN])
+
+
+def _in_context(passages: list[tuple[int, int, int]]) -> list[dict]:
+    """Each passage (document id, start, end) as its document's title and
+    the text before, of and after it, cut by the database (code points,
+    as the offsets): one query, whatever the documents' length."""
+    if not passages:
+        return []
+    pieces = [
+        Document.objects.filter(pk=document_id)
+        .order_by()
+        .annotate(
+            at=Value(at, output_field=IntegerField()),
+            left=Substr(
+                "text",
+                max(1, start - PREVIEW_CONTEXT + 1),
+                min(start, PREVIEW_CONTEXT),
+            ),
+            hit=Substr("text", start + 1, end - start),
+            right=Substr("text", end + 1, PREVIEW_CONTEXT),
+        )
+        .values_list("at", "title", "left", "hit", "right")
+        for at, (document_id, start, end) in enumerate(passages)
+    ]
+    rows = sorted(pieces[0].union(*pieces[1:], all=True))
+    return [
+        {"title": title, "left": left, "hit": hit, "right": right}
+        for _at, title, left, hit, right in rows
+    ]
 
 
 HIT_COLUMNS = (

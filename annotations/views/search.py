@@ -141,7 +141,9 @@ def search_annotate(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             [f"At most {MAX_HITS:,} hits are annotated at once: narrow the search."],
         )
     if not data["confirm"]:
-        new, skipped = search.annotate_preview(membership, passages, data["add_tag"])
+        new, skipped, shown = search.annotate_preview(
+            membership, passages, data["add_tag"]
+        )
         return render(
             request,
             "annotations/search/annotate.html",
@@ -152,6 +154,8 @@ def search_annotate(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 "passages": passages,
                 "new": new,
                 "skipped": skipped,
+                "shown": shown,
+                "unshown": new - len(shown),
                 "search": request.POST,
                 "back": back,
             },

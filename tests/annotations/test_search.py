@@ -629,6 +629,47 @@ def test_annotating_all_hits_skips_those_tagged_already(
     assert Annotation.objects.filter(tags__name="Method").count() == len(everything)
 
 
+def test_the_preview_shows_the_first_passages_it_will_annotate(
+    client, project, members, monkeypatch
+):
+    """The preview lists the passages to be annotated, the first few in the
+    documents' order, each in its context cut by code points (astral
+    characters before it), without the ones that already carry the tag."""
+    from annotations.models import Annotation
+
+    monkeypatch.setattr(search, "PREVIEW_SHOWN", 2)
+    monkeypatch.setattr(search, "PREVIEW_CONTEXT", 6)
+    make_document(project=project, title="Tunnels", paragraphs=["𝔸𝔹𝔻 a Tunnel 𝔼 dug."])
+    second = make_document(
+        project=project,
+        title="Roads",
+        paragraphs=["The tunnel road.", "The last tunnel here."],
+    )
+    tagged = Annotation.objects.create(
+        project=project,
+        document=second,
+        author=members["owner"],
+        start=second.text.index("tunnel"),
+        end=second.text.index("tunnel") + 6,
+        exact="tunnel",
+    )
+    tagged.tags.add(services.get_or_create_tag(project=project, name="Route"))
+    client.force_login(members["annotator"])
+    preview = _annotate(client, project, q="tunnel", all="1", add_tag="route")
+    assert "<strong>2 annotations</strong> will be made" in preview.text
+    items = re.findall(r"<li>(.*?)</li>", preview.text.split('class="preview-hits"')[1])
+    assert items == [
+        '<span class="meta">Tunnels</span><br>…<bdi>𝔸𝔹𝔻 a </bdi>'
+        "<mark>Tunnel</mark> 𝔼 dug…",
+        '<span class="meta">Roads</span><br>…<bdi> last </bdi>'
+        "<mark>tunnel</mark> here.…",
+    ]
+    assert "And" not in preview.text.split("preview-hits")[1]
+    monkeypatch.setattr(search, "PREVIEW_SHOWN", 1)
+    preview = _annotate(client, project, q="tunnel", all="1", add_tag="route")
+    assert "The first passage<" in preview.text and "And 1 more." in preview.text
+
+
 @pytest.mark.parametrize("who", ["viewer", "outsider"])
 def test_only_annotators_annotate_hits(client, project, members, corpus, who):
     client.force_login(members[who])
