@@ -114,8 +114,8 @@ class SearchWord(models.Model):
     project's index (a search counted TALLY_FROM of its entries or more)
     that its facets' counts are kept, by SearchTally, rather than counted
     again from every entry holding it at each search. `entries`: how many
-    that search counted (the commonest are kept when a project keeps as
-    many as it may)."""
+    that search counted (when a project keeps as many as it may, the
+    commonest are kept, by the entries their tallies count then)."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
     word = models.CharField(max_length=200)

@@ -16,7 +16,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from annotations.models import (
     Annotation,
@@ -471,21 +472,21 @@ _OWNER = (
 
 
 def keep_word(project_id: int, word: str, holding: QuerySet, entries: int = 0) -> bool:
-    """Keep the word's (or phrase's) facets' counts from now on: tally the
-    live entries `holding` it (the project's, by the engine) and let the
-    triggers keep the tally current. A project that keeps as many words as
-    it may drops its least common one (`entries`, as the search that kept it
-    counted) for a commoner. Return whether it is kept. On PostgreSQL the
-    project is locked (TALLY_LOCK, EXCLUSIVE) against another keeper and
-    against the writes to its entries and tag links, whose triggers lock it
-    SHARED (migration 0024): its entries are read once no write is under
-    way, and the writes after see the word. On SQLite the word written
+    """Keep the word's (or phrase's) facets' counts from now on: tally the live
+    entries `holding` it (the project's, by the engine) and let the triggers
+    keep the tally current. A project that keeps as many words as it may drops
+    its least common one (by the entries its tally counts now) for a commoner
+    (`entries`, as the search counted them). Return whether it is kept. On
+    PostgreSQL the project is locked (TALLY_LOCK, EXCLUSIVE) against another
+    keeper and against the writes to its entries and tag links, whose triggers
+    lock it SHARED (migration 0024): its entries are read once no write is
+    under way, and the writes after see the word. On SQLite the word written
     first takes the one writer's lock."""
     words = SearchWord.objects.filter(project_id=project_id)
     if words.filter(word=word).exists():
         return True
     least = _least_common(words)
-    if least is not None and least.entries >= entries:
+    if least is not None and least.now >= entries:
         return False  # Full of commoner words (asked again under the lock).
     entries_sql, params = holding.values("pk").query.sql_with_params()
     links = Annotation.tags.through._meta.db_table
@@ -504,7 +505,7 @@ def keep_word(project_id: int, word: str, holding: QuerySet, entries: int = 0) -
             )
             least = _least_common(words.exclude(pk=kept_word.pk))
             if least is not None:
-                if least.entries >= entries:
+                if least.now >= entries:
                     raise _Full
                 # Its tally goes with it (migration 0022's trigger).
                 least.delete()
@@ -542,10 +543,25 @@ def keep_word(project_id: int, word: str, holding: QuerySet, entries: int = 0) -
 
 def _least_common(words: QuerySet) -> SearchWord | None:
     """The least common of `words` when there are as many as a project may
-    keep (a word must be commoner to take its place); else None."""
+    keep (a word must be commoner to take its place); else None. How common
+    each is now: the live entries its tally counts (each once: the rows of
+    everyone, the sum of every author's unapproved notes, each author's
+    private ones), which follow the writes since it was kept (`now`), not
+    the `entries` the search that kept it counted."""
     if words.count() < WORDS_KEPT_AT_MOST:
         return None
-    return words.order_by("entries", "pk")[0]
+    now = (
+        SearchTally.objects.filter(word=OuterRef("pk"), part=SearchTally.KINDS)
+        .filter(
+            Q(access__lt=SearchTally.PRIVATE, owner_id=0)
+            | Q(access=SearchTally.PRIVATE)
+        )
+        .order_by()
+        .values("word")
+        .annotate(n=Sum("n"))
+        .values("n")
+    )
+    return words.annotate(now=Coalesce(Subquery(now), 0)).order_by("now", "pk")[0]
 
 
 class _Full(Exception):

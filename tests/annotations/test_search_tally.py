@@ -255,18 +255,28 @@ def test_a_project_keeping_all_it_may_keeps_the_commonest(
 ):
     """Once a project keeps WORDS_KEPT_AT_MOST words, a commoner word takes
     the place of the least common (its tally goes with it); a rarer one is
-    counted as before, and the words kept keep their counts."""
+    counted as before, and the words kept keep their counts. How common a
+    word kept is: the entries its tally counts now, not those the search
+    that kept it counted (a word kept when common, then written away, goes
+    first)."""
     monkeypatch.setattr(search_index, "WORDS_KEPT_AT_MOST", 2)
-    assert _keep(project, "the", entries=500)
-    assert _keep(project, "tunnel", entries=20)
+    # Counted as common as can be when kept.
+    assert _keep(project, "the", entries=10**6)
+    assert _keep(project, "tunnel", entries=10**6)
     tunnel = SearchWord.objects.get(project=project, word="tunnel")
     assert SearchTally.objects.filter(word=tunnel).exists()
-    assert not _keep(project, "of", entries=10)
-    assert _keep(project, "the tunnel", entries=30)
+    owner = members["owner"]
+    tunnels, thes = (
+        sum(row["count"] for row in _counts(project, owner, w, tallied=True)[0]["kind"])
+        for w in ("tunnel", "the")
+    )
+    assert 0 < tunnels < thes
+    assert not _keep(project, "of", entries=tunnels)
+    assert _keep(project, "the tunnel", entries=tunnels + 1)
     kept = SearchWord.objects.filter(project=project)
     assert set(kept.values_list("word", "entries")) == {
-        ("the", 500),
-        ("the tunnel", 30),
+        ("the", 10**6),
+        ("the tunnel", tunnels + 1),
     }
     assert not SearchTally.objects.filter(word_id=tunnel.pk).exists()
     _same_for_everyone(project, members)
