@@ -126,6 +126,10 @@ class Results:
     page: int
     pages: int
     notes: list[Marked] = field(default_factory=list)
+    # In the texts' order, where only the lines up to the page's are read:
+    # the pages there are at least (a page a LINES_PER_PAGE passages, each
+    # with a hit or more), if more than `pages` (which are known to be).
+    pages_at_least: int = 0
     replies: list[Marked] = field(default_factory=list)
     tags: list[Marked] = field(default_factory=list)
     titles: list[Marked] = field(default_factory=list)
@@ -359,6 +363,10 @@ def search(membership: Membership, data: dict) -> Results:
         facets=facets,
         cut=cut,
     )
+    if unit == "passage" and pages > page:
+        results.pages_at_least = max(
+            pages, -(-min(results.line_count, MAX_LINES) // LINES_PER_PAGE)
+        )
     rows = {row["document_id"]: row for row in results.documents}
     for line in shown:
         line.document = rows.get(line.document_id, {})

@@ -995,6 +995,34 @@ def test_every_note_found_can_be_reached_a_page_at_a_time(
     )
 
 
+def test_the_texts_order_says_how_many_pages_there_are_at_least(
+    client, project, members, monkeypatch
+):
+    """In the texts' order a page reads only the lines up to its own, so the
+    number of pages is known on the last alone; before it, the passages
+    with hits say how many there are at least (one line each)."""
+    monkeypatch.setattr(search, "LINES_PER_PAGE", 2)
+    for n in range(10):  # 20 passages, 30 lines: 15 pages
+        make_document(
+            project=project,
+            title=f"Report {n:02}",
+            paragraphs=[f"A tunnel and a tunnel ({n}).", "One more tunnel.", "No."],
+        )
+    client.force_login(members["viewer"])
+    expected = {
+        1: "Page 1 of at least 10",
+        9: "Page 9 of at least 10",
+        14: "Page 14 of at least 15",
+        15: "Page 15 of 15",
+    }
+    for number, said in expected.items():
+        page = _search(client, project, "tunnel", page=number).text
+        assert said + "<" in page, number
+    # Sorted by the words around the hits, every line is read: the number
+    # is known.
+    assert "Page 1 of 15<" in _search(client, project, "tunnel", sort="before").text
+
+
 def test_every_link_of_the_results_keeps_the_search(
     client, project, members, corpus, monkeypatch
 ):
