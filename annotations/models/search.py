@@ -114,8 +114,9 @@ class SearchWord(models.Model):
     project's index (a search counted TALLY_FROM of its entries or more)
     that its facets' counts are kept, by SearchTally, rather than counted
     again from every entry holding it at each search. `entries`: how many
-    that search counted (when a project keeps as many as it may, the
-    commonest are kept, by the entries their tallies count then)."""
+    that search counted, or its tally when counted again (a project that
+    keeps as many as it may keeps the commonest: services.search.
+    _least_common)."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
     word = models.CharField(max_length=200)
@@ -133,8 +134,8 @@ class SearchWord(models.Model):
 class SearchTally(models.Model):
     """How many live entries holding a kept word (SearchWord) count towards one
     value of a facet, for one audience. `part` says which grouping: KINDS (an
-    entry's kind and document), PEOPLE (a note's or reply's author, a reply's
-    own (SearchEntry.writer), and status), TAGS (a tag of the entry's note).
+    entry's kind and document), PEOPLE (the author of a note, or of a reply
+    (SearchEntry.writer), and its status), TAGS (a tag of the entry's note).
     `access` says who may see the entries: EVERYONE (texts, titles, approved
     shared notes and their replies), SHARED (shared, not approved: members who
     see unapproved notes, and the author) or PRIVATE (the author alone);
@@ -144,7 +145,7 @@ class SearchTally(models.Model):
 
     Written only by the database's triggers on the entries and on the notes'
     tag links (migration 0022; on PostgreSQL once a statement, 0024; the
-    replies' people since 0026), and by services.search for the texts' entries
+    replies' people since 0027), and by services.search for the texts' entries
     (written in bulk, a row each would cost an import dearly) and when a word
     is first kept."""
 

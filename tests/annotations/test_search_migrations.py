@@ -3,7 +3,7 @@ number of entries (from their tallies, so that they are not the first
 dropped for a commoner word), and on PostgreSQL 0024's triggers, which fire
 once a statement, go back to 0020's and 0022's and forth again: the tally
 follows the writes made after, either way; 0025 folds the words again, and
-0026 counts each reply for its own author."""
+0026 and 0027 count each reply for its own author."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def test_words_kept_before_count_their_entries_and_the_triggers_go_back_and_fort
                 )
         _migrate([("annotations", "0025_search_words_refolded")])
         assert SearchWord.objects.get(pk=word_id).entries == 3
-        # 0026 forgets the words kept (their tallies counted no reply).
+        # 0027 forgets the words kept (their tallies counted no reply).
         _migrate(_latest())
         assert not SearchWord.objects.filter(pk=word_id).exists()
         # The tally kept anew, then written to, after the round trip.
@@ -148,7 +148,7 @@ def test_words_folded_before_tokens_cut_them_are_made_again(monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_replies_indexed_before_are_counted_for_their_own_authors():
-    """0026: a reply's entry made before it is given its author (its
+    """0026 and 0027: a reply's entry made before it is given its author (its
     `author` is its note's), whom the author facet counts it for, from the
     entries and, once the word is kept, from the tally its triggers keep."""
     project = make_project(name="Writers")
