@@ -414,6 +414,8 @@ class AnnotateHitsForm(forms.Form):
             if found is None:
                 raise ValidationError("A chosen hit is not one of the search's.")
             document, start, end, revision = found.groups()
+            if int(end) <= int(start):
+                raise ValidationError("A chosen hit is not one of the search's.")
             passages.append((int(document), int(start), int(end)))
             if revision is None:  # a hit that does not say (checked as it is)
                 continue

@@ -35,7 +35,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, Substr
+from django.db.models.functions import Coalesce, Length, Substr
 
 from annotations import export, permissions
 from annotations.models import (
@@ -58,6 +58,7 @@ from annotations.search_text import (
     tsquery,
 )
 from annotations.services import search as search_index
+from annotations.services.annotations import tagged_for
 from annotations.services.search import CHUNK
 from corpus import bodycache
 from corpus.models import Document, Membership
@@ -363,7 +364,9 @@ def search(membership: Membership, data: dict) -> Results:
         facets=facets,
         cut=cut,
     )
-    if unit == "passage" and pages > page:
+    # (Not in the exact mode: PostgreSQL may count a passage its UPPER()
+    # holds the string in but Python's case-insensitivity does not.)
+    if unit == "passage" and pages > page and not isinstance(query, Exact):
         results.pages_at_least = max(
             pages, -(-min(results.line_count, MAX_LINES) // LINES_PER_PAGE)
         )
@@ -1096,8 +1099,8 @@ def not_hits(
     return elsewhere + sum(1 for passage in checked if passage not in hits)
 
 
-# The passages an annotate preview shows (the first, in the documents'
-# order), with this many characters on each side.
+# The passages an annotate preview shows (the first, in the order of the
+# search's lines), with this many characters on each side.
 PREVIEW_SHOWN = 10
 PREVIEW_CONTEXT = 40
 
@@ -1106,21 +1109,33 @@ def annotate_preview(
     membership: Membership, chosen: list[tuple[int, int, int]], tag: str
 ) -> tuple[int, int, list[dict]]:
     """How many annotations tagging the `chosen` passages would make, how
-    many passages already carry that tag (skipped), and the first
-    PREVIEW_SHOWN to be annotated, each with its document's title and its
-    context: two queries."""
+    many passages already carry that tag (skipped: as the member sees
+    them), and the first PREVIEW_SHOWN to be annotated, in the order of the
+    search's lines (its documents by title, each in the text's order), each
+    with its document's title and its context: three queries."""
     wanted = set(chosen)
-    tagged = Annotation.objects.filter(project_id=membership.project_id).tagged_at(
-        wanted, tag
+    tagged = tagged_for(membership, wanted, tag)
+    made = wanted - tagged
+    titles = dict(
+        Document.objects.filter(
+            project_id=membership.project_id,
+            pk__in={document_id for document_id, _start, _end in made},
+        ).values_list("pk", "title")
     )
-    made = sorted(wanted - tagged)
-    return len(made), len(tagged), _in_context(made[:PREVIEW_SHOWN])
+    first = sorted(
+        (passage for passage in made if passage[0] in titles),
+        key=lambda passage: (titles[passage[0]], passage),
+    )[:PREVIEW_SHOWN]
+    return len(made), len(tagged), _in_context(first, titles)
 
 
-def _in_context(passages: list[tuple[int, int, int]]) -> list[dict]:
+def _in_context(
+    passages: list[tuple[int, int, int]], titles: dict[int, str]
+) -> list[dict]:
     """Each passage (document id, start, end) as its document's title and
-    the text before, of and after it, cut by the database (code points,
-    as the offsets): one query, whatever the documents' length."""
+    the text before, of and after it, cut by the database (code points, as
+    the offsets; whether the text goes on beyond each side): one query,
+    whatever the documents' length."""
     if not passages:
         return []
     pieces = [
@@ -1135,14 +1150,22 @@ def _in_context(passages: list[tuple[int, int, int]]) -> list[dict]:
             ),
             hit=Substr("text", start + 1, end - start),
             right=Substr("text", end + 1, PREVIEW_CONTEXT),
+            length=Length("text"),
         )
-        .values_list("at", "title", "left", "hit", "right")
+        .values_list("at", "left", "hit", "right", "length")
         for at, (document_id, start, end) in enumerate(passages)
     ]
     rows = sorted(pieces[0].union(*pieces[1:], all=True))
     return [
-        {"title": title, "left": left, "hit": hit, "right": right}
-        for _at, title, left, hit, right in rows
+        {
+            "title": titles[passages[at][0]],
+            "left": left,
+            "hit": hit,
+            "right": right,
+            "before": passages[at][1] > PREVIEW_CONTEXT,
+            "after": passages[at][2] + PREVIEW_CONTEXT < length,
+        }
+        for at, left, hit, right, length in rows
     ]
 
 

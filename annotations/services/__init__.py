@@ -14,7 +14,9 @@ from annotations.services.annotations import (
     create_annotation,
     decide_all,
     delete_annotation,
+    revised_since,
     set_status,
+    tagged_for,
     touch_annotation,
     update_annotation,
 )
@@ -56,6 +58,8 @@ from corpus.conflicts import EditConflict
 
 __all__ = [
     "annotate_passages",
+    "revised_since",
+    "tagged_for",
     "CONTEXT_SIZE",
     "anchored",
     "MAX_TAGS",

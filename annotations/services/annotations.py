@@ -25,7 +25,7 @@ from annotations.models import (
     Tag,
     Visibility,
 )
-from annotations.permissions import audience_of
+from annotations.permissions import audience_of, shown_to_member_filter
 from annotations.services import search
 from annotations.services.revisions import record_change
 from annotations.services.tags import resolve_tags
@@ -213,6 +213,33 @@ def create_annotation(
 
 
 @transaction.atomic
+def revised_since(project_id: int, revisions: dict[int, int]) -> str | None:
+    """What to say if a text of `revisions` ({document id: the text revision
+    a search found hits in}) was revised since; else None."""
+    for title, revision, pk in (
+        Document.objects.filter(project_id=project_id, pk__in=revisions)
+        .order_by("pk")
+        .values_list("title", "text_revision", "pk")
+    ):
+        if revisions[pk] != revision:
+            return (
+                f"The text of “{title}” was corrected since the search: "
+                "search again to annotate its hits where they are now."
+            )
+    return None
+
+
+def tagged_for(
+    membership: Membership, passages: set[tuple[int, int, int]], tag: str
+) -> set[tuple[int, int, int]]:
+    """Of the passages, those on which an annotation the member sees already
+    has the tag: another's private note, or one awaiting approval they may
+    not see, neither stops them nor tells them it is there."""
+    return Annotation.objects.filter(shown_to_member_filter(membership)).tagged_at(
+        passages, tag
+    )
+
+
 def annotate_passages(
     *,
     project: Project,
@@ -232,8 +259,11 @@ def annotate_passages(
     text the passages count in: a text revised since is refused."""
     (tag_row,) = resolve_tags(project, [tag])
     passages = set(passages)
-    tagged = Annotation.objects.filter(project=project).tagged_at(
-        passages, tag_row.name
+    revised = revised_since(project.pk, revisions or {})
+    if revised is not None:
+        raise ValidationError(revised)
+    tagged = tagged_for(
+        Membership.objects.get(project=project, user=author), passages, tag_row.name
     )
     by_document: dict[int, set[tuple[int, int]]] = {}
     for document_id, start, end in passages - tagged:
@@ -247,13 +277,6 @@ def annotate_passages(
         )
         if document is None:
             raise ValidationError("A passage is on a document that is not here.")
-        if revisions and revisions.get(document_id, document.text_revision) != (
-            document.text_revision
-        ):
-            raise ValidationError(
-                f"The text of “{document.title}” was corrected since the search: "
-                "search again to annotate its hits where they are now."
-            )
         wanted = sorted(ranges)
         text = document.text
         for start, end in wanted:

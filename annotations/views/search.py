@@ -125,6 +125,9 @@ def search_annotate(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             )
         else:
             passages = data["hit"]
+            revised = services.revised_since(membership.project_id, form.revisions)
+            if revised is not None:
+                raise QueryError(revised)
             if search.not_hits(
                 membership, searched.cleaned_data, passages, form.revisions
             ):

@@ -658,16 +658,52 @@ def test_the_preview_shows_the_first_passages_it_will_annotate(
     preview = _annotate(client, project, q="tunnel", all="1", add_tag="route")
     assert "<strong>2 annotations</strong> will be made" in preview.text
     items = re.findall(r"<li>(.*?)</li>", preview.text.split('class="preview-hits"')[1])
+    # In the order of the search's lines (the documents by title); "…"
+    # where the text goes on.
     assert items == [
-        '<span class="meta">Tunnels</span><br>…<bdi>𝔸𝔹𝔻 a </bdi>'
-        "<mark>Tunnel</mark> 𝔼 dug…",
         '<span class="meta">Roads</span><br>…<bdi> last </bdi>'
-        "<mark>tunnel</mark> here.…",
+        "<mark>tunnel</mark> here.",
+        '<span class="meta">Tunnels</span><br><bdi>𝔸𝔹𝔻 a </bdi>'
+        "<mark>Tunnel</mark> 𝔼 dug…",
     ]
     assert "And" not in preview.text.split("preview-hits")[1]
     monkeypatch.setattr(search, "PREVIEW_SHOWN", 1)
     preview = _annotate(client, project, q="tunnel", all="1", add_tag="route")
     assert "The first passage<" in preview.text and "And 1 more." in preview.text
+
+
+def test_a_tag_only_others_see_neither_stops_nor_shows_in_the_preview(
+    client, project, members
+):
+    """A passage carries the tag for the member only through an annotation
+    they see: another's private note with it is not counted as skipped (it
+    would say where that note is), and their shared one is made."""
+    from annotations.models import Annotation
+
+    document = make_document(project=project, paragraphs=["The tunnel road."])
+    start = document.text.index("tunnel")
+    hidden = Annotation.objects.create(
+        project=project,
+        document=document,
+        author=members["curator"],
+        start=start,
+        end=start + 6,
+        exact="tunnel",
+        visibility=Visibility.PRIVATE,
+    )
+    hidden.tags.add(services.get_or_create_tag(project=project, name="Route"))
+    client.force_login(members["annotator"])
+    preview = _annotate(client, project, q="tunnel", all="1", add_tag="route")
+    assert "<strong>1 annotation</strong> will be made" in preview.text
+    assert "already carr" not in preview.text
+    _annotate(client, project, q="tunnel", all="1", add_tag="route", confirm="1")
+    made = Annotation.objects.get(author=members["annotator"], tags__name="Route")
+    assert made.visibility == Visibility.PROJECT
+    # The curator sees their own: skipped for them.
+    client.force_login(members["curator"])
+    preview = _annotate(client, project, q="tunnel", all="1", add_tag="route")
+    assert "No annotation will be made" in preview.text
+    assert "1 passage already carries that tag" in preview.text
 
 
 @pytest.mark.parametrize("who", ["viewer", "outsider"])
@@ -693,11 +729,15 @@ def test_hits_that_are_not_the_projects_are_refused_whole(
         [good, f"{elsewhere.pk}:2:8"],
         [good, f"{corpus['other'].pk}:5:99999"],
         ["1:2"],
+        # Ending before it starts, or where it starts.
+        [good, f"{corpus['other'].pk}:10:4"],
+        [f"{corpus['other'].pk}:4:4"],
     ):
-        response = _annotate(
-            client, project, q="tunnel", hit=hit, add_tag="x", confirm="1"
-        )
-        assert response.status_code == 400, hit
+        for confirm in ("", "1"):
+            response = _annotate(
+                client, project, q="tunnel", hit=hit, add_tag="x", confirm=confirm
+            )
+            assert response.status_code == 400, hit
     assert Annotation.objects.count() == before
     empty = _annotate(client, project, q="tunnel", add_tag="x")
     assert empty.status_code == 400 and "Choose some hits" in empty.text
@@ -1438,11 +1478,18 @@ def test_hits_chosen_before_a_text_revision_are_not_annotated_on_other_words(
         "Inserted first. "
         + document.text[document.blocks[0]["start"] : document.blocks[0]["end"]],
     )
-    refused = _annotate(
-        client, project, q='"pena nieto"', hit=chosen, add_tag="President", confirm="1"
-    )
-    assert refused.status_code == 400
-    assert "was corrected since the search" in refused.text
+    # The preview says so too (it would show other words at the offsets).
+    for confirm in ("", "1"):
+        refused = _annotate(
+            client,
+            project,
+            q='"pena nieto"',
+            hit=chosen,
+            add_tag="President",
+            confirm=confirm,
+        )
+        assert refused.status_code == 400
+        assert "was corrected since the search" in refused.text
     assert not Annotation.objects.filter(tags__name="President").exists()
 
 
