@@ -16,8 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q, QuerySet, Sum
 
 from annotations.models import (
     Annotation,
@@ -475,18 +474,18 @@ def keep_word(project_id: int, word: str, holding: QuerySet, entries: int = 0) -
     """Keep the word's (or phrase's) facets' counts from now on: tally the live
     entries `holding` it (the project's, by the engine) and let the triggers
     keep the tally current. A project that keeps as many words as it may drops
-    its least common one (by the entries its tally counts now) for a commoner
-    (`entries`, as the search counted them). Return whether it is kept. On
-    PostgreSQL the project is locked (TALLY_LOCK, EXCLUSIVE) against another
-    keeper and against the writes to its entries and tag links, whose triggers
-    lock it SHARED (migration 0024): its entries are read once no write is
-    under way, and the writes after see the word. On SQLite the word written
-    first takes the one writer's lock."""
+    its least common one (its entries counted again from its tally) for a
+    commoner (`entries`, as the search counted them). Return whether it is
+    kept. On PostgreSQL the project is locked (TALLY_LOCK, EXCLUSIVE) against
+    another keeper and against the writes to its entries and tag links, whose
+    triggers lock it SHARED (migration 0024): its entries are read once no
+    write is under way, and the writes after see the word. On SQLite the word
+    written first takes the one writer's lock."""
     words = SearchWord.objects.filter(project_id=project_id)
     if words.filter(word=word).exists():
         return True
     least = _least_common(words)
-    if least is not None and least.now >= entries:
+    if least is not None and least.entries >= entries:
         return False  # Full of commoner words (asked again under the lock).
     entries_sql, params = holding.values("pk").query.sql_with_params()
     links = Annotation.tags.through._meta.db_table
@@ -505,7 +504,7 @@ def keep_word(project_id: int, word: str, holding: QuerySet, entries: int = 0) -
             )
             least = _least_common(words.exclude(pk=kept_word.pk))
             if least is not None:
-                if least.now >= entries:
+                if least.entries >= entries:
                     raise _Full
                 # Its tally goes with it (migration 0022's trigger).
                 least.delete()
@@ -543,15 +542,17 @@ def keep_word(project_id: int, word: str, holding: QuerySet, entries: int = 0) -
 
 def _least_common(words: QuerySet) -> SearchWord | None:
     """The least common of `words` when there are as many as a project may
-    keep (a word must be commoner to take its place); else None. How common
-    each is now: the live entries its tally counts (each once: the rows of
-    everyone, the sum of every author's unapproved notes, each author's
-    private ones), which follow the writes since it was kept (`now`), not
-    the `entries` the search that kept it counted."""
+    keep (a word must be commoner to take its place); else None. The
+    RECOUNTED least common by their `entries` are counted again from their
+    tallies (the live entries holding them: the rows of everyone, the sum of
+    every author's unapproved notes, each author's private ones), and their
+    `entries` set to that: a word kept early in a growing corpus is as common
+    as it is now, and the next least common are counted next time."""
     if words.count() < WORDS_KEPT_AT_MOST:
         return None
-    now = (
-        SearchTally.objects.filter(word=OuterRef("pk"), part=SearchTally.KINDS)
+    candidates = list(words.order_by("entries", "pk")[:RECOUNTED])
+    now = dict(
+        SearchTally.objects.filter(word__in=candidates, part=SearchTally.KINDS)
         .filter(
             Q(access__lt=SearchTally.PRIVATE, owner_id=0)
             | Q(access=SearchTally.PRIVATE)
@@ -559,9 +560,21 @@ def _least_common(words: QuerySet) -> SearchWord | None:
         .order_by()
         .values("word")
         .annotate(n=Sum("n"))
-        .values("n")
+        .values_list("word", "n")
     )
-    return words.annotate(now=Coalesce(Subquery(now), 0)).order_by("now", "pk")[0]
+    changed = []
+    for word in candidates:
+        if word.entries != max(now.get(word.pk, 0), 0):
+            word.entries = max(now.get(word.pk, 0), 0)
+            changed.append(word)
+    SearchWord.objects.bulk_update(changed, ["entries"])
+    return min(candidates, key=lambda word: (word.entries, word.pk))
+
+
+# How many of the least common words kept are counted again when a word
+# might take the place of one (_least_common): their tally's rows are read
+# (a common word's: about a document each).
+RECOUNTED = 8
 
 
 class _Full(Exception):
