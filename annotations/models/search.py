@@ -22,6 +22,20 @@ class SearchKind(models.TextChoices):
     TAG = "tag", "Tag"
 
 
+def _a_user() -> models.ForeignKey:
+    """A user an entry copies from its note or reply: no constraint, no
+    index (the copy is kept by the writes to what it copies)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+
+
 class SearchEntry(models.Model):
     Kind = SearchKind
 
@@ -65,27 +79,11 @@ class SearchEntry(models.Model):
     # common word's entries without joining a row for each. Written as the
     # entry is made; kept current by triggers on the rows they copy (migration
     # 0020), whatever writes them: a service, the trash, a backup, the admin.
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-    )
+    author = _a_user()
     # A reply's own author, whom the author facet counts it for (`author` is
     # its note's, for the visibility rule); empty for the other kinds (a
     # note's writer is `author`). A reply's author never changes.
-    writer = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-    )
+    writer = _a_user()
     visibility = models.CharField(max_length=8, blank=True, default="")
     status = models.CharField(max_length=16, blank=True, default="")
     deleted_at = models.DateTimeField(null=True, blank=True)
