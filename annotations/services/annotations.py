@@ -212,7 +212,6 @@ def create_annotation(
     return annotation
 
 
-@transaction.atomic
 def revised_since(project_id: int, revisions: dict[int, int]) -> str | None:
     """What to say if a text of `revisions` ({document id: the text revision
     a search found hits in}) was revised since; else None."""
@@ -240,6 +239,7 @@ def tagged_for(
     )
 
 
+@transaction.atomic
 def annotate_passages(
     *,
     project: Project,

@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotations import search, search_text, services
-from annotations.models import Annotation, SearchEntry, Visibility
+from annotations.models import Annotation, SearchEntry, Tag, Visibility
 from annotations.search_text import fold
 from corpus import services as corpus_services
 from corpus.models import Document, Membership
@@ -704,6 +704,30 @@ def test_a_tag_only_others_see_neither_stops_nor_shows_in_the_preview(
     preview = _annotate(client, project, q="tunnel", all="1", add_tag="route")
     assert "No annotation will be made" in preview.text
     assert "1 passage already carries that tag" in preview.text
+
+
+def test_annotating_passages_is_all_or_nothing(project, members):
+    """A passage refused in the last document leaves none made in the first,
+    nor their tag, nor their index entries."""
+    from django.core.exceptions import ValidationError
+
+    from annotations.models import Annotation
+
+    first = make_document(project=project, paragraphs=["The tunnel road."])
+    second = make_document(project=project, paragraphs=["A tunnel."])
+    start = first.text.index("tunnel")
+    entries = SearchEntry.objects.filter(project=project)
+    before = entries.count()
+    with pytest.raises(ValidationError, match="outside the document"):
+        services.annotate_passages(
+            project=project,
+            author=members["annotator"],
+            passages=[(first.pk, start, start + 6), (second.pk, 2, 99)],
+            tag="Route",
+        )
+    assert not Annotation.objects.filter(project=project).exists()
+    assert not Tag.objects.filter(project=project, name="Route").exists()
+    assert entries.count() == before
 
 
 @pytest.mark.parametrize("who", ["viewer", "outsider"])
