@@ -68,9 +68,16 @@ def test_load_bench_serves_the_mix_over_http_without_errors(bench_env):  # noqa:
     assert set(rows) - {"all"} <= set(KINDS)
     assert int(rows["all"]["p50"]) <= int(rows["all"]["p99"])
     # Reads and writes both reached the server (4 smoke members are the owner
-    # and the 3 curators, whose mix has every kind).
+    # and the 3 curators, whose mix has every kind). Any of the three writes:
+    # a curator's mix is 12% writes, 5% notes and replies, and a loaded
+    # machine may send 20 requests in the 3 s (no note or reply in 36% of
+    # such runs, no write in 8%).
     assert {"document page", "poll (htmx)"} <= set(rows)
-    assert set(rows) & {"create annotation (htmx)", "reply (htmx)"}
+    assert set(rows) & {
+        "create annotation (htmx)",
+        "reply (htmx)",
+        "status decision (htmx)",
+    }
     assert not [line for line in lines if line.startswith(("error x", "server log"))]
     results = [line for line in lines if line.startswith("RESULT ")]
     assert [line.split(":")[0] for line in results] == [
