@@ -102,6 +102,31 @@ def test_on_a_phone_the_results_fit_the_screen(new_context, sign_in, seeds_dir):
 
 
 @pytest.mark.browser
+def test_on_a_phone_the_annotate_preview_lists_its_passages_within_the_screen(
+    new_context, sign_in, seeds_dir
+):
+    project, member = _seeded(seeds_dir, "Preview sources", "petra")
+    page = new_context(viewport=PHONE).new_page()
+    sign_in(page, member)
+    page.goto(f"/p/{project.slug}/search/?q=tunnel")
+    form = page.locator("#annotate-form")
+    form.get_by_label("Or all the hits of this search").check()
+    form.get_by_label("Tag them").fill("Route")
+    form.get_by_role("button", name="Preview").click()
+    expect(page.get_by_role("heading", name=re.compile("passage"))).to_be_visible()
+    passages = page.locator("ol.preview-hits li")
+    assert passages.count() >= 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    for passage in passages.all():
+        expect(passage.locator("mark")).to_have_text(re.compile("^tunnel$", re.I))
+        box = passage.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    expect(
+        page.get_by_role("button", name=re.compile(r"^Make \d+ annotation"))
+    ).to_be_visible()
+
+
+@pytest.mark.browser
 def test_on_a_phone_the_header_shows_the_project_name_and_search_whole(
     new_context, sign_in, seeds_dir
 ):
