@@ -68,6 +68,29 @@
   });
 })();
 
+// A page htmx asks of the server again for Back or Forward (not in its
+// history cache) is swapped in whenever it comes: Back twice, quickly, showed
+// the first entry's page at the second's address when the first came last.
+// Only the last such request stands; one going back into the cache, or a new
+// request of the page, ends it too.
+(function () {
+  "use strict";
+  var restoring = null;
+  function end() {
+    if (restoring) restoring.abort();
+    restoring = null;
+  }
+  document.addEventListener("htmx:historyCacheMiss", function (event) {
+    end();
+    restoring = event.detail.xhr;
+    restoring.addEventListener("loadend", function () {
+      if (restoring === event.detail.xhr) restoring = null;
+    });
+  });
+  document.addEventListener("htmx:historyCacheHit", end);
+  document.addEventListener("htmx:beforeRequest", end);
+})();
+
 // The Search page. Its results come and go (htmx swaps #search-results, the
 // history restores whole pages), so each part looks for its elements as it runs.
 (function () {
