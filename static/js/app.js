@@ -71,8 +71,9 @@
 // A page htmx asks of the server again for Back or Forward (not in its
 // history cache) is swapped in whenever it comes: Back twice, quickly, showed
 // the first entry's page at the second's address when the first came last.
-// Only the last such request stands; one going back into the cache, or a new
-// request of the page, ends it too.
+// Only the last such request stands; one going back into the cache ends it
+// too. (Not any request of the page: a reading page's poll, sent meanwhile,
+// would leave the page left at the address asked for.)
 (function () {
   "use strict";
   var restoring = null;
@@ -88,7 +89,6 @@
     });
   });
   document.addEventListener("htmx:historyCacheHit", end);
-  document.addEventListener("htmx:beforeRequest", end);
 })();
 
 // The Search page. Its results come and go (htmx swaps #search-results, the
