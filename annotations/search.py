@@ -1053,25 +1053,19 @@ def not_hits(
     membership: Membership,
     data: dict,
     chosen: list[tuple[int, int, int]],
-    revisions: dict[int, int],
 ) -> int:
     """How many of the `chosen` passages are not hits of the search: none
-    may be annotated as one. A passage of a text revised since the search
-    (its `revisions`) is left to the annotating, which says so. Only the
+    may be annotated as one (in texts as they are now: the caller refuses a
+    text revised since the search, services.revised_since). Only the
     passages found that may hold one chosen are read (a text entry is at
     most CHUNK characters long), however many lines the search has."""
     documents = {document_id for document_id, _start, _end in chosen}
-    current = dict(
+    current = set(
         Document.objects.filter(
             pk__in=documents, project_id=membership.project_id
-        ).values_list("pk", "text_revision")
+        ).values_list("pk", flat=True)
     )
-    checked = [
-        passage
-        for passage in chosen
-        if passage[0] in current
-        and revisions.get(passage[0], current[passage[0]]) == current[passage[0]]
-    ]
+    checked = [passage for passage in chosen if passage[0] in current]
     spans: dict[int, tuple[int, int]] = {}
     for document_id, start, _end in checked:
         low, high = spans.get(document_id, (start, start))

@@ -564,8 +564,9 @@ def _least_common(words: QuerySet) -> SearchWord | None:
     )
     changed = []
     for word in candidates:
-        if word.entries != max(now.get(word.pk, 0), 0):
-            word.entries = max(now.get(word.pk, 0), 0)
+        counted = max(now.get(word.pk, 0), 0)
+        if word.entries != counted:
+            word.entries = counted
             changed.append(word)
     SearchWord.objects.bulk_update(changed, ["entries"])
     return min(candidates, key=lambda word: (word.entries, word.pk))

@@ -128,9 +128,7 @@ def search_annotate(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             revised = services.revised_since(membership.project_id, form.revisions)
             if revised is not None:
                 raise QueryError(revised)
-            if search.not_hits(
-                membership, searched.cleaned_data, passages, form.revisions
-            ):
+            if search.not_hits(membership, searched.cleaned_data, passages):
                 raise QueryError(
                     "A chosen hit is not one of the search's: search again."
                 )

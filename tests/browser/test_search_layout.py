@@ -57,6 +57,15 @@ def _seeded(seeds_dir, name: str, username: str, role=Role.ANNOTATOR):
     return project, member
 
 
+def _searching(new_context, sign_in, member, project, query: str, viewport=PHONE):
+    """A page of `viewport`'s size, the member signed in, at the search for
+    `query` in the project."""
+    page = new_context(viewport=viewport).new_page()
+    sign_in(page, member)
+    page.goto(f"/p/{project.slug}/search/?q={query}")
+    return page
+
+
 def _visible(drawn: dict) -> str:
     """The characters drawn wholly inside the cell's box, in their order."""
     shown = drawn["shown"]
@@ -106,9 +115,7 @@ def test_on_a_phone_the_annotate_preview_lists_its_passages_within_the_screen(
     new_context, sign_in, seeds_dir
 ):
     project, member = _seeded(seeds_dir, "Preview sources", "petra")
-    page = new_context(viewport=PHONE).new_page()
-    sign_in(page, member)
-    page.goto(f"/p/{project.slug}/search/?q=tunnel")
+    page = _searching(new_context, sign_in, member, project, "tunnel")
     form = page.locator("#annotate-form")
     form.get_by_label("Or all the hits of this search").check()
     form.get_by_label("Tag them").fill("Route")
@@ -131,9 +138,7 @@ def test_on_a_phone_the_header_shows_the_project_name_and_search_whole(
     new_context, sign_in, seeds_dir
 ):
     project, member = _seeded(seeds_dir, "Demobilisation sources", "hector")
-    page = new_context(viewport=PHONE).new_page()
-    sign_in(page, member)
-    page.goto(f"/p/{project.slug}/search/?q=tunnel")
+    page = _searching(new_context, sign_in, member, project, "tunnel")
     crumb = page.locator(".site-header .crumb")
     expect(crumb).to_contain_text("Demobilisation sources")
     assert crumb.evaluate("e => e.scrollWidth <= e.clientWidth")
@@ -168,9 +173,9 @@ def test_the_left_context_reads_as_stored_and_is_cut_on_its_left(new_context, si
         title="Quoted",
         paragraphs=[stored[0] + "zebrafoo escaped.", stored[1] + "zebrafoo alive."],
     )
-    page = new_context(viewport={"width": 900, "height": 700}).new_page()
-    sign_in(page, member)
-    page.goto(f"/p/{project.slug}/search/?q=zebrafoo")
+    page = _searching(
+        new_context, sign_in, member, project, "zebrafoo", {"width": 900, "height": 700}
+    )
     rows = page.locator("table.kwic tr:has(.kwic-hit)")
     expect(rows).to_have_count(2)
     seen = {}
@@ -207,9 +212,7 @@ def test_a_right_to_left_line_has_the_words_around_its_hit_beside_it(
             "وأضافت أن السكان غاضبون."
         ],
     )
-    page = new_context(viewport=DESKTOP).new_page()
-    sign_in(page, member)
-    page.goto(f"/p/{project.slug}/search/?q=شارع")
+    page = _searching(new_context, sign_in, member, project, "شارع", DESKTOP)
     row = page.locator("table.kwic tr:has(.kwic-hit)")
     expect(row).to_have_count(1)
     hit = row.locator(".kwic-hit mark").bounding_box()
@@ -250,10 +253,10 @@ def test_at_1280_px_the_lines_show_about_60_characters_each_side(
     new_context, sign_in, seeds_dir
 ):
     project, member = _seeded(seeds_dir, "Wide sources", "wanda")
-    page = new_context(viewport=DESKTOP).new_page()
-    sign_in(page, member)
     # A hit of two words, longer than a tenth of the column.
-    page.goto(f'/p/{project.slug}/search/?q="mile-long tunnel"')
+    page = _searching(
+        new_context, sign_in, member, project, '"mile-long tunnel"', DESKTOP
+    )
     rows = page.locator("table.kwic tr:has(.kwic-hit)")
     expect(rows.first).to_be_visible()
     for row in rows.all():

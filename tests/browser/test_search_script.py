@@ -43,6 +43,12 @@ def _seeded(seeds_dir, name: str, username: str, role: str = Role.VIEWER):
     return project, member, documents
 
 
+def _searching(page: Page, sign_in, member, project, query: str = "") -> None:
+    """The member signed in, at the search for `query` (none: the empty page)."""
+    sign_in(page, member)
+    page.goto(f"/p/{project.slug}/search/" + (f"?q={query}" if query else ""))
+
+
 def _hits(page: Page):
     return page.locator("table.kwic").get_by_role("checkbox")
 
@@ -58,8 +64,7 @@ def test_hits_chosen_on_several_pages_of_lines_are_annotated_together(
     project, annotator, _documents = _seeded(
         seeds_dir, "Chosen sources", "ana", Role.ANNOTATOR
     )
-    sign_in(page, annotator)
-    page.goto(f"/p/{project.slug}/search/?q=Guzman")
+    _searching(page, sign_in, annotator, project, "Guzman")
     _expect_page_of_lines(page, 1)
     _hits(page).nth(0).check()
     _hits(page).nth(3).check()
@@ -98,8 +103,7 @@ def test_hits_chosen_are_forgotten_when_the_search_changes(
     project, annotator, _documents = _seeded(
         seeds_dir, "Changed sources", "abel", Role.ANNOTATOR
     )
-    sign_in(page, annotator)
-    page.goto(f"/p/{project.slug}/search/?q=Guzman")
+    _searching(page, sign_in, annotator, project, "Guzman")
     page.get_by_role("link", name="Next").click()
     _expect_page_of_lines(page, 2)
     _hits(page).nth(0).check()
@@ -125,8 +129,7 @@ def test_hits_chosen_stay_chosen_in_another_sort(page: Page, sign_in, seeds_dir)
     project, annotator, _documents = _seeded(
         seeds_dir, "Sorted sources", "sorel", Role.ANNOTATOR
     )
-    sign_in(page, annotator)
-    page.goto(f"/p/{project.slug}/search/?q=Guzman")
+    _searching(page, sign_in, annotator, project, "Guzman")
     chosen = _hits(page).nth(0)
     value = chosen.get_attribute("value")
     chosen.check()
@@ -142,8 +145,7 @@ def test_back_and_forward_show_the_search_of_the_address(
 ):
     project, viewer, _documents = _seeded(seeds_dir, "History sources", "hana")
     page.add_init_script(RECORD_VIOLATIONS)
-    sign_in(page, viewer)
-    page.goto(f"/p/{project.slug}/search/")
+    _searching(page, sign_in, viewer, project)
     box = page.get_by_label(SEARCH_BOX)
     sort = page.get_by_label("Lines")
     box.fill("tunnel")
@@ -185,8 +187,7 @@ def test_back_twice_shows_the_second_entry_whichever_answer_comes_last(
     """Two entries asked of the server again (not in htmx's history cache),
     the first answering last: the page is the second's, at its address."""
     project, viewer, _documents = _seeded(seeds_dir, "Race sources", "rosa")
-    sign_in(page, viewer)
-    page.goto(f"/p/{project.slug}/search/")
+    _searching(page, sign_in, viewer, project)
     box = page.get_by_label(SEARCH_BOX)
     for query in ("tunnel", "sovereignty", "Guzman"):
         box.fill(query)
@@ -227,8 +228,7 @@ def test_a_facet_chosen_from_the_keyboard_keeps_the_focus(
     author = make_user("arturo", project=project, role=Role.ANNOTATOR)
     for n in range(3):
         make_annotation(document, author, "Guzmán", body=f"Tunnel note {n}.")
-    sign_in(page, viewer)
-    page.goto(f"/p/{project.slug}/search/?q=tunnel")
+    _searching(page, sign_in, viewer, project, "tunnel")
     facets = page.get_by_role("complementary", name="Narrow the results")
     note = facets.get_by_role("link", name="Note", exact=True)
     note.focus()
