@@ -210,17 +210,30 @@
 
   // Highlights open their threads: click, Enter/Space, or keyboard focus (which
   // shows the thread but leaves the focus on the highlight, so J/K go on).
-  var keepFocus = false;
+  var keepFocusFor = null; // the address of the thread opened by focus alone
   var focusTimer = null;
   function openThread(mark, moveFocus) {
+    clearTimeout(focusTimer); // a click or key says more than the focus
     var ids = mark.dataset.ids.split(" ");
     var open = panel.querySelector(".thread");
     if (open && open.id === "thread-" + ids[0] && !moveFocus) return;
-    keepFocus = !moveFocus;
     var url = threadUrl.replace(/\/0\/$/, "/" + ids[0] + "/");
     if (ids.length > 1) url += "?here=" + ids.join(",");
+    keepFocusFor = moveFocus ? null : url;
     htmx.ajax("GET", url, { target: "#thread", swap: "innerHTML" });
   }
+  // Requests for the panel are numbered as they leave. A read (a thread, a
+  // form) is shown only if it is the last one sent and the panel was not
+  // closed since: of two threads opened quickly the later shows, and Esc
+  // drops a thread still on its way. A write's answer always shows (it says
+  // what became of the write).
+  var panelTurn = 0;
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.target !== panel) return;
+    var xhr = event.detail.xhr;
+    xhr.panelTurn = ++panelTurn;
+    xhr.keepFocus = event.detail.pathInfo.requestPath === keepFocusFor;
+  });
   text.addEventListener("focusin", function (event) {
     var mark = event.target.closest && event.target.closest("mark[tabindex]");
     if (!mark) return;
@@ -254,6 +267,11 @@
   // the next poll asks again about what is open.
   document.body.addEventListener("htmx:beforeSwap", function (event) {
     var config = event.detail.requestConfig;
+    var turn = event.detail.xhr && event.detail.xhr.panelTurn;
+    if (turn && config && config.verb === "get" && turn !== panelTurn) {
+      event.detail.shouldSwap = false;
+      return;
+    }
     if (event.detail.elt.id !== "poller" || !config) return;
     var state = document.getElementById("thread-state");
     if ((config.formData.get("thread") || "") !== (state ? state.value : "")) {
@@ -263,6 +281,7 @@
 
   // Keyboard: J/K next/previous annotation, Esc closes the thread.
   function closeThread() {
+    panelTurn++;
     if (!panel.firstElementChild) return false;
     panel.innerHTML = "";
     threadChanged();
@@ -338,7 +357,7 @@
     threadChanged();
     markPassage();
     placeSheet();
-    if (keepFocus) { keepFocus = false; return; }
+    if (event.detail.xhr && event.detail.xhr.keepFocus) return;
     var focus = panel.querySelector("[data-autofocus]");
     if (focus && !panel.contains(document.activeElement)) {
       focus.focus({ preventScroll: true });

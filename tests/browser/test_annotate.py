@@ -15,7 +15,7 @@ from annotations.models import Annotation, Reply
 from corpus import importers, services
 from corpus.models import Document
 from corpus.roles import Role
-from tests.factories import make_document, make_project, make_user
+from tests.factories import make_annotation, make_document, make_project, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -303,6 +303,77 @@ def test_keyboard_only_select_annotate_then_move_open_and_close_threads(
     page.keyboard.press("Escape")
     expect(thread).to_have_count(0)
     expect(text).to_be_focused()
+
+
+def _holding_threads(page: Page, annotation) -> list:
+    """The thread's answers are held back, in order, until the test lets them
+    go: the server is as slow as the test needs."""
+    held = []
+    page.route(f"**/a/{annotation.pk}/", lambda route: held.append(route))
+    return held
+
+
+def _focus_the_highlight(page: Page, annotation):
+    page.locator("#margin-heading").click()
+    page.keyboard.press("j")
+    mark = page.locator(f'#doc-text mark[tabindex][data-ids~="{annotation.pk}"]')
+    expect(mark).to_be_focused()
+    return mark
+
+
+def test_enter_on_a_highlight_moves_into_its_thread_however_slow_the_server(
+    page: Page, sign_in, annotator
+):
+    """Enter, pressed before the focus alone opens the thread (a quarter of a
+    second), opens it once, and the thread takes the keyboard; Esc closes it
+    for good."""
+    user, project = annotator
+    document = make_document(project=project, paragraphs=["Le tunnel mesurait."])
+    note = make_annotation(document, user, "tunnel", body="Slow to come.")
+    sign_in(page, user)
+    page.goto(document.get_absolute_url())
+    held = _holding_threads(page, note)
+
+    _focus_the_highlight(page, note)
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(500)  # the focus's own opening would be due by now
+    assert len(held) == 1
+    held.pop().continue_()
+
+    thread = page.locator("#thread section.thread")
+    expect(thread.locator(".note")).to_have_text("Slow to come.")
+    expect(page.locator(f"#thread-title-{note.pk}")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(thread).to_have_count(0)
+    page.wait_for_timeout(300)
+    for late in held:
+        late.continue_()
+    page.wait_for_timeout(300)
+    expect(thread).to_have_count(0)
+    expect(page.locator("#doc-text")).to_be_focused()
+
+
+def test_escape_drops_a_thread_still_on_its_way(page: Page, sign_in, annotator):
+    user, project = annotator
+    document = make_document(project=project, paragraphs=["Le tunnel mesurait."])
+    note = make_annotation(document, user, "tunnel", body="Never mind.")
+    sign_in(page, user)
+    page.goto(document.get_absolute_url())
+    held = _holding_threads(page, note)
+
+    mark = _focus_the_highlight(page, note)
+    for _ in range(40):  # the focus alone asks for the thread
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert len(held) == 1
+    page.keyboard.press("Escape")
+    with page.expect_response(f"**/a/{note.pk}/"):
+        held.pop().continue_()
+    page.wait_for_timeout(200)
+
+    expect(page.locator("#thread section.thread")).to_have_count(0)
+    expect(mark).to_be_focused()
 
 
 def test_margin_heading_counts_the_new_annotation(page: Page, sign_in, annotator):
