@@ -50,13 +50,18 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
 os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
 os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "0"
 os.environ["APPARATUS_VAR_DIR"] = SCRATCH  # the SQLite file, unless DATABASE_URL
-os.environ["DJANGO_STATIC_ROOT"] = os.path.join(SCRATCH, "static")
+# The test suite's smoke runs hand over what they made once for all of them
+# (tests/ready.py): a migrated SQLite file to copy, collected static files.
+MIGRATED_SQLITE = os.environ.get("APPARATUS_BENCH_MIGRATED_SQLITE")
+COLLECTED_STATIC = os.environ.get("APPARATUS_BENCH_COLLECTED_STATIC")
+os.environ["DJANGO_STATIC_ROOT"] = COLLECTED_STATIC or os.path.join(SCRATCH, "static")
 os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
 
 import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -95,8 +100,11 @@ def parse_args(
 
 def prepare_database() -> None:
     """Migrate, and build the static manifest production serves hashed names from."""
+    if MIGRATED_SQLITE and not own_database():
+        shutil.copyfile(MIGRATED_SQLITE, settings.DATABASES["default"]["NAME"])
     call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
+    if not COLLECTED_STATIC:
+        call_command("collectstatic", interactive=False, verbosity=0)
 
 
 def own_database() -> bool:

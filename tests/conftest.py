@@ -5,6 +5,7 @@ hypothesis profiles."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from annotations import curation, export, margin, search
 from corpus import bodycache
 from corpus.models import Document
 from corpus.roles import Action, Role, can
+from tests import ready
 from tests.factories import make_document, make_project, make_user
 
 # What htmx sends with each of its requests.
@@ -73,6 +75,31 @@ SEEDS_DIR = Path(
         "APPARATUS_SEEDS", Path(__file__).resolve().parents[2] / "shared" / "seeds"
     )
 )
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """A SQLite database with every migration applied, made once a worker,
+    for processes to copy (tests/ready.py)."""
+    return ready.migrate_sqlite(tmp_path_factory.mktemp("migrated-sqlite"))
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres() -> Iterator[str]:
+    """A database of the PostgreSQL pass's server with every migration
+    applied, made once a worker, for processes to copy: its name."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        pytest.fail("migrated_postgres needs DATABASE_URL set to a PostgreSQL server.")
+    name = ready.migrate_postgres(url)
+    yield name
+    ready.drop_postgres(url, name)
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory) -> Path:
+    """The static files collected as production serves them, once a worker."""
+    return ready.collect_static(tmp_path_factory.mktemp("collected") / "static")
 
 
 @pytest.fixture(autouse=True)

@@ -7,57 +7,45 @@ bench_markdown.py have their own files.
 
 On the suite's PostgreSQL pass (DATABASE_URL set) a benchmark runs in a fresh
 database of that server, dropped afterwards; otherwise in its own throw-away
-SQLite file.
+SQLite file. Either starts as a copy of a migrated database (tests/ready.py).
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-import psycopg
 import pytest
+
+from tests import ready
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
 @pytest.fixture
-def bench_env() -> Iterator[tuple[dict[str, str], str]]:
-    """The benchmark's environment, and the database vendor it should report."""
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+def bench_env(request, collected_static) -> Iterator[tuple[dict[str, str], str]]:
+    """The benchmark's environment, and the database vendor it should report.
+
+    The benchmark copies the worker's migrated database and reads its
+    collected static files (tests/ready.py) instead of making its own."""
+    env = {
+        **ready.without_database_url(),
+        "APPARATUS_BENCH_COLLECTED_STATIC": str(collected_static),
+    }
     url = os.environ.get("DATABASE_URL", "")
     if not urlsplit(url).scheme.startswith("postgres"):
-        yield env, "sqlite"
+        migrated = request.getfixturevalue("migrated_sqlite")
+        yield {**env, "APPARATUS_BENCH_MIGRATED_SQLITE": str(migrated)}, "sqlite"
         return
-    name = f"apparatus_bench_{secrets.token_hex(6)}"
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+    name = ready.copy_postgres(url, request.getfixturevalue("migrated_postgres"))
     try:
-        fresh = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-        yield {**env, "DATABASE_URL": fresh}, "postgresql"
+        yield {**env, "DATABASE_URL": ready.database_url(url, name)}, "postgresql"
     finally:
-        drop_database(url, name)
-
-
-def drop_database(url: str, name: str) -> None:
-    """Drop the benchmark's database. An autovacuum worker the bulk load woke
-    may still be in it, which our role may not end (FORCE refuses): it is
-    done within seconds, so try again."""
-    for attempt in range(30):
-        try:
-            with psycopg.connect(url, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            return
-        except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ObjectInUse):
-            if attempt == 29:
-                raise
-            time.sleep(1)
+        ready.drop_postgres(url, name)
 
 
 def run_smoke(script: str, env: dict[str, str]) -> list[str]:

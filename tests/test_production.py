@@ -27,7 +27,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from tests.test_bench_smoke import drop_database
+from tests.ready import drop_postgres
 
 # One worker runs the whole module (make test uses --dist loadgroup): the
 # servers and the database are made once.
@@ -190,7 +190,7 @@ def database_url(postgres_url: str) -> Iterator[str]:
     try:
         yield with_database(postgres_url, name)
     finally:
-        drop_database(postgres_url, name)
+        drop_postgres(postgres_url, name)
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from tests import ready
+
 ROOT = Path(__file__).resolve().parents[1]
 
 WRITER = textwrap.dedent(
@@ -55,15 +57,9 @@ def _env(var_dir: Path) -> dict[str, str]:
     return env
 
 
-def test_two_writer_processes_never_hit_database_is_locked(tmp_path):
+def test_two_writer_processes_never_hit_database_is_locked(tmp_path, migrated_sqlite):
     env = _env(tmp_path)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        timeout=120,
-    )
+    ready.copy_sqlite(migrated_sqlite, tmp_path)
     rounds = 60
     writers = [
         subprocess.Popen(

@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 
 from corpus.models import Membership
 from corpus.roles import Role
+from tests import ready
 from tests.factories import make_project, make_user
 
 NEW_PASSWORD = "a long and new passphrase"
@@ -126,7 +127,9 @@ def test_a_password_option_is_required(db):
         _run("ada")
 
 
-def test_from_a_shell_an_existing_username_exits_with_status_1(db, tmp_path):
+def test_from_a_shell_an_existing_username_exits_with_status_1(
+    db, tmp_path, migrated_sqlite
+):
     """The command as a script runs it: stdin piped, exit status checked."""
     env = {
         **os.environ,
@@ -135,9 +138,7 @@ def test_from_a_shell_an_existing_username_exits_with_status_1(db, tmp_path):
         "DATABASE_URL": "",
     }
     manage = [sys.executable, str(BASE_DIR / "manage.py")]
-    subprocess.run(
-        [*manage, "migrate", "--noinput", "-v0"], env=env, check=True, timeout=120
-    )
+    ready.copy_sqlite(migrated_sqlite, tmp_path)
     command = [*manage, "createuser", "ada", "--password-stdin"]
 
     first = subprocess.run(
