@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything `make test` does: install what is missing, lint, check migrations,
-# then run the whole pytest suite twice, on SQLite and on a throw-away
-# PostgreSQL server. Arguments are passed to pytest (both passes).
+# then run the whole pytest suite on SQLite, and all of it but the browser
+# tests on a throw-away PostgreSQL server. Arguments are passed to pytest (both
+# passes).
 #
 # Every check runs even when an earlier one failed, so one CI run reports all
 # of them; the exit status is non-zero if any failed.
@@ -55,8 +56,15 @@ run_pass() {
     return 1
 }
 
+# The browser tests (tests/browser, marked "browser") run in the first pass
+# alone: what they check is the page and its script, the same on either
+# database, and they are a third of a pass (two cores, Chromium rendering).
+# Everything they ask of the server is tested on both databases by the other
+# tests. Arguments given to make test come after, and win.
 run_pass SQLite DATABASE_URL= || failed+=("pytest on SQLite")
-run_pass PostgreSQL DATABASE_URL="$APPARATUS_TEST_POSTGRES_URL" \
+pytest_args=(-n 2 --dist loadgroup -m "not browser" "$@")
+run_pass "PostgreSQL (all but the browser tests)" \
+    DATABASE_URL="$APPARATUS_TEST_POSTGRES_URL" \
     || failed+=("pytest on PostgreSQL")
 
 elapsed=$((SECONDS - started))
