@@ -233,6 +233,7 @@
     var xhr = event.detail.xhr;
     xhr.panelTurn = ++panelTurn;
     xhr.keepFocus = event.detail.pathInfo.requestPath === keepFocusFor;
+    if (xhr.keepFocus) keepFocusFor = null;
   });
   text.addEventListener("focusin", function (event) {
     var mark = event.target.closest && event.target.closest("mark[tabindex]");

@@ -376,6 +376,28 @@ def test_escape_drops_a_thread_still_on_its_way(page: Page, sign_in, annotator):
     expect(mark).to_be_focused()
 
 
+def test_a_thread_shown_by_focus_then_opened_from_the_margin_takes_the_keyboard(
+    page: Page, sign_in, annotator
+):
+    user, project = annotator
+    document = make_document(project=project, paragraphs=["Le tunnel mesurait."])
+    note = make_annotation(document, user, "tunnel", body="Shown twice.")
+    sign_in(page, user)
+    page.goto(document.get_absolute_url())
+
+    mark = _focus_the_highlight(page, note)
+    thread = page.locator("#thread section.thread")
+    expect(thread).to_be_visible()  # shown by the focus alone, which stays
+    expect(mark).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(thread).to_have_count(0)
+
+    page.locator(f"#m-{note.pk} a.margin-quote").focus()
+    page.keyboard.press("Enter")
+    expect(thread).to_be_visible()
+    expect(page.locator(f"#thread-title-{note.pk}")).to_be_focused()
+
+
 def test_margin_heading_counts_the_new_annotation(page: Page, sign_in, annotator):
     user, project = annotator
     document = make_document(project=project, paragraphs=["Le tunnel mesurait."])
