@@ -25,17 +25,18 @@ import psycopg
 MANAGE = Path(__file__).resolve().parents[1] / "manage.py"
 
 
-def manage(env: dict[str, str], *args: str) -> None:
-    """Run manage.py with `args` in `env`, failing with its output if it fails."""
+def run_ok(command: list[str], env: dict[str, str], timeout: int = 300) -> str:
+    """What `command` printed, after checking that it succeeded."""
     finished = subprocess.run(
-        [sys.executable, str(MANAGE), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+        command, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
     assert finished.returncode == 0, finished.stdout + finished.stderr
+    return finished.stdout
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    """Run manage.py with `args` in `env`, failing with its output if it fails."""
+    run_ok([sys.executable, str(MANAGE), *args], env)
 
 
 def without_database_url() -> dict[str, str]:

@@ -13,7 +13,6 @@ SQLite file. Either starts as a copy of a migrated database (tests/ready.py).
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,16 +49,8 @@ def bench_env(request, collected_static) -> Iterator[tuple[dict[str, str], str]]
 
 def run_smoke(script: str, env: dict[str, str]) -> list[str]:
     """The lines `script --smoke` printed, after checking that it succeeded."""
-    finished = subprocess.run(
-        [sys.executable, str(BENCH / script), "--smoke"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-        check=False,
-    )
-    assert finished.returncode == 0, finished.stdout + finished.stderr
-    return finished.stdout.splitlines()
+    command = [sys.executable, str(BENCH / script), "--smoke"]
+    return ready.run_ok(command, env, timeout=180).splitlines()
 
 
 def assert_figures(lines: list[str], *names: str) -> None:

@@ -313,6 +313,16 @@ def _holding_threads(page: Page, annotation) -> list:
     return held
 
 
+def _reading_a_note(page: Page, sign_in, annotator, body: str):
+    """A note on "tunnel", its reader signed in and on its document's page."""
+    user, project = annotator
+    document = make_document(project=project, paragraphs=["Le tunnel mesurait."])
+    note = make_annotation(document, user, "tunnel", body=body)
+    sign_in(page, user)
+    page.goto(document.get_absolute_url())
+    return note
+
+
 def _focus_the_highlight(page: Page, annotation):
     page.locator("#margin-heading").click()
     page.keyboard.press("j")
@@ -327,11 +337,7 @@ def test_enter_on_a_highlight_moves_into_its_thread_however_slow_the_server(
     """Enter, pressed before the focus alone opens the thread (a quarter of a
     second), opens it once, and the thread takes the keyboard; Esc closes it
     for good."""
-    user, project = annotator
-    document = make_document(project=project, paragraphs=["Le tunnel mesurait."])
-    note = make_annotation(document, user, "tunnel", body="Slow to come.")
-    sign_in(page, user)
-    page.goto(document.get_absolute_url())
+    note = _reading_a_note(page, sign_in, annotator, "Slow to come.")
     held = _holding_threads(page, note)
 
     _focus_the_highlight(page, note)
@@ -354,11 +360,7 @@ def test_enter_on_a_highlight_moves_into_its_thread_however_slow_the_server(
 
 
 def test_escape_drops_a_thread_still_on_its_way(page: Page, sign_in, annotator):
-    user, project = annotator
-    document = make_document(project=project, paragraphs=["Le tunnel mesurait."])
-    note = make_annotation(document, user, "tunnel", body="Never mind.")
-    sign_in(page, user)
-    page.goto(document.get_absolute_url())
+    note = _reading_a_note(page, sign_in, annotator, "Never mind.")
     held = _holding_threads(page, note)
 
     mark = _focus_the_highlight(page, note)
@@ -379,11 +381,7 @@ def test_escape_drops_a_thread_still_on_its_way(page: Page, sign_in, annotator):
 def test_a_thread_shown_by_focus_then_opened_from_the_margin_takes_the_keyboard(
     page: Page, sign_in, annotator
 ):
-    user, project = annotator
-    document = make_document(project=project, paragraphs=["Le tunnel mesurait."])
-    note = make_annotation(document, user, "tunnel", body="Shown twice.")
-    sign_in(page, user)
-    page.goto(document.get_absolute_url())
+    note = _reading_a_note(page, sign_in, annotator, "Shown twice.")
 
     mark = _focus_the_highlight(page, note)
     thread = page.locator("#thread section.thread")
