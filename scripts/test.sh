@@ -59,8 +59,8 @@ run_pass() {
 # The browser tests (tests/browser, marked "browser") run in the first pass
 # alone: what they check is the page and its script, the same on either
 # database, and they are a third of a pass (two cores, Chromium rendering).
-# Everything they ask of the server is tested on both databases by the other
-# tests. Arguments given to make test come after, and win.
+# The views they use have their own tests, which run on both databases.
+# Arguments given to make test come after, and win.
 run_pass SQLite DATABASE_URL= || failed+=("pytest on SQLite")
 pytest_args=(-n 2 --dist loadgroup -m "not browser" "$@")
 run_pass "PostgreSQL (all but the browser tests)" \
