@@ -34,9 +34,10 @@ def run_ok(command: list[str], env: dict[str, str], timeout: int = 300) -> str:
     return finished.stdout
 
 
-def manage(env: dict[str, str], *args: str) -> None:
-    """Run manage.py with `args` in `env`, failing with its output if it fails."""
-    run_ok([sys.executable, str(MANAGE), *args], env)
+def manage(env: dict[str, str], *args: str, timeout: int = 300) -> str:
+    """What manage.py printed with `args` in `env`, failing with its output
+    if it fails."""
+    return run_ok([sys.executable, str(MANAGE), *args], env, timeout)
 
 
 def without_database_url() -> dict[str, str]:
@@ -86,9 +87,7 @@ def database_url(url: str, name: str) -> str:
 def migrate_postgres(url: str) -> str:
     """A new database of `url`'s server with every migration applied, closed
     to connections so that it can be copied: its name."""
-    name = f"apparatus_ready_{secrets.token_hex(6)}"
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+    name = new_postgres(url, "apparatus_ready")
     env = {**os.environ, "DATABASE_URL": database_url(url, name), "DJANGO_DEBUG": "1"}
     manage(env, "migrate", "-v0")
     with psycopg.connect(url, autocommit=True) as admin:
@@ -98,11 +97,13 @@ def migrate_postgres(url: str) -> str:
     return name
 
 
-def copy_postgres(url: str, template: str) -> str:
-    """A new database of `url`'s server, a copy of `template`: its name."""
-    name = f"apparatus_bench_{secrets.token_hex(6)}"
+def new_postgres(url: str, prefix: str, template: str | None = None) -> str:
+    """A new database of `url`'s server, empty or a copy of `template`: its
+    name, `prefix` and a random part."""
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        admin.execute(f'CREATE DATABASE "{name}"{copy}')
     return name
 
 

@@ -40,7 +40,8 @@ def bench_env(request, collected_static) -> Iterator[tuple[dict[str, str], str]]
         migrated = request.getfixturevalue("migrated_sqlite")
         yield {**env, "APPARATUS_BENCH_MIGRATED_SQLITE": str(migrated)}, "sqlite"
         return
-    name = ready.copy_postgres(url, request.getfixturevalue("migrated_postgres"))
+    template = request.getfixturevalue("migrated_postgres")
+    name = ready.new_postgres(url, "apparatus_bench", template)
     try:
         yield {**env, "DATABASE_URL": ready.database_url(url, name)}, "postgresql"
     finally:

@@ -22,12 +22,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit
 
-import psycopg
 import pytest
 
-from tests.ready import drop_postgres
+from tests import ready
 
 # One worker runs the whole module (make test uses --dist loadgroup): the
 # servers and the database are made once.
@@ -70,14 +69,6 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=COMMAND_SECONDS,
     )
-
-
-def manage_ok(env: dict[str, str], *args: str) -> str:
-    result = manage(env, *args)
-    assert result.returncode == 0, (
-        f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-    )
-    return result.stdout
 
 
 @dataclass
@@ -164,11 +155,6 @@ def running_gunicorn(env: dict[str, str], log: Path) -> Iterator[Server]:
             stop(process)
 
 
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
 @pytest.fixture(scope="module")
 def postgres_url() -> str:
     url = os.environ.get("APPARATUS_TEST_POSTGRES_URL", "")
@@ -184,13 +170,11 @@ def postgres_url() -> str:
 @pytest.fixture(scope="module")
 def database_url(postgres_url: str) -> Iterator[str]:
     """A fresh database for this module, dropped afterwards."""
-    name = f"apparatus_production_{secrets.token_hex(6)}"
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+    name = ready.new_postgres(postgres_url, "apparatus_production")
     try:
-        yield with_database(postgres_url, name)
+        yield ready.database_url(postgres_url, name)
     finally:
-        drop_postgres(postgres_url, name)
+        ready.drop_postgres(postgres_url, name)
 
 
 @pytest.fixture(scope="module")
@@ -208,8 +192,8 @@ def env(database_url: str, tmp_path_factory) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def server(env: dict[str, str], tmp_path_factory) -> Iterator[Server]:
     """gunicorn as `make serve` runs it: migrated, static files collected."""
-    manage_ok(env, "migrate", "--noinput")
-    manage_ok(env, "collectstatic", "--noinput")
+    ready.manage(env, "migrate", "--noinput")
+    ready.manage(env, "collectstatic", "--noinput")
     log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     with running_gunicorn(env, log) as running:
         yield running
@@ -218,7 +202,7 @@ def server(env: dict[str, str], tmp_path_factory) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def server_without_database(env: dict[str, str], tmp_path_factory) -> Iterator[Server]:
     """gunicorn whose database does not answer: nothing listens on its port."""
-    closed = with_database(env["DATABASE_URL"], "apparatus")
+    closed = ready.database_url(env["DATABASE_URL"], "apparatus")
     closed = closed.replace(f":{urlsplit(closed).port}/", f":{free_port()}/")
     log = tmp_path_factory.mktemp("gunicorn-no-db") / "gunicorn.log"
     with running_gunicorn(env | {"DATABASE_URL": closed}, log) as running:
@@ -267,7 +251,7 @@ def test_static_files_have_hashed_names_compression_and_a_far_future_cache(serve
 
 def create_superuser(env: dict[str, str], username: str) -> str:
     password = secrets.token_urlsafe(16)
-    manage_ok(
+    ready.manage(
         env | {"DJANGO_SUPERUSER_PASSWORD": password},
         "createsuperuser",
         "--noinput",

@@ -235,6 +235,13 @@
     xhr.keepFocus = event.detail.pathInfo.requestPath === keepFocusFor;
     if (xhr.keepFocus) keepFocusFor = null;
   });
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var turn = event.detail.xhr && event.detail.xhr.panelTurn;
+    var config = event.detail.requestConfig;
+    if (turn && config.verb === "get" && turn !== panelTurn) {
+      event.detail.shouldSwap = false;
+    }
+  });
   text.addEventListener("focusin", function (event) {
     var mark = event.target.closest && event.target.closest("mark[tabindex]");
     if (!mark) return;
@@ -268,11 +275,6 @@
   // the next poll asks again about what is open.
   document.body.addEventListener("htmx:beforeSwap", function (event) {
     var config = event.detail.requestConfig;
-    var turn = event.detail.xhr && event.detail.xhr.panelTurn;
-    if (turn && config && config.verb === "get" && turn !== panelTurn) {
-      event.detail.shouldSwap = false;
-      return;
-    }
     if (event.detail.elt.id !== "poller" || !config) return;
     var state = document.getElementById("thread-state");
     if ((config.formData.get("thread") || "") !== (state ? state.value : "")) {
